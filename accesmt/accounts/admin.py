@@ -1,0 +1,74 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+
+from .forms import AdminUserChangeForm, AdminUserCreationForm
+from .models import AuditLog, Membership, User
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    fields = ("cpts", "role", "profession", "is_active")
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    form = AdminUserChangeForm
+    add_form = AdminUserCreationForm
+    inlines = [MembershipInline]
+    ordering = ("email",)
+    list_display = ("email", "first_name", "last_name", "is_active", "is_platform_admin")
+    list_filter = ("is_active", "is_platform_admin", "is_staff", "memberships__role")
+    search_fields = ("email", "first_name", "last_name")
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        ("Identité", {"fields": ("first_name", "last_name")}),
+        (
+            "Droits",
+            {
+                "fields": (
+                    "is_active",
+                    "is_platform_admin",
+                    "is_staff",
+                    "is_superuser",
+                    "groups",
+                    "user_permissions",
+                )
+            },
+        ),
+        ("Dates", {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = (
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": ("email", "first_name", "last_name", "password1", "password2"),
+            },
+        ),
+    )
+    readonly_fields = ("last_login", "date_joined")
+
+    def get_inlines(self, request, obj):
+        """Memberships are added once the account exists (the add page asks for the password)."""
+        return self.inlines if obj is not None else []
+
+
+@admin.register(AuditLog)
+class AuditLogAdmin(admin.ModelAdmin):
+    """Read-only: the journal is written by the application, never by hand."""
+
+    list_display = ("at", "action", "actor_id", "actor_role", "cpts", "object_type", "object_id")
+    list_filter = ("action", "cpts", "at")
+    date_hierarchy = "at"
+    search_fields = ("object_id", "=actor__id")
+    list_select_related = ("cpts",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

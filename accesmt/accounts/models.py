@@ -1,0 +1,172 @@
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+from django.utils import timezone
+
+from .querysets import TenantQuerySet
+
+
+class Role(models.TextChoices):
+    COORDINATOR = "coordinator", "coordinateur·rice de la CPTS"
+    REFERRER = "referrer", "professionnel·le orienteur·rice"
+    GP = "gp", "médecin généraliste"
+    CPAM_MEDIATOR = "cpam_mediator", "médiateur·rice CPAM / service social"
+    OBSERVER = "observer", "observateur (indicateurs agrégés)"
+
+
+class Profession(models.TextChoices):
+    PHARMACIST = "pharmacien", "pharmacien·ne"
+    NURSE = "infirmier", "infirmier·ère"
+    PHYSIO = "kine", "masseur-kinésithérapeute"
+    MIDWIFE = "sage_femme", "sage-femme"
+    DOCTOR = "medecin", "médecin"
+    SOCIAL_WORKER = "travailleur_social", "travailleur·euse social·e"
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def create_user(self, email, password=None, **extra):
+        if not email:
+            raise ValueError("L'adresse e-mail est obligatoire.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email, password=None, **extra):
+        extra.update(is_staff=True, is_superuser=True, is_platform_admin=True)
+        return self.create_user(email, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    email = models.EmailField("adresse e-mail", unique=True)
+    first_name = models.CharField("prénom", max_length=150, blank=True)
+    last_name = models.CharField("nom", max_length=150, blank=True)
+    is_active = models.BooleanField("actif", default=True)
+    is_staff = models.BooleanField("accès à l'administration", default=False)
+    is_platform_admin = models.BooleanField("administrateur de la plateforme", default=False)
+    date_joined = models.DateTimeField("inscrit le", default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        verbose_name = "utilisateur"
+        ordering = ["email"]
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.email
+
+    def get_full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    def get_short_name(self) -> str:
+        return self.first_name or self.email
+
+
+class Membership(models.Model):
+    """A user's role in one CPTS. A user may belong to several CPTS, with one role in each."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    cpts = models.ForeignKey("territory.CPTS", on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField("rôle", max_length=20, choices=Role.choices)
+    profession = models.CharField(
+        "profession", max_length=20, choices=Profession.choices, blank=True
+    )
+    is_active = models.BooleanField("active", default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "appartenance à une CPTS"
+        verbose_name_plural = "appartenances aux CPTS"
+        constraints = [
+            models.UniqueConstraint(fields=["user", "cpts"], name="one_role_per_user_and_cpts"),
+            models.CheckConstraint(
+                name="referrer_has_profession",
+                condition=~models.Q(role="referrer") | ~models.Q(profession=""),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.get_role_display()} ({self.cpts})"
+
+
+PLATFORM_ADMIN = "platform_admin"  # pseudo-role recorded in the audit log for platform admins
+
+
+class AuditAction(models.TextChoices):
+    READ = "read", "lecture"
+    CREATE = "create", "création"
+    UPDATE = "update", "modification"
+    DELETE = "delete", "suppression"
+    EXPORT = "export", "export"
+    TRANSITION = "transition", "changement d'état"
+    LOGIN = "login", "connexion"
+    LOGIN_FAILED = "login_failed", "échec de connexion"
+
+
+class AuditLogIsAppendOnly(Exception):
+    """Raised on any attempt to change or delete an audit line (the database refuses too)."""
+
+
+class AuditLogQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AuditLogIsAppendOnly("Le journal d'audit ne peut pas être modifié.")
+
+    def delete(self):
+        raise AuditLogIsAppendOnly("Le journal d'audit ne peut pas être effacé.")
+
+
+class AuditLog(models.Model):
+    """Who read or changed which record, when and from where. Append-only.
+
+    Holds identifiers only: never a name, an e-mail address, a password or any health data.
+    Users and CPTS that appear in the log are protected from deletion (deactivate them instead).
+    """
+
+    at = models.DateTimeField("date", default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        User,
+        verbose_name="utilisateur",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    actor_role = models.CharField("rôle", max_length=20, blank=True)
+    cpts = models.ForeignKey(
+        "territory.CPTS",
+        verbose_name="CPTS",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    action = models.CharField("action", max_length=20, choices=AuditAction.choices)
+    object_type = models.CharField("type d'objet", max_length=60, blank=True)
+    object_id = models.CharField("identifiant de l'objet", max_length=64, blank=True)
+    ip_address = models.GenericIPAddressField("adresse IP", null=True, blank=True)
+
+    objects = AuditLogQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "ligne du journal d'audit"
+        verbose_name_plural = "journal d'audit"
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["object_type", "object_id"], name="audit_object_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.object_type} {self.object_id}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AuditLogIsAppendOnly("Le journal d'audit ne peut pas être modifié.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AuditLogIsAppendOnly("Le journal d'audit ne peut pas être effacé.")

@@ -1,0 +1,191 @@
+"""The JSON API (django-ninja, ADR 0008): create a request, read its status.
+
+- Authentication: `Authorization: Bearer amt_…`, one key per CPTS (`models.ApiKey`); every
+  operation acts on the CPTS of its key only. No cookie is read, so CSRF does not apply here
+  (django-ninja marks its views csrf_exempt); every other middleware (security headers, CSP…)
+  does.
+- Validation: the same forms as the public page (`accesmt.intake.forms`) and the same service
+  (`accesmt.intake.services.request_create`), so the same French messages.
+- Errors: `{"errors": [{"field": "members[0].birth_date", "message": "…"}]}` with 400 (body
+  that is not JSON), 401 (key missing, unknown or revoked), 404 (unknown reference for this
+  CPTS), 409 (idempotency key already used for another request), 422 (invalid fields).
+- Idempotency: an `Idempotency-Key` header makes a repeated call return the first request
+  (200 instead of 201) instead of storing it twice.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.http import HttpRequest, HttpResponse
+from ninja import Header, NinjaAPI
+from ninja import Status as Answer
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.security import HttpBearer
+
+from accesmt.accounts.models import AuditAction
+from accesmt.accounts.services import audit_record
+from accesmt.intake.models import Channel, Request
+from accesmt.intake.services import NotEligible, request_create
+
+from .intake_bridge import ApiInvalid, identity_fingerprint, validate_payload
+from .messages import pydantic_errors
+from .schemas import ErrorsOut, RequestIn, RequestStatusOut
+from .services import api_key_authenticate
+
+IDEMPOTENCY_NAMESPACE = uuid.UUID("6f1f3c52-3b1e-4a8e-9d2a-3f6e0c1d2a77")
+
+
+class ApiKeyBearer(HttpBearer):
+    """`Authorization: Bearer <key>`; sets `request.api_key` (and returns it)."""
+
+    openapi_description = "Clé d'API de la CPTS (`amt_…`), créée par un administrateur."
+
+    def authenticate(self, request: HttpRequest, token: str):
+        key = api_key_authenticate(token)
+        if key is not None:
+            request.api_key = key
+        return key
+
+
+api = NinjaAPI(
+    title="AccèsMT",
+    version="1",
+    description=(
+        "API des demandes de médecin traitant d'une CPTS : création d'une demande (site web de "
+        "la CPTS, outil d'orientation) et lecture de son état. Authentification par clé d'API "
+        "propre à chaque CPTS (`Authorization: Bearer amt_…`). Les erreurs nomment le champ "
+        'en cause : `{"errors": [{"field": "members[0].birth_date", "message": "…"}]}`.'
+    ),
+    urls_namespace="api",
+    auth=ApiKeyBearer(),
+    openapi_url="/openapi.json",
+    docs_url="/docs",
+)
+
+
+def errors_response(request, status: int, errors: list[tuple[str, str]], **headers) -> HttpResponse:
+    response = api.create_response(
+        request,
+        {"errors": [{"field": field, "message": message} for field, message in errors]},
+        status=status,
+    )
+    for name, value in headers.items():
+        response[name.replace("_", "-")] = value
+    return response
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthorized(request, exc):
+    return errors_response(
+        request,
+        401,
+        [("Authorization", "Clé d'API absente, inconnue ou révoquée.")],
+        WWW_Authenticate='Bearer realm="accesmt"',
+    )
+
+
+@api.exception_handler(NinjaValidationError)
+def _invalid(request, exc):
+    return errors_response(request, 422, pydantic_errors(exc.errors))
+
+
+@api.exception_handler(HttpError)
+def _http_error(request, exc):
+    if exc.status_code == 400:
+        message = "Le corps de la requête doit être un objet JSON valide (UTF-8)."
+    else:
+        message = str(exc)
+    return errors_response(request, exc.status_code, [("", message)])
+
+
+def _status_body(request: Request) -> dict:
+    return {
+        "reference": request.reference,
+        "status": request.status,
+        "status_label": request.get_status_display(),
+        "closed_reason": request.closed_reason,
+        "closed_reason_label": request.get_closed_reason_display() if request.closed_reason else "",
+        "created_at": request.created_at,
+        "updated_at": request.updated_at,
+    }
+
+
+@api.post(
+    "/v1/requests",
+    response={201: RequestStatusOut, 200: RequestStatusOut, 409: ErrorsOut, 422: ErrorsOut},
+    summary="Créer une demande",
+    description=(
+        "Enregistre la demande d'un foyer pour la CPTS de la clé, avec les mêmes contrôles que "
+        "le formulaire public. Le consentement de la personne (deux accords) doit avoir été "
+        "recueilli par l'appelant. Avec un en-tête `Idempotency-Key`, un nouvel envoi identique "
+        "renvoie la demande déjà créée (200) ; un envoi différent avec la même clé est refusé "
+        "(409)."
+    ),
+)
+def create_request(
+    request,
+    payload: RequestIn,
+    idempotency_key: str = Header("", alias="Idempotency-Key", max_length=200),
+):
+    key = request.api_key
+    cpts = key.cpts
+    try:
+        household, members = validate_payload(payload, cpts=cpts)
+    except ApiInvalid as invalid:
+        return errors_response(request, 422, invalid.errors)
+    submission_key = (
+        uuid.uuid5(IDEMPOTENCY_NAMESPACE, f"{key.pk}:{idempotency_key}")
+        if idempotency_key
+        else None
+    )
+    if submission_key is not None:
+        existing = Request.objects.filter(cpts=cpts, submission_key=submission_key).first()
+        if existing is not None:
+            if identity_fingerprint(existing) != identity_fingerprint(None, household, members):
+                return errors_response(
+                    request,
+                    409,
+                    [
+                        (
+                            "Idempotency-Key",
+                            "Cette clé d'idempotence a déjà servi pour une autre demande.",
+                        )
+                    ],
+                )
+            response = api.create_response(request, _status_body(existing), status=200)
+            response["Idempotent-Replayed"] = "true"
+            return response
+    try:
+        creation = request_create(
+            cpts=cpts,
+            channel=Channel.API,
+            household=household,
+            members=members,
+            submission_key=submission_key,
+            base_url=request.build_absolute_uri("/"),
+        )
+    except NotEligible as refusal:
+        message = f"{refusal.commune.name} n'est pas sur le territoire de {cpts.name}."
+        if refusal.covering is not None:
+            message += f" Cette commune est couverte par {refusal.covering.name}."
+        return errors_response(request, 422, [("postcode", message)])
+    if creation.created:
+        audit_record(actor=None, action=AuditAction.CREATE, obj=creation.request, cpts=cpts)
+    return Answer(201 if creation.created else 200, _status_body(creation.request))
+
+
+@api.get(
+    "/v1/requests/{reference}",
+    response={200: RequestStatusOut, 404: ErrorsOut},
+    summary="État d'une demande",
+    description="L'état d'une demande de la CPTS de la clé, par sa référence (MT-XXXX-XXXX).",
+)
+def request_status(request, reference: str):
+    found = Request.objects.filter(cpts=request.api_key.cpts, reference=reference.upper()).first()
+    if found is None:
+        return errors_response(
+            request, 404, [("reference", "Aucune demande de cette CPTS ne porte cette référence.")]
+        )
+    return Answer(200, _status_body(found))

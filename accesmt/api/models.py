@@ -1,0 +1,55 @@
+"""API keys: one CPTS each, stored as a SHA-256 hash (the key itself is shown once, at creation).
+
+A key reads "amt_<prefix>_<secret>": `prefix` (8 characters, stored in clear) lets an admin tell
+keys apart in lists and logs; the 256-bit secret makes a slow hash useless, so SHA-256 of the
+whole key is enough and lets authentication look the key up by its hash. A revoked key
+(`revoked_at` set) never authenticates again; `last_used_at` tells which keys are still in use.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class ApiKeyQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(revoked_at__isnull=True, cpts__is_active=True)
+
+
+class ApiKey(models.Model):
+    cpts = models.ForeignKey(
+        "territory.CPTS", verbose_name="CPTS", on_delete=models.CASCADE, related_name="api_keys"
+    )
+    name = models.CharField(
+        "nom", max_length=100, help_text="Qui l'utilise, par exemple « site web de la CPTS »."
+    )
+    prefix = models.CharField("préfixe", max_length=8, unique=True, editable=False)
+    key_hash = models.CharField("empreinte", max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField("créée le", default=timezone.now, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="créée par",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+    revoked_at = models.DateTimeField("révoquée le", null=True, blank=True, editable=False)
+    last_used_at = models.DateTimeField(
+        "dernière utilisation", null=True, blank=True, editable=False
+    )
+
+    objects = ApiKeyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "clé d'API"
+        verbose_name_plural = "clés d'API"
+        ordering = ["cpts", "-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} (amt_{self.prefix}_…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

@@ -1,0 +1,97 @@
+"""The shapes of the JSON API (they make the OpenAPI schema). Values of the choice fields are
+the codes of `accesmt.intake.models`; their French labels are in the descriptions."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Literal
+
+from ninja import Field, Schema
+from pydantic import ConfigDict
+
+from accesmt.intake.forms import MAX_MEMBERS
+from accesmt.intake.models import ClosedReason, Coverage, HomeVisits, Reason, Status
+
+
+def _labels(choices) -> str:
+    return "; ".join(f"`{value}` : {label}" for value, label in choices.choices)
+
+
+CoverageCode = Literal[tuple(Coverage.values)]  # type: ignore[valid-type]
+ReasonCode = Literal[tuple(Reason.values)]  # type: ignore[valid-type]
+HomeVisitsCode = Literal[tuple(HomeVisits.values)]  # type: ignore[valid-type]
+
+
+class MemberIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    first_name: str = Field(..., max_length=100, description="Prénom.")
+    last_name: str = Field(..., max_length=100, description="Nom.")
+    birth_date: datetime.date = Field(..., description="Date de naissance (AAAA-MM-JJ).")
+    sex: Literal["", "F", "M"] = Field("", description="`F`, `M` ou vide.")
+    nir: str = Field(
+        "", max_length=30, description="Numéro de sécurité sociale (15 caractères), facultatif."
+    )
+    has_ald: bool = Field(False, description="Affection de longue durée.")
+    has_disability: bool = Field(False, description="Situation de handicap.")
+    conditions: str = Field("", max_length=1000, description="Pathologies ou handicap.")
+    home_visits: HomeVisitsCode = Field(  # type: ignore[valid-type]
+        "never", description=f"Visites à domicile : {_labels(HomeVisits)}."
+    )
+
+
+class RequestIn(Schema):
+    """One household. Give a phone number or an e-mail address (or both)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    address: str = Field(..., max_length=250, description="Numéro et rue.")
+    postcode: str = Field(..., max_length=10, description="Code postal (5 chiffres).")
+    commune_name: str = Field(
+        "", max_length=120, description="Commune, utile quand le code postal en dessert plusieurs."
+    )
+    phone: str = Field("", max_length=30, description="Téléphone (fixe ou mobile).")
+    email: str = Field("", max_length=254, description="Adresse e-mail.")
+    coverage: CoverageCode = Field(  # type: ignore[valid-type]
+        "unknown", description=f"Couverture sociale : {_labels(Coverage)}."
+    )
+    needs_rights_help: bool = Field(False, description="Besoin d'aide pour l'accès aux droits.")
+    reason: ReasonCode = Field(  # type: ignore[valid-type]
+        ..., description=f"Motif de la demande : {_labels(Reason)}."
+    )
+    reason_other: str = Field("", max_length=200, description="Précision si `reason` = `other`.")
+    urgent_follow_up: bool = Field(False, description="Suivi médical à débuter dans le mois.")
+    former_gp_name: str = Field("", max_length=150)
+    former_gp_commune: str = Field("", max_length=120)
+    other_professionals: str = Field("", max_length=1000)
+    comment: str = Field("", max_length=2000)
+    consent_processing: bool = Field(
+        ...,
+        description="La personne a accepté le traitement de ses données (doit valoir true).",
+    )
+    consent_sharing: bool = Field(
+        ...,
+        description="La personne a accepté le partage avec les médecins contactés (true).",
+    )
+    members: list[MemberIn] = Field(
+        ..., min_length=1, max_length=MAX_MEMBERS, description="Les personnes du foyer."
+    )
+
+
+class RequestStatusOut(Schema):
+    reference: str = Field(..., examples=["MT-7K4P-Q2XZ"])
+    status: str = Field(..., description=f"État : {_labels(Status)}.")
+    status_label: str
+    closed_reason: str = Field("", description=f"Motif de clôture : {_labels(ClosedReason)}.")
+    closed_reason_label: str = ""
+    created_at: datetime.datetime
+    updated_at: datetime.datetime
+
+
+class FieldError(Schema):
+    field: str = Field(..., examples=["members[0].birth_date"])
+    message: str = Field(..., examples=["La date de naissance ne peut pas être dans le futur."])
+
+
+class ErrorsOut(Schema):
+    errors: list[FieldError]

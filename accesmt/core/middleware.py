@@ -1,0 +1,33 @@
+class SecurityHeadersMiddleware:
+    """Headers that Django does not set itself. No page is ever cached by a shared cache."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response.setdefault(
+            "Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()"
+        )
+        if not request.path.startswith("/static/"):
+            response.setdefault("Cache-Control", "no-store")
+        return response
+
+
+class LoginRequiredMiddleware:
+    """Turns `accesmt.accounts.access.LoginRequired` into a redirect to the login page."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        from django.contrib.auth.views import redirect_to_login
+
+        from accesmt.accounts.access import LoginRequired
+
+        if isinstance(exception, LoginRequired):
+            return redirect_to_login(request.get_full_path())
+        return None

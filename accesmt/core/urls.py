@@ -1,0 +1,12 @@
+from django.urls import path
+
+from . import views
+
+app_name = "core"
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("espace/", views.espace, name="espace"),
+    path("espace/<slug:cpts_slug>/", views.cpts_home, name="cpts_home"),
+    path("espace/<slug:cpts_slug>/membres/", views.cpts_members, name="cpts_members"),
+]

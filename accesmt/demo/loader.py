@@ -1,0 +1,288 @@
+"""Persist the demo territory through the product's own services (`manage.py load_demo`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import random
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.test import override_settings
+from django.utils import timezone
+
+from accesmt.accounts.models import Membership, Profession, Role, User
+from accesmt.directory.models import DeclarationSource
+from accesmt.directory.services import declaration_create, practitioner_create_manual
+from accesmt.intake.lifecycle import request_transition
+from accesmt.intake.models import ClosedReason, GeocodeSource, Request, Status
+from accesmt.intake.services import request_create
+from accesmt.territory.models import CPTS, Commune
+from accesmt.territory.services import communes_load
+
+from .generator import DemoGP, DemoHousehold, Place, generate
+from .territory import demo_cpts_create
+
+DEMO_PASSWORD = "Demo-AccesMT-2026"  # noqa: S105 — printed on purpose: demo accounts only
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    email: str
+    label: str
+    cpts: str  # "lievin", "lens" or "" for the platform admin
+    role: str = ""
+    profession: str = ""
+
+
+ACCOUNTS = (
+    DemoAccount("admin@accesmt.example.org", "administrateur de la plateforme", ""),
+    DemoAccount(
+        "coordination@cpts-lievin.example.org", "coordinatrice", "lievin", Role.COORDINATOR
+    ),
+    DemoAccount(
+        "pharmacie@cpts-lievin.example.org",
+        "pharmacien orienteur",
+        "lievin",
+        Role.REFERRER,
+        Profession.PHARMACIST,
+    ),
+    DemoAccount(
+        "infirmiere@cpts-lievin.example.org",
+        "infirmière orienteuse",
+        "lievin",
+        Role.REFERRER,
+        Profession.NURSE,
+    ),
+    DemoAccount("medecin@cpts-lievin.example.org", "médecin généraliste", "lievin", Role.GP),
+    DemoAccount(
+        "mediation@cpam-artois.example.org", "médiatrice CPAM", "lievin", Role.CPAM_MEDIATOR
+    ),
+    DemoAccount("observatoire@cpts-lievin.example.org", "observateur", "lievin", Role.OBSERVER),
+    DemoAccount(
+        "coordination@cpts-lens-henin.example.org",
+        "coordinateur (CPTS voisine)",
+        "lens",
+        Role.COORDINATOR,
+    ),
+)
+
+# Share of the demo households in each state (the rest are waiting).
+STATE_SHARES = (
+    ("new", 0.12),
+    ("to_verify", 0.13),
+    ("closed:mt_found", 0.14),
+    ("closed:withdrawn", 0.03),
+    ("closed:moved_away", 0.02),
+    ("closed:unreachable", 0.02),
+)
+
+
+def _places(cpts: CPTS) -> list[Place]:
+    communes = Commune.objects.filter(territory__cpts=cpts).prefetch_related("postal_codes")
+    return [
+        Place(
+            insee_code=c.insee_code,
+            name=c.name,
+            postcode=min(p.code for p in c.postal_codes.all()),
+            latitude=c.latitude,
+            longitude=c.longitude,
+            population=c.population,
+        )
+        for c in communes
+        if c.latitude is not None
+    ]
+
+
+def _accounts_create(cpts_by_key: dict[str, CPTS]) -> dict[str, User]:
+    users = {}
+    for account in ACCOUNTS:
+        first, _, last = account.label.partition(" ")
+        user = User.objects.create_user(
+            account.email, DEMO_PASSWORD, first_name=first.capitalize(), last_name=last
+        )
+        if not account.cpts:
+            user.is_staff = user.is_superuser = user.is_platform_admin = True
+            user.save()
+        else:
+            Membership.objects.create(
+                user=user,
+                cpts=cpts_by_key[account.cpts],
+                role=account.role,
+                profession=account.profession,
+            )
+        users[account.email] = user
+    return users
+
+
+def _household_data(h: DemoHousehold, communes: dict[str, Commune]):
+    household = {
+        "address": h.street,
+        "postcode": h.place.postcode,
+        "commune": communes[h.place.insee_code],
+        "phone": h.phone,
+        "email": h.email,
+        "coverage": h.coverage,
+        "needs_rights_help": h.needs_rights_help,
+        "reason": h.reason,
+        "reason_other": h.reason_other,
+        "former_gp_name": h.former_gp,
+        "urgent_follow_up": h.urgent_follow_up,
+    }
+    members = [
+        {
+            "first_name": m.first_name,
+            "last_name": m.last_name,
+            "birth_date": m.birth_date,
+            "sex": m.sex,
+            "has_ald": m.has_ald,
+            "has_disability": bool(m.disability),
+            "conditions": m.disability,
+            "home_visits": m.home_visits,
+        }
+        for m in h.members
+    ]
+    return household, members
+
+
+def _households_create(cpts: CPTS, users: dict[str, User], households: int, seed: int) -> int:
+    territory = generate(_places(cpts), seed=seed, households=households)
+    communes = {c.pk: c for c in Commune.objects.filter(territory__cpts=cpts)}
+    coordinator = users["coordination@cpts-lievin.example.org"]
+    referrers = [
+        users["pharmacie@cpts-lievin.example.org"],
+        users["infirmiere@cpts-lievin.example.org"],
+    ]
+    rng = random.Random(seed)
+    # The demo never calls the national geocoder: addresses are synthetic, their points too.
+    logging.disable(logging.WARNING)
+    try:
+        _households_persist(territory, cpts, communes, coordinator, referrers, rng)
+    finally:
+        logging.disable(logging.NOTSET)
+    return len(territory.households)
+
+
+def _households_persist(territory, cpts, communes, coordinator, referrers, rng) -> None:
+    now = timezone.now()
+    with override_settings(GEOCODER_URL="http://127.0.0.1:9", GEOCODER_RETRIES=0):
+        for index, h in enumerate(territory.households):
+            household, members = _household_data(h, communes)
+            channel = h.channel
+            referrer = rng.choice(referrers) if channel == "referral" else None
+            created = request_create(
+                cpts=cpts,
+                channel=channel,
+                household=household,
+                members=members,
+                by=coordinator if channel == "phone" else referrer,
+                referrer=referrer,
+                referrer_attested_consent=referrer is not None,
+                consent_oral=channel == "phone",
+                now=now - dt.timedelta(days=h.days_waiting, minutes=index),
+            ).request
+            Request.objects.filter(pk=created.pk).update(
+                latitude=h.latitude,
+                longitude=h.longitude,
+                geocode_source=GeocodeSource.ADDRESS,
+                geocode_message="Adresse fictive de démonstration",
+            )
+            _move_to_demo_state(created, rng.random(), coordinator)
+        # A person registered online who had already been registered by phone: a duplicate
+        # flagged at intake, for the coordinator to merge.
+        if territory.households:
+            household, members = _household_data(territory.households[0], communes)
+            request_create(
+                cpts=cpts,
+                channel="online",
+                household=household | {"address": household["address"].upper()},
+                members=members[:1],
+            )
+
+
+def _gp_create(gp: DemoGP, cpts: CPTS, communes: dict[str, Commune], now) -> None:
+    practitioner = practitioner_create_manual(
+        rpps=gp.rpps,
+        civility="Dr",
+        first_name=gp.first_name,
+        last_name=gp.last_name,
+        birth_year=gp.birth_year,
+        is_msu=gp.is_msu,
+        site={
+            "address_line1": gp.street,
+            "postcode": gp.place.postcode,
+            "commune": communes[gp.place.insee_code],
+            "commune_name": gp.place.name,
+            "phone": gp.phone,
+            "practice_type": gp.practice_type,
+            "latitude": gp.latitude,
+            "longitude": gp.longitude,
+        },
+    )
+    if gp.declaration == "none":
+        return
+    accepting = gp.accepting != "no"
+    radius = int(gp.home_visit_radius_km) if gp.home_visit_radius_km else None
+    declaration_create(
+        practitioner=practitioner,
+        cpts=cpts,
+        accepting=gp.accepting,
+        listing=gp.listing,
+        source=DeclarationSource.SURVEY,
+        monthly_capacity=gp.monthly_capacity if accepting else None,
+        accepts_children_under_6=accepting and gp.profiles["children_under_6"],
+        accepts_aged_70_plus=accepting and gp.profiles["aged_70_plus"],
+        accepts_ald=accepting and gp.profiles["ald"],
+        accepts_css_ame=accepting and gp.profiles["css_ame"],
+        accepts_home_visits=accepting and radius is not None,
+        accepts_households=accepting and gp.profiles["households"],
+        home_visit_radius_km=radius,
+        planned_departure_date=gp.planned_departure,
+        approx_patient_count=1400 if gp.planned_departure else None,
+        declared_at=now - dt.timedelta(days=gp.declared_days_ago),
+    )
+
+
+def _gps_create(cpts: CPTS, seed: int) -> int:
+    gps = generate(_places(cpts), seed=seed, households=0).gps
+    communes = {c.pk: c for c in Commune.objects.filter(territory__cpts=cpts)}
+    now = timezone.now()
+    for gp in gps:
+        _gp_create(gp, cpts, communes, now)
+    return len(gps)
+
+
+def _move_to_demo_state(request: Request, draw: float, coordinator: User) -> None:
+    cumulated = 0.0
+    target = "waiting"
+    for state, share in STATE_SHARES:
+        cumulated += share
+        if draw < cumulated:
+            target = state
+            break
+    if target == "new":
+        return
+    request_transition(request=request, to=Status.TO_VERIFY, by=coordinator)
+    if target == "to_verify":
+        return
+    if target.startswith("closed:"):
+        reason = target.split(":", 1)[1]
+        request_transition(
+            request=request, to=Status.CLOSED, by=coordinator, reason=ClosedReason(reason)
+        )
+        return
+    request_transition(request=request, to=Status.WAITING, by=coordinator)
+
+
+def demo_load(*, seed: int = 62510, households: int = 240, stdout=None) -> bool:
+    """Create the demo CPTS, accounts and people. Returns False when they already exist."""
+    if not Commune.objects.exists():
+        communes_load()
+    if CPTS.objects.filter(slug="cpts-lievin").exists():
+        return False
+    with transaction.atomic():
+        lievin, lens = demo_cpts_create()
+        users = _accounts_create({"lievin": lievin, "lens": lens})
+        _gps_create(lievin, seed)
+        _households_create(lievin, users, households, seed)
+    return True

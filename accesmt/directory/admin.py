@@ -1,0 +1,184 @@
+"""Admin of the GP directory, with the upload of an RPPS file (synchronous for now: the import of
+a national file takes a few seconds, see docs/decisions/0004-rpps-import.md)."""
+
+import os
+import tempfile
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.template.response import TemplateResponse
+from django.urls import path
+
+from accesmt.territory.codes import normalise_departement
+
+from .models import AvailabilityDeclaration, PracticeSite, Practitioner
+from .rpps import RppsFormatError, rpps_import
+from .services import CORRECTABLE_PRACTITIONER_FIELDS, practitioner_correct
+
+
+class RppsUploadForm(forms.Form):
+    file = forms.FileField(
+        label="Fichier de l'Annuaire Santé",
+        help_text="Extraction PS_LibreAcces_Personne_activite (.txt, champs séparés par « | »).",
+    )
+    departements = forms.CharField(
+        label="Départements",
+        required=False,
+        help_text="Facultatif : codes séparés par des espaces (p. ex. « 62 59 »). Par défaut, "
+        "les communes des territoires des CPTS de la plateforme.",
+    )
+    dry_run = forms.BooleanField(
+        label="Essai à blanc (contrôler le fichier sans rien enregistrer)", required=False
+    )
+
+    def clean_departements(self):
+        codes = []
+        for value in self.cleaned_data["departements"].replace(",", " ").split():
+            code = normalise_departement(value)
+            if code is None:
+                raise ValidationError(f"Département invalide : « {value} ».")
+            codes.append(code)
+        return codes
+
+
+class PracticeSiteInline(admin.StackedInline):
+    model = PracticeSite
+    extra = 0
+    fields = (
+        ("label", "practice_type"),
+        ("address_line1", "address_line2", "address_line3"),
+        ("postcode", "commune_name", "commune"),
+        ("latitude", "longitude", "geocode_source"),
+        ("phone", "email"),
+        ("source", "is_gone", "gone_since", "imported_at"),
+        "corrections",
+    )
+    readonly_fields = [
+        name for row in fields for name in (row if isinstance(row, tuple) else (row,))
+    ]
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Practitioner)
+class PractitionerAdmin(admin.ModelAdmin):
+    change_list_template = "admin/directory/practitioner/change_list.html"
+    list_display = ("last_name", "first_name", "rpps", "source", "is_msu", "is_gone")
+    list_filter = ("source", "is_gone", "is_msu")
+    search_fields = ("rpps", "last_name", "first_name", "sites__commune__name")
+    show_full_result_count = False
+    inlines = [PracticeSiteInline]
+    fields = (
+        "rpps",
+        ("civility", "first_name", "last_name"),
+        "email",
+        ("birth_year", "age_band"),
+        "is_msu",
+        "specialty_codes",
+        ("source", "is_gone", "gone_since", "imported_at"),
+        "corrections",
+    )
+    readonly_fields = (
+        "rpps",
+        "specialty_codes",
+        "source",
+        "is_gone",
+        "gone_since",
+        "imported_at",
+        "corrections",
+    )
+
+    def has_add_permission(self, request):
+        return False  # a GP missing from the file is added by the coordination (services)
+
+    def save_model(self, request, obj, form, change):
+        """Edits go through `practitioner_correct`, so later imports keep them."""
+        fields = {
+            name: form.cleaned_data[name]
+            for name in form.changed_data
+            if name in CORRECTABLE_PRACTITIONER_FIELDS
+        }
+        if fields:
+            practitioner_correct(practitioner=obj, fields=fields, by=request.user)
+
+    def get_urls(self):
+        return [
+            path(
+                "importer/",
+                self.admin_site.admin_view(self.import_view),
+                name="directory_practitioner_import",
+            ),
+            *super().get_urls(),
+        ]
+
+    def import_view(self, request):
+        if not (request.user.is_platform_admin or request.user.is_superuser):
+            raise PermissionDenied
+        report = None
+        form = RppsUploadForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            report = self._run_import(request, form)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Importer l'annuaire national (RPPS)",
+            "opts": self.model._meta,
+            "form": form,
+            "report": report,
+        }
+        return TemplateResponse(request, "admin/directory/practitioner/import_rpps.html", context)
+
+    def _run_import(self, request, form):
+        upload = form.cleaned_data["file"]
+        own_copy = None
+        if hasattr(upload, "temporary_file_path"):
+            path = upload.temporary_file_path()  # large uploads are already on disk
+        else:
+            with tempfile.NamedTemporaryFile(suffix=".txt", delete=False) as fh:
+                for chunk in upload.chunks():
+                    fh.write(chunk)
+                own_copy = path = fh.name
+        try:
+            report = rpps_import(
+                path,
+                departements=form.cleaned_data["departements"],
+                dry_run=form.cleaned_data["dry_run"],
+            )
+        except RppsFormatError as exc:
+            form.add_error("file", str(exc))
+            return None
+        finally:
+            if own_copy:
+                os.unlink(own_copy)
+        if form.cleaned_data["dry_run"]:
+            messages.info(request, "Essai à blanc : rien n'a été enregistré.")
+        else:
+            messages.success(request, "Import terminé.")
+        return report
+
+
+@admin.register(AvailabilityDeclaration)
+class AvailabilityDeclarationAdmin(admin.ModelAdmin):
+    """Read-only: declarations are made through the survey, the GP's page or the coordination."""
+
+    list_display = (
+        "practitioner",
+        "cpts",
+        "accepting",
+        "monthly_capacity",
+        "listing",
+        "declared_at",
+        "valid_until",
+    )
+    list_filter = ("cpts", "accepting", "listing", "source")
+    search_fields = ("practitioner__last_name", "practitioner__rpps")
+    list_select_related = ("practitioner", "cpts")
+    date_hierarchy = "declared_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

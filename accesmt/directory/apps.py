@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+
+
+class DirectoryConfig(AppConfig):
+    name = "accesmt.directory"
+    verbose_name = "Annuaire des médecins"
+
+    def ready(self):
+        from accesmt.notifications import jobs
+
+        from .survey import survey_send_reminders
+
+        jobs.register("directory.survey_reminders", survey_send_reminders, every_seconds=3600)

@@ -1,0 +1,124 @@
+"""The availability declaration form: one minute on a phone, French errors next to the fields.
+
+Used by the GP's own page, the coordinator's page (and later the survey link). The form only
+parses input; `declaration_save` hands it to `services.declaration_create`, whose ValidationError
+(keyed by field) is put back on the form's fields."""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from .models import (
+    MAX_HOME_VISIT_RADIUS_KM,
+    MAX_MONTHLY_CAPACITY,
+    MAX_PATIENT_COUNT,
+    PROFILE_FIELDS,
+    Accepting,
+    Listing,
+)
+from .services import declaration_create
+
+REQUIRED = "Ce champ est obligatoire."
+
+
+class DeclarationForm(forms.Form):
+    accepting = forms.ChoiceField(
+        label="Acceptez-vous de nouveaux patients comme médecin traitant ?",
+        choices=Accepting.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Indiquez si vous acceptez de nouveaux patients."},
+    )
+    monthly_capacity = forms.IntegerField(
+        label="Combien de nouveaux patients par mois, environ ?",
+        required=False,
+        min_value=0,
+        max_value=MAX_MONTHLY_CAPACITY,
+        help_text="Jamais affiché au public. Laissez vide si vous ne savez pas.",
+        error_messages={
+            "invalid": "Saisissez un nombre entier.",
+            "min_value": "Le nombre ne peut pas être négatif.",
+            "max_value": f"Saisissez au plus {MAX_MONTHLY_CAPACITY}.",
+        },
+    )
+    accepts_children_under_6 = forms.BooleanField(label="Enfants de moins de 6 ans", required=False)
+    accepts_aged_70_plus = forms.BooleanField(label="Personnes de 70 ans et plus", required=False)
+    accepts_ald = forms.BooleanField(label="Patients en ALD", required=False)
+    accepts_css_ame = forms.BooleanField(
+        label="Bénéficiaires de la CSS ou de l'AME", required=False
+    )
+    accepts_home_visits = forms.BooleanField(
+        label="Personnes ayant besoin de visites à domicile", required=False
+    )
+    accepts_households = forms.BooleanField(label="Foyers de plusieurs personnes", required=False)
+    home_visit_radius_km = forms.IntegerField(
+        label="Rayon des visites à domicile (km)",
+        required=False,
+        min_value=1,
+        max_value=MAX_HOME_VISIT_RADIUS_KM,
+        error_messages={
+            "invalid": "Saisissez un nombre entier de kilomètres.",
+            "min_value": "Saisissez au moins 1 km.",
+            "max_value": f"Saisissez au plus {MAX_HOME_VISIT_RADIUS_KM} km.",
+        },
+    )
+    listing = forms.ChoiceField(
+        label="Où souhaitez-vous apparaître ?",
+        choices=Listing.choices,
+        widget=forms.RadioSelect,
+        help_text="La carte publique ne montre jamais votre capacité.",
+        error_messages={"required": "Indiquez où vous souhaitez apparaître."},
+    )
+    planned_departure_date = forms.DateField(
+        label="Date prévue de départ (retraite, déménagement), si connue",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": "Saisissez une date valide, par exemple 30/06/2027."},
+    )
+    approx_patient_count = forms.IntegerField(
+        label="Nombre approximatif de patients dont vous êtes le médecin traitant",
+        required=False,
+        min_value=0,
+        max_value=MAX_PATIENT_COUNT,
+        error_messages={
+            "invalid": "Saisissez un nombre entier.",
+            "min_value": "Le nombre ne peut pas être négatif.",
+            "max_value": f"Saisissez au plus {MAX_PATIENT_COUNT}.",
+        },
+    )
+    remarks = forms.CharField(
+        label="Remarques pour la coordination",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    profile_field_names = PROFILE_FIELDS
+
+    def profile_fields(self):
+        return [self[name] for name in PROFILE_FIELDS]
+
+    @classmethod
+    def initial_from(cls, declaration) -> dict:
+        """Initial values from the current declaration (None: empty form)."""
+        if declaration is None:
+            return {}
+        names = [n for n in cls.base_fields if n != "remarks"]
+        return {name: getattr(declaration, name) for name in names}
+
+
+def declaration_save(form: DeclarationForm, *, practitioner, cpts, source: str, recorded_by=None):
+    """Create the declaration from a bound, valid form; on a service error, attach the French
+    messages to the form's fields and return None."""
+    try:
+        return declaration_create(
+            practitioner=practitioner,
+            cpts=cpts,
+            source=source,
+            recorded_by=recorded_by,
+            **form.cleaned_data,
+        )
+    except ValidationError as error:
+        for field, messages in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, messages)
+        return None

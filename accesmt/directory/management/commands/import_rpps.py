@@ -1,0 +1,79 @@
+"""`manage.py import_rpps FICHIER [--departement 62 …] [--dry-run]`."""
+
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+
+from accesmt.territory.codes import normalise_departement
+
+from ...rpps import RppsFormatError, rpps_import
+
+
+class Command(BaseCommand):
+    help = (
+        "Importe les médecins généralistes de l'extraction PS_LibreAcces_Personne_activite de "
+        "l'Annuaire Santé (RPPS), pour les communes des CPTS de la plateforme ou des "
+        "départements donnés. Réimporter met à jour, et marque comme partis ceux qui ne "
+        "figurent plus dans le fichier."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("path", help="fichier ps-libreacces-personne-activite.txt")
+        parser.add_argument(
+            "--departement",
+            action="append",
+            default=[],
+            help="importer tout un département (répétable) au lieu des communes des CPTS",
+        )
+        parser.add_argument(
+            "--all-platform-communes",
+            action="store_true",
+            help="communes de tous les territoires des CPTS de la plateforme (par défaut)",
+        )
+        parser.add_argument(
+            "--dry-run", action="store_true", help="lire et contrôler le fichier sans rien écrire"
+        )
+
+    def handle(self, *args, path, departement, all_platform_communes, dry_run, **options):
+        if departement and all_platform_communes:
+            raise CommandError("Choisissez --departement ou --all-platform-communes, pas les deux.")
+        departements = []
+        for value in departement:
+            code = normalise_departement(value)
+            if code is None:
+                raise CommandError(f"Département invalide : « {value} ».")
+            departements.append(code)
+        started = time.monotonic()
+        last = [0.0]
+
+        def progress(lines: int, done: int, total: int) -> None:
+            now = time.monotonic()
+            if done < total and now - last[0] < 1.0:
+                return
+            last[0] = now
+            percent = 100 * done / total if total else 100
+            shown = f"{lines:>10,}".replace(",", "\u202f")
+            self.stdout.write(f"  {shown} lignes lues ({percent:5.1f} %)".replace(".", ","))
+
+        self.stdout.write("Lecture du fichier…")
+        try:
+            report = rpps_import(
+                path, departements=departements, progress=progress, dry_run=dry_run
+            )
+        except FileNotFoundError:
+            raise CommandError(f"Fichier introuvable : {path}") from None
+        except RppsFormatError as exc:
+            raise CommandError(f"Import refusé : {exc}") from None
+        for line in report.summary_lines():
+            self.stdout.write(line)
+        for error in report.errors:
+            self.stdout.write(f"  {error}")
+        if report.rejected > len(report.errors):
+            self.stdout.write(
+                f"  … et {report.rejected - len(report.errors)} autres lignes refusées"
+            )
+        if dry_run:
+            self.stdout.write("Essai à blanc : rien n'a été enregistré.")
+        self.stdout.write(
+            self.style.SUCCESS(f"Import terminé en {time.monotonic() - started:.1f} s.")
+        )

@@ -1,0 +1,77 @@
+"""Reads on the GP directory and the availability declarations."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.db.models import Prefetch, QuerySet
+
+from accesmt.territory.models import CPTS
+
+from .models import AvailabilityDeclaration, PracticeSite, Practitioner
+
+
+def cpts_of(practitioner: Practitioner, *, include_gone_sites: bool = False) -> list[CPTS]:
+    """The CPTS a practitioner belongs to: those whose territory holds the commune of one of
+    their sites (present sites only unless `include_gone_sites`). Usually one, possibly two."""
+    sites = PracticeSite.objects.filter(practitioner=practitioner)
+    if not include_gone_sites:
+        sites = sites.filter(is_gone=False)
+    return list(CPTS.objects.filter(territory__commune__practice_sites__in=sites).distinct())
+
+
+def practitioner_belongs_to(practitioner: Practitioner, cpts: CPTS) -> bool:
+    """Whether one of the practitioner's sites (present or gone) lies in the CPTS territory."""
+    return PracticeSite.objects.filter(
+        practitioner=practitioner, commune__territory__cpts=cpts
+    ).exists()
+
+
+def practitioners_of(cpts: CPTS, *, include_gone: bool = False) -> QuerySet[Practitioner]:
+    """The practitioners of a CPTS with their present sites in its territory prefetched
+    (`practitioner.cpts_sites`)."""
+    qs = Practitioner.objects.in_cpts(cpts)
+    if not include_gone:
+        qs = qs.present()
+    return qs.prefetch_related(
+        Prefetch(
+            "sites",
+            queryset=PracticeSite.objects.present()
+            .in_cpts(cpts)
+            .select_related("commune")
+            .order_by("pk"),
+            to_attr="cpts_sites",
+        )
+    )
+
+
+def current_declaration(
+    practitioner: Practitioner, cpts: CPTS, *, now: datetime.datetime | None = None
+) -> AvailabilityDeclaration | None:
+    """The practitioner's current (latest, not expired) declaration in the CPTS, if any."""
+    return (
+        AvailabilityDeclaration.objects.filter(practitioner=practitioner, cpts=cpts)
+        .current(now)
+        .first()
+    )
+
+
+def latest_declaration(practitioner: Practitioner, cpts: CPTS) -> AvailabilityDeclaration | None:
+    """The practitioner's latest declaration in the CPTS, expired or not."""
+    return (
+        AvailabilityDeclaration.objects.filter(practitioner=practitioner, cpts=cpts)
+        .order_by("-declared_at", "-pk")
+        .first()
+    )
+
+
+def current_declarations(
+    cpts: CPTS, *, now: datetime.datetime | None = None
+) -> QuerySet[AvailabilityDeclaration]:
+    """Current declarations of a CPTS, with practitioner and home-visit communes loaded."""
+    return (
+        AvailabilityDeclaration.objects.filter(cpts=cpts)
+        .current(now)
+        .select_related("practitioner")
+        .prefetch_related("home_visit_communes")
+    )

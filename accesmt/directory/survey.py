@@ -1,0 +1,197 @@
+"""Survey campaigns: every present GP of the territory with an e-mail gets a personal link
+`/enquete/<token>/` leading to the declaration form, without an account.
+
+Token policy: the token is the invitation id signed with `SURVEY_SALT` and timestamped; it is
+valid `SURVEY_TOKEN_MAX_AGE_DAYS` days (30 by default). Expired or tampered → a French error page
+(status 400). Replayed after an answer: the page says "déjà répondu" and shows the form again,
+prefilled with the current declaration, so that the GP may update it until the link expires;
+each answer is a new declaration (the history is kept) and `answered_at` moves to the last one.
+
+E-mail texts hold no health data and no name: the CPTS name and the personal link only.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.core import signing
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from accesmt.notifications.services import outbox_enqueue
+
+from .models import AvailabilityDeclaration, Practitioner, SurveyCampaign, SurveyInvitation
+
+SURVEY_SALT = "accesmt.directory.survey"
+TOPIC_INVITATION = "directory.survey_invitation"
+TOPIC_REMINDER = "directory.survey_reminder"
+
+
+def token_max_age() -> datetime.timedelta:
+    return datetime.timedelta(days=getattr(settings, "SURVEY_TOKEN_MAX_AGE_DAYS", 30))
+
+
+def invitation_token(invitation: SurveyInvitation) -> str:
+    return signing.dumps({"i": invitation.pk}, salt=SURVEY_SALT, compress=True)
+
+
+def invitation_url(invitation: SurveyInvitation) -> str:
+    base = getattr(settings, "PUBLIC_BASE_URL", "").rstrip("/")
+    return base + reverse("directory:survey_answer", kwargs={"token": invitation_token(invitation)})
+
+
+class InvalidToken(Exception):
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason  # "expired" or "invalid"
+
+
+def invitation_from_token(token: str) -> SurveyInvitation:
+    """The invitation of a token; raises InvalidToken("expired" | "invalid")."""
+    try:
+        data = signing.loads(token, salt=SURVEY_SALT, max_age=token_max_age())
+    except signing.SignatureExpired as exc:
+        raise InvalidToken("expired") from exc
+    except signing.BadSignature as exc:
+        raise InvalidToken("invalid") from exc
+    invitation = (
+        SurveyInvitation.objects.select_related("campaign__cpts", "practitioner")
+        .filter(pk=data.get("i") if isinstance(data, dict) else None)
+        .first()
+    )
+    if invitation is None:
+        raise InvalidToken("invalid")
+    return invitation
+
+
+def _email_body(invitation: SurveyInvitation, *, reminder: bool) -> str:
+    cpts = invitation.campaign.cpts
+    first = (
+        "Petit rappel : vous n'avez pas encore répondu à l'enquête de disponibilité de "
+        if reminder
+        else "Votre CPTS vous demande de mettre à jour vos disponibilités pour de nouveaux "
+        "patients, en une minute, auprès de "
+    )
+    return (
+        f"Bonjour,\n\n{first}{cpts.name}.\n\n"
+        f"Votre lien personnel (valable {token_max_age().days} jours, ne le transférez pas) :\n"
+        f"{invitation_url(invitation)}\n\n"
+        "Vous choisissez d'apparaître ou non sur la carte publique ; votre capacité n'est "
+        "jamais publiée.\n\nMerci."
+    )
+
+
+def campaign_eligible_practitioners(cpts):
+    return Practitioner.objects.present().in_cpts(cpts).exclude(email="")
+
+
+@transaction.atomic
+def survey_campaign_launch(
+    *, cpts, title: str, reminder_after_days: int = 7, launched_by=None
+) -> SurveyCampaign:
+    """Create a campaign and queue one e-mail per present GP of the territory with an e-mail."""
+    campaign = SurveyCampaign(
+        cpts=cpts,
+        title=title.strip(),
+        reminder_after_days=reminder_after_days,
+        launched_by=launched_by,
+    )
+    campaign.full_clean()
+    campaign.save()
+    for practitioner in campaign_eligible_practitioners(cpts):
+        invitation = SurveyInvitation.objects.create(
+            campaign=campaign, practitioner=practitioner, email=practitioner.email
+        )
+        outbox_enqueue(
+            channel="email",
+            to=invitation.email,
+            subject=f"Vos disponibilités – {cpts.name}",
+            body=_email_body(invitation, reminder=False),
+            topic=TOPIC_INVITATION,
+            cpts=cpts,
+            related=invitation,
+            dedup_key=f"survey-invitation-{invitation.pk}",
+        )
+    return campaign
+
+
+@transaction.atomic
+def survey_answer(*, invitation: SurveyInvitation, form) -> AvailabilityDeclaration | None:
+    """Record the answer of a valid DeclarationForm; None (errors on the form) when refused."""
+    from .forms import declaration_save
+
+    declaration = declaration_save(
+        form,
+        practitioner=invitation.practitioner,
+        cpts=invitation.campaign.cpts,
+        source="survey",
+    )
+    if declaration is not None:
+        invitation.answered_at = timezone.now()
+        invitation.declaration = declaration
+        invitation.save(update_fields=["answered_at", "declaration"])
+    return declaration
+
+
+def survey_send_reminders(*, now: datetime.datetime | None = None) -> int:
+    """Send one reminder per unanswered invitation older than its campaign's delay (and whose
+    link is still valid). Periodic job; returns the number of reminders queued."""
+    now = now or timezone.now()
+    count = 0
+    pending = SurveyInvitation.objects.select_related("campaign__cpts").filter(
+        answered_at__isnull=True,
+        reminded_at__isnull=True,
+        sent_at__gt=now - token_max_age(),
+    )
+    for invitation in pending:
+        delay = datetime.timedelta(days=invitation.campaign.reminder_after_days)
+        if invitation.sent_at + delay > now:
+            continue
+        with transaction.atomic():
+            claimed = SurveyInvitation.objects.filter(
+                pk=invitation.pk, reminded_at__isnull=True, answered_at__isnull=True
+            ).update(reminded_at=now)
+            if not claimed:
+                continue
+            outbox_enqueue(
+                channel="email",
+                to=invitation.email,
+                subject=f"Rappel : vos disponibilités – {invitation.campaign.cpts.name}",
+                body=_email_body(invitation, reminder=True),
+                topic=TOPIC_REMINDER,
+                cpts=invitation.campaign.cpts,
+                related=invitation,
+                dedup_key=f"survey-reminder-{invitation.pk}",
+            )
+            count += 1
+    return count
+
+
+def campaign_stats(campaign: SurveyCampaign) -> dict:
+    invitations = list(
+        campaign.invitations.select_related("practitioner").order_by(
+            "practitioner__last_name", "practitioner__first_name", "pk"
+        )
+    )
+    answered = sum(1 for i in invitations if i.answered_at)
+    total = len(invitations)
+    return {
+        "invitations": invitations,
+        "answered": answered,
+        "total": total,
+        "rate": round(100 * answered / total) if total else 0,
+    }
+
+
+__all__ = [
+    "InvalidToken",
+    "campaign_stats",
+    "invitation_from_token",
+    "invitation_token",
+    "invitation_url",
+    "survey_answer",
+    "survey_campaign_launch",
+    "survey_send_reminders",
+]

@@ -1,0 +1,128 @@
+"""Lists of GPs taking new patients: public (`<cpts_slug>/medecins/`, public listing only, never
+the capacity) and professionals (`espace/<cpts_slug>/medecins-disponibles/`, adds the
+professionals-only listing and the capacity). The list is the accessible version and works
+without JavaScript; `…/carte.json` gives the markers of the same selection."""
+
+from __future__ import annotations
+
+from django.http import Http404, JsonResponse
+from django.shortcuts import render
+
+from accesmt.accounts.access import cpts_role_required
+from accesmt.accounts.models import Role
+from accesmt.territory.models import CPTS, Commune
+
+from .models import AvailabilityDeclaration, PracticeSite, Practitioner
+
+PROFILES = {
+    "enfants": ("accepts_children_under_6", "enfants de moins de 6 ans"),
+    "70-ans": ("accepts_aged_70_plus", "personnes de 70 ans et plus"),
+    "ald": ("accepts_ald", "patients en ALD"),
+    "css-ame": ("accepts_css_ame", "bénéficiaires de la CSS ou de l'AME"),
+    "visites": ("accepts_home_visits", "visites à domicile"),
+}
+PROFESSIONAL_ROLES = (Role.COORDINATOR, Role.REFERRER, Role.GP, Role.CPAM_MEDIATOR)
+
+
+def available_entries(cpts, *, professionals: bool, profile: str = "", commune: str = ""):
+    """Rows (declaration, sites) of GPs with a current accepting declaration listed to the
+    audience, filtered by profile key (PROFILES) and commune INSEE code."""
+    declarations = AvailabilityDeclaration.objects.accepting().filter(cpts=cpts)
+    declarations = (
+        declarations.listed_to_professionals() if professionals else declarations.listed_publicly()
+    )
+    if profile in PROFILES:
+        declarations = declarations.filter(**{PROFILES[profile][0]: True})
+    rows = []
+    for declaration in declarations.select_related("practitioner").order_by(
+        "practitioner__last_name", "practitioner__first_name"
+    ):
+        sites = list(
+            PracticeSite.objects.present()
+            .in_cpts(cpts)
+            .filter(practitioner=declaration.practitioner)
+            .select_related("commune")
+        )
+        if commune:
+            sites = [s for s in sites if s.commune_id == commune]
+        if sites:
+            rows.append((declaration, sites))
+    return rows
+
+
+def _context(request, cpts, *, professionals):
+    profile = request.GET.get("profil", "")
+    commune = request.GET.get("commune", "")
+    return {
+        "cpts": cpts,
+        "professionals": professionals,
+        "rows": available_entries(
+            cpts, professionals=professionals, profile=profile, commune=commune
+        ),
+        "profiles": [(key, label) for key, (_, label) in PROFILES.items()],
+        "communes": Commune.objects.filter(territory__cpts=cpts).order_by("name"),
+        "selected_profile": profile,
+        "selected_commune": commune,
+    }
+
+
+def _markers(rows, *, professionals):
+    markers = []
+    for declaration, sites in rows:
+        for site in sites:
+            if site.latitude is None:
+                continue
+            marker = {
+                "name": declaration.practitioner.display_name,
+                "lat": site.latitude,
+                "lon": site.longitude,
+                "commune": site.commune.name if site.commune_id else site.commune_name,
+                "accepting": declaration.get_accepting_display(),
+            }
+            if professionals:
+                marker["monthly_capacity"] = declaration.monthly_capacity
+            markers.append(marker)
+    return markers
+
+
+def _public_cpts(cpts_slug):
+    cpts = CPTS.objects.filter(slug=cpts_slug, is_active=True).first()
+    if cpts is None:
+        raise Http404("Page introuvable.")
+    return cpts
+
+
+def public_list(request, cpts_slug):
+    context = _context(request, _public_cpts(cpts_slug), professionals=False)
+    return render(request, "directory/available.html", context)
+
+
+def public_markers(request, cpts_slug):
+    context = _context(request, _public_cpts(cpts_slug), professionals=False)
+    return JsonResponse({"markers": _markers(context["rows"], professionals=False)})
+
+
+@cpts_role_required(*PROFESSIONAL_ROLES)
+def professional_list(request, cpts_slug):
+    context = _context(request, request.cpts, professionals=True)
+    return render(request, "directory/available.html", context)
+
+
+@cpts_role_required(*PROFESSIONAL_ROLES)
+def professional_markers(request, cpts_slug):
+    context = _context(request, request.cpts, professionals=True)
+    return JsonResponse({"markers": _markers(context["rows"], professionals=True)})
+
+
+@cpts_role_required(Role.COORDINATOR)
+def coordinator_directory(request, cpts_slug):
+    """Every present GP of the territory, with their current declaration (listed or not)."""
+    cpts = request.cpts
+    current = {
+        d.practitioner_id: d for d in AvailabilityDeclaration.objects.current().filter(cpts=cpts)
+    }
+    rows = [
+        (practitioner, current.get(practitioner.pk))
+        for practitioner in Practitioner.objects.present().in_cpts(cpts)
+    ]
+    return render(request, "directory/directory.html", {"cpts": cpts, "rows": rows})

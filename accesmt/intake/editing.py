@@ -1,0 +1,97 @@
+"""The coordinator edits a request (household and members) after intake.
+
+The data come from the same forms as intake (`forms.HouseholdForm`, `forms.MemberForm`), so the
+same validation applies; this service stores them whole or not at all, keeps the members' rows
+(matched by position: the first stays the contact person), geocodes again when the address
+changed, recomputes the priority and looks for duplicates again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from accesmt.accounts.models import AuditAction
+from accesmt.accounts.services import audit_record
+
+from .models import DuplicateFlag, HouseholdMember, Request, Status
+from .services import (
+    HOUSEHOLD_FIELDS,
+    MEMBER_FIELDS,
+    _geocode,
+    check_eligibility,
+    request_detect_duplicates,
+    request_recompute_priority,
+)
+
+
+def request_update(
+    *,
+    request: Request,
+    household: dict[str, Any],
+    members: list[dict[str, Any]],
+    by,
+    http_request=None,
+) -> Request:
+    """Replace the household values and the members of an open request. Raises
+    `services.NotEligible` when the new commune is outside the territory, ValidationError when
+    the request is closed or the data are inconsistent."""
+    if request.status == Status.CLOSED:
+        raise ValidationError("Cette demande est clôturée : rouvrez-la avant de la modifier.")
+    if not members:
+        raise ValidationError("Indiquez au moins une personne du foyer.", code="no_member")
+    if not (household.get("phone") or household.get("email")):
+        raise ValidationError(
+            "Indiquez un numéro de téléphone ou une adresse e-mail.", code="no_contact"
+        )
+    commune = household["commune"]
+    check_eligibility(cpts=request.cpts, commune=commune)
+    with transaction.atomic():
+        locked = Request.objects.select_for_update().get(pk=request.pk)
+        address_changed = (household["address"], household["postcode"], commune.pk) != (
+            locked.address,
+            locked.postcode,
+            locked.commune_id,
+        )
+        for name in HOUSEHOLD_FIELDS:
+            if name in household:
+                setattr(locked, name, household[name])
+        if address_changed:
+            geocoded = _geocode(
+                street=household["address"], commune=commune, postcode=household["postcode"]
+            )
+            for name, value in geocoded.items():
+                setattr(locked, name, value)
+        locked.full_clean()
+        locked.save()
+
+        existing = list(locked.members.order_by("position", "pk"))
+        for position, data in enumerate(members):
+            member = existing[position] if position < len(existing) else None
+            if member is None:
+                member = HouseholdMember(request=locked)
+            member.position = position
+            member.is_contact_person = position == 0
+            for name in MEMBER_FIELDS:
+                if name in data:
+                    setattr(member, name, data[name] if data[name] is not None else "")
+            member.full_clean(exclude=["normalised_name"])
+            member.save()
+        for member in existing[len(members) :]:
+            member.delete()
+
+        request_recompute_priority(request=locked)
+        # Identities may have changed: the open flags are computed again (a flag already
+        # resolved for the same pair stays as the coordinator decided).
+        DuplicateFlag.objects.filter(request=locked, resolved_at__isnull=True).delete()
+        try:
+            with transaction.atomic():
+                request_detect_duplicates(request=locked)
+        except IntegrityError:
+            pass
+        audit_record(
+            actor=by, action=AuditAction.UPDATE, obj=locked, cpts=locked.cpts, request=http_request
+        )
+    return locked

@@ -1,0 +1,408 @@
+"""The intake form, shared by the three channels (public, referral, phone).
+
+`IntakeForms` bundles the household form and the members formset, collects the errors for the
+summary at the top of the page, and re-renders with one more member without validating
+("Ajouter une personne du foyer" works without JavaScript)."""
+
+from __future__ import annotations
+
+import uuid
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from .consent import (
+    CONSENT_PROCESSING,
+    CONSENT_SHARING,
+    CONSENT_TEXT_VERSION,
+    ORAL_CONSENT,
+    REFERRER_ATTESTATION,
+)
+from .models import Channel, Coverage, HomeVisits, Reason, Sex
+from .validation import (
+    normalise_email,
+    normalise_phone,
+    resolve_commune,
+    validate_birth_date,
+    validate_nir,
+    validate_postcode,
+)
+
+MAX_MEMBERS = 12
+REQUIRED = "Ce champ est obligatoire."
+DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y", "%d/%m/%y", "%d-%m-%Y", "%d.%m.%Y"]
+
+
+def _required(message: str) -> dict[str, str]:
+    return {"required": message}
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
+class HouseholdForm(forms.Form):
+    address = forms.CharField(
+        label="Adresse (numéro et rue)",
+        max_length=250,
+        error_messages=_required("Indiquez votre adresse (numéro et rue)."),
+        widget=forms.TextInput(attrs={"autocomplete": "street-address"}),
+    )
+    postcode = forms.CharField(
+        label="Code postal",
+        max_length=10,
+        error_messages=_required("Indiquez votre code postal."),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "postal-code", "inputmode": "numeric", "size": "6"}
+        ),
+    )
+    commune_name = forms.CharField(
+        label="Commune",
+        max_length=120,
+        required=False,
+        help_text="Utile si plusieurs communes ont le même code postal.",
+        widget=forms.TextInput(attrs={"autocomplete": "address-level2", "list": "communes"}),
+    )
+    phone = forms.CharField(
+        label="Téléphone",
+        max_length=30,
+        required=False,
+        help_text="Un mobile permet de recevoir la confirmation par SMS.",
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel", "type": "tel"}),
+    )
+    email = forms.CharField(
+        label="Adresse e-mail",
+        max_length=254,
+        required=False,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "email", "inputmode": "email", "type": "email"}
+        ),
+    )
+    coverage = forms.ChoiceField(
+        label="Couverture sociale",
+        choices=Coverage.choices,
+        initial=Coverage.GENERAL,
+        widget=forms.RadioSelect,
+        error_messages=_required("Choisissez votre couverture sociale (ou « je ne sais pas »)."),
+    )
+    needs_rights_help = forms.BooleanField(
+        label="J'ai besoin d'aide pour ouvrir ou renouveler mes droits (carte Vitale, CSS, AME…)",
+        required=False,
+    )
+    reason = forms.ChoiceField(
+        label="Pourquoi cherchez-vous un médecin traitant ?",
+        choices=[("", "— Choisissez —"), *Reason.choices],
+        error_messages=_required("Choisissez la raison de votre demande."),
+    )
+    reason_other = forms.CharField(label="Précisez la raison", max_length=200, required=False)
+    urgent_follow_up = forms.BooleanField(
+        label="Un suivi médical doit commencer dans le mois (traitement à renouveler, "
+        "sortie d'hôpital…)",
+        required=False,
+    )
+    former_gp_name = forms.CharField(
+        label="Nom de votre ancien médecin traitant", max_length=150, required=False
+    )
+    former_gp_commune = forms.CharField(
+        label="Commune de votre ancien médecin traitant", max_length=120, required=False
+    )
+    other_professionals = forms.CharField(
+        label="Autres professionnels qui vous suivent (infirmier, kiné, service social…)",
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    comment = forms.CharField(
+        label="Autre chose à nous dire ?",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    submission_key = forms.UUIDField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, cpts=None, channel=Channel.ONLINE, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.cpts = cpts
+        self.channel = channel
+        cpts_name = cpts.name if cpts is not None else "la CPTS"
+        if channel == Channel.ONLINE:
+            self.fields["consent_processing"] = forms.BooleanField(
+                label=CONSENT_PROCESSING.format(cpts=cpts_name),
+                error_messages=_required(
+                    "Votre accord est nécessaire pour que la CPTS puisse traiter votre demande."
+                ),
+            )
+            self.fields["consent_sharing"] = forms.BooleanField(
+                label=CONSENT_SHARING,
+                error_messages=_required(
+                    "Votre accord est nécessaire pour que la CPTS puisse contacter des médecins "
+                    "pour vous."
+                ),
+            )
+            # Honeypot: hidden from people (CSS class and aria-hidden), filled by robots.
+            self.fields["website"] = forms.CharField(
+                label="Ne pas remplir ce champ",
+                required=False,
+                widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
+            )
+        elif channel == Channel.REFERRAL:
+            self.fields["attestation"] = forms.BooleanField(
+                label=REFERRER_ATTESTATION.format(cpts=cpts_name, version=CONSENT_TEXT_VERSION),
+                error_messages=_required(
+                    "Cochez l'attestation : l'accord de la personne est indispensable."
+                ),
+            )
+        elif channel == Channel.PHONE:
+            self.fields["oral_consent"] = forms.BooleanField(
+                label=ORAL_CONSENT.format(version=CONSENT_TEXT_VERSION),
+                error_messages=_required(
+                    "Lisez les textes de consentement à la personne et cochez son accord oral."
+                ),
+            )
+        if channel == Channel.PHONE:
+            self.fields["phone"].widget.attrs["autofocus"] = True
+
+    def clean_postcode(self):
+        return validate_postcode(self.cleaned_data["postcode"])
+
+    def clean_phone(self):
+        return normalise_phone(self.cleaned_data["phone"])
+
+    def clean_email(self):
+        return normalise_email(self.cleaned_data["email"])
+
+    def clean(self):
+        data = super().clean()
+        contact_errors = self.errors.get("phone") or self.errors.get("email")
+        if not contact_errors and not data.get("phone") and not data.get("email"):
+            message = (
+                "Indiquez au moins un téléphone ou une adresse e-mail pour que la CPTS "
+                "puisse vous recontacter. Sans l'un ni l'autre, appelez la CPTS : elle "
+                "enregistrera votre demande avec vous."
+            )
+            self.add_error("phone", ValidationError(message, code="no_contact"))
+        if data.get("reason") == Reason.OTHER and not data.get("reason_other", "").strip():
+            self.add_error("reason_other", "Précisez la raison de votre demande.")
+        if data.get("postcode") and "postcode" not in self.errors:
+            try:
+                data["commune"] = resolve_commune(
+                    postcode=data["postcode"], name=data.get("commune_name", "")
+                )
+            except ValidationError as error:
+                target = "postcode" if error.code == "postcode_unknown" else "commune_name"
+                self.add_error(target, error)
+        return data
+
+    def household_values(self) -> dict:
+        keys = (
+            "address",
+            "postcode",
+            "commune",
+            "phone",
+            "email",
+            "coverage",
+            "needs_rights_help",
+            "reason",
+            "reason_other",
+            "urgent_follow_up",
+            "former_gp_name",
+            "former_gp_commune",
+            "other_professionals",
+            "comment",
+        )
+        return {key: self.cleaned_data[key] for key in keys}
+
+
+class MemberForm(forms.Form):
+    first_name = forms.CharField(
+        label="Prénom",
+        max_length=100,
+        error_messages=_required("Indiquez le prénom."),
+        widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
+    )
+    last_name = forms.CharField(
+        label="Nom",
+        max_length=100,
+        error_messages=_required("Indiquez le nom."),
+        widget=forms.TextInput(attrs={"autocomplete": "family-name"}),
+    )
+    birth_date = forms.DateField(
+        label="Date de naissance",
+        input_formats=DATE_FORMATS,
+        help_text="Format JJ/MM/AAAA, par exemple 17/05/1948.",
+        error_messages={
+            "required": "Indiquez la date de naissance.",
+            "invalid": "Date de naissance non reconnue : écrivez-la au format JJ/MM/AAAA.",
+        },
+        widget=DateInput(attrs={"autocomplete": "bday"}),
+    )
+    has_ald = forms.BooleanField(
+        label="Affection de longue durée (ALD, prise en charge à 100 %)", required=False
+    )
+    has_disability = forms.BooleanField(label="Situation de handicap", required=False)
+    home_visits = forms.ChoiceField(
+        label="Visites à domicile nécessaires ?",
+        choices=HomeVisits.choices,
+        initial=HomeVisits.NEVER,
+        widget=forms.RadioSelect,
+        error_messages=_required("Indiquez si des visites à domicile sont nécessaires."),
+    )
+    conditions = forms.CharField(
+        label="Pathologies particulières ou handicap à signaler (facultatif)",
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    sex = forms.ChoiceField(
+        label="Sexe (facultatif)",
+        choices=[("", "non précisé"), *Sex.choices],
+        required=False,
+        widget=forms.RadioSelect,
+    )
+    nir = forms.CharField(
+        label="Numéro de sécurité sociale (facultatif)",
+        max_length=30,
+        required=False,
+        help_text="15 chiffres, sur la carte Vitale. Il aide la CPTS à éviter les doublons.",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
+    )
+
+    def clean_birth_date(self):
+        return validate_birth_date(self.cleaned_data["birth_date"], today=timezone.localdate())
+
+    def clean(self):
+        data = super().clean()
+        if data.get("nir") and "birth_date" not in self.errors:
+            try:
+                data["nir"] = validate_nir(
+                    data["nir"], sex=data.get("sex", ""), birth_date=data.get("birth_date")
+                )
+            except ValidationError as error:
+                self.add_error("nir", error)
+        return data
+
+
+class BaseMemberFormSet(forms.BaseFormSet):
+    def clean(self):
+        if any(self.errors):
+            return
+        filled = [f for f in self.forms if f.cleaned_data]
+        if not filled:
+            raise ValidationError("Indiquez au moins une personne du foyer.")
+
+
+class _RetypedMemberFormSet(BaseMemberFormSet):
+    """Shows typed values as initial data while counting every form as new (INITIAL_FORMS=0),
+    so that an empty added person is ignored on submission."""
+
+    def initial_form_count(self):
+        return 0
+
+
+MemberFormSet = forms.formset_factory(
+    MemberForm,
+    formset=BaseMemberFormSet,
+    extra=0,
+    min_num=1,
+    validate_min=True,
+    max_num=MAX_MEMBERS,
+    validate_max=True,
+)
+
+
+class IntakeForms:
+    """The household form and the members formset of one page."""
+
+    prefix = "membres"
+
+    def __init__(self, *, cpts, channel: str, data=None, extra_member: bool = False):
+        self.cpts = cpts
+        self.channel = channel
+        if data is not None and extra_member:
+            self._build_unbound_from(data)
+            return
+        initial = None if data is not None else {"submission_key": uuid.uuid4()}
+        self.household = HouseholdForm(data, cpts=cpts, channel=channel, initial=initial)
+        self.members = MemberFormSet(data, prefix=self.prefix)
+
+    def _build_unbound_from(self, data) -> None:
+        """Re-render what was typed with one more (empty) member, without error messages."""
+        household_initial = {key: data.get(key) for key in data if not key.startswith(self.prefix)}
+        for key in list(household_initial):
+            if key in HouseholdForm.base_fields and isinstance(
+                HouseholdForm.base_fields[key], forms.BooleanField
+            ):
+                household_initial[key] = data.get(key) in ("on", "true", "True", "1")
+        for key in ("consent_processing", "consent_sharing", "attestation", "oral_consent"):
+            if key in data:
+                household_initial[key] = data.get(key) in ("on", "true", "True", "1")
+        try:
+            total = int(data.get(f"{self.prefix}-TOTAL_FORMS", "1"))
+        except ValueError:
+            total = 1
+        total = max(1, min(total, MAX_MEMBERS))
+        members_initial = []
+        for index in range(total):
+            row = {}
+            for name, form_field in MemberForm.base_fields.items():
+                value = data.get(f"{self.prefix}-{index}-{name}")
+                if isinstance(form_field, forms.BooleanField):
+                    row[name] = value in ("on", "true", "True", "1")
+                elif value is not None:
+                    row[name] = value
+            members_initial.append(row)
+        if total < MAX_MEMBERS:
+            members_initial.append({"home_visits": HomeVisits.NEVER})
+        self.household = HouseholdForm(
+            cpts=self.cpts, channel=self.channel, initial=household_initial
+        )
+        formset_class = forms.formset_factory(
+            MemberForm,
+            formset=_RetypedMemberFormSet,
+            extra=len(members_initial),
+            min_num=0,
+            max_num=MAX_MEMBERS,
+        )
+        self.members = formset_class(prefix=self.prefix, initial=members_initial)
+
+    @property
+    def is_bound(self) -> bool:
+        return self.household.is_bound
+
+    def is_valid(self) -> bool:
+        household_ok = self.household.is_valid()
+        members_ok = self.members.is_valid()
+        return household_ok and members_ok
+
+    def is_honeypot_filled(self) -> bool:
+        return bool(self.household.data.get("website", "").strip())
+
+    def member_values(self) -> list[dict]:
+        return [form.cleaned_data for form in self.members.forms if form.cleaned_data]
+
+    def error_summary(self) -> list[tuple[str, str, str]]:
+        """(anchor id, field label, message) for the summary at the top of the page."""
+        if not self.is_bound:
+            return []
+        summary = []
+        for name, errors in self.household.errors.items():
+            if name == "__all__":
+                summary += [("", "", str(e)) for e in errors]
+                continue
+            bound = self.household[name]
+            summary += [(bound.auto_id, bound.label, str(e)) for e in errors]
+        for index, form in enumerate(self.members.forms, start=1):
+            for name, errors in form.errors.items():
+                if name == "__all__":
+                    summary += [("", f"Personne {index}", str(e)) for e in errors]
+                    continue
+                bound = form[name]
+                summary += [
+                    (bound.auto_id, f"Personne {index} — {bound.label}", str(e)) for e in errors
+                ]
+        summary += [("", "Personnes du foyer", str(e)) for e in self.members.non_form_errors()]
+        return summary

@@ -1,0 +1,127 @@
+"""The life cycle of a request, in one place.
+
+    new ──► to_verify ──► waiting ──► (orientation states, later) ──► closed(reason)
+     │  └──────────────────►│ ◄──────── to_verify (re-check)
+     └───────── any open state ──► closed(reason)          closed ──► to_verify (reopen)
+
+`TRANSITIONS` is the only list of allowed moves; `request_transition()` is the only function that
+changes `Request.status`: it refuses any move not in the table (`TransitionRefused`, a
+ValidationError with a French message), sets/clears `closed_reason` and `closed_at`, and writes a
+`RequestTransition` line (who, when, reason code, note) in the same transaction. The database
+refuses the same moves (trigger of migration 0002, generated from `TRANSITIONS` at the time) and
+the inconsistent states (CheckConstraints of `Request`).
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from .models import ClosedReason, Request, RequestTransition, Status
+
+TRANSITIONS: dict[str, frozenset[str]] = {
+    Status.NEW: frozenset({Status.TO_VERIFY, Status.WAITING, Status.CLOSED}),
+    Status.TO_VERIFY: frozenset({Status.WAITING, Status.CLOSED}),
+    Status.WAITING: frozenset({Status.TO_VERIFY, Status.CLOSED}),
+    Status.CLOSED: frozenset({Status.TO_VERIFY}),  # reopening: a coordinator's correction
+}
+
+# What a person may do themselves through the follow-up link.
+PATIENT_TRANSITIONS: dict[str, frozenset[str]] = {
+    status: frozenset({Status.CLOSED}) for status in (Status.NEW, Status.TO_VERIFY, Status.WAITING)
+}
+
+STATUS_EXPLANATIONS = {
+    Status.NEW: "Votre demande a bien été reçue. La coordination de la CPTS va l'examiner.",
+    Status.TO_VERIFY: (
+        "La coordination vérifie votre demande ; elle peut vous appeler pour la compléter."
+    ),
+    Status.WAITING: (
+        "Votre demande est vérifiée. La coordination recherche un médecin traitant qui peut "
+        "vous accueillir ; elle vous contactera dès qu'une solution se présente."
+    ),
+    Status.CLOSED: "Votre demande est clôturée.",
+}
+
+
+class TransitionRefused(ValidationError):
+    pass
+
+
+def allowed_targets(status: str) -> frozenset[str]:
+    return TRANSITIONS.get(status, frozenset())
+
+
+def can_transition(from_status: str, to_status: str) -> bool:
+    return to_status in allowed_targets(from_status)
+
+
+def request_transition(
+    *,
+    request: Request,
+    to: str,
+    by=None,
+    reason: str = "",
+    note: str = "",
+    by_patient: bool = False,
+) -> RequestTransition:
+    """Move `request` to status `to`. Closing needs a `reason` among ClosedReason; `note` is a
+    short free text that must not hold health data. Locks the row, so that two coordinators
+    clicking at once cannot both move it."""
+    if to not in Status.values:
+        raise TransitionRefused(f"État inconnu : {to}.")
+    if to == Status.CLOSED and reason not in ClosedReason.values:
+        raise TransitionRefused("Indiquez le motif de clôture.")
+    if by is not None and not getattr(by, "is_authenticated", False):
+        by = None
+    with transaction.atomic():
+        locked = Request.objects.select_for_update().get(pk=request.pk)
+        current = locked.status
+        if not can_transition(current, to):
+            raise TransitionRefused(
+                f"Passage impossible de « {Status(current).label} » à « {Status(to).label} »."
+            )
+        if by_patient and to not in PATIENT_TRANSITIONS.get(current, frozenset()):
+            raise TransitionRefused("Cette action n'est pas possible depuis le lien de suivi.")
+        now = timezone.now()
+        locked.status = to
+        if to == Status.CLOSED:
+            locked.closed_reason = reason
+            locked.closed_at = now
+        else:
+            locked.closed_reason = ""
+            locked.closed_at = None
+        locked.save(update_fields=["status", "closed_reason", "closed_at", "updated_at"])
+        line = RequestTransition(
+            request=locked,
+            from_status=current,
+            to_status=to,
+            by=by,
+            by_patient=by_patient,
+            at=now,
+            reason=reason,
+            note=note[:300],
+        )
+        line.full_clean()
+        line.save()
+    request.status = locked.status
+    request.closed_reason = locked.closed_reason
+    request.closed_at = locked.closed_at
+    request.updated_at = locked.updated_at
+    return line
+
+
+def record_creation(*, request: Request, by=None, note: str = "") -> RequestTransition:
+    """The first line of the history ("" → initial status), written by the creating service."""
+    if by is not None and not getattr(by, "is_authenticated", False):
+        by = None
+    return RequestTransition.objects.create(
+        request=request,
+        from_status="",
+        to_status=request.status,
+        by=by,
+        at=request.created_at,
+        reason="created",
+        note=note[:300],
+    )

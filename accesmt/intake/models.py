@@ -1,0 +1,513 @@
+"""Intake: the requests (demandes) of people looking for a médecin traitant.
+
+- `Request` — one household (foyer) asking for a GP, owned by one CPTS (`cpts`, the tenant:
+  `Request.objects.for_user(user, roles)`). It carries the contact details, the address (commune
+  + geocoded point), coverage, reason, consent (text version + time), the channel it came through
+  (online / referral / phone / api), its life-cycle `status` and, when closed, `closed_reason`.
+  `reference` ("MT-7K4P-Q2XZ") is the short code shown to the person; `submission_key` makes a
+  re-sent form idempotent (unique per CPTS). `waiting_since` is the date the wait started (the
+  queue sorts on priority, then on it). Priority is never typed: `is_priority` and
+  `priority_rule_count` are written by `services.request_recompute_priority` from the rules of
+  `priority.py`, each fired rule being one `RequestPriorityReason` row (queryable: filter the
+  queue with `priority_reasons__rule_code="ald"`).
+- `HouseholdMember` — one person of the household without a GP: identity, birth date, optional
+  NIR (normalised, never logged), ALD, disability, home-visit need. `normalised_name` (casefold,
+  no accents, no spaces or hyphens) + `birth_date`, and `nir`, are what duplicate detection
+  compares.
+- `RequestTransition` — the append-only history of status changes: from, to, by whom, when, a
+  reason code and a short note without health data. Written only by `lifecycle.request_transition`.
+- `DuplicateFlag` — "this request's member looks like someone already waiting in `other_request`"
+  (same NIR, or same normalised name + birth date), possibly in another CPTS: never show the other
+  CPTS's data to this one's coordinator. Resolution (merge/dismiss) belongs to the merge feature.
+- `IntakeSettings` — per-CPTS configuration: which priority rules are on and their age
+  thresholds (70 or 75…), the texts "where to get care while you wait", the rate limit of the
+  public form and the lifetime of the follow-up link. `IntakeSettings.for_cpts(cpts)` returns the
+  stored row or unsaved defaults.
+- `IntakeAttempt` — one public form submission attempt from a hashed IP address (never the IP
+  itself), for the rate limit kept in the database (works across web processes).
+
+The life cycle is in `lifecycle.py` (allowed transitions table, one function to move a request).
+The database backs it: CheckConstraints (status in the known set; closed ⇔ closed_reason and
+closed_at set; a referral has a referrer who attested consent; consent recorded) and a trigger
+(migration 0002) that refuses an UPDATE of `status` not listed in the transitions table.
+"""
+
+from __future__ import annotations
+
+import secrets
+import unicodedata
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from accesmt.accounts.access import TenantQuerySet
+
+REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read over the phone
+
+
+def new_reference() -> str:
+    """'MT-XXXX-XXXX': 31^8 ≈ 8.5 × 10^11 codes, drawn with `secrets` (not guessable in bulk)."""
+    chars = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
+    return f"MT-{chars[:4]}-{chars[4:]}"
+
+
+def normalise_name(*parts: str) -> str:
+    """'Jean-Loïc', 'de la Tour' → 'jeanloicdelatour': casefold, accents, spaces, hyphens,
+    apostrophes removed. Used to compare people across requests."""
+    text = " ".join(p for p in parts if p)
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in decomposed if ch.isalnum() and not unicodedata.combining(ch))
+
+
+class Status(models.TextChoices):
+    NEW = "new", "nouvelle"
+    TO_VERIFY = "to_verify", "à vérifier"
+    WAITING = "waiting", "en attente d'un médecin"
+    # Orientation states (proposing, awaiting_choice…) come with the orientation app: add them
+    # here, in lifecycle.TRANSITIONS and in a new trigger migration.
+    CLOSED = "closed", "clôturée"
+
+
+OPEN_STATUSES = (Status.NEW, Status.TO_VERIFY, Status.WAITING)
+
+
+class ClosedReason(models.TextChoices):
+    MT_FOUND = "mt_found", "médecin traitant trouvé"
+    WITHDRAWN = "withdrawn", "retirée par la personne"
+    MOVED_AWAY = "moved_away", "a déménagé hors du territoire"
+    UNREACHABLE = "unreachable", "personne injoignable"
+    NOT_ELIGIBLE = "not_eligible", "hors critères (hors territoire…)"
+    DUPLICATE = "duplicate", "doublon d'une autre demande"
+
+
+class Channel(models.TextChoices):
+    ONLINE = "online", "formulaire en ligne"
+    REFERRAL = "referral", "orientation par un professionnel"
+    PHONE = "phone", "saisie téléphonique"
+    API = "api", "API"
+
+
+class Coverage(models.TextChoices):
+    GENERAL = "regime_general", "assurance maladie (régime général ou autre régime)"
+    CSS = "css", "complémentaire santé solidaire (CSS)"
+    AME = "ame", "aide médicale de l'État (AME)"
+    NONE = "none", "aucune couverture"
+    UNKNOWN = "unknown", "je ne sais pas"
+
+
+class Reason(models.TextChoices):
+    RETIRED = "mt_retired", "mon médecin traitant est parti à la retraite ou a cessé son activité"
+    MOVED_IN = "moved_in", "je viens d'emménager sur le territoire"
+    TOO_FAR = "mt_too_far", "mon médecin est trop loin"
+    NO_HOME_VISITS = "no_home_visits", "mon médecin ne fait pas de visites à domicile"
+    DISAGREEMENT = "disagreement", "désaccord avec mon médecin"
+    NEVER_HAD = "never_had", "je n'ai jamais eu de médecin traitant"
+    OTHER = "other", "autre raison"
+
+
+class HomeVisits(models.TextChoices):
+    NEVER = "never", "non"
+    OCCASIONALLY = "occasionally", "oui, de temps en temps"
+    EXCLUSIVELY = "exclusively", "oui, uniquement à domicile"
+
+
+class Sex(models.TextChoices):
+    FEMALE = "F", "femme"
+    MALE = "M", "homme"
+
+
+class GeocodeSource(models.TextChoices):
+    """The `source` of `accesmt.territory.geocoding.GeocodeResult`."""
+
+    ADDRESS = "address", "adresse (Base Adresse Nationale)"
+    COMMUNE_CENTRE = "commune_centre", "centre de la commune"
+    NONE = "none", "position inconnue"
+
+
+class RequestQuerySet(TenantQuerySet):
+    def open(self):
+        return self.exclude(status=Status.CLOSED)
+
+
+class HouseholdMemberQuerySet(TenantQuerySet):
+    tenant_field = "request__cpts"
+
+
+class Request(models.Model):
+    cpts = models.ForeignKey(
+        "territory.CPTS", verbose_name="CPTS", on_delete=models.PROTECT, related_name="requests"
+    )
+    reference = models.CharField("référence", max_length=12, unique=True, default=new_reference)
+    channel = models.CharField("canal", max_length=10, choices=Channel.choices)
+    status = models.CharField("état", max_length=20, choices=Status.choices, default=Status.NEW)
+    closed_reason = models.CharField(
+        "motif de clôture", max_length=20, choices=ClosedReason.choices, blank=True
+    )
+    closed_at = models.DateTimeField("clôturée le", null=True, blank=True)
+
+    # Address and eligibility
+    address = models.CharField("adresse", max_length=250)
+    postcode = models.CharField("code postal", max_length=5)
+    commune = models.ForeignKey(
+        "territory.Commune", verbose_name="commune", on_delete=models.PROTECT, related_name="+"
+    )
+    latitude = models.FloatField(null=True, blank=True)
+    longitude = models.FloatField(null=True, blank=True)
+    geocode_source = models.CharField(
+        "géocodage", max_length=20, choices=GeocodeSource.choices, blank=True
+    )
+    geocode_score = models.FloatField("score du géocodage", null=True, blank=True)
+    geocode_message = models.CharField("message du géocodage", max_length=250, blank=True)
+
+    # Contact (E.164 phone, lower-case e-mail)
+    phone = models.CharField("téléphone", max_length=20, blank=True)
+    email = models.EmailField("e-mail", blank=True)
+
+    # Situation
+    coverage = models.CharField(
+        "couverture sociale", max_length=20, choices=Coverage.choices, default=Coverage.UNKNOWN
+    )
+    needs_rights_help = models.BooleanField("besoin d'aide pour l'accès aux droits", default=False)
+    reason = models.CharField("motif de la demande", max_length=20, choices=Reason.choices)
+    reason_other = models.CharField("autre motif", max_length=200, blank=True)
+    former_gp_name = models.CharField("ancien médecin traitant", max_length=150, blank=True)
+    former_gp_commune = models.CharField("commune de l'ancien médecin", max_length=120, blank=True)
+    other_professionals = models.TextField("autres professionnels qui suivent le foyer", blank=True)
+    comment = models.TextField("commentaire", blank=True)
+    urgent_follow_up = models.BooleanField("suivi médical à débuter dans le mois", default=False)
+
+    # Consent
+    consent_processing = models.BooleanField("accord pour le traitement des données")
+    consent_sharing = models.BooleanField("accord pour le partage avec les médecins contactés")
+    consent_text_version = models.CharField("version du texte de consentement", max_length=40)
+    consent_oral = models.BooleanField("consentement recueilli oralement", default=False)
+    consented_at = models.DateTimeField("consentement recueilli le")
+
+    # Who brought it in
+    referrer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="professionnel orienteur",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="referred_requests",
+    )
+    referrer_attested_consent = models.BooleanField(
+        "le professionnel atteste l'accord de la personne", default=False
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="saisie par",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    # Priority (computed by services, never typed)
+    is_priority = models.BooleanField("prioritaire", default=False)
+    priority_rule_count = models.PositiveSmallIntegerField("critères de priorité", default=0)
+
+    submission_key = models.UUIDField("clé de soumission", null=True, blank=True, editable=False)
+    created_at = models.DateTimeField("créée le", default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField("modifiée le", auto_now=True)
+    waiting_since = models.DateTimeField("en attente depuis", default=timezone.now)
+
+    objects = RequestQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "demande"
+        ordering = ["-is_priority", "waiting_since"]
+        indexes = [
+            models.Index(
+                fields=["cpts", "status", "-is_priority", "waiting_since"],
+                name="intake_request_queue",
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cpts", "submission_key"], name="intake_request_one_per_submission_key"
+            ),
+            models.CheckConstraint(
+                name="intake_request_status_known",
+                condition=models.Q(status__in=Status.values),
+            ),
+            models.CheckConstraint(
+                name="intake_request_channel_known",
+                condition=models.Q(channel__in=Channel.values),
+            ),
+            models.CheckConstraint(
+                name="intake_request_closed_iff_reason_and_date",
+                condition=(
+                    models.Q(
+                        status=Status.CLOSED,
+                        closed_reason__in=ClosedReason.values,
+                        closed_at__isnull=False,
+                    )
+                    | (
+                        ~models.Q(status=Status.CLOSED)
+                        & models.Q(closed_reason="", closed_at__isnull=True)
+                    )
+                ),
+            ),
+            models.CheckConstraint(
+                name="intake_request_consent_recorded",
+                condition=models.Q(consent_processing=True, consent_sharing=True)
+                & ~models.Q(consent_text_version=""),
+            ),
+            models.CheckConstraint(
+                name="intake_request_referral_has_attesting_referrer",
+                condition=~models.Q(channel=Channel.REFERRAL)
+                | models.Q(referrer__isnull=False, referrer_attested_consent=True),
+            ),
+            models.CheckConstraint(
+                name="intake_request_priority_consistent",
+                condition=models.Q(is_priority=True, priority_rule_count__gt=0)
+                | models.Q(is_priority=False, priority_rule_count=0),
+            ),
+            models.CheckConstraint(
+                name="intake_request_coordinates_all_or_none",
+                condition=models.Q(latitude__isnull=True, longitude__isnull=True)
+                | models.Q(latitude__isnull=False, longitude__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status == Status.CLOSED
+
+
+class HouseholdMember(models.Model):
+    request = models.ForeignKey(Request, on_delete=models.CASCADE, related_name="members")
+    position = models.PositiveSmallIntegerField("rang", default=0)
+    first_name = models.CharField("prénom", max_length=100)
+    last_name = models.CharField("nom", max_length=100)
+    normalised_name = models.CharField(max_length=220, editable=False, db_index=True)
+    birth_date = models.DateField("date de naissance")
+    sex = models.CharField("sexe", max_length=1, choices=Sex.choices, blank=True)
+    nir = models.CharField("numéro de sécurité sociale", max_length=15, blank=True, db_index=True)
+    has_ald = models.BooleanField("affection de longue durée (ALD)", default=False)
+    has_disability = models.BooleanField("situation de handicap", default=False)
+    conditions = models.TextField("pathologies particulières ou handicap", blank=True)
+    home_visits = models.CharField(
+        "visites à domicile", max_length=15, choices=HomeVisits.choices, default=HomeVisits.NEVER
+    )
+    is_contact_person = models.BooleanField("personne à contacter", default=False)
+
+    objects = HouseholdMemberQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "membre du foyer"
+        verbose_name_plural = "membres du foyer"
+        ordering = ["request", "position", "pk"]
+        indexes = [
+            models.Index(fields=["normalised_name", "birth_date"], name="intake_member_identity")
+        ]
+        constraints = [
+            models.CheckConstraint(
+                name="intake_member_home_visits_known",
+                condition=models.Q(home_visits__in=HomeVisits.values),
+            ),
+        ]
+
+    def __str__(self) -> str:  # never the NIR
+        return f"{self.first_name} {self.last_name}"
+
+    def save(self, *args, **kwargs):
+        self.normalised_name = normalise_name(self.last_name, self.first_name)
+        super().save(*args, **kwargs)
+
+    def age_on(self, day) -> int:
+        born = self.birth_date
+        return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+class RequestPriorityReason(models.Model):
+    """One priority rule that fired for a request (and the member it fired for, if any)."""
+
+    request = models.ForeignKey(Request, on_delete=models.CASCADE, related_name="priority_reasons")
+    member = models.ForeignKey(
+        HouseholdMember, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    rule_code = models.CharField("critère", max_length=20, db_index=True)
+    label = models.CharField("raison", max_length=150)
+
+    class Meta:
+        verbose_name = "critère de priorité"
+        verbose_name_plural = "critères de priorité"
+        ordering = ["request", "pk"]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class RequestTransition(models.Model):
+    """Append-only history of a request's status. `from_status` is "" for the creation."""
+
+    request = models.ForeignKey(Request, on_delete=models.CASCADE, related_name="transitions")
+    from_status = models.CharField("de", max_length=20, blank=True)
+    to_status = models.CharField("vers", max_length=20)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="par",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    by_patient = models.BooleanField("par la personne (lien de suivi)", default=False)
+    at = models.DateTimeField("le", default=timezone.now)
+    reason = models.CharField("motif", max_length=40, blank=True)
+    note = models.CharField("note", max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = "changement d'état"
+        verbose_name_plural = "changements d'état"
+        ordering = ["request", "at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                name="intake_transition_changes_status",
+                condition=~models.Q(from_status=models.F("to_status")),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.request_id}: {self.from_status or '∅'} → {self.to_status}"
+
+
+class DuplicateReason(models.TextChoices):
+    NIR = "nir", "même numéro de sécurité sociale"
+    NAME_BIRTH_DATE = "name_birth_date", "mêmes nom, prénom et date de naissance"
+
+
+class DuplicateFlag(models.Model):
+    request = models.ForeignKey(Request, on_delete=models.CASCADE, related_name="duplicate_flags")
+    other_request = models.ForeignKey(Request, on_delete=models.CASCADE, related_name="+")
+    reason = models.CharField("motif", max_length=20, choices=DuplicateReason.choices)
+    same_cpts = models.BooleanField("dans la même CPTS", default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField("traité le", null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    resolution = models.CharField("décision", max_length=20, blank=True)
+
+    class Meta:
+        verbose_name = "doublon possible"
+        verbose_name_plural = "doublons possibles"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["request", "other_request"], name="intake_duplicate_once_per_pair"
+            ),
+            models.CheckConstraint(
+                name="intake_duplicate_not_itself",
+                condition=~models.Q(request=models.F("other_request")),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.request_id} ~ {self.other_request_id} ({self.reason})"
+
+
+DEFAULT_CARE_UNSCHEDULED = (
+    "Pour un besoin de soins dans la journée, appelez un cabinet de médecine générale proche "
+    "de chez vous : beaucoup gardent des créneaux de soins non programmés."
+)
+DEFAULT_CARE_ON_CALL = (
+    "Le soir, la nuit, le week-end et les jours fériés, appelez le 116 117 (médecin de garde, "
+    "appel gratuit). En cas d'urgence vitale, appelez le 15 ou le 112."
+)
+DEFAULT_CARE_PHARMACY = (
+    "Votre pharmacien peut vous conseiller et, dans certains cas, vous délivrer un traitement. "
+    "Pharmacie de garde : appelez le 32 37 ou consultez 3237.fr."
+)
+DEFAULT_CARE_TELECONSULTATION = (
+    "La téléconsultation est remboursée même sans médecin traitant lorsque vous n'en avez pas "
+    "et qu'aucun médecin n'est disponible rapidement."
+)
+
+
+class IntakeSettings(models.Model):
+    """Per-CPTS intake configuration (a missing row means the defaults below)."""
+
+    cpts = models.OneToOneField(
+        "territory.CPTS", on_delete=models.CASCADE, related_name="intake_settings"
+    )
+    rule_senior = models.BooleanField("priorité : personnes âgées", default=True)
+    senior_age = models.PositiveSmallIntegerField(
+        "âge à partir duquel on est prioritaire", default=70
+    )
+    rule_young_child = models.BooleanField("priorité : jeunes enfants", default=True)
+    child_age_below = models.PositiveSmallIntegerField(
+        "âge en dessous duquel on est prioritaire", default=6
+    )
+    rule_ald = models.BooleanField("priorité : ALD", default=True)
+    rule_coverage = models.BooleanField("priorité : CSS, AME ou sans couverture", default=True)
+    rule_urgent = models.BooleanField("priorité : suivi à débuter dans le mois", default=True)
+    rule_home_visits = models.BooleanField("priorité : visites à domicile", default=True)
+    rule_disability = models.BooleanField("priorité : handicap", default=True)
+
+    care_unscheduled = models.TextField("soins non programmés", default=DEFAULT_CARE_UNSCHEDULED)
+    care_on_call = models.TextField("médecin de garde", default=DEFAULT_CARE_ON_CALL)
+    care_pharmacy = models.TextField("pharmacies", default=DEFAULT_CARE_PHARMACY)
+    care_teleconsultation = models.TextField(
+        "téléconsultation", default=DEFAULT_CARE_TELECONSULTATION
+    )
+
+    submissions_per_hour = models.PositiveSmallIntegerField(
+        "inscriptions en ligne par heure et par adresse IP", default=5
+    )
+    follow_up_link_days = models.PositiveSmallIntegerField(
+        "durée de validité du lien de suivi (jours)", default=400
+    )
+
+    class Meta:
+        verbose_name = "réglages des demandes"
+        verbose_name_plural = "réglages des demandes"
+        constraints = [
+            models.CheckConstraint(
+                name="intake_settings_ages_sensible",
+                condition=models.Q(
+                    senior_age__gte=50, senior_age__lte=100, child_age_below__lte=18
+                ),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Réglages des demandes — {self.cpts}"
+
+    @classmethod
+    def for_cpts(cls, cpts) -> IntakeSettings:
+        found = cls.objects.filter(cpts=cpts).first()
+        return found if found is not None else cls(cpts=cpts)
+
+    @property
+    def care_texts(self) -> list[str]:
+        return [
+            text
+            for text in (
+                self.care_unscheduled,
+                self.care_on_call,
+                self.care_pharmacy,
+                self.care_teleconsultation,
+            )
+            if text.strip()
+        ]
+
+
+class IntakeAttempt(models.Model):
+    """A public-form POST from a (hashed) IP address, for the per-address rate limit."""
+
+    ip_digest = models.CharField(max_length=64, db_index=True)
+    cpts = models.ForeignKey("territory.CPTS", on_delete=models.CASCADE, related_name="+")
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = "tentative d'inscription"
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.ip_digest[:8]}"

@@ -1,0 +1,433 @@
+"""Writes of the intake app. Every change of a request goes through a function here (or
+`lifecycle.request_transition` for its status)."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import hmac
+import logging
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+from accesmt.notifications.services import outbox_enqueue
+
+from . import priority
+from .consent import CONSENT_TEXT_VERSION
+from .lifecycle import record_creation, request_transition
+from .models import (
+    OPEN_STATUSES,
+    Channel,
+    ClosedReason,
+    DuplicateFlag,
+    DuplicateReason,
+    GeocodeSource,
+    HouseholdMember,
+    IntakeAttempt,
+    IntakeSettings,
+    Request,
+    RequestPriorityReason,
+    RequestTransition,
+    Status,
+)
+
+logger = logging.getLogger(__name__)
+
+FOLLOWUP_SALT = "accesmt.intake.followup"
+
+HOUSEHOLD_FIELDS = (
+    "address",
+    "postcode",
+    "commune",
+    "phone",
+    "email",
+    "coverage",
+    "needs_rights_help",
+    "reason",
+    "reason_other",
+    "former_gp_name",
+    "former_gp_commune",
+    "other_professionals",
+    "comment",
+    "urgent_follow_up",
+)
+MEMBER_FIELDS = (
+    "first_name",
+    "last_name",
+    "birth_date",
+    "sex",
+    "nir",
+    "has_ald",
+    "has_disability",
+    "conditions",
+    "home_visits",
+)
+
+
+class NotEligible(Exception):
+    """The commune is outside the CPTS territory. `covering` is the CPTS (on this platform)
+    that covers it, or None."""
+
+    def __init__(self, *, commune, covering):
+        super().__init__("commune hors territoire")
+        self.commune = commune
+        self.covering = covering
+
+
+@dataclass
+class Creation:
+    request: Request
+    created: bool
+    duplicates: list[DuplicateFlag] = field(default_factory=list)
+
+
+# --- eligibility and geocoding -----------------------------------------------------------------
+
+
+def cpts_covering(commune):
+    """The active CPTS whose territory holds `commune`, or None."""
+    from accesmt.territory.selectors import cpts_covering as territory_cpts_covering
+
+    covering = territory_cpts_covering(commune)
+    return covering if covering is not None and covering.is_active else None
+
+
+def check_eligibility(*, cpts, commune) -> None:
+    """Raise NotEligible when `commune` is not in `cpts`'s territory."""
+    covering = cpts_covering(commune)
+    if covering is None or covering.pk != cpts.pk:
+        raise NotEligible(commune=commune, covering=covering)
+
+
+def _geocode(*, street: str, commune, postcode: str) -> dict[str, Any]:
+    """Geocoding never blocks a submission: any failure falls back to the commune centre."""
+    try:
+        from accesmt.territory.geocoding import geocode_address
+
+        result = geocode_address(street=street, commune=commune, postcode=postcode)
+        return {
+            "latitude": result.latitude,
+            "longitude": result.longitude,
+            "geocode_source": result.source,
+            "geocode_score": result.score,
+            "geocode_message": (result.message or "")[:250],
+        }
+    except Exception:  # the fallback must hold whatever the geocoder does
+        logger.exception("intake: geocoding failed, commune centre used")
+        has_point = commune.latitude is not None and commune.longitude is not None
+        return {
+            "latitude": commune.latitude if has_point else None,
+            "longitude": commune.longitude if has_point else None,
+            "geocode_source": GeocodeSource.COMMUNE_CENTRE if has_point else GeocodeSource.NONE,
+            "geocode_score": None,
+            "geocode_message": "Géocodage indisponible : centre de la commune utilisé",
+        }
+
+
+# --- follow-up link ----------------------------------------------------------------------------
+
+
+def followup_token(request: Request) -> str:
+    """A signed, timestamped token holding only the request id (see selectors for reading)."""
+    return signing.dumps({"r": request.pk}, salt=FOLLOWUP_SALT, compress=True)
+
+
+def followup_path(request: Request) -> str:
+    return reverse("intake:followup", kwargs={"token": followup_token(request)})
+
+
+# --- creation ----------------------------------------------------------------------------------
+
+
+def request_create(
+    *,
+    cpts,
+    channel: str,
+    household: dict[str, Any],
+    members: list[dict[str, Any]],
+    by=None,
+    referrer=None,
+    referrer_attested_consent: bool = False,
+    consent_oral: bool = False,
+    submission_key: uuid.UUID | None = None,
+    base_url: str = "",
+    now: datetime.datetime | None = None,
+) -> Creation:
+    """Store a request with its members, priority, duplicate flags, history line and
+    acknowledgment messages — all or nothing. A second call with the same `submission_key`
+    for the same CPTS returns the first request (`created=False`) and stores nothing.
+
+    `household` holds HOUSEHOLD_FIELDS (commune as a Commune), `members` dicts of
+    MEMBER_FIELDS, already validated by `forms` or the API. Raises NotEligible when the commune
+    is outside the territory, ValidationError when the data are inconsistent."""
+    if channel not in Channel.values:
+        raise ValueError(f"canal inconnu : {channel}")
+    if submission_key is not None:
+        existing = Request.objects.filter(cpts=cpts, submission_key=submission_key).first()
+        if existing is not None:
+            return Creation(existing, created=False)
+    if not members:
+        raise ValidationError("Indiquez au moins une personne du foyer.", code="no_member")
+    if not (household.get("phone") or household.get("email")):
+        raise ValidationError(
+            "Indiquez un numéro de téléphone ou une adresse e-mail.", code="no_contact"
+        )
+    commune = household["commune"]
+    check_eligibility(cpts=cpts, commune=commune)
+    now = now or timezone.now()
+    by = by if by is not None and getattr(by, "is_authenticated", False) else None
+    geocoded = _geocode(
+        street=household["address"], commune=commune, postcode=household.get("postcode", "")
+    )
+    values = {name: household[name] for name in HOUSEHOLD_FIELDS if name in household}
+    try:
+        with transaction.atomic():
+            request = Request(
+                cpts=cpts,
+                channel=channel,
+                status=Status.NEW,
+                consent_processing=True,
+                consent_sharing=True,
+                consent_text_version=CONSENT_TEXT_VERSION,
+                consent_oral=consent_oral,
+                consented_at=now,
+                referrer=referrer,
+                referrer_attested_consent=referrer_attested_consent,
+                created_by=by,
+                submission_key=submission_key,
+                created_at=now,
+                waiting_since=now,
+                **values,
+                **geocoded,
+            )
+            request.full_clean()
+            request.save()
+            for position, member_data in enumerate(members):
+                member = HouseholdMember(
+                    request=request,
+                    position=position,
+                    is_contact_person=position == 0,
+                    **{name: member_data[name] for name in MEMBER_FIELDS if name in member_data},
+                )
+                member.full_clean(exclude=["normalised_name"])
+                member.save()
+            record_creation(request=request, by=by, note=Channel(channel).label)
+            request_recompute_priority(request=request, today=timezone.localdate(now))
+            duplicates = request_detect_duplicates(request=request)
+            _enqueue_acknowledgment(request=request, base_url=base_url)
+            if by is not None:
+                from accesmt.accounts.services import audit_record
+
+                audit_record(actor=by, action="create", obj=request, cpts=cpts)
+    except IntegrityError:
+        # Two submissions with the same key raced: the other one won, show it.
+        if submission_key is not None:
+            existing = Request.objects.filter(cpts=cpts, submission_key=submission_key).first()
+            if existing is not None:
+                return Creation(existing, created=False)
+        raise
+    logger.info("intake: request %s created (channel %s)", request.pk, channel)
+    return Creation(request, created=True, duplicates=duplicates)
+
+
+def request_recompute_priority(*, request: Request, today: datetime.date | None = None) -> list:
+    """Evaluate the priority rules of the request's CPTS and store the fired ones."""
+    today = today or timezone.localdate()
+    config = IntakeSettings.for_cpts(request.cpts)
+    members = list(request.members.all())
+    fired = priority.evaluate(request=request, members=members, config=config, today=today)
+    with transaction.atomic():
+        RequestPriorityReason.objects.filter(request=request).delete()
+        RequestPriorityReason.objects.bulk_create(
+            RequestPriorityReason(request=request, member=f.member, rule_code=f.code, label=f.label)
+            for f in fired
+        )
+        request.is_priority = bool(fired)
+        request.priority_rule_count = len(fired)
+        Request.objects.filter(pk=request.pk).update(
+            is_priority=request.is_priority, priority_rule_count=request.priority_rule_count
+        )
+    return fired
+
+
+def request_detect_duplicates(*, request: Request) -> list[DuplicateFlag]:
+    """Flag every open request (any CPTS) where one of this request's members already waits:
+    same NIR, or same normalised name and birth date."""
+    flags: dict[int, DuplicateFlag] = {}
+    others = HouseholdMember.objects.filter(request__status__in=OPEN_STATUSES).exclude(
+        request=request
+    )
+    for member in request.members.all():
+        query = Q(normalised_name=member.normalised_name, birth_date=member.birth_date)
+        if member.nir:
+            query |= Q(nir=member.nir)
+        for other in others.filter(query).select_related("request"):
+            reason = (
+                DuplicateReason.NIR
+                if member.nir and other.nir == member.nir
+                else DuplicateReason.NAME_BIRTH_DATE
+            )
+            known = flags.get(other.request_id)
+            if known is None or reason == DuplicateReason.NIR:
+                flags[other.request_id] = DuplicateFlag(
+                    request=request,
+                    other_request_id=other.request_id,
+                    reason=reason,
+                    same_cpts=other.request.cpts_id == request.cpts_id,
+                )
+    created = []
+    for flag in flags.values():
+        flag.save()
+        created.append(flag)
+    return created
+
+
+# --- acknowledgment through the outbox ---------------------------------------------------------
+
+
+def acknowledgment_texts(*, request: Request, followup_url: str) -> tuple[str, str, str]:
+    """(subject, e-mail body, SMS body): reference and link only — no name, no health data."""
+    cpts_name = request.cpts.name
+    subject = f"Votre demande de médecin traitant — référence {request.reference}"
+    email = (
+        "Bonjour,\n\n"
+        f"{cpts_name} a bien reçu votre demande d'aide pour trouver un médecin traitant.\n"
+        f"Référence : {request.reference}\n\n"
+        "La coordination de la CPTS va l'examiner et pourra vous appeler pour la compléter. "
+        "Les personnes les plus fragiles sont aidées en premier.\n\n"
+        "Voir où en est votre demande, corriger vos coordonnées ou la retirer :\n"
+        f"{followup_url}\n\n"
+        "En attendant, pour un souci de santé le soir, la nuit ou le week-end, appelez le "
+        "116 117. En cas d'urgence vitale, appelez le 15 ou le 112.\n"
+    )
+    sms = (
+        f"{cpts_name} : demande de médecin traitant reçue, réf. {request.reference}. "
+        f"Suivi : {followup_url}"
+    )
+    return subject, email, sms
+
+
+def _enqueue_acknowledgment(*, request: Request, base_url: str) -> int:
+    """Queue the acknowledgment e-mail and/or SMS in the same transaction as the request."""
+    from .validation import is_mobile
+
+    followup_url = f"{base_url.rstrip('/')}{followup_path(request)}"
+    subject, email_body, sms_body = acknowledgment_texts(request=request, followup_url=followup_url)
+    count = 0
+    if request.email:
+        outbox_enqueue(
+            channel="email",
+            to=request.email,
+            subject=subject,
+            body=email_body,
+            topic="intake.acknowledgment",
+            cpts=request.cpts,
+            related=request,
+            dedup_key=f"intake-ack-email-{request.pk}",
+        )
+        count += 1
+    if request.phone and is_mobile(request.phone):
+        outbox_enqueue(
+            channel="sms",
+            to=request.phone,
+            body=sms_body,
+            topic="intake.acknowledgment",
+            cpts=request.cpts,
+            related=request,
+            dedup_key=f"intake-ack-sms-{request.pk}",
+        )
+        count += 1
+    return count
+
+
+# --- changes after creation --------------------------------------------------------------------
+
+
+def request_update_contact(
+    *,
+    request: Request,
+    phone: str,
+    email: str,
+    address: str,
+    postcode: str,
+    commune,
+    by=None,
+    by_patient: bool = False,
+    http_request=None,
+) -> Request:
+    """Correct the contact details and address (follow-up link or coordinator). The commune
+    must stay in the CPTS territory; the address is geocoded again when it changed."""
+    from accesmt.accounts.services import audit_record
+
+    if request.status == Status.CLOSED:
+        raise ValidationError("Cette demande est clôturée : elle ne peut plus être modifiée.")
+    if not (phone or email):
+        raise ValidationError(
+            "Indiquez un numéro de téléphone ou une adresse e-mail.", code="no_contact"
+        )
+    check_eligibility(cpts=request.cpts, commune=commune)
+    address_changed = (address, postcode, commune.pk) != (
+        request.address,
+        request.postcode,
+        request.commune_id,
+    )
+    with transaction.atomic():
+        locked = Request.objects.select_for_update().get(pk=request.pk)
+        locked.phone, locked.email = phone, email
+        locked.address, locked.postcode, locked.commune = address, postcode, commune
+        if address_changed:
+            for name, value in _geocode(street=address, commune=commune, postcode=postcode).items():
+                setattr(locked, name, value)
+        locked.full_clean()
+        locked.save()
+        audit_record(
+            actor=by if not by_patient else None,
+            action="update",
+            obj=locked,
+            cpts=locked.cpts,
+            request=http_request,
+        )
+    return locked
+
+
+def request_withdraw(*, request: Request, http_request=None) -> RequestTransition:
+    """The person withdraws their request through the follow-up link."""
+    return request_transition(
+        request=request,
+        to=Status.CLOSED,
+        reason=ClosedReason.WITHDRAWN,
+        by_patient=True,
+        note="Retrait par la personne (lien de suivi)",
+    )
+
+
+# --- rate limit of the public form -------------------------------------------------------------
+
+
+def _ip_digest(ip: str | None) -> str:
+    key = settings.SECRET_KEY.encode()
+    return hmac.new(key, (ip or "unknown").encode(), hashlib.sha256).hexdigest()
+
+
+def intake_attempt_register(*, cpts, ip: str | None, now: datetime.datetime | None = None) -> bool:
+    """Record one public submission attempt from `ip` (hashed, never stored in clear) and say
+    whether it is within the CPTS's hourly limit. Counted in the database, so the limit holds
+    across web processes."""
+    now = now or timezone.now()
+    limit = IntakeSettings.for_cpts(cpts).submissions_per_hour
+    digest = _ip_digest(ip)
+    IntakeAttempt.objects.filter(at__lt=now - datetime.timedelta(days=1)).delete()
+    recent = IntakeAttempt.objects.filter(
+        ip_digest=digest, at__gte=now - datetime.timedelta(hours=1)
+    ).count()
+    IntakeAttempt.objects.create(ip_digest=digest, cpts=cpts, at=now)
+    return recent < limit

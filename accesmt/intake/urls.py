@@ -1,0 +1,17 @@
+"""Intake URLs. Public per-CPTS pages start with `<cpts_slug>/<fixed word>/`, professional pages
+with `espace/<cpts_slug>/`, the person's follow-up page with `suivi/`."""
+
+from django.urls import path
+
+from .views import followup, phone, public, referral
+
+app_name = "intake"
+urlpatterns = [
+    path("suivi/<str:token>/", followup.followup, name="followup"),
+    path("espace/<slug:cpts_slug>/orienter/", referral.refer, name="refer"),
+    path("espace/<slug:cpts_slug>/mes-orientations/", referral.my_referrals, name="my_referrals"),
+    path("espace/<slug:cpts_slug>/saisie-telephone/", phone.phone_entry, name="phone_entry"),
+    path("<slug:cpts_slug>/inscription/", public.register, name="register"),
+    path("<slug:cpts_slug>/inscription/merci/", public.acknowledgment, name="acknowledgment"),
+    path("<slug:cpts_slug>/confidentialite/", public.privacy, name="privacy"),
+]

@@ -1,0 +1,357 @@
+"""The coordinator's queue and request page (edit, verify, close, reopen, merge duplicates).
+
+Every request is opened through `access_record` (tenant, role, audit line); every change goes
+through a service (`editing.request_update`, `merge.request_merge`, `merge.duplicate_dismiss`)
+or `lifecycle.request_transition`. URLs carry the reference, never personal data.
+"""
+
+from __future__ import annotations
+
+from django import forms as django_forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accesmt.accounts.access import access_record, cpts_role_required
+from accesmt.accounts.models import AuditAction
+from accesmt.accounts.services import audit_record
+
+from ..editing import request_update
+from ..forms import MAX_MEMBERS, BaseMemberFormSet, HouseholdForm, MemberForm
+from ..lifecycle import TransitionRefused, allowed_targets, request_transition
+from ..merge import duplicate_dismiss, merged_into, request_merge
+from ..models import ClosedReason, DuplicateFlag, Request, Status
+from ..queue import QUEUE_ROLES, QueueFilters, queue_page
+from ..services import NotEligible
+from ..validation import format_phone_for_display
+
+ROLES = QUEUE_ROLES
+EDIT_CHANNEL = "edit"  # HouseholdForm without consent fields nor honeypot
+MEMBERS_PREFIX = "membres"
+MANUAL_CLOSE_REASONS = [
+    (value, label) for value, label in ClosedReason.choices if value != ClosedReason.DUPLICATE
+]
+
+
+class _EditMemberFormSet(BaseMemberFormSet):
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        if "DELETE" in form.fields:
+            form.fields["DELETE"].label = "Retirer cette personne de la demande"
+
+
+EditMemberFormSet = django_forms.formset_factory(
+    MemberForm,
+    formset=_EditMemberFormSet,
+    extra=1,
+    can_delete=True,
+    max_num=MAX_MEMBERS,
+    validate_max=True,
+)
+
+
+def _requests_of(cpts):
+    return Request.objects.filter(cpts=cpts)
+
+
+def _open(http_request, cpts, reference: str, *, action: str = AuditAction.READ) -> Request:
+    queryset = _requests_of(cpts).select_related("cpts", "commune", "referrer", "created_by")
+    return access_record(http_request, queryset, {"reference": reference}, ROLES, action=action)
+
+
+def _detail(cpts, request: Request):
+    return redirect("intake_staff:request_detail", cpts_slug=cpts.slug, reference=request.reference)
+
+
+@cpts_role_required(*ROLES)
+def queue(http_request, cpts_slug: str):
+    cpts = http_request.cpts
+    filters = QueueFilters.from_query(http_request.GET)
+    result = queue_page(
+        cpts=cpts, user=http_request.user, filters=filters, page_number=http_request.GET.get("page")
+    )
+    context = {
+        "cpts": cpts,
+        "queue": result,
+        "rows": result.page.object_list,
+        "filters": filters,
+        "query_without_page": _urlencode(filters.as_query()),
+    }
+    return render(http_request, "intake/coordinator/queue.html", context)
+
+
+def _urlencode(values: dict[str, str]) -> str:
+    from urllib.parse import urlencode
+
+    return urlencode(values)
+
+
+def _duplicates(request: Request) -> list[dict]:
+    """What the coordinator may know of the possible duplicates of `request`: the other
+    request of the same CPTS (reference, state), or only the fact that another CPTS has one."""
+    flags = (
+        DuplicateFlag.objects.filter(Q(request=request) | Q(other_request=request))
+        .select_related("request", "other_request", "resolved_by")
+        .order_by("created_at", "pk")
+    )
+    rows = []
+    for flag in flags:
+        other = flag.other_request if flag.request_id == request.pk else flag.request
+        same_cpts = other.cpts_id == request.cpts_id
+        rows.append(
+            {
+                "flag": flag,
+                "same_cpts": same_cpts,
+                "other": other if same_cpts else None,
+                "can_merge": same_cpts
+                and flag.resolved_at is None
+                and not request.is_closed
+                and not other.is_closed,
+                "can_dismiss": flag.resolved_at is None
+                and (same_cpts or flag.request_id == request.pk),
+            }
+        )
+    return rows
+
+
+def _history(request: Request) -> list:
+    statuses, reasons = dict(Status.choices), dict(ClosedReason.choices)
+    lines = list(request.transitions.select_related("by").order_by("at", "pk"))
+    for line in lines:
+        line.from_label = statuses.get(line.from_status, line.from_status)
+        line.to_label = statuses.get(line.to_status, line.to_status)
+        line.reason_label = reasons.get(line.reason, "")
+    return lines
+
+
+@cpts_role_required(*ROLES)
+def request_detail(http_request, cpts_slug: str, reference: str):
+    cpts = http_request.cpts
+    request = _open(http_request, cpts, reference)
+    targets = allowed_targets(request.status)
+    context = {
+        "cpts": cpts,
+        "r": request,
+        "phone_display": format_phone_for_display(request.phone),
+        "members": request.members.order_by("position", "pk"),
+        "reasons": request.priority_reasons.select_related("member").order_by("pk"),
+        "transitions": _history(request),
+        "duplicates": _duplicates(request),
+        "merged_into": merged_into(request) if request.is_closed else None,
+        "can_verify": Status.WAITING in targets and request.status != Status.WAITING,
+        "can_to_verify": Status.TO_VERIFY in targets and request.status != Status.CLOSED,
+        "can_close": Status.CLOSED in targets,
+        "can_reopen": request.is_closed and Status.TO_VERIFY in targets,
+        "close_reasons": MANUAL_CLOSE_REASONS,
+    }
+    return render(http_request, "intake/coordinator/detail.html", context)
+
+
+def _edit_initial(request: Request) -> tuple[dict, list[dict]]:
+    household = {
+        "address": request.address,
+        "postcode": request.postcode,
+        "commune_name": request.commune.name,
+        "phone": format_phone_for_display(request.phone),
+        "email": request.email,
+        "coverage": request.coverage,
+        "needs_rights_help": request.needs_rights_help,
+        "reason": request.reason,
+        "reason_other": request.reason_other,
+        "urgent_follow_up": request.urgent_follow_up,
+        "former_gp_name": request.former_gp_name,
+        "former_gp_commune": request.former_gp_commune,
+        "other_professionals": request.other_professionals,
+        "comment": request.comment,
+    }
+    members = [
+        {
+            "first_name": m.first_name,
+            "last_name": m.last_name,
+            "birth_date": m.birth_date,
+            "sex": m.sex,
+            "nir": m.nir,
+            "has_ald": m.has_ald,
+            "has_disability": m.has_disability,
+            "conditions": m.conditions,
+            "home_visits": m.home_visits,
+        }
+        for m in request.members.order_by("position", "pk")
+    ]
+    return household, members
+
+
+def _error_summary(household, members) -> list[tuple[str, str, str]]:
+    summary = []
+    for name, errors in household.errors.items():
+        if name == "__all__":
+            summary += [("", "", str(e)) for e in errors]
+            continue
+        bound = household[name]
+        summary += [(bound.auto_id, bound.label, str(e)) for e in errors]
+    for index, form in enumerate(members.forms, start=1):
+        for name, errors in form.errors.items():
+            label = f"Personne {index}"
+            if name == "__all__":
+                summary += [("", label, str(e)) for e in errors]
+                continue
+            bound = form[name]
+            summary += [(bound.auto_id, f"{label} — {bound.label}", str(e)) for e in errors]
+    summary += [("", "Personnes du foyer", str(e)) for e in members.non_form_errors()]
+    return summary
+
+
+@cpts_role_required(*ROLES)
+@require_http_methods(["GET", "POST"])
+def request_edit(http_request, cpts_slug: str, reference: str):
+    cpts = http_request.cpts
+    request = _open(http_request, cpts, reference)
+    if request.is_closed:
+        messages.error(http_request, "Cette demande est clôturée : rouvrez-la pour la modifier.")
+        return _detail(cpts, request)
+    household_initial, members_initial = _edit_initial(request)
+    data = http_request.POST if http_request.method == "POST" else None
+    household = HouseholdForm(data, cpts=cpts, channel=EDIT_CHANNEL, initial=household_initial)
+    members = EditMemberFormSet(data, prefix=MEMBERS_PREFIX, initial=members_initial)
+    if data is not None and household.is_valid() & members.is_valid():
+        member_values = [
+            {k: v for k, v in form.cleaned_data.items() if k != "DELETE"}
+            for form in members.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE")
+        ]
+        try:
+            request_update(
+                request=request,
+                household=household.household_values(),
+                members=member_values,
+                by=http_request.user,
+                http_request=http_request,
+            )
+        except NotEligible as refusal:
+            household.add_error(
+                "postcode",
+                f"{refusal.commune.name} n'est pas sur le territoire de {cpts.name}.",
+            )
+        except ValidationError as error:
+            for message in error.messages:
+                household.add_error(None, message)
+        else:
+            messages.success(http_request, f"Demande {request.reference} modifiée.")
+            return _detail(cpts, request)
+    context = {
+        "cpts": cpts,
+        "r": request,
+        "household": household,
+        "members": members,
+        "errors": _error_summary(household, members) if data is not None else [],
+    }
+    status = 400 if data is not None else 200
+    return render(http_request, "intake/coordinator/edit.html", context, status=status)
+
+
+STATUS_ACTIONS = {
+    "verify": Status.WAITING,
+    "to_verify": Status.TO_VERIFY,
+    "close": Status.CLOSED,
+    "reopen": Status.TO_VERIFY,
+}
+
+
+@cpts_role_required(*ROLES)
+@require_POST
+def request_status(http_request, cpts_slug: str, reference: str):
+    cpts = http_request.cpts
+    request = _open(http_request, cpts, reference)
+    action = http_request.POST.get("action", "")
+    target = STATUS_ACTIONS.get(action)
+    reason = http_request.POST.get("reason", "") if action == "close" else ""
+    if target is None:
+        messages.error(http_request, "Action inconnue.")
+        return _detail(cpts, request)
+    if action == "close" and reason not in dict(MANUAL_CLOSE_REASONS):
+        messages.error(http_request, "Choisissez le motif de clôture.")
+        return _detail(cpts, request)
+    if action == "reopen" and not request.is_closed:
+        messages.error(http_request, "Cette demande n'est pas clôturée.")
+        return _detail(cpts, request)
+    try:
+        request_transition(
+            request=request,
+            to=target,
+            by=http_request.user,
+            reason=reason,
+            note=http_request.POST.get("note", "").strip()[:300],
+        )
+    except TransitionRefused as refusal:
+        messages.error(http_request, " ".join(refusal.messages))
+    else:
+        audit_record(
+            actor=http_request.user,
+            action=AuditAction.TRANSITION,
+            obj=request,
+            cpts=cpts,
+            request=http_request,
+        )
+        messages.success(http_request, f"Demande {request.reference} : {Status(target).label}.")
+    return _detail(cpts, request)
+
+
+@cpts_role_required(*ROLES)
+@require_POST
+def request_merge_view(http_request, cpts_slug: str, reference: str):
+    cpts = http_request.cpts
+    this = _open(http_request, cpts, reference)
+    other_reference = http_request.POST.get("other", "").strip()
+    if not other_reference or other_reference == this.reference:
+        raise Http404
+    other = _open(http_request, cpts, other_reference)
+    keep, duplicate = (other, this) if http_request.POST.get("keep") == "other" else (this, other)
+    try:
+        result = request_merge(
+            keep=keep, duplicate=duplicate, by=http_request.user, http_request=http_request
+        )
+    except (ValidationError, TransitionRefused) as error:
+        messages.error(http_request, " ".join(error.messages))
+        return _detail(cpts, this)
+    added = len(result.members_added)
+    messages.success(
+        http_request,
+        f"{duplicate.reference} fusionnée dans {keep.reference} et clôturée comme doublon"
+        + (
+            f" ; {added} personne{'s' if added > 1 else ''} ajoutée{'s' if added > 1 else ''}"
+            if added
+            else ""
+        )
+        + ".",
+    )
+    return _detail(cpts, keep)
+
+
+@cpts_role_required(*ROLES)
+@require_POST
+def duplicate_dismiss_view(http_request, cpts_slug: str, reference: str, flag_id: int):
+    cpts = http_request.cpts
+    this = _open(http_request, cpts, reference)
+    flag = (
+        DuplicateFlag.objects.filter(pk=flag_id, resolved_at__isnull=True)
+        .filter(Q(request=this) | Q(other_request=this, request__cpts=cpts))
+        .select_related("request__cpts")
+        .first()
+    )
+    if flag is None:
+        raise Http404
+    duplicate_dismiss(flag=flag, by=http_request.user, http_request=http_request)
+    messages.success(http_request, "Doublon possible écarté : ce ne sont pas les mêmes personnes.")
+    return _detail(cpts, this)
+
+
+def detail_url(request: Request) -> str:
+    """The request page, for other views (phone entry, notifications to coordinators)."""
+    return reverse(
+        "intake_staff:request_detail",
+        kwargs={"cpts_slug": request.cpts.slug, "reference": request.reference},
+    )

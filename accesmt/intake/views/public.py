@@ -1,0 +1,91 @@
+"""Public pages of a CPTS: registration, acknowledgment, privacy notice."""
+
+from __future__ import annotations
+
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
+
+from accesmt.accounts.ip import client_ip
+from accesmt.territory.models import CPTS
+
+from ..consent import CONSENT_TEXT_VERSION, NOT_A_WAITING_LIST
+from ..forms import IntakeForms
+from ..models import Channel, IntakeSettings, Request
+from ..services import followup_path, intake_attempt_register
+from ._common import existing_submission, render_form, try_create
+
+ACK_SESSION_KEY = "intake_acknowledged"
+PAGE = {
+    "title": "Je cherche un médecin traitant",
+    "submit": "Envoyer ma demande",
+    "channel": Channel.ONLINE,
+}
+
+
+def _cpts(slug: str) -> CPTS:
+    return get_object_or_404(CPTS, slug=slug, is_active=True)
+
+
+def _acknowledge(http_request, cpts, request: Request):
+    http_request.session[ACK_SESSION_KEY] = request.pk
+    return redirect("intake:acknowledgment", cpts_slug=cpts.slug)
+
+
+@require_http_methods(["GET", "POST"])
+def register(http_request, cpts_slug: str):
+    cpts = _cpts(cpts_slug)
+    page = {**PAGE, "intro": NOT_A_WAITING_LIST}
+    if http_request.method == "GET":
+        forms = IntakeForms(cpts=cpts, channel=Channel.ONLINE)
+        return render_form(http_request, cpts=cpts, forms=forms, page=page)
+
+    data = http_request.POST
+    if "add_member" in data:
+        forms = IntakeForms(cpts=cpts, channel=Channel.ONLINE, data=data, extra_member=True)
+        return render_form(http_request, cpts=cpts, forms=forms, page=page, added_member=True)
+
+    forms = IntakeForms(cpts=cpts, channel=Channel.ONLINE, data=data)
+    if forms.is_honeypot_filled():
+        # Answer like a success so that robots learn nothing; nothing is stored.
+        return render(http_request, "intake/thanks_generic.html", {"cpts": cpts})
+    already = existing_submission(cpts=cpts, data=data)
+    if already is not None:  # double click or re-sent form: the same acknowledgment
+        return _acknowledge(http_request, cpts, already)
+    if not intake_attempt_register(cpts=cpts, ip=client_ip(http_request)):
+        return render_form(
+            http_request, cpts=cpts, forms=forms, page=page, status=429, rate_limited=True
+        )
+    outcome = try_create(http_request, cpts=cpts, channel=Channel.ONLINE, forms=forms, page=page)
+    if outcome.response is not None:
+        return outcome.response
+    return _acknowledge(http_request, cpts, outcome.creation.request)
+
+
+def acknowledgment(http_request, cpts_slug: str):
+    cpts = _cpts(cpts_slug)
+    pk = http_request.session.get(ACK_SESSION_KEY)
+    request = Request.objects.filter(pk=pk, cpts=cpts).first() if pk else None
+    if request is None:
+        return redirect("intake:register", cpts_slug=cpts.slug)
+    context = {
+        "cpts": cpts,
+        "intake_request": request,
+        "followup_url": http_request.build_absolute_uri(followup_path(request)),
+        "care_texts": IntakeSettings.for_cpts(cpts).care_texts,
+        "not_a_waiting_list": NOT_A_WAITING_LIST,
+    }
+    return render(http_request, "intake/acknowledgment.html", context)
+
+
+def privacy(http_request, cpts_slug: str):
+    cpts = _cpts(cpts_slug)
+    if not cpts.is_active:
+        raise Http404
+    context = {
+        "cpts": cpts,
+        "version": CONSENT_TEXT_VERSION,
+        "register_url": reverse("intake:register", kwargs={"cpts_slug": cpts.slug}),
+    }
+    return render(http_request, "intake/privacy.html", context)

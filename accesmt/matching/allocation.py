@@ -1,0 +1,393 @@
+"""Queue-wide allocation: who should be offered to which GP, for a whole waiting list at once.
+
+Plain Python on numpy arrays (the GP side is a `candidates.CandidateIndex`); see
+docs/decisions/0007-matching-and-allocation.md for the objective and why min-cost flow.
+
+Objective (maximised, exactly, by `allocate`):
+
+    V = Σ over assigned pairs (h → p) of  K·W_h − u_hp
+
+- W_h = 1 + min(⌊waiting days / 7⌋, 104) + 105·[h is priority]  (`household_weight`): a priority
+  household outweighs any non-priority one, then each full week of waiting counts (capped at two
+  years), and every household is worth at least 1.
+- u_hp = distance from h's address to p's nearest eligible practice, in whole 100 m units (rounded).
+- K = 10·D + 1 where D is the largest distance limit in km, so K > any u_hp: one unit of weight
+  (one week of waiting) is worth more than the longest allowed trip.
+
+A pair is eligible when the GP is open (valid declaration, accepting, capacity left), accepts every
+profile the household needs, covers the address with its home-visit zone when the household needs
+visits, and is within the household's distance limit (its CPTS setting). Each household gets at
+most one GP (it stays together), each GP at most its remaining capacity of households.
+
+Min-cost flow: every household node supplies 1 unit; arcs household → GP (capacity 1, cost u_hp),
+household → sink (capacity 1, cost K·W_h: "not served"), GP → sink (capacity = remaining
+capacity, cost 0); the sink demands all units. Total cost = Σ_h K·W_h − V, so the minimum-cost flow
+maximises V. All costs are non-negative integers; OR-Tools `SimpleMinCostFlow` solves it exactly.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.spatial import cKDTree
+
+from .candidates import (
+    CandidateIndex,
+    chord_from_km,
+    format_km,
+    km_from_chord,
+    unit_xyz,
+)
+
+WAITING_WEEKS_CAP = 104
+PRIORITY_BONUS = WAITING_WEEKS_CAP + 1
+DISTANCE_UNIT_KM = 0.1
+
+NO_ELIGIBLE_GP = "no_eligible_gp"
+CAPACITY_TAKEN = "capacity_taken"
+
+
+def household_weight(is_priority, waiting_days) -> np.ndarray:
+    """W_h (see the module docstring), vectorised."""
+    weeks = np.minimum(np.asarray(waiting_days, dtype=np.int64) // 7, WAITING_WEEKS_CAP)
+    return 1 + np.maximum(weeks, 0) + PRIORITY_BONUS * np.asarray(is_priority, dtype=np.int64)
+
+
+@dataclass(eq=False)
+class HouseholdBatch:
+    """The waiting households, one row each."""
+
+    household_id: np.ndarray  # int64
+    latitude: np.ndarray
+    longitude: np.ndarray
+    is_priority: np.ndarray  # bool
+    waiting_days: np.ndarray  # int64
+    required_profiles: np.ndarray  # int16 `Profile` bits (union over members)
+    needs_home_visits: np.ndarray  # bool
+    max_distance_km: np.ndarray  # float, the limit of the household's CPTS
+    commune_insee: np.ndarray | None = None  # str, for home-visit zones given as communes
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        household_id: Sequence[int] | np.ndarray,
+        latitude,
+        longitude,
+        is_priority,
+        waiting_days,
+        required_profiles,
+        needs_home_visits,
+        max_distance_km,
+        commune_insee=None,
+    ) -> HouseholdBatch:
+        household_id = np.asarray(household_id, dtype=np.int64)
+        n = len(household_id)
+        return cls(
+            household_id=household_id,
+            latitude=np.asarray(latitude, dtype=float),
+            longitude=np.asarray(longitude, dtype=float),
+            is_priority=np.asarray(is_priority, dtype=bool),
+            waiting_days=np.asarray(waiting_days, dtype=np.int64),
+            required_profiles=np.asarray(required_profiles, dtype=np.int16),
+            needs_home_visits=np.asarray(needs_home_visits, dtype=bool),
+            max_distance_km=np.broadcast_to(np.asarray(max_distance_km, dtype=float), (n,)).copy(),
+            commune_insee=None
+            if commune_insee is None
+            else np.asarray(commune_insee, dtype=object),
+        )
+
+    def __len__(self) -> int:
+        return len(self.household_id)
+
+    @property
+    def weight(self) -> np.ndarray:
+        return household_weight(self.is_priority, self.waiting_days)
+
+
+@dataclass(frozen=True)
+class Assignment:
+    household_id: int
+    practitioner_id: int
+    site_id: int
+    distance_km: float
+    reason: str
+
+
+@dataclass(frozen=True)
+class Unassigned:
+    household_id: int
+    code: str
+    reason: str
+
+
+@dataclass(eq=False)
+class Arcs:
+    """Eligible (household row, practitioner) pairs, each at the GP's nearest eligible site."""
+
+    household: np.ndarray  # row in the batch
+    practitioner: np.ndarray  # row in `practitioner_id`
+    site_row: np.ndarray  # row in the index
+    distance_km: np.ndarray
+    units: np.ndarray  # int64 distance in DISTANCE_UNIT_KM
+    practitioner_id: np.ndarray  # practitioner ids of the open GPs
+    capacity: np.ndarray  # their remaining capacity
+    k: int  # K of the objective
+
+    def __len__(self) -> int:
+        return len(self.household)
+
+
+@dataclass(eq=False)
+class Proposal:
+    method: str
+    households: HouseholdBatch
+    index: CandidateIndex
+    assigned_rows: np.ndarray  # household rows
+    practitioner_id: np.ndarray
+    site_row: np.ndarray
+    distance_km: np.ndarray
+    unassigned_rows: np.ndarray
+    unassigned_code: np.ndarray  # str codes
+    objective: int  # V
+    stats: dict = field(default_factory=dict)
+
+    def assignments(self) -> list[Assignment]:
+        hh = self.households
+        result = []
+        for row, pid, site_row, km in zip(
+            self.assigned_rows.tolist(),
+            self.practitioner_id.tolist(),
+            self.site_row.tolist(),
+            self.distance_km.tolist(),
+            strict=True,
+        ):
+            parts = [f"médecin à {format_km(km)}"]
+            if hh.is_priority[row]:
+                parts.append("foyer prioritaire")
+            weeks = int(hh.waiting_days[row]) // 7
+            parts.append(
+                f"en attente depuis {weeks} semaine{'s' if weeks > 1 else ''}"
+                if weeks
+                else "en attente depuis moins d'une semaine"
+            )
+            result.append(
+                Assignment(
+                    household_id=int(hh.household_id[row]),
+                    practitioner_id=pid,
+                    site_id=int(self.index.site_id[site_row]),
+                    distance_km=km,
+                    reason=" ; ".join(parts),
+                )
+            )
+        return result
+
+    def unassigned(self) -> list[Unassigned]:
+        hh = self.households
+        result = []
+        for row, code in zip(
+            self.unassigned_rows.tolist(), self.unassigned_code.tolist(), strict=True
+        ):
+            if code == NO_ELIGIBLE_GP:
+                reason = (
+                    "aucun médecin disponible et adapté au foyer à moins de "
+                    f"{format_km(float(hh.max_distance_km[row]))}"
+                )
+            else:
+                reason = (
+                    "les médecins adaptés à proximité n'ont plus de place : elles sont proposées "
+                    "à des foyers prioritaires ou qui attendent depuis plus longtemps"
+                )
+            result.append(Unassigned(int(hh.household_id[row]), code, reason))
+        return result
+
+
+def build_arcs(index: CandidateIndex, households: HouseholdBatch, *, chunk: int = 100_000) -> Arcs:
+    """All eligible pairs, vectorised: KD-tree joins of `chunk` households at a time against the
+    open sites (bounded memory), then numpy masks."""
+    open_rows = np.flatnonzero(index.open_mask)
+    practitioner_id, site_practitioner = np.unique(
+        index.practitioner_id[open_rows], return_inverse=True
+    )
+    capacity = np.zeros(len(practitioner_id), dtype=np.int64)
+    capacity[site_practitioner] = index.remaining_capacity[open_rows]
+    max_km = float(households.max_distance_km.max()) if len(households) else 0.0
+    k = int(round(max_km / DISTANCE_UNIT_KM)) + 1
+    empty = np.zeros(0, dtype=np.int64)
+    if not len(open_rows) or not len(households):
+        return Arcs(empty, empty, empty, np.zeros(0), empty, practitioner_id, capacity, k)
+
+    site_tree = cKDTree(index.xyz[open_rows])
+    radius = float(chord_from_km(max_km)) * (1 + 1e-12)
+    parts = []
+    for start in range(0, len(households), chunk):
+        rows_h = np.arange(start, min(start + chunk, len(households)))
+        household_tree = cKDTree(
+            unit_xyz(households.latitude[rows_h], households.longitude[rows_h]).reshape(-1, 3)
+        )
+        pairs = household_tree.sparse_distance_matrix(site_tree, radius, output_type="ndarray")
+        parts.append(_eligible(index, households, open_rows, site_practitioner, rows_h, pairs))
+        del pairs, household_tree
+    h, p, rows, km = (np.concatenate([part[i] for part in parts]) for i in range(4))
+    units = np.rint(km / DISTANCE_UNIT_KM).astype(np.int64)
+    return Arcs(h, p, rows, km, units, practitioner_id, capacity, k)
+
+
+def _eligible(index, households, open_rows, site_practitioner, rows_h, pairs):
+    """Filter one chunk of KD-tree pairs with numpy masks; one arc per (household, GP)."""
+    h = rows_h[pairs["i"]]
+    s = pairs["j"].astype(np.int64)
+    km = km_from_chord(pairs["v"])
+    rows = open_rows[s]
+    need = households.required_profiles[h]
+    keep = (km <= households.max_distance_km[h]) & ((index.profiles[rows] & need) == need)
+    visits = households.needs_home_visits[h]
+    if visits.any():
+        covered = km <= index.visit_radius_km[rows]
+        covered |= _in_commune_zone(index, households, h, rows)
+        keep &= ~visits | covered
+    h, s, rows, km = h[keep], s[keep], rows[keep], km[keep]
+    p = site_practitioner[s]
+    # one arc per (household, GP): its nearest eligible site
+    order = np.lexsort((km, p, h))
+    h, p, rows, km = h[order], p[order], rows[order], km[order]
+    first = np.ones(len(h), dtype=bool)
+    first[1:] = (h[1:] != h[:-1]) | (p[1:] != p[:-1])
+    return h[first], p[first], rows[first], km[first]
+
+
+def _in_commune_zone(index, households, h, rows) -> np.ndarray:
+    if households.commune_insee is None or not index.zone_sites:
+        return np.zeros(len(h), dtype=bool)
+    codes = sorted(index.zone_sites)
+    code_of = {code: i for i, code in enumerate(codes)}
+    n_codes = len(codes)
+    zone_keys = np.sort(
+        np.concatenate(
+            [sites * n_codes + code_of[code] for code, sites in index.zone_sites.items()]
+        )
+    )
+    household_code = np.array(
+        [code_of.get(c, -1) for c in households.commune_insee.tolist()], dtype=np.int64
+    )[h]
+    keys = rows * n_codes + household_code
+    pos = np.minimum(np.searchsorted(zone_keys, keys), len(zone_keys) - 1)
+    return (household_code >= 0) & (zone_keys[pos] == keys)
+
+
+def _proposal(method, index, households, arcs, chosen, stats) -> Proposal:
+    """`chosen`: indices into `arcs` of the pairs kept (at most one per household)."""
+    weight = households.weight
+    assigned_rows = arcs.household[chosen]
+    objective = int((arcs.k * weight[assigned_rows] - arcs.units[chosen]).sum())
+    served = np.zeros(len(households), dtype=bool)
+    served[assigned_rows] = True
+    has_arc = np.zeros(len(households), dtype=bool)
+    has_arc[arcs.household] = True
+    unassigned_rows = np.flatnonzero(~served)
+    code = np.where(has_arc[unassigned_rows], CAPACITY_TAKEN, NO_ELIGIBLE_GP)
+    order = np.lexsort((households.household_id[assigned_rows], -weight[assigned_rows]))
+    chosen = chosen[order]
+    return Proposal(
+        method=method,
+        households=households,
+        index=index,
+        assigned_rows=arcs.household[chosen],
+        practitioner_id=arcs.practitioner_id[arcs.practitioner[chosen]],
+        site_row=arcs.site_row[chosen],
+        distance_km=arcs.distance_km[chosen],
+        unassigned_rows=unassigned_rows,
+        unassigned_code=code,
+        objective=objective,
+        stats=stats,
+    )
+
+
+def allocate(
+    index: CandidateIndex, households: HouseholdBatch, *, arcs: Arcs | None = None
+) -> Proposal:
+    """The exact optimum of V (module docstring) by min-cost flow."""
+    from ortools.graph.python import min_cost_flow
+
+    started = time.perf_counter()
+    if arcs is None:
+        arcs = build_arcs(index, households)
+    built = time.perf_counter()
+    # Nodes: households that have at least one arc, GPs that have at least one arc, the sink.
+    h_nodes, h_local = np.unique(arcs.household, return_inverse=True)
+    p_nodes, p_local = np.unique(arcs.practitioner, return_inverse=True)
+    n_h, n_p = len(h_nodes), len(p_nodes)
+    sink = n_h + n_p
+    weight = households.weight[h_nodes]
+    smcf = min_cost_flow.SimpleMinCostFlow()
+    smcf.add_arcs_with_capacity_and_unit_cost(
+        np.concatenate([h_local, np.arange(n_h), n_h + np.arange(n_p)]),
+        np.concatenate([n_h + p_local, np.full(n_h, sink), np.full(n_p, sink)]),
+        np.concatenate(
+            [np.ones(len(arcs) + n_h, dtype=np.int64), arcs.capacity[p_nodes].astype(np.int64)]
+        ),
+        np.concatenate([arcs.units, arcs.k * weight, np.zeros(n_p, dtype=np.int64)]),
+    )
+    smcf.set_nodes_supplies(
+        np.arange(sink + 1),
+        np.concatenate([np.ones(n_h, dtype=np.int64), np.zeros(n_p, dtype=np.int64), [-n_h]]),
+    )
+    graph_done = time.perf_counter()
+    status = smcf.solve() if n_h else smcf.OPTIMAL
+    if status != smcf.OPTIMAL:
+        raise RuntimeError(f"min-cost flow failed with status {status}")
+    solved = time.perf_counter()
+    flows = smcf.flows(np.arange(len(arcs))) if len(arcs) else np.zeros(0, dtype=np.int64)
+    chosen = np.flatnonzero(flows > 0)
+    stats = {
+        "arcs": len(arcs),
+        "households_with_arcs": n_h,
+        "gps_with_arcs": n_p,
+        "build_arcs_s": built - started,
+        "build_graph_s": graph_done - built,
+        "solve_s": solved - graph_done,
+        "total_s": time.perf_counter() - started,
+    }
+    return _proposal("min_cost_flow", index, households, arcs, chosen, stats)
+
+
+def allocate_greedy(
+    index: CandidateIndex, households: HouseholdBatch, *, arcs: Arcs | None = None
+) -> Proposal:
+    """Baseline: households by decreasing weight (priority, then longest waiting, then id), each
+    to its nearest eligible GP that still has room."""
+    started = time.perf_counter()
+    if arcs is None:
+        arcs = build_arcs(index, households)
+    weight = households.weight
+    order = np.lexsort(
+        (arcs.distance_km, households.household_id[arcs.household], -weight[arcs.household])
+    )
+    capacity = arcs.capacity.tolist()
+    served = bytearray(len(households))
+    chosen = []
+    hs = arcs.household[order].tolist()
+    ps = arcs.practitioner[order].tolist()
+    for i, h, p in zip(order.tolist(), hs, ps, strict=True):
+        if not served[h] and capacity[p] > 0:
+            served[h] = 1
+            capacity[p] -= 1
+            chosen.append(i)
+    stats = {"arcs": len(arcs), "total_s": time.perf_counter() - started}
+    return _proposal("greedy", index, households, arcs, np.array(chosen, dtype=np.int64), stats)
+
+
+__all__ = [
+    "Arcs",
+    "Assignment",
+    "HouseholdBatch",
+    "Proposal",
+    "Unassigned",
+    "allocate",
+    "allocate_greedy",
+    "build_arcs",
+    "household_weight",
+]

@@ -1,0 +1,74 @@
+"""`manage.py run_worker [--once] [--interval 5] [--batch 100]`: deliver the outbox and run the
+registered periodic jobs, until SIGTERM/SIGINT (the current message finishes, the rest of the
+batch is handed back). Logs counts only."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django.db import close_old_connections, connection
+
+from accesmt.notifications.delivery import deliver_due
+from accesmt.notifications.jobs import run_due_jobs
+
+logger = logging.getLogger("accesmt.notifications.worker")
+
+
+class Command(BaseCommand):
+    help = "Envoie les e-mails et SMS en attente et exécute les tâches périodiques."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--once", action="store_true", help="Un seul passage, puis s'arrête.")
+        parser.add_argument(
+            "--interval",
+            type=float,
+            default=getattr(settings, "NOTIFICATIONS_WORKER_INTERVAL", 5.0),
+            help="Secondes d'attente entre deux passages (5 par défaut).",
+        )
+        parser.add_argument(
+            "--batch", type=int, default=100, help="Messages pris par lot (100 par défaut)."
+        )
+
+    def handle(self, *args, once=False, interval=5.0, batch=100, **options):
+        self.stop = threading.Event()
+        previous = {}
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                previous[sig] = signal.signal(sig, self._request_stop)
+        try:
+            totals = self._loop(once=once, interval=max(0.1, interval), batch=max(1, batch))
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+        self.stdout.write(
+            f"Worker arrêté : {totals['sent']} envoyé(s), {totals['retrying']} à réessayer, "
+            f"{totals['failed']} abandonné(s), {totals['jobs']} tâche(s) exécutée(s)."
+        )
+
+    def _request_stop(self, signum, frame):
+        logger.info("worker : signal %s reçu, arrêt après le message en cours", signum)
+        self.stop.set()
+
+    def _loop(self, *, once: bool, interval: float, batch: int) -> dict[str, int]:
+        totals = {"sent": 0, "retrying": 0, "failed": 0, "jobs": 0}
+        logger.info("worker démarré (intervalle %.1f s, lot %d)", interval, batch)
+        while not self.stop.is_set():
+            if not connection.in_atomic_block:  # (tests run the command inside a transaction)
+                close_old_connections()  # drop a connection the database server has closed
+            while not self.stop.is_set():  # drain: full batches mean more may be due
+                stats = deliver_due(limit=batch, should_stop=self.stop.is_set)
+                totals["sent"] += stats.sent
+                totals["retrying"] += stats.retrying
+                totals["failed"] += stats.failed
+                if stats.claimed < batch:
+                    break
+            if not self.stop.is_set():
+                totals["jobs"] += len(run_due_jobs())
+            if once:
+                break
+            self.stop.wait(interval)
+        return totals

@@ -1,0 +1,108 @@
+"""The outbox: messages written in the same transaction as the change they announce, delivered
+later by the worker (`manage.py run_worker`). See docs/decisions/0005-outbox.md."""
+
+from django.db import models
+from django.db.models import Q
+
+from .masking import mask_recipient
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", "e-mail"
+    SMS = "sms", "SMS"
+
+
+class Status(models.TextChoices):
+    PENDING = "pending", "en attente"
+    SENDING = "sending", "en cours d'envoi"
+    SENT = "sent", "envoyé"
+    FAILED = "failed", "abandonné"
+
+
+class OutboxMessage(models.Model):
+    """One e-mail or SMS to deliver. `recipient` is personal data: it is stored because delivery
+    needs it, shown masked, never logged, and blanked after the retention period."""
+
+    channel = models.CharField("canal", max_length=5, choices=Channel.choices)
+    recipient = models.CharField("destinataire", max_length=254)
+    subject = models.CharField("objet", max_length=200, blank=True)
+    body = models.TextField("texte")
+    cpts = models.ForeignKey(
+        "territory.CPTS",
+        verbose_name="CPTS",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="outbox_messages",
+    )
+    topic = models.CharField("sujet technique", max_length=60)
+    related_type = models.CharField("type de l'objet lié", max_length=100, blank=True)
+    related_id = models.CharField("identifiant de l'objet lié", max_length=64, blank=True)
+    dedup_key = models.CharField(
+        "clé d'unicité", max_length=120, unique=True, null=True, blank=True, default=None
+    )
+
+    status = models.CharField("état", max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField("tentatives", default=0)
+    next_attempt_at = models.DateTimeField("prochaine tentative")
+    # A worker's claim: status "sending" until `locked_until`; after that another worker may
+    # take the message again (the first one crashed).
+    claim_token = models.CharField(max_length=32, blank=True)
+    locked_until = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField("dernière erreur", max_length=120, blank=True)
+    provider_id = models.CharField("identifiant fournisseur", max_length=120, blank=True)
+    created_at = models.DateTimeField("créé le", auto_now_add=True)
+    sent_at = models.DateTimeField("envoyé le", null=True, blank=True)
+    failed_at = models.DateTimeField("abandonné le", null=True, blank=True)
+    redacted_at = models.DateTimeField("données effacées le", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "message sortant"
+        verbose_name_plural = "messages sortants"
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="outbox_due_idx"),
+            models.Index(fields=["related_type", "related_id"], name="outbox_related_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                name="outbox_channel_valid", condition=Q(channel__in=Channel.values)
+            ),
+            models.CheckConstraint(
+                name="outbox_status_valid", condition=Q(status__in=Status.values)
+            ),
+            models.CheckConstraint(
+                name="outbox_sent_has_sent_at",
+                condition=~Q(status=Status.SENT) | Q(sent_at__isnull=False),
+            ),
+            models.CheckConstraint(
+                name="outbox_sending_has_lease",
+                condition=~Q(status=Status.SENDING) | Q(locked_until__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} n° {self.pk} ({self.topic})"
+
+    @property
+    def masked_recipient(self) -> str:
+        return mask_recipient(self.channel, self.recipient)
+
+
+class PeriodicJob(models.Model):
+    """When each registered periodic job (accesmt.notifications.jobs) last ran and may run next:
+    kept in the database so that several workers run a job once per period, not once each."""
+
+    name = models.CharField("nom", max_length=80, unique=True)
+    next_run_at = models.DateTimeField("prochaine exécution")
+    last_started_at = models.DateTimeField("dernier démarrage", null=True, blank=True)
+    last_finished_at = models.DateTimeField("dernière fin", null=True, blank=True)
+    last_outcome = models.CharField("dernier résultat", max_length=120, blank=True)
+
+    class Meta:
+        verbose_name = "tâche périodique"
+        verbose_name_plural = "tâches périodiques"
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

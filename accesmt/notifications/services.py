@@ -1,0 +1,142 @@
+"""Writes to the outbox. Other apps call `outbox_enqueue` inside the transaction of the change the
+message announces: the message exists exactly when the change does."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import phonenumbers
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Model, Q, QuerySet
+from django.utils import timezone
+
+from .models import Channel, OutboxMessage, Status
+
+SMS_MAX_LENGTH = 640  # four concatenated SMS segments (GSM 7-bit 153 characters each is 612)
+
+
+class OutsideTransactionError(RuntimeError):
+    """outbox_enqueue was called in autocommit mode: the message would not share the fate of the
+    change it announces."""
+
+
+def _validate_recipient(channel: str, to: str) -> str:
+    to = (to or "").strip()
+    if channel == Channel.EMAIL:
+        try:
+            validate_email(to)
+        except ValidationError:
+            raise ValidationError({"to": "Adresse e-mail invalide."}) from None
+        return to
+    try:
+        number = phonenumbers.parse(to, None)
+    except phonenumbers.NumberParseException:
+        raise ValidationError(
+            {"to": "Numéro de téléphone invalide : format international attendu (+33…)."}
+        ) from None
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    if not phonenumbers.is_valid_number(number) or e164 != to:
+        raise ValidationError(
+            {"to": "Numéro de téléphone invalide : format international attendu (+33…)."}
+        )
+    return e164
+
+
+def outbox_enqueue(
+    *,
+    channel: str,
+    to: str,
+    subject: str = "",
+    body: str,
+    topic: str,
+    cpts=None,
+    related: Model | None = None,
+    dedup_key: str | None = None,
+) -> OutboxMessage:
+    """Queue one e-mail or SMS. Must run inside the caller's `transaction.atomic()` (raises
+    OutsideTransactionError otherwise). `body` and `subject` must hold no health data and no
+    name: that is the caller's job. With `dedup_key`, a second call with the same key returns
+    the message already queued instead of queueing another one."""
+    if not connection.in_atomic_block:
+        raise OutsideTransactionError(
+            "outbox_enqueue must run inside transaction.atomic(), with the change it announces."
+        )
+    if channel not in Channel.values:
+        raise ValidationError({"channel": f"Canal inconnu : {channel!r}."})
+    recipient = _validate_recipient(channel, to)
+    errors: dict[str, str] = {}
+    if channel == Channel.EMAIL and not subject.strip():
+        errors["subject"] = "Un e-mail doit avoir un objet."
+    if "\n" in subject or "\r" in subject:
+        errors["subject"] = "L'objet tient sur une ligne."
+    if channel == Channel.SMS and subject:
+        errors["subject"] = "Un SMS n'a pas d'objet."
+    if not body.strip():
+        errors["body"] = "Le texte du message est vide."
+    if channel == Channel.SMS and len(body) > SMS_MAX_LENGTH:
+        errors["body"] = f"Un SMS fait au plus {SMS_MAX_LENGTH} caractères."
+    if errors:
+        raise ValidationError(errors)
+
+    if dedup_key:
+        existing = OutboxMessage.objects.filter(dedup_key=dedup_key).first()
+        if existing is not None:
+            return existing
+    message = OutboxMessage(
+        channel=channel,
+        recipient=recipient,
+        subject=subject.strip(),
+        body=body,
+        topic=topic,
+        cpts=cpts,
+        related_type=related._meta.label_lower if related is not None else "",
+        related_id=str(related.pk) if related is not None else "",
+        dedup_key=dedup_key or None,
+        next_attempt_at=timezone.now(),
+    )
+    message.full_clean(exclude=["dedup_key"])  # uniqueness is the database's job (race-safe)
+    try:
+        with transaction.atomic():  # savepoint: a lost race must not break the caller's transaction
+            message.save()
+    except IntegrityError:
+        if dedup_key:
+            existing = OutboxMessage.objects.filter(dedup_key=dedup_key).first()
+            if existing is not None:
+                return existing
+        raise
+    return message
+
+
+def outbox_retry(*, messages: QuerySet[OutboxMessage], now: datetime | None = None) -> int:
+    """Make pending or given-up messages due now (admin "retry now"). Sent messages, and those a
+    worker is sending right now, are left alone. A given-up message gets one more attempt."""
+    now = now or timezone.now()
+    return (
+        messages.filter(Q(status=Status.PENDING) | Q(status=Status.FAILED))
+        .filter(redacted_at__isnull=True)
+        .update(
+            status=Status.PENDING,
+            next_attempt_at=now,
+            claim_token="",
+            locked_until=None,
+            failed_at=None,
+        )
+    )
+
+
+def outbox_redact_old(*, now: datetime | None = None) -> int:
+    """Blank the recipient and the text of messages delivered or given up more than
+    NOTIFICATIONS_RETENTION_DAYS ago; the row stays for counts (topic, status, dates)."""
+    now = now or timezone.now()
+    days = getattr(settings, "NOTIFICATIONS_RETENTION_DAYS", 30)
+    limit = now - timedelta(days=days)
+    return (
+        OutboxMessage.objects.filter(redacted_at__isnull=True)
+        .filter(
+            Q(status=Status.SENT, sent_at__lt=limit) | Q(status=Status.FAILED, failed_at__lt=limit)
+        )
+        .update(recipient="", subject="", body="", redacted_at=now)
+    )

@@ -1,0 +1,16 @@
+"""Test settings: the same stack as production, fast password hashing, no outbound network."""
+
+from .base import *  # noqa: F403
+from .base import env
+
+DEBUG = False
+SECRET_KEY = "test-only-key-accesmt-0123456789-abcdefghijklmnopqrstuvwxyz"  # noqa: S105
+ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+GEOCODER_URL = env.str("TEST_GEOCODER_URL", default="http://127.0.0.1:9")  # nothing listens
+GEOCODER_RETRIES = 0
+GEOCODER_TIMEOUT = 1.0
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

@@ -1,0 +1,17 @@
+from django.contrib import admin
+from django.urls import include, path
+
+admin.site.site_header = "AccèsMT — administration"
+admin.site.site_title = "AccèsMT"
+
+# Each app's patterns start with a fixed word ("compte/", "espace/", "api/", "enquete/"…) or with
+# "<cpts_slug>/<fixed word>/"; intake comes last because its public pages are the most generic.
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("compte/", include("accesmt.accounts.urls")),
+    path("", include("accesmt.core.urls")),
+    path("", include("accesmt.directory.urls")),
+    path("api/", include("accesmt.api.urls")),
+    path("", include("accesmt.intake.urls_staff")),
+    path("", include("accesmt.intake.urls")),
+]

@@ -1,0 +1,173 @@
+"""Login by e-mail, lock-out, logout, password change and reset: whole flows through HTTP."""
+
+import re
+
+import pytest
+from axes.models import AccessAttempt
+from django.core import mail
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from accesmt.accounts.models import AuditLog
+from tests.accounts.factories import PASSWORD, UserFactory
+
+pytestmark = pytest.mark.django_db
+LOGIN = reverse("accounts:login")
+
+
+@pytest.fixture
+def user():
+    return UserFactory(email="claire.dupond@exemple.fr")
+
+
+def _login(client, email, password, **extra):
+    return client.post(LOGIN, {"username": email, "password": password}, **extra)
+
+
+def test_login_by_e_mail_whatever_the_case_and_audit_it(client, user):
+    response = _login(client, "  Claire.Dupond@Exemple.FR ", PASSWORD, REMOTE_ADDR="192.0.2.4")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("core:espace")
+    line = AuditLog.objects.get()
+    assert (line.action, line.actor, line.ip_address) == ("login", user, "192.0.2.4")
+
+
+def test_login_page_is_french_and_accessible(client):
+    page = client.get(LOGIN).content.decode()
+    assert '<label for="id_username">' in page
+    assert "Adresse e-mail" in page and "Mot de passe oublié" in page
+
+
+def test_failed_login_is_audited_without_e_mail_or_password(client, user):
+    response = _login(client, user.email, "Mauvais-Mot2passe")
+    assert response.status_code == 200
+    assert "Adresse e-mail ou mot de passe incorrect." in response.content.decode()
+    assert 'aria-invalid="true"' not in response.content.decode()  # no field is singled out
+    _login(client, "inconnu@exemple.fr", "Mauvais-Mot2passe")
+    known, unknown = AuditLog.objects.order_by("id")
+    assert (known.action, known.actor) == ("login_failed", user)
+    assert (unknown.action, unknown.actor) == ("login_failed", None)
+    for line in (known, unknown):
+        values = [str(getattr(line, f.attname)) for f in AuditLog._meta.concrete_fields]
+        assert not any("@" in value or "Mauvais" in value for value in values)
+
+
+def test_an_inactive_account_cannot_log_in(client):
+    UserFactory(email="parti@exemple.fr", is_active=False)
+    response = _login(client, "parti@exemple.fr", PASSWORD)
+    assert response.status_code == 200
+    assert "_auth_user_id" not in client.session
+
+
+def test_five_failures_lock_the_account_even_with_the_right_password(client, user):
+    for _ in range(4):
+        assert _login(client, user.email, "Mauvais-Mot2passe").status_code == 200
+    assert _login(client, user.email, "Mauvais-Mot2passe").status_code == 429  # the 5th locks
+    response = _login(client, user.email, PASSWORD)
+    assert response.status_code == 429
+    page = response.content.decode()
+    assert "Compte temporairement bloqué" in page and "30 minutes" in page
+    assert "_auth_user_id" not in client.session
+    # From another address too (the account itself is locked), and whatever the letter case.
+    other = Client(REMOTE_ADDR="198.51.100.9")
+    assert _login(other, user.email.upper(), PASSWORD).status_code == 429
+    assert not AuditLog.objects.filter(action="login").exists()
+
+
+def test_four_failures_then_the_right_password_logs_in(client, user):
+    for _ in range(4):
+        _login(client, user.email, "Mauvais-Mot2passe")
+    assert _login(client, user.email, PASSWORD).status_code == 302
+
+
+def test_lock_out_lifts_after_the_cool_off(client, user, settings):
+    for _ in range(5):
+        _login(client, user.email, "Mauvais-Mot2passe")
+    assert _login(client, user.email, PASSWORD).status_code == 429
+    AccessAttempt.objects.update(attempt_time=timezone.now() - timezone.timedelta(minutes=31))
+    assert _login(client, user.email, PASSWORD).status_code == 302
+
+
+def test_login_enforces_csrf(user):
+    client = Client(enforce_csrf_checks=True)
+    response = _login(client, user.email, PASSWORD)
+    assert response.status_code == 403
+    assert "Le formulaire a expiré" in response.content.decode()
+    page = client.get(LOGIN)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.content.decode())[1]
+    response = client.post(
+        LOGIN, {"username": user.email, "password": PASSWORD, "csrfmiddlewaretoken": token}
+    )
+    assert response.status_code == 302
+
+
+def test_logout_only_by_post(client, user):
+    client.force_login(user)
+    assert client.get(reverse("accounts:logout")).status_code == 405
+    assert "_auth_user_id" in client.session
+    page = client.get(reverse("core:espace")).content.decode()
+    assert f'action="{reverse("accounts:logout")}"' in page
+    client.post(reverse("accounts:logout"))
+    assert "_auth_user_id" not in client.session
+
+
+def test_password_change_shows_the_rules_and_enforces_them(client, user):
+    client.force_login(user)
+    url = reverse("accounts:password_change")
+    page = client.get(url).content.decode()
+    assert 'aria-describedby="id_new_password1-hint"' in page
+    assert "au minimum 12 caractères" in page
+    assert "trois types de caractères" in page
+    weak = {"old_password": PASSWORD, "new_password1": "abcdefghijkl", "new_password2": ""}
+    weak["new_password2"] = weak["new_password1"]
+    response = client.post(url, weak)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "trois types de caractères" in page
+    assert (
+        'aria-invalid="true"' in page
+        and 'aria-describedby="id_new_password2-hint id_new_password2-error"' in page
+    )
+    strong = "Trois-Classes-2026"
+    response = client.post(
+        url, {"old_password": PASSWORD, "new_password1": strong, "new_password2": strong}
+    )
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert user.check_password(strong)
+
+
+@pytest.mark.parametrize(
+    "password",
+    ["Court-1a", "Claire.Dupond@exemple.fr", "123456789012345", "motdepasse123"],
+)
+def test_weak_passwords_are_refused(client, user, password):
+    client.force_login(user)
+    response = client.post(
+        reverse("accounts:password_change"),
+        {"old_password": PASSWORD, "new_password1": password, "new_password2": password},
+    )
+    assert response.status_code == 200
+    user.refresh_from_db()
+    assert user.check_password(PASSWORD)
+
+
+def test_password_reset_by_e_mail(client, user):
+    response = client.post(reverse("accounts:password_reset"), {"email": user.email})
+    assert response.status_code == 302
+    client.post(reverse("accounts:password_reset"), {"email": "inconnu@exemple.fr"})
+    assert len(mail.outbox) == 1  # nothing is sent, and nothing told, for unknown addresses
+    message = mail.outbox[0]
+    assert message.to == [user.email]
+    assert message.subject == "AccèsMT : choisir un nouveau mot de passe"
+    link = re.search(r"http://testserver(/compte/mot-de-passe-oublie/\S+/)", message.body)[1]
+    form_url = client.get(link)["Location"]
+    page = client.get(form_url).content.decode()
+    assert "Choisir un nouveau mot de passe" in page and "au minimum 12 caractères" in page
+    new = "Nouveau-Secret-2026"
+    response = client.post(form_url, {"new_password1": new, "new_password2": new})
+    assert response["Location"] == reverse("accounts:password_reset_complete")
+    user.refresh_from_db()
+    assert user.check_password(new)
+    assert "Lien non valable" in client.get(link, follow=True).content.decode()

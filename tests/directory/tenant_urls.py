@@ -1,0 +1,120 @@
+"""The directory pages of `espace/<cpts_slug>/` in the tenant matrix (tests/tenant_matrix.py)."""
+
+from django.urls import reverse
+
+from tests.tenant_matrix import (
+    COORDINATION,
+    COORDINATOR,
+    CPAM_MEDIATOR,
+    GP,
+    OBSERVER,
+    PLATFORM_ADMIN,
+    REFERRER,
+    TenantURL,
+    register,
+)
+
+
+def _practitioner_in(cpts) -> dict:
+    from tests.territory.factories import CommuneFactory
+
+    from .factories import PracticeSiteFactory, territory_with
+
+    commune = CommuneFactory()
+    territory_with(cpts, commune)
+    site = PracticeSiteFactory(commune=commune, practitioner__last_name=f"TEMOIN-{cpts.slug}")
+    return {"practitioner": site.practitioner, "secrets": [site.practitioner.last_name]}
+
+
+register(
+    TenantURL(
+        name="directory:coordinator_declaration",
+        url=lambda cpts, objs: reverse(
+            "directory:coordinator_declaration",
+            kwargs={"cpts_slug": cpts.slug, "pk": objs["practitioner"].pk},
+        ),
+        allowed=COORDINATION,
+        setup=_practitioner_in,
+    )
+)
+register(
+    TenantURL(
+        name="directory:my_declaration",
+        url=lambda cpts, objs: reverse("directory:my_declaration", kwargs={"cpts_slug": cpts.slug}),
+        allowed=frozenset({GP, PLATFORM_ADMIN}),
+        setup=_practitioner_in,
+    )
+)
+
+
+def _campaign_in(cpts) -> dict:
+    from accesmt.directory.survey import survey_campaign_launch
+
+    objs = _practitioner_in(cpts)
+    objs["practitioner"].email = f"temoin-{cpts.slug}@exemple.fr"
+    objs["practitioner"].save()
+    objs["campaign"] = survey_campaign_launch(cpts=cpts, title=f"Enquête-{cpts.slug}")
+    objs["secrets"].append(objs["campaign"].title)
+    return objs
+
+
+register(
+    TenantURL(
+        name="directory:campaigns",
+        url=lambda cpts, objs: reverse("directory:campaigns", kwargs={"cpts_slug": cpts.slug}),
+        allowed=COORDINATION,
+        setup=_campaign_in,
+    )
+)
+register(
+    TenantURL(
+        name="directory:campaign",
+        url=lambda cpts, objs: reverse(
+            "directory:campaign", kwargs={"cpts_slug": cpts.slug, "pk": objs["campaign"].pk}
+        ),
+        allowed=COORDINATION,
+        setup=_campaign_in,
+    )
+)
+
+PROFESSIONALS = frozenset({COORDINATOR, REFERRER, GP, CPAM_MEDIATOR, PLATFORM_ADMIN})
+
+
+def _available_in(cpts) -> dict:
+    from .factories import AvailabilityDeclarationFactory
+
+    objs = _practitioner_in(cpts)
+    AvailabilityDeclarationFactory(
+        practitioner=objs["practitioner"], cpts=cpts, listing="professionals"
+    )
+    return objs
+
+
+for _name in ("directory:professional_list", "directory:professional_markers"):
+    register(
+        TenantURL(
+            name=_name,
+            url=lambda cpts, objs, _name=_name: reverse(_name, kwargs={"cpts_slug": cpts.slug}),
+            allowed=PROFESSIONALS,
+            setup=_available_in,
+        )
+    )
+
+register(
+    TenantURL(
+        name="directory:demography",
+        url=lambda cpts, objs: reverse("directory:demography", kwargs={"cpts_slug": cpts.slug}),
+        allowed=frozenset({COORDINATOR, OBSERVER, PLATFORM_ADMIN}),
+        setup=_practitioner_in,
+    )
+)
+register(
+    TenantURL(
+        name="directory:coordinator_directory",
+        url=lambda cpts, objs: reverse(
+            "directory:coordinator_directory", kwargs={"cpts_slug": cpts.slug}
+        ),
+        allowed=COORDINATION,
+        setup=_practitioner_in,
+    )
+)

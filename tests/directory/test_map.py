@@ -1,0 +1,86 @@
+"""Public and professional lists of GPs taking new patients (HTML and JSON)."""
+
+import pytest
+from django.urls import reverse
+
+from tests.accounts.factories import MembershipFactory
+
+from .factories import AvailabilityDeclarationFactory, PracticeSiteFactory
+
+
+def _gp(cpts, commune, name, **declaration):
+    site = PracticeSiteFactory(commune=commune, practitioner__last_name=name)
+    AvailabilityDeclarationFactory(practitioner=site.practitioner, cpts=cpts, **declaration)
+    return site.practitioner
+
+
+@pytest.fixture
+def gps(cpts, communes):
+    return {
+        "public": _gp(cpts, communes["lievin"], "PUBLICUS", monthly_capacity=37),
+        "pros": _gp(cpts, communes["avion"], "PROFESSIO", listing="professionals"),
+        "hidden": _gp(cpts, communes["avion"], "CACHEDOC", listing="not_listed"),
+        "refusing": _gp(cpts, communes["avion"], "REFUSEUR", accepting="no", monthly_capacity=None),
+        "expired": _gp(cpts, communes["avion"], "PERIMEDOC", expired=True),
+        "kids": _gp(
+            cpts, communes["avion"], "PEDIATRUS", accepts_children_under_6=True, monthly_capacity=2
+        ),
+    }
+
+
+def _names(payload):
+    return sorted(m["name"].split()[-1] for m in payload["markers"])
+
+
+def test_public_page_shows_only_public_current_accepting_gps_never_capacity(client, cpts, gps):
+    html = client.get(reverse("directory:public_list", kwargs={"cpts_slug": cpts.slug}))
+    html = html.content.decode()
+    assert "PUBLICUS" in html and "PEDIATRUS" in html
+    for hidden in ("PROFESSIO", "CACHEDOC", "REFUSEUR", "PERIMEDOC"):
+        assert hidden not in html
+    assert "37" not in html and "par mois" not in html
+    data = client.get(reverse("directory:public_markers", kwargs={"cpts_slug": cpts.slug})).json()
+    assert _names(data) == ["PEDIATRUS", "PUBLICUS"]
+    assert all("monthly_capacity" not in m for m in data["markers"])
+
+
+def test_professionals_see_professionals_only_listing_and_capacity(client, cpts, gps):
+    client.force_login(MembershipFactory(cpts=cpts, role="referrer").user)
+    kwargs = {"cpts_slug": cpts.slug}
+    html = client.get(reverse("directory:professional_list", kwargs=kwargs)).content.decode()
+    assert "PROFESSIO" in html and "professionnels seulement" in html
+    assert "Environ 37 nouveaux patients par mois" in html
+    for hidden in ("CACHEDOC", "REFUSEUR", "PERIMEDOC"):
+        assert hidden not in html
+    data = client.get(reverse("directory:professional_markers", kwargs=kwargs)).json()
+    assert _names(data) == ["PEDIATRUS", "PROFESSIO", "PUBLICUS"]
+    assert {m["monthly_capacity"] for m in data["markers"]} == {37, 4, 2}
+
+
+def test_filters_by_profile_and_commune(client, cpts, gps, communes):
+    url = reverse("directory:public_list", kwargs={"cpts_slug": cpts.slug})
+    html = client.get(url, {"profil": "enfants"}).content.decode()
+    assert "PEDIATRUS" in html and "PUBLICUS" not in html
+    html = client.get(url, {"commune": communes["lievin"].pk}).content.decode()
+    assert "PUBLICUS" in html and "PEDIATRUS" not in html
+
+
+def test_observer_is_refused_the_professional_list(client, cpts, gps):
+    client.force_login(MembershipFactory(cpts=cpts, role="observer").user)
+    url = reverse("directory:professional_list", kwargs={"cpts_slug": cpts.slug})
+    assert client.get(url).status_code == 404
+
+
+def test_unknown_cpts_public_list_is_404(client, db):
+    assert (
+        client.get(reverse("directory:public_list", kwargs={"cpts_slug": "nulle"})).status_code
+        == 404
+    )
+
+
+def test_coordinator_directory_shows_not_listed_gps(client, cpts, gps):
+    client.force_login(MembershipFactory(cpts=cpts, role="coordinator").user)
+    url = reverse("directory:coordinator_directory", kwargs={"cpts_slug": cpts.slug})
+    html = client.get(url).content.decode()
+    assert "CACHEDOC" in html and "ne pas apparaître" in html
+    assert "PERIMEDOC" in html and "pas de déclaration en cours" in html

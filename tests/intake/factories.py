@@ -1,0 +1,63 @@
+import datetime
+
+import factory
+from django.utils import timezone
+
+from accesmt.intake.models import (
+    Channel,
+    Coverage,
+    HomeVisits,
+    HouseholdMember,
+    Reason,
+    Request,
+    Status,
+)
+from tests.accounts.factories import CommuneFactory, CPTSFactory, TerritoryCommuneFactory
+
+__all__ = [
+    "CommuneFactory",
+    "CPTSFactory",
+    "HouseholdMemberFactory",
+    "RequestFactory",
+    "TerritoryCommuneFactory",
+]
+
+
+class RequestFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Request
+
+    cpts = factory.SubFactory(CPTSFactory)
+    channel = Channel.ONLINE
+    status = Status.NEW
+    address = "12 rue des Lilas"
+    commune = factory.LazyAttribute(lambda o: TerritoryCommuneFactory(cpts=o.cpts).commune)
+    postcode = "62800"
+    phone = "+33612345678"
+    email = factory.Sequence(lambda n: f"foyer{n}@exemple.fr")
+    coverage = Coverage.GENERAL
+    reason = Reason.RETIRED
+    consent_processing = True
+    consent_sharing = True
+    consent_text_version = "2025-01"
+    consented_at = factory.LazyFunction(timezone.now)
+
+    class Params:
+        closed = factory.Trait(
+            status=Status.CLOSED,
+            closed_reason="withdrawn",
+            closed_at=factory.LazyFunction(timezone.now),
+        )
+        waiting = factory.Trait(status=Status.WAITING)
+
+
+class HouseholdMemberFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = HouseholdMember
+
+    request = factory.SubFactory(RequestFactory)
+    first_name = "Camille"
+    last_name = factory.Sequence(lambda n: f"Durand{n}")
+    birth_date = datetime.date(1980, 5, 17)
+    home_visits = HomeVisits.NEVER
+    is_contact_person = True

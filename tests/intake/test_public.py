@@ -1,0 +1,214 @@
+"""The public registration page, through HTTP."""
+
+import html
+import uuid
+
+import pytest
+from django.urls import reverse
+
+from accesmt.intake.models import (
+    Channel,
+    HouseholdMember,
+    IntakeAttempt,
+    IntakeSettings,
+    Request,
+    RequestTransition,
+    Status,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def form_data(**overrides):
+    data = {
+        "submission_key": str(uuid.uuid4()),
+        "phone": "06 12 34 56 78",
+        "email": "",
+        "address": "12 rue Jean Jaurès",
+        "postcode": "62800",
+        "commune_name": "Liévin",
+        "reason": "mt_retired",
+        "coverage": "regime_general",
+        "consent_processing": "on",
+        "consent_sharing": "on",
+        "website": "",
+        "membres-TOTAL_FORMS": "1",
+        "membres-INITIAL_FORMS": "0",
+        "membres-MIN_NUM_FORMS": "1",
+        "membres-MAX_NUM_FORMS": "12",
+        "membres-0-first_name": "Josiane",
+        "membres-0-last_name": "Lefebvre",
+        "membres-0-birth_date": "1947-03-12",
+        "membres-0-home_visits": "never",
+    }
+    data.update(overrides)
+    return data
+
+
+def url(cpts):
+    return reverse("intake:register", kwargs={"cpts_slug": cpts.slug})
+
+
+def test_page_shows_form_with_consent_and_privacy_link(client, territory):
+    response = client.get(url(territory["lievin"]))
+    page = html.unescape(response.content.decode())
+    assert response.status_code == 200
+    assert 'name="consent_processing"' in page and 'name="consent_sharing"' in page
+    assert reverse("intake:privacy", kwargs={"cpts_slug": "lievin"}) in page
+    assert 'name="submission_key"' in page
+    assert "Ajouter une personne du foyer" in page
+
+
+def test_unknown_cpts_is_404(client, territory):
+    assert client.get("/inconnue/inscription/").status_code == 404
+
+
+def test_success_stores_request_and_shows_acknowledgment(client, territory):
+    response = client.post(url(territory["lievin"]), form_data(), follow=True)
+    request = Request.objects.get()
+    assert request.channel == Channel.ONLINE and request.status == Status.NEW
+    assert request.phone == "+33612345678"
+    assert request.commune == territory["communes"]["Liévin"]
+    assert request.is_priority  # born 1947: 70+
+    assert list(request.priority_reasons.values_list("rule_code", flat=True)) == ["senior"]
+    assert request.consent_text_version and request.consented_at
+    assert request.geocode_source  # fallback when the BAN is unreachable
+    member = HouseholdMember.objects.get()
+    assert member.is_contact_person and member.normalised_name == "lefebvrejosiane"
+    assert RequestTransition.objects.get(request=request).from_status == ""
+    page = html.unescape(response.content.decode())
+    assert request.reference in page
+    assert "/suivi/" in page
+    assert "116 117" in page
+
+
+def test_double_submit_creates_one_request(client, territory):
+    data = form_data()
+    first = client.post(url(territory["lievin"]), data)
+    second = client.post(url(territory["lievin"]), data)
+    assert first.status_code == second.status_code == 302
+    assert Request.objects.count() == 1
+    page = client.get(second["Location"]).content.decode()
+    assert Request.objects.get().reference in page
+
+
+def test_honeypot_stores_nothing(client, territory):
+    response = client.post(url(territory["lievin"]), form_data(website="http://spam.example"))
+    assert response.status_code == 200
+    assert Request.objects.count() == 0
+    assert "MT-" not in html.unescape(response.content.decode())
+
+
+def test_rate_limit_per_address(client, territory):
+    IntakeSettings.objects.create(cpts=territory["lievin"], submissions_per_hour=2)
+    for _ in range(2):
+        assert client.post(url(territory["lievin"]), form_data()).status_code == 302
+    response = client.post(url(territory["lievin"]), form_data(address="3 rue Gambetta"))
+    assert response.status_code == 429
+    assert Request.objects.count() == 2
+    assert "3 rue Gambetta" in html.unescape(response.content.decode())  # what was typed is kept
+    assert IntakeAttempt.objects.count() == 3
+    assert all(
+        len(a.ip_digest) == 64 and "127.0.0.1" not in a.ip_digest
+        for a in IntakeAttempt.objects.all()
+    )
+    other = client.post(url(territory["lievin"]), form_data(), REMOTE_ADDR="10.0.0.9")
+    assert other.status_code == 302
+
+
+def test_ineligible_commune_points_to_covering_cpts(client, territory):
+    response = client.post(
+        url(territory["lievin"]), form_data(postcode="62300", commune_name="Lens")
+    )
+    page = html.unescape(response.content.decode())
+    assert Request.objects.count() == 0
+    assert "CPTS Lens Hénin" in page
+    assert reverse("intake:register", kwargs={"cpts_slug": "lens"}) in page
+    assert "Lefebvre" in page  # input kept
+
+
+def test_commune_covered_by_no_cpts_gets_a_kind_answer(client, territory):
+    response = client.post(
+        url(territory["lievin"]), form_data(postcode="62000", commune_name="Arras")
+    )
+    assert "Aucune CPTS de cette plateforme" in html.unescape(response.content.decode())
+    assert Request.objects.count() == 0
+
+
+def test_errors_are_listed_and_tied_to_fields_and_input_is_kept(client, territory):
+    data = form_data(
+        phone="12",
+        **{"membres-0-birth_date": "2090-01-01", "membres-0-nir": "123"},
+        comment="Merci beaucoup",
+    )
+    del data["consent_sharing"]
+    response = client.post(url(territory["lievin"]), data)
+    page = html.unescape(response.content.decode())
+    assert response.status_code == 200
+    assert Request.objects.count() == 0
+    assert 'class="error-summary"' in page
+    assert 'href="#id_phone"' in page
+    assert (
+        'aria-invalid="true"' in page and 'aria-describedby="id_phone-hint id_phone-error"' in page
+    )
+    assert "Ce numéro de téléphone n'est pas valide" in page
+    assert "La date de naissance ne peut pas être dans le futur." in page
+    assert "Votre accord est nécessaire pour que la CPTS puisse contacter" in page
+    assert "Merci beaucoup" in page and "Lefebvre" in page
+
+
+def test_no_contact_is_refused_with_a_way_out(client, territory):
+    response = client.post(url(territory["lievin"]), form_data(phone="", email=""))
+    assert "appelez la CPTS" in html.unescape(response.content.decode())
+    assert Request.objects.count() == 0
+
+
+def test_postcode_shared_by_two_communes_needs_the_name(client, territory):
+    response = client.post(url(territory["lievin"]), form_data(commune_name=""))
+    assert "Plusieurs communes ont ce code postal" in html.unescape(response.content.decode())
+    response = client.post(url(territory["lievin"]), form_data(commune_name="eleu dit leauwette"))
+    assert response.status_code == 302
+    assert Request.objects.get().commune.name == "Éleu-dit-Leauwette"
+
+
+def test_add_member_without_javascript_then_submit_household(client, territory):
+    data = form_data(add_member="1")
+    response = client.post(url(territory["lievin"]), data)
+    page = html.unescape(response.content.decode())
+    assert Request.objects.count() == 0
+    assert 'name="membres-1-first_name"' in page
+    assert 'value="Lefebvre"' in page
+    assert "error-summary" not in page
+    data = form_data(
+        **{
+            "submission_key": data["submission_key"],
+            "membres-TOTAL_FORMS": "3",
+            "membres-1-first_name": "Lou",
+            "membres-1-last_name": "Lefebvre",
+            "membres-1-birth_date": "22/08/2022",
+            "membres-1-home_visits": "never",
+            "membres-2-first_name": "",
+            "membres-2-last_name": "",
+            "membres-2-birth_date": "",
+            "membres-2-home_visits": "never",
+        }
+    )
+    assert client.post(url(territory["lievin"]), data).status_code == 302
+    request = Request.objects.get()
+    assert request.members.count() == 2
+    assert sorted(request.priority_reasons.values_list("rule_code", flat=True)) == [
+        "senior",
+        "young_child",
+    ]
+
+
+def test_privacy_notice(client, territory):
+    response = client.get(reverse("intake:privacy", kwargs={"cpts_slug": "lievin"}))
+    page = html.unescape(response.content.decode())
+    assert "CPTS Liévin Pays d'Artois" in page
+    assert "lien de suivi" in page and "CNIL" in page
+
+
+def test_acknowledgment_without_submission_goes_back_to_form(client, territory):
+    response = client.get(reverse("intake:acknowledgment", kwargs={"cpts_slug": "lievin"}))
+    assert response.status_code == 302

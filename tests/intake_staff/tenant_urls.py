@@ -1,0 +1,73 @@
+"""The coordinator's and the mediator's intake pages in the tenant matrix."""
+
+from django.urls import reverse
+
+from tests.tenant_matrix import (
+    COORDINATION,
+    COORDINATOR,
+    CPAM_MEDIATOR,
+    PLATFORM_ADMIN,
+    TenantURL,
+    register,
+)
+
+
+def _request_in(cpts) -> dict:
+    from tests.intake.factories import HouseholdMemberFactory, RequestFactory
+
+    request = RequestFactory(
+        cpts=cpts, needs_rights_help=True, email=f"secret-{cpts.slug}@exemple.fr"
+    )
+    member = HouseholdMemberFactory(request=request, last_name=f"Confidentiel-{cpts.slug}")
+    return {"request": request, "secrets": [request.reference, member.last_name, request.email]}
+
+
+def _on_request(name):
+    return lambda cpts, objs: reverse(
+        f"intake_staff:{name}",
+        kwargs={"cpts_slug": cpts.slug, "reference": objs["request"].reference},
+    )
+
+
+def _on_cpts(name):
+    return lambda cpts, objs: reverse(f"intake_staff:{name}", kwargs={"cpts_slug": cpts.slug})
+
+
+# The flyer (a PDF, which the matrix cannot read as text) has its own test of every kind of
+# user in test_mediator_and_flyer.py.
+register(
+    TenantURL(
+        name="intake_staff:queue",
+        url=_on_cpts("queue"),
+        allowed=COORDINATION,
+        setup=_request_in,
+    )
+)
+for name in ("request_detail", "request_edit"):
+    register(
+        TenantURL(
+            name=f"intake_staff:{name}",
+            url=_on_request(name),
+            allowed=COORDINATION,
+            setup=_request_in,
+        )
+    )
+register(
+    TenantURL(
+        name="intake_staff:request_status",
+        url=_on_request("request_status"),
+        method="post",
+        data=lambda cpts, objs: {"action": "verify"},
+        allowed=COORDINATION,
+        setup=_request_in,
+        ok_statuses=(302,),
+    )
+)
+register(
+    TenantURL(
+        name="intake_staff:rights_help",
+        url=_on_cpts("rights_help"),
+        allowed=frozenset({CPAM_MEDIATOR, COORDINATOR, PLATFORM_ADMIN}),
+        setup=_request_in,
+    )
+)

@@ -1,0 +1,127 @@
+"""The worker command, the periodic jobs registry, the development SMTP sink."""
+
+import os
+import signal
+import smtplib
+import threading
+from datetime import timedelta
+from email import message_from_bytes, policy
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from accesmt.notifications import jobs
+from accesmt.notifications.management.commands.smtp_sink import Command as SmtpSinkCommand
+from accesmt.notifications.models import OutboxMessage, PeriodicJob, Status
+from tests.smtp_server import free_port
+
+from .factories import OutboxMessageFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def job_registry():
+    """Registers test jobs and restores the registry afterwards."""
+    saved = jobs.registered()
+    for name in saved:
+        jobs.unregister(name)
+    yield jobs
+    for name in jobs.registered():
+        jobs.unregister(name)
+    for job in saved.values():
+        jobs.register(job.name, job.func, job.every_seconds)
+
+
+def test_run_worker_once_delivers_everything_due_and_runs_due_jobs(smtp_server, job_registry):
+    OutboxMessageFactory.create_batch(5)
+    OutboxMessageFactory(sms=True)
+    not_yet = OutboxMessageFactory(next_attempt_at=timezone.now() + timedelta(hours=1))
+    calls = []
+    job_registry.register("test.count", lambda: calls.append(1) or 7, every_seconds=60)
+    out = StringIO()
+    call_command("run_worker", "--once", "--batch", "2", stdout=out)  # 3 full batches, then 0
+    assert len(smtp_server.messages) == 5
+    assert OutboxMessage.objects.filter(status=Status.SENT).count() == 6
+    assert OutboxMessage.objects.get(pk=not_yet.pk).status == Status.PENDING
+    assert calls == [1]
+    assert PeriodicJob.objects.get(name="test.count").last_outcome == "ok 7"
+    assert "6 envoyé(s)" in out.getvalue()
+    assert "1 tâche(s)" in out.getvalue()
+
+
+def test_run_worker_stops_cleanly_on_sigterm(smtp_server, job_registry):
+    OutboxMessageFactory()
+    timer = threading.Timer(0.5, os.kill, args=(os.getpid(), signal.SIGTERM))
+    timer.start()
+    out = StringIO()
+    try:
+        call_command("run_worker", "--interval", "60", stdout=out)  # returns only once stopped
+    finally:
+        timer.cancel()
+    assert "Worker arrêté : 1 envoyé(s)" in out.getvalue()
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # handler restored
+
+
+def test_a_periodic_job_runs_once_per_period_whatever_the_number_of_workers(job_registry):
+    calls = []
+    job_registry.register("test.every_hour", lambda: calls.append(1), every_seconds=3600)
+    now = timezone.now()
+    assert jobs.run_due_jobs(now=now) == {"test.every_hour": "ok"}
+    assert jobs.run_due_jobs(now=now) == {}  # a second worker in the same minute
+    assert jobs.run_due_jobs(now=now + timedelta(minutes=59)) == {}
+    assert jobs.run_due_jobs(now=now + timedelta(minutes=61)) == {"test.every_hour": "ok"}
+    assert len(calls) == 2
+
+
+def test_a_failing_job_is_recorded_and_does_not_stop_the_others(job_registry, caplog):
+    def broken():
+        raise ValueError("détail qui pourrait contenir des données")
+
+    job_registry.register("test.broken", broken, every_seconds=60)
+    job_registry.register("test.fine", lambda: 3, every_seconds=60)
+    outcomes = jobs.run_due_jobs()
+    assert outcomes == {"test.broken": "erreur ValueError", "test.fine": "ok 3"}
+    assert PeriodicJob.objects.get(name="test.broken").last_outcome == "erreur ValueError"
+    assert "détail" not in caplog.text
+
+
+def test_register_refuses_a_period_that_is_not_positive(job_registry):
+    with pytest.raises(ValueError):
+        job_registry.register("test.never", lambda: None, every_seconds=0)
+
+
+def test_the_redaction_job_is_registered_by_the_app():
+    assert "notifications.redact_old" in jobs.registered()
+
+
+def test_smtp_sink_writes_each_mail_as_eml_and_prints_its_subject(tmp_path):
+    port = free_port()
+    out = StringIO()
+    command = SmtpSinkCommand(stdout=out)
+    thread = threading.Thread(
+        target=call_command,
+        args=(command,),
+        kwargs={"port": port, "dir": str(tmp_path / "mails")},
+        daemon=True,
+    )
+    thread.start()
+    assert command.ready.wait(10)
+    try:
+        raw = (
+            "From: a@exemple.fr\r\nTo: b@exemple.fr\r\n"
+            "Subject: =?utf-8?q?Demande_re=C3=A7ue?=\r\n\r\nBonjour\r\n"
+        )
+        with smtplib.SMTP("127.0.0.1", port, timeout=5) as client:
+            client.sendmail("a@exemple.fr", ["b@exemple.fr"], raw)
+    finally:
+        command.stop.set()
+        thread.join(10)
+    [eml] = (tmp_path / "mails").glob("*.eml")
+    parsed = message_from_bytes(eml.read_bytes(), policy=policy.default)
+    assert parsed["Subject"] == "Demande reçue"
+    output = out.getvalue()
+    assert f"{eml.name} : Demande reçue" in output
+    assert "b@exemple.fr" not in output

@@ -1,8 +1,13 @@
 """The life cycle of a request, in one place.
 
-    new ──► to_verify ──► waiting ──► (orientation states, later) ──► closed(reason)
-     │  └──────────────────►│ ◄──────── to_verify (re-check)
+    new ──► to_verify ──► waiting ──► proposing ──► awaiting_choice ──► closed(mt_found)
+     │  └──────────────────►│ ▲  └──────────(a GP takes the household)──►│
+     │                      │ └──── back to the queue (nobody accepted, no choice) ◄──┘
+     │                      ◄──── to_verify (re-check, from any open state after new)
      └───────── any open state ──► closed(reason)          closed ──► to_verify (reopen)
+
+The orientation states are driven by `accesmt.orientation.services` (GPs asked by signed link,
+the person's choice); this module only knows which moves are allowed.
 
 `TRANSITIONS` is the only list of allowed moves; `request_transition()` is the only function that
 changes `Request.status`: it refuses any move not in the table (`TransitionRefused`, a
@@ -18,18 +23,27 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from .models import ClosedReason, Request, RequestTransition, Status
+from .models import OPEN_STATUSES, ClosedReason, Request, RequestTransition, Status
 
 TRANSITIONS: dict[str, frozenset[str]] = {
     Status.NEW: frozenset({Status.TO_VERIFY, Status.WAITING, Status.CLOSED}),
     Status.TO_VERIFY: frozenset({Status.WAITING, Status.CLOSED}),
-    Status.WAITING: frozenset({Status.TO_VERIFY, Status.CLOSED}),
+    Status.WAITING: frozenset(
+        {Status.TO_VERIFY, Status.PROPOSING, Status.AWAITING_CHOICE, Status.CLOSED}
+    ),
+    Status.PROPOSING: frozenset(
+        {Status.WAITING, Status.AWAITING_CHOICE, Status.TO_VERIFY, Status.CLOSED}
+    ),
+    Status.AWAITING_CHOICE: frozenset(
+        {Status.WAITING, Status.PROPOSING, Status.TO_VERIFY, Status.CLOSED}
+    ),
     Status.CLOSED: frozenset({Status.TO_VERIFY}),  # reopening: a coordinator's correction
 }
 
-# What a person may do themselves through the follow-up link.
+# What a person may do themselves through the follow-up link (withdraw, or say which GP they
+# chose — both close the request).
 PATIENT_TRANSITIONS: dict[str, frozenset[str]] = {
-    status: frozenset({Status.CLOSED}) for status in (Status.NEW, Status.TO_VERIFY, Status.WAITING)
+    status: frozenset({Status.CLOSED}) for status in OPEN_STATUSES
 }
 
 STATUS_EXPLANATIONS = {
@@ -40,6 +54,14 @@ STATUS_EXPLANATIONS = {
     Status.WAITING: (
         "Votre demande est vérifiée. La coordination recherche un médecin traitant qui peut "
         "vous accueillir ; elle vous contactera dès qu'une solution se présente."
+    ),
+    Status.PROPOSING: (
+        "Des médecins traitants proches de chez vous sont sollicités. Vous recevrez leurs "
+        "coordonnées dès que certains auront accepté."
+    ),
+    Status.AWAITING_CHOICE: (
+        "Des médecins peuvent vous accueillir : choisissez librement l'un d'eux, prenez "
+        "rendez-vous, puis indiquez-nous votre choix sur cette page."
     ),
     Status.CLOSED: "Votre demande est clôturée.",
 }

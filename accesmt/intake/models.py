@@ -64,12 +64,19 @@ class Status(models.TextChoices):
     NEW = "new", "nouvelle"
     TO_VERIFY = "to_verify", "à vérifier"
     WAITING = "waiting", "en attente d'un médecin"
-    # Orientation states (proposing, awaiting_choice…) come with the orientation app: add them
-    # here, in lifecycle.TRANSITIONS and in a new trigger migration.
+    # Orientation (accesmt.orientation): GPs are being asked, then the person chooses.
+    PROPOSING = "proposing", "médecins sollicités"
+    AWAITING_CHOICE = "awaiting_choice", "choix du médecin par la personne"
     CLOSED = "closed", "clôturée"
 
 
-OPEN_STATUSES = (Status.NEW, Status.TO_VERIFY, Status.WAITING)
+OPEN_STATUSES = (
+    Status.NEW,
+    Status.TO_VERIFY,
+    Status.WAITING,
+    Status.PROPOSING,
+    Status.AWAITING_CHOICE,
+)
 
 
 class ClosedReason(models.TextChoices):

@@ -101,9 +101,7 @@ def test_database_refuses_unknown_status():
 
 
 def test_trigger_migration_matches_transition_table():
-    migration = importlib.import_module(
-        "accesmt.intake.migrations.0002_request_status_transition_trigger"
-    )
+    migration = importlib.import_module("accesmt.intake.migrations.0003_orientation_states")
     table = {f"{a}>{b}" for a, targets in TRANSITIONS.items() for b in targets}
     assert set(migration.ALLOWED) == table
     assert connection.vendor in ("sqlite", "postgresql")

@@ -142,7 +142,8 @@ def request_detail(http_request, cpts_slug: str, reference: str):
         "transitions": _history(request),
         "duplicates": _duplicates(request),
         "merged_into": merged_into(request) if request.is_closed else None,
-        "can_verify": Status.WAITING in targets and request.status != Status.WAITING,
+        "can_verify": request.status in (Status.NEW, Status.TO_VERIFY)
+        and Status.WAITING in targets,
         "can_to_verify": Status.TO_VERIFY in targets and request.status != Status.CLOSED,
         "can_close": Status.CLOSED in targets,
         "can_reopen": request.is_closed and Status.TO_VERIFY in targets,

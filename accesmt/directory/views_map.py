@@ -1,12 +1,19 @@
 """Lists of GPs taking new patients: public (`<cpts_slug>/medecins/`, public listing only, never
 the capacity) and professionals (`espace/<cpts_slug>/medecins-disponibles/`, adds the
 professionals-only listing and the capacity). The list is the accessible version and works
-without JavaScript; `…/carte.json` gives the markers of the same selection."""
+without JavaScript; `…/carte.json` gives the markers of the same selection, which the Leaflet
+map (static/core/map.js) shows next to the list. Tiles come from `MAP_TILE_URL` (none when
+empty), whose host is added to the CSP img-src of these two pages only (ADR 0009)."""
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.db.models import Avg
 from django.http import Http404, JsonResponse
 from django.shortcuts import render
+from django.urls import reverse
 
 from accesmt.accounts.access import cpts_role_required
 from accesmt.accounts.models import Role
@@ -50,6 +57,36 @@ def available_entries(cpts, *, professionals: bool, profile: str = "", commune: 
     return rows
 
 
+def tile_csp_source(tile_url: str) -> str:
+    """The CSP source of a Leaflet tile URL template: scheme and host, `{s}` as a wildcard."""
+    parts = urlsplit(tile_url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return ""
+    return f"{parts.scheme}://{parts.netloc.replace('{s}', '*')}"
+
+
+def _map_context(request, cpts, *, markers_view) -> dict:
+    communes = Commune.objects.filter(territory__cpts=cpts, latitude__isnull=False)
+    centre = communes.aggregate(lat=Avg("latitude"), lon=Avg("longitude"))
+    markers_url = reverse(markers_view, kwargs={"cpts_slug": cpts.slug})
+    if request.GET:
+        markers_url += "?" + request.GET.urlencode()
+    return {
+        "markers_url": markers_url,
+        "map_centre": centre if centre["lat"] is not None else None,
+        "tile_url": settings.MAP_TILE_URL if tile_csp_source(settings.MAP_TILE_URL) else "",
+        "tile_attribution": settings.MAP_TILE_ATTRIBUTION,
+    }
+
+
+def _render_with_map(request, context):
+    response = render(request, "directory/available.html", context)
+    source = tile_csp_source(context["tile_url"])
+    if source:  # only the map pages may load images from the tile server
+        response._csp_update = {"img-src": [source]}
+    return response
+
+
 def _context(request, cpts, *, professionals):
     profile = request.GET.get("profil", "")
     commune = request.GET.get("commune", "")
@@ -78,6 +115,7 @@ def _markers(rows, *, professionals):
                 "lon": site.longitude,
                 "commune": site.commune.name if site.commune_id else site.commune_name,
                 "accepting": declaration.get_accepting_display(),
+                "anchor": f"medecin-{declaration.practitioner_id}",
             }
             if professionals:
                 marker["monthly_capacity"] = declaration.monthly_capacity
@@ -93,8 +131,10 @@ def _public_cpts(cpts_slug):
 
 
 def public_list(request, cpts_slug):
-    context = _context(request, _public_cpts(cpts_slug), professionals=False)
-    return render(request, "directory/available.html", context)
+    cpts = _public_cpts(cpts_slug)
+    context = _context(request, cpts, professionals=False)
+    context |= _map_context(request, cpts, markers_view="directory:public_markers")
+    return _render_with_map(request, context)
 
 
 def public_markers(request, cpts_slug):
@@ -105,7 +145,8 @@ def public_markers(request, cpts_slug):
 @cpts_role_required(*PROFESSIONAL_ROLES)
 def professional_list(request, cpts_slug):
     context = _context(request, request.cpts, professionals=True)
-    return render(request, "directory/available.html", context)
+    context |= _map_context(request, request.cpts, markers_view="directory:professional_markers")
+    return _render_with_map(request, context)
 
 
 @cpts_role_required(*PROFESSIONAL_ROLES)

@@ -4,6 +4,7 @@ import warnings
 from pathlib import Path
 
 import environ
+import xstatic.pkg.leaflet
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parents[2]
@@ -162,6 +163,8 @@ STATIC_URL = "/static/"
 STATIC_ROOT = None  # collected only in production (prod.py)
 WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = VAR_DIR / "media"
+# Leaflet (GP map) is served from the installed xstatic-leaflet package, as /static/leaflet/….
+STATICFILES_DIRS = [("leaflet", xstatic.pkg.leaflet.BASE_DIR)]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -197,6 +200,19 @@ CONTENT_SECURITY_POLICY = {
 }
 
 # BAN geocoding (https://adresse.data.gouv.fr/outils/api-doc/adresse); addok serves the same API.
+# Absolute address of the site, for links in e-mails (survey invitations). Production must set
+# it to its https:// address (a deploy check warns otherwise).
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
+
+# Map tiles of the GP map (Leaflet URL template). Empty: no tiles, markers on a plain background.
+# The tile host is added to the CSP img-src of the map pages only (docs/decisions/0009-map.md).
+MAP_TILE_URL = env.str("MAP_TILE_URL", default="https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+MAP_TILE_ATTRIBUTION = env.str(
+    "MAP_TILE_ATTRIBUTION",
+    default='&copy; les contributeurs d\'<a href="https://www.openstreetmap.org/copyright">'
+    "OpenStreetMap</a>",
+)
+
 GEOCODER_URL = env.str("GEOCODER_URL", default="https://api-adresse.data.gouv.fr")
 GEOCODER_TIMEOUT = env.float("GEOCODER_TIMEOUT", default=3.0)
 GEOCODER_RETRIES = env.int("GEOCODER_RETRIES", default=2)

@@ -14,3 +14,4 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+MAP_TILE_URL = ""  # no tile server at test time: the map shows markers on a plain background

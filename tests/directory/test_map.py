@@ -84,3 +84,52 @@ def test_coordinator_directory_shows_not_listed_gps(client, cpts, gps):
     html = client.get(url).content.decode()
     assert "CACHEDOC" in html and "ne pas apparaître" in html
     assert "PERIMEDOC" in html and "pas de déclaration en cours" in html
+
+
+def _img_src(response):
+    policy = response["Content-Security-Policy"]
+    return next(d for d in policy.split(";") if d.strip().startswith("img-src")).split()[1:]
+
+
+def test_map_container_reads_the_markers_with_the_current_filters(client, cpts, gps, communes):
+    url = reverse("directory:public_list", kwargs={"cpts_slug": cpts.slug})
+    html = client.get(url, {"profil": "enfants", "commune": "62065"}).content.decode()
+    assert 'data-markers-url="/lievin/medecins/carte.json?profil=enfants&amp;commune=62065"' in html
+    assert 'aria-label="Carte des médecins de la liste' in html
+    assert "/static/leaflet/leaflet.js" in html and "/static/core/map.js" in html
+    assert "<script>" not in html  # scripts come from static files only (strict CSP)
+
+
+def test_leaflet_is_served_from_the_installed_package(client, db):
+    from django.contrib.staticfiles import finders
+
+    assert finders.find("leaflet/leaflet.js").endswith("xstatic/pkg/leaflet/data/leaflet.js")
+    assert finders.find("leaflet/images/marker-icon.png")
+
+
+def test_no_tile_server_by_default_in_tests_so_no_outside_image_source(client, cpts, gps):
+    response = client.get(reverse("directory:public_list", kwargs={"cpts_slug": cpts.slug}))
+    assert 'data-tile-url=""' in response.content.decode()
+    assert _img_src(response) == ["'self'", "data:"]
+
+
+def test_configured_tile_server_is_allowed_on_the_map_pages_only(client, cpts, gps, settings):
+    settings.MAP_TILE_URL = "https://{s}.tile.openstreetmap.fr/osmfr/{z}/{x}/{y}.png"
+    response = client.get(reverse("directory:public_list", kwargs={"cpts_slug": cpts.slug}))
+    assert "https://*.tile.openstreetmap.fr" in _img_src(response)
+    assert "osmfr/{z}/{x}/{y}.png" in response.content.decode()
+    client.force_login(MembershipFactory(cpts=cpts, role="gp").user)
+    pros = client.get(reverse("directory:professional_list", kwargs={"cpts_slug": cpts.slug}))
+    assert "https://*.tile.openstreetmap.fr" in _img_src(pros)
+    other = client.get(reverse("directory:campaigns", kwargs={"cpts_slug": cpts.slug}))
+    assert "openstreetmap" not in other.get("Content-Security-Policy", "")
+
+
+@pytest.mark.parametrize(
+    "url", ["javascript:alert(1)//{z}", "tiles/{z}/{x}/{y}.png", "ftp://x/{z}"]
+)
+def test_tile_url_that_is_not_http_is_ignored(client, cpts, gps, settings, url):
+    settings.MAP_TILE_URL = url
+    response = client.get(reverse("directory:public_list", kwargs={"cpts_slug": cpts.slug}))
+    assert 'data-tile-url=""' in response.content.decode()
+    assert _img_src(response) == ["'self'", "data:"]

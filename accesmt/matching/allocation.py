@@ -69,6 +69,7 @@ class HouseholdBatch:
     needs_home_visits: np.ndarray  # bool
     max_distance_km: np.ndarray  # float, the limit of the household's CPTS
     commune_insee: np.ndarray | None = None  # str, for home-visit zones given as communes
+    cpts_id: np.ndarray | None = None  # int64, the CPTS of each household (per-CPTS solving)
 
     @classmethod
     def build(
@@ -83,6 +84,7 @@ class HouseholdBatch:
         needs_home_visits,
         max_distance_km,
         commune_insee=None,
+        cpts_id=None,
     ) -> HouseholdBatch:
         household_id = np.asarray(household_id, dtype=np.int64)
         n = len(household_id)
@@ -98,6 +100,13 @@ class HouseholdBatch:
             commune_insee=None
             if commune_insee is None
             else np.asarray(commune_insee, dtype=object),
+            cpts_id=None if cpts_id is None else np.asarray(cpts_id, dtype=np.int64),
+        )
+
+    def subset(self, rows: np.ndarray) -> HouseholdBatch:
+        """The households at `rows` (e.g. those of one CPTS), as a new batch."""
+        return HouseholdBatch(
+            **{name: None if value is None else value[rows] for name, value in vars(self).items()}
         )
 
     def __len__(self) -> int:

@@ -248,4 +248,5 @@ def household_batch(
         needs_home_visits=(bits & int(Profile.HOME_VISITS)) > 0,
         max_distance_km=[limits[r[1]] for r in rows],
         commune_insee=[r[4] for r in rows],
+        cpts_id=[r[1] for r in rows],
     )

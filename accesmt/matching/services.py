@@ -1,0 +1,331 @@
+"""Writes of the matching app: stored queue-wide allocation runs and their bulk sending.
+
+- `allocation_run_create(cpts=…, by=…, method="exact")` reads the waiting list (of one CPTS, or of
+  every active CPTS of the platform when `cpts` is None) and the GPs, solves each CPTS separately
+  (a household is only ever matched with GPs of its own CPTS, whose declarations, capacities and
+  distance limit belong to that CPTS), and writes the proposal back as one `AllocationRun` and one
+  `AllocationLine` per household. The run records how long reading, solving and writing took.
+- `allocation_run_send(run=…, by=…, line_ids=None, cpts=None)` asks the proposed GP of each
+  selected line through `accesmt.orientation.services.solicitations_send` (origin "allocation"):
+  a line whose request is no longer waiting is skipped and reported, a line is never sent twice.
+- `allocation_run_discard(run=…, by=…)` sets a draft run aside.
+
+Capacity left and load this month come from `accesmt.orientation.selectors.gp_month_counts`
+(taken and solicited this month, per practitioner). See
+docs/decisions/0007-matching-and-allocation.md.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+from django.db import connection, transaction
+from django.utils import timezone
+
+from accesmt.intake.models import Request, Status
+from accesmt.territory.models import CPTS
+
+from .allocation import (
+    HouseholdBatch,
+    Proposal,
+    allocate,
+    allocate_greedy,
+)
+from .models import (
+    AllocationLine,
+    AllocationMethod,
+    AllocationRun,
+    AllocationStatus,
+    LineOutcome,
+)
+from .selectors import candidate_index, household_batch, waiting_requests
+
+logger = logging.getLogger(__name__)
+
+WRITE_BATCH_SIZE = 5_000
+SOLVERS = {AllocationMethod.EXACT: allocate, AllocationMethod.GREEDY: allocate_greedy}
+LINE_COLUMNS = (
+    "run_id",
+    "cpts_id",
+    "request_id",
+    "practitioner_id",
+    "site_id",
+    "distance_km",
+    "weight",
+    "is_priority",
+    "waiting_days",
+    "unassigned_code",
+    "reason",
+    "outcome",
+)
+
+
+class AllocationRefused(Exception):
+    """The run cannot be sent or discarded in its present state (message in French)."""
+
+
+def gp_month_counts(cpts_ids, *, now=None) -> tuple[dict[int, int], dict[int, int]]:
+    """(taken this month, solicitations this month) per practitioner id, from the orientation
+    app; nothing subtracted while that app does not provide them."""
+    try:
+        from accesmt.orientation.selectors import gp_month_counts as counts
+    except ImportError:
+        return {}, {}
+    return counts(list(cpts_ids), now=now)
+
+
+@dataclass
+class _Solved:
+    proposals: list[Proposal] = field(default_factory=list)
+    gps: int = 0
+    places: int = 0
+    read_seconds: float = 0.0
+
+
+def _solve_per_cpts(batch: HouseholdBatch, cpts_by_id: dict, method: str, now) -> _Solved:
+    """One candidate index and one allocation per CPTS (the natural decomposition: no household
+    may be offered a GP of another CPTS). Returns the proposals and the open offer."""
+    solver = SOLVERS[method]
+    solved = _Solved()
+    started = time.perf_counter()
+    taken, asked = gp_month_counts(cpts_by_id, now=now)
+    solved.read_seconds += time.perf_counter() - started
+    order = np.argsort(batch.cpts_id, kind="stable")
+    ids, starts = np.unique(batch.cpts_id[order], return_index=True)
+    groups = dict(zip(ids.tolist(), np.split(order, starts[1:]) if len(order) else [], strict=True))
+    if len(cpts_by_id) == 1:  # one CPTS: its offer is reported even when its queue is empty
+        groups.setdefault(next(iter(cpts_by_id)), np.zeros(0, dtype=np.int64))
+    for cpts_id, rows in groups.items():
+        started = time.perf_counter()
+        index = candidate_index(
+            cpts_by_id[cpts_id], now=now, taken_this_month=taken, solicitations_this_month=asked
+        )
+        solved.read_seconds += time.perf_counter() - started
+        open_rows = index.open_rows
+        if len(open_rows):
+            pids, first = np.unique(index.practitioner_id[open_rows], return_index=True)
+            solved.gps += len(pids)
+            solved.places += int(index.remaining_capacity[open_rows][first].sum())
+        solved.proposals.append(solver(index, batch.subset(rows)))
+    return solved
+
+
+def _line_rows(run_id: int, proposals: list[Proposal]) -> list[tuple]:
+    rows = []
+    for proposal in proposals:
+        hh = proposal.households
+        row_of = {hid: i for i, hid in enumerate(hh.household_id.tolist())}
+        weight = hh.weight.tolist()
+        priority = hh.is_priority.tolist()
+        waiting = hh.waiting_days.tolist()
+        cpts_ids = hh.cpts_id.tolist()
+        for a in proposal.assignments():
+            i = row_of[a.household_id]
+            rows.append(
+                (
+                    run_id,
+                    cpts_ids[i],
+                    a.household_id,
+                    a.practitioner_id,
+                    a.site_id,
+                    round(a.distance_km, 3),
+                    weight[i],
+                    priority[i],
+                    max(waiting[i], 0),
+                    "",
+                    a.reason[:250],
+                    "",
+                )
+            )
+        for u in proposal.unassigned():
+            i = row_of[u.household_id]
+            rows.append(
+                (
+                    run_id,
+                    cpts_ids[i],
+                    u.household_id,
+                    None,
+                    None,
+                    None,
+                    weight[i],
+                    priority[i],
+                    max(waiting[i], 0),
+                    u.code,
+                    u.reason[:250],
+                    "",
+                )
+            )
+    return rows
+
+
+def _copy_lines(rows: list[tuple]) -> None:
+    """PostgreSQL: COPY … FROM STDIN (psycopg 3), several times faster than INSERTs."""
+    table = AllocationLine._meta.db_table
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(
+            f"COPY {table} ({', '.join(LINE_COLUMNS)}) FROM STDIN"  # noqa: S608 (constants)
+        ) as copy,
+    ):
+        for row in rows:
+            copy.write_row(row)
+
+
+def _bulk_create_lines(rows: list[tuple]) -> None:
+    AllocationLine.objects.bulk_create(
+        (AllocationLine(**dict(zip(LINE_COLUMNS, row, strict=True))) for row in rows),
+        batch_size=WRITE_BATCH_SIZE,
+    )
+
+
+def write_lines(rows: list[tuple], *, use_copy: bool | None = None) -> None:
+    """Insert the line tuples (`LINE_COLUMNS` order): COPY on PostgreSQL, bulk_create elsewhere
+    (or when `use_copy=False`, to compare)."""
+    if use_copy is None:
+        use_copy = connection.vendor == "postgresql"
+    if use_copy:
+        _copy_lines(rows)
+    else:
+        _bulk_create_lines(rows)
+
+
+def allocation_run_create(
+    *,
+    cpts: CPTS | None,
+    by,
+    method: str = AllocationMethod.EXACT,
+    now: datetime.datetime | None = None,
+    use_copy: bool | None = None,
+) -> AllocationRun:
+    """Allocate the waiting list of `cpts` (of every active CPTS when None) and store the
+    proposal as a draft run. Nothing is sent: the coordinator reviews, then sends."""
+    if method not in SOLVERS:
+        raise ValueError(f"méthode inconnue : {method!r}")
+    now = now or timezone.now()
+    started = time.perf_counter()
+    if cpts is None:
+        cpts_by_id = {c.pk: c for c in CPTS.objects.filter(is_active=True)}
+        requests = waiting_requests().filter(cpts_id__in=list(cpts_by_id))
+    else:
+        cpts_by_id = {cpts.pk: cpts}
+        requests = waiting_requests(cpts)
+    batch = household_batch(requests, now=now)
+    read_done = time.perf_counter()
+    solved = _solve_per_cpts(batch, cpts_by_id, method, now)
+    solve_done = time.perf_counter()
+    # the GPs are read CPTS by CPTS inside `_solve_per_cpts`: count that as reading
+    read_s = (read_done - started) + solved.read_seconds
+    solve_s = (solve_done - read_done) - solved.read_seconds
+
+    assigned_priority = sum(
+        int(p.households.is_priority[p.assigned_rows].sum()) for p in solved.proposals
+    )
+    distances = [p.distance_km for p in solved.proposals if len(p.distance_km)]
+    all_km = np.concatenate(distances) if distances else np.zeros(0)
+    with transaction.atomic():
+        run = AllocationRun.objects.create(
+            cpts=cpts,
+            created_by=by,
+            created_at=now,
+            method=method,
+            households=len(batch),
+            priority_households=int(batch.is_priority.sum()),
+            gps=solved.gps,
+            places=solved.places,
+            assigned=len(all_km),
+            priority_assigned=assigned_priority,
+            mean_distance_km=float(all_km.mean()) if len(all_km) else None,
+            objective=sum(p.objective for p in solved.proposals),
+            read_seconds=read_s,
+            solve_seconds=solve_s,
+        )
+        write_lines(_line_rows(run.pk, solved.proposals), use_copy=use_copy)
+        run.write_seconds = time.perf_counter() - solve_done
+        run.save(update_fields=["write_seconds"])
+    return run
+
+
+def allocation_run_discard(*, run: AllocationRun, by) -> AllocationRun:
+    if run.status != AllocationStatus.DRAFT:
+        raise AllocationRefused("Seule une répartition à relire peut être écartée.")
+    run.status = AllocationStatus.DISCARDED
+    run.save(update_fields=["status"])
+    return run
+
+
+@dataclass
+class SendReport:
+    sent: list[str] = field(default_factory=list)  # references
+    skipped: list[str] = field(default_factory=list)  # request no longer waiting
+    failed: list[str] = field(default_factory=list)
+    already_sent: int = 0
+
+
+def _solicitations_send():
+    from accesmt.orientation.services import solicitations_send
+
+    return solicitations_send
+
+
+def allocation_run_send(
+    *, run: AllocationRun, by, line_ids=None, cpts: CPTS | None = None
+) -> SendReport:
+    """Ask the proposed GP of each selected assigned line (all of them when `line_ids` is None;
+    only the lines of `cpts` when given). Each line is handled in its own transaction, locked:
+    a line already sent is never sent again, a request that is no longer waiting is skipped."""
+    if run.status == AllocationStatus.DISCARDED:
+        raise AllocationRefused("Cette répartition a été écartée : elle ne peut plus être envoyée.")
+    send = _solicitations_send()
+    lines = run.lines.assigned()
+    if cpts is not None:
+        lines = lines.filter(cpts=cpts)
+    if line_ids is not None:
+        lines = lines.filter(pk__in=list(line_ids))
+    report = SendReport()
+    for line_id in lines.order_by("-is_priority", "-waiting_days", "pk").values_list(
+        "pk", flat=True
+    ):
+        with transaction.atomic():
+            line = (
+                AllocationLine.objects.select_for_update()
+                .select_related("request")
+                .filter(pk=line_id)
+                .first()
+            )
+            if line is None:
+                continue
+            if line.outcome:
+                report.already_sent += 1
+                continue
+            request = Request.objects.select_for_update().get(pk=line.request_id)
+            line.outcome_at = timezone.now()
+            if request.status != Status.WAITING:
+                line.outcome = LineOutcome.SKIPPED
+                report.skipped.append(request.reference)
+            else:
+                try:
+                    with transaction.atomic():
+                        send(
+                            request=request,
+                            practitioner_ids=[line.practitioner_id],
+                            by=by,
+                            origin="allocation",
+                        )
+                except Exception:  # noqa: BLE001 — reported to the coordinator, others go on
+                    logger.exception("allocation line %s: sending failed", line.pk)
+                    line.outcome = LineOutcome.FAILED
+                    report.failed.append(request.reference)
+                else:
+                    line.outcome = LineOutcome.SENT
+                    report.sent.append(request.reference)
+            line.save(update_fields=["outcome", "outcome_at"])
+    if report.sent or report.skipped or report.failed:
+        run.status = AllocationStatus.SENT
+        run.sent_at = run.sent_at or timezone.now()
+        run.sent_by = run.sent_by or by
+        run.save(update_fields=["status", "sent_at", "sent_by"])
+    return report

@@ -1,0 +1,14 @@
+"""The coordinator's queue-wide allocation pages (see views.py)."""
+
+from django.urls import path
+
+from . import views
+
+app_name = "matching"
+RUNS = "espace/<slug:cpts_slug>/repartition/"
+urlpatterns = [
+    path(RUNS, views.runs, name="runs"),
+    path(f"{RUNS}<int:pk>/", views.run_detail, name="run"),
+    path(f"{RUNS}<int:pk>/envoyer/", views.run_send, name="run_send"),
+    path(f"{RUNS}<int:pk>/ecarter/", views.run_discard, name="run_discard"),
+]

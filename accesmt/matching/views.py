@@ -1,0 +1,201 @@
+"""The coordinator's queue-wide allocation pages, under `espace/<cpts_slug>/repartition/`.
+
+- `runs`: launch a run (exact or greedy; a platform admin may also run every CPTS at once) and
+  list the runs of the CPTS;
+- `run_detail`: review one run, its lines priority first then longest waiting, with the GP
+  proposed and the reason, or why no GP could be proposed. No names of people: the reference,
+  the commune, age bands, priority reasons. Each view of a run is one "read" audit line;
+- `run_send`: send the checked lines (all by default), `run_discard`: set a draft aside.
+
+Only coordinators of the CPTS (and platform admins) reach them (`cpts_role_required`); a run of
+another CPTS answers 404. A platform-wide run (cpts None) is visible to platform admins only and,
+under a CPTS's URL, shows and sends only the lines of that CPTS.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Prefetch, Q
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accesmt.accounts.access import cpts_role_required
+from accesmt.accounts.models import AuditAction, Role
+from accesmt.accounts.services import audit_record
+from accesmt.intake.models import HouseholdMember, RequestPriorityReason
+
+from .models import AllocationMethod, AllocationRun, AllocationStatus
+from .services import AllocationRefused, allocation_run_create, allocation_run_discard
+
+ROLES = (Role.COORDINATOR,)
+LINES_PER_PAGE = 100
+AGE_BANDS = (
+    (6, "moins de 6 ans"),
+    (18, "6 à 17 ans"),
+    (70, "18 à 69 ans"),
+    (None, "70 ans et plus"),
+)
+FILTERS = {
+    "proposees": ("Foyers avec un médecin proposé", Q(practitioner__isnull=False)),
+    "sans": ("Foyers sans proposition", Q(practitioner__isnull=True)),
+}
+
+
+def _runs_of(http_request, cpts):
+    """Runs visible under this CPTS's URL: its own, plus platform-wide ones for an admin."""
+    scope = Q(cpts=cpts)
+    if http_request.user.is_platform_admin:
+        scope |= Q(cpts__isnull=True)
+    return AllocationRun.objects.filter(scope).select_related("created_by", "cpts")
+
+
+def _run(http_request, cpts, pk: int) -> AllocationRun:
+    run = _runs_of(http_request, cpts).filter(pk=pk).first()
+    if run is None:
+        raise Http404("Page introuvable.")
+    return run
+
+
+@cpts_role_required(*ROLES)
+@require_http_methods(["GET", "POST"])
+def runs(http_request, cpts_slug: str):
+    cpts = http_request.cpts
+    if http_request.method == "POST":
+        method = http_request.POST.get("method", AllocationMethod.EXACT)
+        if method not in AllocationMethod.values:
+            method = AllocationMethod.EXACT
+        platform = http_request.user.is_platform_admin and http_request.POST.get("scope") == "all"
+        run = allocation_run_create(
+            cpts=None if platform else cpts, by=http_request.user, method=method
+        )
+        messages.success(
+            http_request,
+            f"Répartition calculée : {run.assigned} foyer{'s' if run.assigned > 1 else ''} sur "
+            f"{run.households} avec un médecin proposé. Relisez-la avant de l'envoyer.",
+        )
+        return redirect("matching:run", cpts_slug=cpts.slug, pk=run.pk)
+    context = {
+        "cpts": cpts,
+        "runs": _runs_of(http_request, cpts)[:50],
+        "methods": AllocationMethod.choices,
+        "can_run_platform": http_request.user.is_platform_admin,
+    }
+    return render(http_request, "matching/runs.html", context)
+
+
+def _age_bands(birth_dates, today: datetime.date) -> str:
+    counts: dict[str, int] = {}
+    for born in birth_dates:
+        age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+        label = next(text for limit, text in AGE_BANDS if limit is None or age < limit)
+        counts[label] = counts.get(label, 0) + 1
+    ordered = [text for _, text in AGE_BANDS if text in counts]
+    return ", ".join(f"{counts[text]} × {text}" if counts[text] > 1 else text for text in ordered)
+
+
+def _decorate(lines, today: datetime.date) -> None:
+    for line in lines:
+        line.age_bands = _age_bands([m.birth_date for m in line.request.members.all()], today)
+        line.priority_labels = sorted({r.label for r in line.request.priority_reasons.all()})
+        weeks = line.waiting_days // 7
+        line.waiting_label = (
+            f"{weeks} semaine{'s' if weeks > 1 else ''}" if weeks else "moins d'une semaine"
+        )
+
+
+@cpts_role_required(*ROLES)
+def run_detail(http_request, cpts_slug: str, pk: int):
+    cpts = http_request.cpts
+    run = _run(http_request, cpts, pk)
+    shown = http_request.GET.get("lignes", "proposees")
+    if shown not in FILTERS:
+        shown = "proposees"
+    lines = run.lines.filter(cpts=cpts)
+    counts = {key: lines.filter(q).count() for key, (_, q) in FILTERS.items()}
+    pending = lines.filter(practitioner__isnull=False, outcome="").count()
+    page = Paginator(
+        lines.filter(FILTERS[shown][1])
+        .select_related("request__commune", "practitioner", "site__commune")
+        .prefetch_related(
+            Prefetch(
+                "request__members",
+                queryset=HouseholdMember.objects.only("request_id", "birth_date"),
+            ),
+            Prefetch(
+                "request__priority_reasons",
+                queryset=RequestPriorityReason.objects.only("request_id", "label"),
+            ),
+        )
+        .order_by("-is_priority", "-waiting_days", "pk"),
+        LINES_PER_PAGE,
+    ).get_page(http_request.GET.get("page"))
+    _decorate(page.object_list, timezone.localdate())
+    audit_record(
+        actor=http_request.user, action=AuditAction.READ, obj=run, cpts=cpts, request=http_request
+    )
+    context = {
+        "cpts": cpts,
+        "run": run,
+        "page": page,
+        "shown": shown,
+        "filters": [(key, label, counts[key]) for key, (label, _) in FILTERS.items()],
+        "pending": pending,
+        "can_send": run.status != AllocationStatus.DISCARDED and pending > 0,
+        "can_discard": run.status == AllocationStatus.DRAFT,
+    }
+    return render(http_request, "matching/run_detail.html", context)
+
+
+@cpts_role_required(*ROLES)
+@require_POST
+def run_send(http_request, cpts_slug: str, pk: int):
+    from .services import allocation_run_send
+
+    cpts = http_request.cpts
+    run = _run(http_request, cpts, pk)
+    line_ids = None
+    if http_request.POST.get("scope") != "all":
+        line_ids = [int(v) for v in http_request.POST.getlist("line") if v.isdigit()]
+        if not line_ids:
+            messages.error(http_request, "Cochez au moins une ligne à envoyer.")
+            return redirect("matching:run", cpts_slug=cpts.slug, pk=run.pk)
+    try:
+        report = allocation_run_send(run=run, by=http_request.user, line_ids=line_ids, cpts=cpts)
+    except AllocationRefused as exc:
+        messages.error(http_request, str(exc))
+        return redirect("matching:run", cpts_slug=cpts.slug, pk=run.pk)
+    n = len(report.sent)
+    messages.success(
+        http_request,
+        f"{n} demande{'s' if n > 1 else ''} envoyée{'s' if n > 1 else ''} aux médecins proposés.",
+    )
+    if report.skipped:
+        messages.warning(
+            http_request,
+            "Ignorées car elles ne sont plus en attente : " + ", ".join(report.skipped) + ".",
+        )
+    if report.failed:
+        messages.error(
+            http_request,
+            "L'envoi a échoué pour : " + ", ".join(report.failed) + ". Réessayez plus tard.",
+        )
+    return redirect("matching:run", cpts_slug=cpts.slug, pk=run.pk)
+
+
+@cpts_role_required(*ROLES)
+@require_POST
+def run_discard(http_request, cpts_slug: str, pk: int):
+    cpts = http_request.cpts
+    run = _run(http_request, cpts, pk)
+    try:
+        allocation_run_discard(run=run, by=http_request.user)
+    except AllocationRefused as exc:
+        messages.error(http_request, str(exc))
+    else:
+        messages.success(http_request, "Répartition écartée.")
+    return redirect("matching:runs", cpts_slug=cpts.slug)

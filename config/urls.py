@@ -11,6 +11,7 @@ urlpatterns = [
     path("compte/", include("accesmt.accounts.urls")),
     path("", include("accesmt.core.urls")),
     path("", include("accesmt.directory.urls")),
+    path("", include("accesmt.matching.urls")),
     path("api/", include("accesmt.api.urls")),
     path("", include("accesmt.intake.urls_staff")),
     path("", include("accesmt.intake.urls")),

@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("accesmt.directory.urls")),
     path("", include("accesmt.matching.urls")),
     path("api/", include("accesmt.api.urls")),
+    path("", include("accesmt.orientation.urls")),
     path("", include("accesmt.intake.urls_staff")),
     path("", include("accesmt.intake.urls")),
 ]

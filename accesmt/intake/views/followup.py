@@ -138,6 +138,7 @@ def followup(http_request, token: str):
     context = {
         "intake_request": request,
         "cpts": request.cpts,
+        "token": token,
         "explanation": STATUS_EXPLANATIONS[request.status],
         "contact_form": contact_form,
         "withdraw_form": withdraw_form,

@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+
+
+class OrientationConfig(AppConfig):
+    name = "accesmt.orientation"
+    verbose_name = "Orientation vers un médecin traitant"
+
+    def ready(self) -> None:
+        from accesmt.notifications import jobs
+
+        from .services import solicitations_follow_up
+
+        jobs.register("orientation.follow_up", solicitations_follow_up, every_seconds=900)

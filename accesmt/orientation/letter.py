@@ -1,0 +1,66 @@
+"""The printable letter (A4 PDF) for a person with neither e-mail nor mobile phone: the GPs who
+accepted to take them, how to book, and how to tell the coordination their choice."""
+
+from __future__ import annotations
+
+import io
+
+from django.utils import timezone
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.units import mm
+from reportlab.lib.utils import simpleSplit
+from reportlab.pdfgen import canvas
+
+from accesmt.intake.models import Request
+
+from .services import offer_text
+
+MARGIN = 20 * mm
+
+
+def render_letter(request: Request, accepted) -> bytes:
+    buffer = io.BytesIO()
+    pdf = canvas.Canvas(buffer, pagesize=A4)
+    pdf.setTitle(f"Médecins traitants proposés — {request.reference}")
+    pdf.setAuthor(request.cpts.name)
+    width, height = A4
+    y = height - MARGIN
+
+    def write(text: str, *, font: str = "Helvetica", size: float = 11, gap: float = 4) -> None:
+        nonlocal y
+        for paragraph in text.split("\n"):
+            for line in simpleSplit(paragraph, font, size, width - 2 * MARGIN) or [""]:
+                pdf.setFont(font, size)
+                pdf.drawString(MARGIN, y, line)
+                y -= size * 1.35
+        y -= gap
+
+    contact = request.members.filter(is_contact_person=True).first() or request.members.first()
+    write(request.cpts.name, font="Helvetica-Bold", size=13)
+    if request.cpts.phone:
+        write(f"Tél. {request.cpts.phone}", size=10)
+    y -= 10 * mm
+    if contact is not None:
+        write(f"{contact.first_name} {contact.last_name}", gap=0)
+    write(f"{request.address}\n{request.postcode} {request.commune.name}", gap=12 * mm)
+    write(f"Le {timezone.localdate():%d/%m/%Y}", gap=8 * mm)
+    write(
+        f"Votre demande de médecin traitant — référence {request.reference}", font="Helvetica-Bold"
+    )
+    write(
+        "Madame, Monsieur,\n\nCes médecins ont accepté de vous accueillir comme nouveau patient :"
+    )
+    write(offer_text(request, accepted), font="Helvetica-Bold")
+    write(
+        "Choisissez librement l'un d'eux et appelez son cabinet pour un premier rendez-vous, "
+        f"en donnant votre référence {request.reference}. Lors de ce rendez-vous, vous pourrez "
+        "déclarer ce médecin comme votre médecin traitant.\n\n"
+        "Prévenez ensuite la coordination de votre choix"
+        + (f" au {request.cpts.phone}" if request.cpts.phone else "")
+        + ". Si aucun de ces médecins ne peut vous recevoir, appelez-nous également : nous "
+        "reprendrons la recherche."
+    )
+    write(f"La coordination de la {request.cpts.name}")
+    pdf.showPage()
+    pdf.save()
+    return buffer.getvalue()

@@ -1,0 +1,245 @@
+"""Orientation: from a waiting request to a patient with a médecin traitant.
+
+- `OrientationSettings` — per CPTS: how long a GP has to answer, how many acceptances to gather
+  before the person chooses, how many GPs to ask at once.
+- `Solicitation` — one GP asked about one request (by the coordinator, by a queue-wide
+  allocation, as the next candidate after a refusal, or a GP taking a household themselves), and
+  the answer: accepted, declined with a reason, expired without answer, cancelled.
+- `Placement` — the outcome: this household now has this GP as médecin traitant, recorded by the
+  GP, the person or the coordinator. It closes the request ("MT found") and counts against the
+  GP's capacity this month.
+
+The flow lives in `services.py`; the request's own states are in `accesmt.intake.lifecycle`.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from accesmt.accounts.access import TenantQuerySet
+
+
+class OrientationSettings(models.Model):
+    cpts = models.OneToOneField(
+        "territory.CPTS",
+        verbose_name="CPTS",
+        on_delete=models.CASCADE,
+        related_name="orientation_settings",
+    )
+    answer_delay_hours = models.PositiveSmallIntegerField(
+        "délai de réponse d'un médecin (heures)",
+        default=72,
+        validators=[MinValueValidator(4), MaxValueValidator(24 * 14)],
+        help_text="Sans réponse dans ce délai, le médecin reçoit un rappel ; après un second "
+        "délai, la demande passe au médecin suivant.",
+    )
+    accepted_target = models.PositiveSmallIntegerField(
+        "nombre de médecins proposés à la personne",
+        default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(5)],
+    )
+    ask_at_once = models.PositiveSmallIntegerField(
+        "médecins sollicités à la fois",
+        default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(10)],
+    )
+
+    class Meta:
+        verbose_name = "réglages de l'orientation"
+        verbose_name_plural = "réglages de l'orientation"
+
+    def __str__(self) -> str:
+        return f"Réglages de l'orientation — {self.cpts}"
+
+    @classmethod
+    def for_cpts(cls, cpts) -> OrientationSettings:
+        found = cls.objects.filter(cpts=cpts).first()
+        return found if found is not None else cls(cpts=cpts)
+
+
+class Origin(models.TextChoices):
+    COORDINATOR = "coordinator", "choisi par la coordination"
+    ALLOCATION = "allocation", "répartition de la file d'attente"
+    NEXT_CANDIDATE = "next", "médecin suivant (refus ou absence de réponse)"
+    GP_PULL = "gp_pull", "le médecin a pris le foyer lui-même"
+
+
+class SolicitationStatus(models.TextChoices):
+    PENDING = "pending", "en attente de réponse"
+    ACCEPTED = "accepted", "accepte"
+    DECLINED = "declined", "refuse"
+    EXPIRED = "expired", "sans réponse"
+    CANCELLED = "cancelled", "annulée"
+
+
+OPEN_SOLICITATION = (SolicitationStatus.PENDING, SolicitationStatus.ACCEPTED)
+
+
+class DeclineReason(models.TextChoices):
+    FULL = "full", "plus de place pour le moment"
+    PROFILE = "profile", "profil que je ne peux pas suivre"
+    TOO_FAR = "too_far", "trop loin de mon cabinet"
+    HOME_VISITS = "home_visits", "visites à domicile impossibles"
+    OTHER = "other", "autre raison"
+
+
+class AnswerChannel(models.TextChoices):
+    LINK = "link", "lien reçu par e-mail"
+    PHONE = "phone", "téléphone (saisi par la coordination)"
+    ACCOUNT = "account", "espace professionnel"
+
+
+class SolicitationQuerySet(TenantQuerySet):
+    def pending(self):
+        return self.filter(status=SolicitationStatus.PENDING)
+
+    def accepted(self):
+        return self.filter(status=SolicitationStatus.ACCEPTED)
+
+
+class Solicitation(models.Model):
+    cpts = models.ForeignKey(
+        "territory.CPTS", verbose_name="CPTS", on_delete=models.PROTECT, related_name="+"
+    )
+    request = models.ForeignKey(
+        "intake.Request",
+        verbose_name="demande",
+        on_delete=models.CASCADE,
+        related_name="solicitations",
+    )
+    practitioner = models.ForeignKey(
+        "directory.Practitioner",
+        verbose_name="médecin",
+        on_delete=models.PROTECT,
+        related_name="solicitations",
+    )
+    site = models.ForeignKey(
+        "directory.PracticeSite",
+        verbose_name="lieu d'exercice",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    distance_km = models.FloatField("distance (km)", null=True, blank=True)
+    origin = models.CharField("origine", max_length=12, choices=Origin.choices)
+    status = models.CharField(
+        "réponse",
+        max_length=10,
+        choices=SolicitationStatus.choices,
+        default=SolicitationStatus.PENDING,
+    )
+    asked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="sollicité par",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    asked_at = models.DateTimeField("sollicité le", default=timezone.now)
+    answer_due_at = models.DateTimeField("réponse attendue avant")
+    reminded_at = models.DateTimeField("relancé le", null=True, blank=True)
+    answered_at = models.DateTimeField("répondu le", null=True, blank=True)
+    answer_channel = models.CharField(
+        "réponse reçue par", max_length=10, choices=AnswerChannel.choices, blank=True
+    )
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="réponse saisie par",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decline_reason = models.CharField(
+        "motif du refus", max_length=12, choices=DeclineReason.choices, blank=True
+    )
+    note = models.CharField("note", max_length=300, blank=True)
+
+    objects = SolicitationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "sollicitation d'un médecin"
+        verbose_name_plural = "sollicitations de médecins"
+        ordering = ["request", "asked_at", "pk"]
+        indexes = [
+            models.Index(fields=["status", "answer_due_at"], name="orientation_sol_due"),
+            models.Index(fields=["practitioner", "asked_at"], name="orientation_sol_month"),
+        ]
+        constraints = [
+            # A GP is asked once about a request: a refusal is not asked again.
+            models.UniqueConstraint(
+                fields=["request", "practitioner"], name="orientation_one_solicitation_per_gp"
+            ),
+            models.CheckConstraint(
+                name="orientation_solicitation_status_known",
+                condition=Q(status__in=SolicitationStatus.values),
+            ),
+            models.CheckConstraint(
+                name="orientation_solicitation_answer_consistent",
+                condition=Q(status=SolicitationStatus.PENDING, answered_at__isnull=True)
+                | (~Q(status=SolicitationStatus.PENDING) & Q(answered_at__isnull=False)),
+            ),
+            models.CheckConstraint(
+                name="orientation_decline_has_reason",
+                condition=~Q(status=SolicitationStatus.DECLINED) | ~Q(decline_reason=""),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.request} → {self.practitioner}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == SolicitationStatus.PENDING
+
+
+class RecordedBy(models.TextChoices):
+    GP = "gp", "le médecin"
+    PATIENT = "patient", "la personne"
+    COORDINATOR = "coordinator", "la coordination"
+
+
+class Placement(models.Model):
+    cpts = models.ForeignKey(
+        "territory.CPTS", verbose_name="CPTS", on_delete=models.PROTECT, related_name="+"
+    )
+    request = models.OneToOneField(
+        "intake.Request",
+        verbose_name="demande",
+        on_delete=models.CASCADE,
+        related_name="placement",
+    )
+    practitioner = models.ForeignKey(
+        "directory.Practitioner",
+        verbose_name="médecin traitant",
+        on_delete=models.PROTECT,
+        related_name="placements",
+    )
+    members = models.PositiveSmallIntegerField("personnes du foyer", default=1)
+    recorded_by = models.CharField("déclaré par", max_length=12, choices=RecordedBy.choices)
+    recorded_by_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="saisi par",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    at = models.DateTimeField("le", default=timezone.now, db_index=True)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "médecin traitant trouvé"
+        verbose_name_plural = "médecins traitants trouvés"
+        ordering = ["-at"]
+        indexes = [models.Index(fields=["practitioner", "at"], name="orientation_placement_month")]
+
+    def __str__(self) -> str:
+        return f"{self.request} → {self.practitioner}"

@@ -1,0 +1,225 @@
+"""Reads of the orientation flow: who can be asked about a request, the GPs' monthly figures,
+what a GP may see of a household (anonymised), the households a GP could take."""
+
+from __future__ import annotations
+
+import datetime
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db.models import Count
+from django.utils import timezone
+
+from accesmt.directory.models import PracticeSite, Practitioner
+from accesmt.intake.models import HomeVisits, Request, Status
+from accesmt.intake.priority import RULE_TITLES
+from accesmt.matching.candidates import (
+    Candidate,
+    Exclusion,
+    explain_exclusions,
+    format_km,
+    rank_candidates,
+)
+from accesmt.matching.models import MatchingSettings
+from accesmt.matching.selectors import candidate_index, household_needs
+
+from .models import OPEN_SOLICITATION, Placement, Solicitation, SolicitationStatus
+
+AGE_BANDS = ((6, "moins de 6 ans"), (18, "6 à 17 ans"), (60, "18 à 59 ans"), (70, "60 à 69 ans"))
+OLDEST_BAND = "70 ans et plus"
+
+
+def month_start(now: datetime.datetime | None = None) -> datetime.datetime:
+    local = timezone.localtime(now or timezone.now())
+    return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def gp_month_counts(
+    cpts_ids: Iterable[int] | None = None, now: datetime.datetime | None = None
+) -> tuple[dict[int, int], dict[int, int]]:
+    """(households taken this month, solicitations this month) by practitioner id, counted over
+    every CPTS (a GP's capacity is theirs, not a CPTS's). `cpts_ids` only narrows the GPs to
+    those practising in those CPTS; None = all."""
+    start = month_start(now)
+    placements = Placement.objects.filter(at__gte=start)
+    solicitations = Solicitation.objects.filter(asked_at__gte=start)
+    if cpts_ids is not None:
+        gps = PracticeSite.objects.filter(commune__territory__cpts__in=list(cpts_ids)).values(
+            "practitioner_id"
+        )
+        placements = placements.filter(practitioner_id__in=gps)
+        solicitations = solicitations.filter(practitioner_id__in=gps)
+    taken = dict(
+        placements.values("practitioner_id")
+        .annotate(n=Count("pk"))
+        .values_list("practitioner_id", "n")
+    )
+    asked = dict(
+        solicitations.values("practitioner_id")
+        .annotate(n=Count("pk"))
+        .values_list("practitioner_id", "n")
+    )
+    return taken, asked
+
+
+@dataclass(frozen=True)
+class CandidateRow:
+    candidate: Candidate
+    practitioner: Practitioner
+    site: PracticeSite
+
+    @property
+    def distance(self) -> str:
+        return format_km(self.candidate.distance_km)
+
+
+@dataclass(frozen=True)
+class ExclusionRow:
+    exclusion: Exclusion
+    practitioner: Practitioner
+
+    @property
+    def distance(self) -> str:
+        return format_km(self.exclusion.distance_km)
+
+
+def _current_index(cpts, now=None):
+    taken, asked = gp_month_counts([cpts.pk], now)
+    return candidate_index(cpts, now=now, taken_this_month=taken, solicitations_this_month=asked)
+
+
+def request_candidates(
+    request: Request, *, limit: int | None = None, with_exclusions: bool = False
+) -> tuple[list[CandidateRow], list[ExclusionRow]]:
+    """The ranked candidates for `request`, without the GPs already asked about it, and (when
+    asked) every other GP of the territory with the reason it is excluded."""
+    settings = MatchingSettings.for_cpts(request.cpts)
+    index = _current_index(request.cpts)
+    needs = household_needs(request)
+    asked = set(request.solicitations.values_list("practitioner_id", flat=True))
+    ranked = [
+        c
+        for c in rank_candidates(index, needs, max_distance_km=settings.max_distance_km, limit=None)
+        if c.practitioner_id not in asked
+    ][: limit or settings.candidates_shown]
+    exclusions: list[Exclusion] = []
+    if with_exclusions:
+        exclusions = explain_exclusions(index, needs, max_distance_km=settings.max_distance_km)
+    practitioners = Practitioner.objects.in_bulk(
+        {c.practitioner_id for c in ranked} | {e.practitioner_id for e in exclusions}
+    )
+    sites = PracticeSite.objects.in_bulk({c.site_id for c in ranked})
+    return (
+        [CandidateRow(c, practitioners[c.practitioner_id], sites[c.site_id]) for c in ranked],
+        [
+            ExclusionRow(e, practitioners[e.practitioner_id])
+            for e in exclusions
+            if e.practitioner_id not in asked
+        ],
+    )
+
+
+def age_band(age: int) -> str:
+    for below, label in AGE_BANDS:
+        if age < below:
+            return label
+    return OLDEST_BAND
+
+
+@dataclass(frozen=True)
+class HouseholdSummary:
+    """What a GP may know before accepting: no name, no date, no free text."""
+
+    reference: str
+    commune: str
+    size: int
+    age_bands: list[tuple[str, int]]
+    priority_reasons: list[str]
+    home_visits: str  # "", "parfois", "uniquement"
+    waiting_since: datetime.date
+
+
+def household_summary(request: Request, *, today: datetime.date | None = None) -> HouseholdSummary:
+    today = today or timezone.localdate()
+    members = list(request.members.all())
+    bands = Counter(age_band(m.age_on(today)) for m in members)
+    order = [label for _, label in AGE_BANDS] + [OLDEST_BAND]
+    visits = {m.home_visits for m in members}
+    codes = list(
+        dict.fromkeys(request.priority_reasons.order_by("pk").values_list("rule_code", flat=True))
+    )
+    return HouseholdSummary(
+        reference=request.reference,
+        commune=request.commune.name,
+        size=len(members),
+        age_bands=[(label, bands[label]) for label in order if bands[label]],
+        priority_reasons=[RULE_TITLES.get(code, code) for code in codes],
+        home_visits=(
+            "uniquement"
+            if HomeVisits.EXCLUSIVELY in visits
+            else "parfois"
+            if HomeVisits.OCCASIONALLY in visits
+            else ""
+        ),
+        waiting_since=timezone.localdate(request.waiting_since),
+    )
+
+
+def accepted_solicitations(request: Request):
+    return (
+        request.solicitations.accepted()
+        .select_related("practitioner", "site", "site__commune")
+        .order_by("distance_km", "pk")
+    )
+
+
+def open_solicitation_count(request: Request) -> int:
+    return request.solicitations.filter(status__in=OPEN_SOLICITATION).count()
+
+
+def requests_a_gp_can_take(practitioner: Practitioner, cpts, *, limit: int = 50) -> list[dict]:
+    """Waiting households of `cpts` that `practitioner` may take under their current
+    declaration (profiles, capacity, home-visit zone, distance), priority first, then the
+    longest wait. Anonymised rows: the summary, the distance, the request id."""
+    settings = MatchingSettings.for_cpts(cpts)
+    index = _current_index(cpts)
+    if practitioner.pk not in set(index.practitioner_id.tolist()):
+        return []
+    waiting = (
+        Request.objects.filter(cpts=cpts, status=Status.WAITING)
+        .exclude(solicitations__practitioner=practitioner)
+        .select_related("commune")
+        .prefetch_related("members", "priority_reasons")
+        .order_by("-is_priority", "waiting_since", "pk")
+    )
+    rows = []
+    for request in waiting:
+        needs = household_needs(request)
+        found = [
+            c
+            for c in rank_candidates(
+                index, needs, max_distance_km=settings.max_distance_km, limit=None
+            )
+            if c.practitioner_id == practitioner.pk
+        ]
+        if found:
+            rows.append(
+                {
+                    "request": request,
+                    "summary": household_summary(request),
+                    "distance": format_km(found[0].distance_km),
+                    "site_id": found[0].site_id,
+                    "distance_km": found[0].distance_km,
+                }
+            )
+            if len(rows) >= limit:
+                break
+    return rows
+
+
+def solicitation_counts_by_status(request: Request) -> dict[str, int]:
+    counts = dict(
+        request.solicitations.values("status").annotate(n=Count("pk")).values_list("status", "n")
+    )
+    return {status: counts.get(status, 0) for status in SolicitationStatus.values}

@@ -1,0 +1,557 @@
+"""The orientation flow: ask GPs, gather their answers, let the person choose, record the outcome.
+
+    waiting ──solicitations_send──► proposing ──(enough GPs accepted, or nobody left to ask and
+       ▲                               │          at least one accepted)──► awaiting_choice
+       └──(nobody accepted, no candidate left)┘                                 │
+                                                         placement_record ──► closed (mt_found)
+
+- A GP is asked by e-mail through a signed link (`solicitation_url`): the message holds no name
+  and no health data; the page shows the anonymised `household_summary` and two buttons.
+- Without an answer by `answer_due_at`, the worker (`solicitations_follow_up`) reminds the GP
+  once and gives a second delay; then the solicitation expires and the next candidate is asked.
+- A refusal also moves on to the next candidate (origin "next").
+- When `accepted_target` GPs have accepted (or nobody is left to ask and at least one accepted),
+  the person receives the GPs' names, addresses and phones by e-mail and/or SMS (a letter can be
+  printed for those with neither) and chooses freely; the outcome is recorded by the GP, the
+  person (follow-up link) or the coordinator (`placement_record`), which closes the request as
+  "MT found", counts against the GP's capacity this month and tells the referrer.
+
+Every change and the messages announcing it are written in one transaction (outbox).
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from accesmt.directory.models import PracticeSite, Practitioner
+from accesmt.intake.lifecycle import request_transition
+from accesmt.intake.models import ClosedReason, Request, Status
+from accesmt.intake.services import followup_path
+from accesmt.notifications.services import outbox_enqueue
+from accesmt.territory.distances import haversine_km
+
+from .models import (
+    OPEN_SOLICITATION,
+    AnswerChannel,
+    DeclineReason,
+    OrientationSettings,
+    Origin,
+    Placement,
+    RecordedBy,
+    Solicitation,
+    SolicitationStatus,
+)
+
+logger = logging.getLogger(__name__)
+
+TOKEN_SALT = "accesmt.orientation.solicitation"  # noqa: S105 - a signing salt
+TOKEN_MAX_AGE = datetime.timedelta(days=30)
+ASKABLE = (Status.WAITING, Status.PROPOSING, Status.AWAITING_CHOICE)
+
+
+class OrientationError(ValidationError):
+    """A move of the flow that is not possible now (French message for the user)."""
+
+
+# --- links ---------------------------------------------------------------------------------------
+
+
+def absolute_url(path: str) -> str:
+    return getattr(settings, "PUBLIC_BASE_URL", "").rstrip("/") + path
+
+
+def solicitation_token(solicitation: Solicitation) -> str:
+    return signing.dumps({"s": solicitation.pk}, salt=TOKEN_SALT, compress=True)
+
+
+def solicitation_url(solicitation: Solicitation) -> str:
+    return absolute_url(
+        reverse("orientation:answer", kwargs={"token": solicitation_token(solicitation)})
+    )
+
+
+class InvalidToken(Exception):
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason  # "expired" or "invalid"
+
+
+def solicitation_from_token(token: str) -> Solicitation:
+    try:
+        data = signing.loads(token, salt=TOKEN_SALT, max_age=TOKEN_MAX_AGE)
+    except signing.SignatureExpired as exc:
+        raise InvalidToken("expired") from exc
+    except signing.BadSignature as exc:
+        raise InvalidToken("invalid") from exc
+    found = (
+        Solicitation.objects.select_related("request", "cpts", "practitioner", "site")
+        .filter(pk=data.get("s") if isinstance(data, dict) else None)
+        .first()
+    )
+    if found is None:
+        raise InvalidToken("invalid")
+    return found
+
+
+# --- messages (no name of the person, no health data) ------------------------------------------
+
+
+def _ask_gp(solicitation: Solicitation, *, reminder: bool = False) -> None:
+    email = solicitation.practitioner.email
+    if not email:
+        return  # the coordinator calls: the solicitation shows "à appeler"
+    due = timezone.localtime(solicitation.answer_due_at).strftime("%d/%m/%Y à %Hh%M")
+    subject = (
+        "Rappel : un nouveau patient attend votre réponse"
+        if reminder
+        else "Pouvez-vous accueillir un nouveau patient ?"
+    )
+    body = (
+        f"Bonjour,\n\n"
+        f"La {solicitation.cpts.name} cherche un médecin traitant pour un foyer proche de votre "
+        f"cabinet. Voyez la demande (sans donnée nominative) et répondez en un clic :\n\n"
+        f"{solicitation_url(solicitation)}\n\n"
+        f"Sans réponse avant le {due}, la demande sera proposée à un autre médecin.\n\n"
+        f"Merci."
+    )
+    outbox_enqueue(
+        channel="email",
+        to=email,
+        subject=subject,
+        body=body,
+        topic="orientation.reminder" if reminder else "orientation.ask",
+        cpts=solicitation.cpts,
+        related=solicitation,
+        dedup_key=f"orientation.{'reminder' if reminder else 'ask'}.{solicitation.pk}",
+    )
+
+
+def offer_text(request: Request, solicitations: Iterable[Solicitation]) -> str:
+    """The list of GPs who accepted, for the person (e-mail, SMS and letter)."""
+    lines = []
+    for s in solicitations:
+        site = s.site
+        address = ""
+        phone = ""
+        if site is not None:
+            address = ", ".join(
+                part for part in (site.address_line2, site.postcode, site.commune_name) if part
+            )
+            phone = site.phone
+        entry = f"- Dr {s.practitioner.first_name} {s.practitioner.last_name}".replace("  ", " ")
+        if address:
+            entry += f", {address}"
+        if phone:
+            entry += f", tél. {phone}"
+        lines.append(entry)
+    return "\n".join(lines)
+
+
+def _tell_person_offer(request: Request, accepted: list[Solicitation]) -> None:
+    link = absolute_url(followup_path(request))
+    names = offer_text(request, accepted)
+    if request.email:
+        outbox_enqueue(
+            channel="email",
+            to=request.email,
+            subject=f"Des médecins peuvent vous accueillir — référence {request.reference}",
+            body=(
+                "Bonjour,\n\n"
+                "Ces médecins ont accepté de vous accueillir comme nouveau patient :\n\n"
+                f"{names}\n\n"
+                "Choisissez librement l'un d'eux et appelez son cabinet pour un premier "
+                f"rendez-vous en donnant votre référence {request.reference}. Dites-nous "
+                f"ensuite votre choix sur votre page de suivi :\n{link}\n\n"
+                f"La coordination de la {request.cpts.name}"
+            ),
+            topic="orientation.offer",
+            cpts=request.cpts,
+            related=request,
+        )
+    if request.phone:
+        outbox_enqueue(
+            channel="sms",
+            to=request.phone,
+            body=(
+                f"{request.cpts.name} : des médecins peuvent vous accueillir. "
+                f"Leurs coordonnées et votre choix : {link}"
+            ),
+            topic="orientation.offer",
+            cpts=request.cpts,
+            related=request,
+        )
+
+
+def _tell_referrer_found(request: Request) -> None:
+    referrer = request.referrer
+    if referrer is None or not referrer.email:
+        return
+    outbox_enqueue(
+        channel="email",
+        to=referrer.email,
+        subject=f"Demande {request.reference} : médecin traitant trouvé",
+        body=(
+            "Bonjour,\n\n"
+            f"La demande {request.reference} que vous avez orientée vers la {request.cpts.name} "
+            "a abouti : la personne a trouvé un médecin traitant.\n\nMerci de votre orientation."
+        ),
+        topic="orientation.referrer_found",
+        cpts=request.cpts,
+        related=request,
+    )
+
+
+# --- asking GPs ----------------------------------------------------------------------------------
+
+
+def _nearest_site(request: Request, practitioner_id: int) -> tuple[PracticeSite | None, float]:
+    lat, lon = request.latitude, request.longitude
+    if lat is None:
+        lat, lon = request.commune.latitude, request.commune.longitude
+    best: tuple[PracticeSite | None, float] = (None, float("nan"))
+    sites = (
+        PracticeSite.objects.present()
+        .in_cpts(request.cpts)
+        .filter(practitioner_id=practitioner_id, latitude__isnull=False)
+    )
+    for site in sites:
+        km = haversine_km(lat, lon, site.latitude, site.longitude) if lat is not None else None
+        if km is not None and (best[0] is None or km < best[1]):
+            best = (site, km)
+    if best[0] is None:
+        best = (sites.first(), float("nan"))
+    return best
+
+
+def solicitations_send(
+    *,
+    request: Request,
+    practitioner_ids: Iterable[int],
+    by=None,
+    origin: str = Origin.COORDINATOR,
+    now: datetime.datetime | None = None,
+) -> list[Solicitation]:
+    """Ask these GPs about `request` (a GP already asked about it is skipped) and move it to
+    "proposing". Refused when the request is not waiting or being oriented, or a GP does not
+    practise in the CPTS."""
+    now = now or timezone.now()
+    config = OrientationSettings.for_cpts(request.cpts)
+    if by is not None and not getattr(by, "is_authenticated", False):
+        by = None
+    created: list[Solicitation] = []
+    with transaction.atomic():
+        locked = (
+            Request.objects.select_for_update().select_related("cpts", "commune").get(pk=request.pk)
+        )
+        if locked.status not in ASKABLE:
+            raise OrientationError(
+                f"La demande {locked.reference} est « {Status(locked.status).label} » : "
+                "on ne peut pas solliciter de médecin."
+            )
+        ids = list(dict.fromkeys(int(i) for i in practitioner_ids))
+        known = set(
+            Practitioner.objects.in_cpts(locked.cpts)
+            .filter(pk__in=ids, is_gone=False)
+            .values_list("pk", flat=True)
+        )
+        if set(ids) - known:
+            raise OrientationError("Médecin inconnu sur le territoire de la CPTS.")
+        already = set(locked.solicitations.values_list("practitioner_id", flat=True))
+        for pid in ids:
+            if pid in already:
+                continue
+            site, km = _nearest_site(locked, pid)
+            solicitation = Solicitation.objects.create(
+                cpts=locked.cpts,
+                request=locked,
+                practitioner_id=pid,
+                site=site,
+                distance_km=None if km != km else round(km, 2),
+                origin=origin,
+                asked_by=by,
+                asked_at=now,
+                answer_due_at=now + datetime.timedelta(hours=config.answer_delay_hours),
+            )
+            solicitation.practitioner  # noqa: B018 - loaded once for the message
+            _ask_gp(solicitation)
+            created.append(solicitation)
+        if created and locked.status in (Status.WAITING, Status.AWAITING_CHOICE):
+            request_transition(
+                request=locked,
+                to=Status.PROPOSING,
+                by=by,
+                note=f"{len(created)} médecin(s) sollicité(s)",
+            )
+    request.status = locked.status
+    return created
+
+
+def _next_candidate(request: Request, *, now) -> Solicitation | None:
+    from .selectors import request_candidates
+
+    candidates, _ = request_candidates(request, limit=1)
+    if not candidates:
+        return None
+    [created] = solicitations_send(
+        request=request,
+        practitioner_ids=[candidates[0].candidate.practitioner_id],
+        origin=Origin.NEXT_CANDIDATE,
+        now=now,
+    )
+    return created
+
+
+def _advance(request: Request, *, by=None, now=None) -> None:
+    """After an answer or an expiry: offer to the person, ask the next GP, or go back to the
+    queue. Runs inside the caller's transaction, on a locked request."""
+    now = now or timezone.now()
+    config = OrientationSettings.for_cpts(request.cpts)
+    accepted = list(
+        request.solicitations.accepted()
+        .select_related("practitioner", "site")
+        .order_by("distance_km", "pk")
+    )
+    pending = request.solicitations.pending().count()
+    if request.status != Status.PROPOSING:
+        return
+    if len(accepted) >= config.accepted_target or (accepted and not pending):
+        request.solicitations.pending().update(
+            status=SolicitationStatus.CANCELLED,
+            answered_at=now,
+            note="Assez de médecins ont accepté",
+        )
+        request_transition(
+            request=request,
+            to=Status.AWAITING_CHOICE,
+            by=by,
+            note=f"{len(accepted)} médecin(s) ont accepté ; la personne choisit",
+        )
+        _tell_person_offer(request, accepted)
+        return
+    if pending:
+        return
+    if _next_candidate(request, now=now) is None:
+        request_transition(
+            request=request,
+            to=Status.WAITING,
+            by=by,
+            note="Aucun médecin disponible n'a accepté : retour dans la file",
+        )
+
+
+def solicitation_answer(
+    *,
+    solicitation: Solicitation,
+    accept: bool,
+    channel: str,
+    decline_reason: str = "",
+    by=None,
+    note: str = "",
+    now: datetime.datetime | None = None,
+) -> Solicitation:
+    """Record a GP's answer (link, phone call noted by the coordinator, or their account)."""
+    now = now or timezone.now()
+    if channel not in AnswerChannel.values:
+        raise OrientationError("Canal de réponse inconnu.")
+    if not accept and decline_reason not in DeclineReason.values:
+        raise OrientationError({"decline_reason": "Indiquez le motif du refus."})
+    if by is not None and not getattr(by, "is_authenticated", False):
+        by = None
+    with transaction.atomic():
+        request = (
+            Request.objects.select_for_update()
+            .select_related("cpts")
+            .get(pk=solicitation.request_id)
+        )
+        locked = Solicitation.objects.select_for_update().get(pk=solicitation.pk)
+        if locked.status != SolicitationStatus.PENDING:
+            raise OrientationError(
+                f"Réponse déjà enregistrée : {SolicitationStatus(locked.status).label}."
+            )
+        if request.status != Status.PROPOSING:
+            raise OrientationError("Cette demande n'est plus en recherche de médecin.")
+        locked.status = SolicitationStatus.ACCEPTED if accept else SolicitationStatus.DECLINED
+        locked.decline_reason = "" if accept else decline_reason
+        locked.answered_at = now
+        locked.answer_channel = channel
+        locked.answered_by = by
+        locked.note = note[:300]
+        locked.full_clean()
+        locked.save()
+        _advance(request, by=by, now=now)
+    return locked
+
+
+def household_take(
+    *, request: Request, practitioner: Practitioner, by=None, now=None
+) -> Solicitation:
+    """A GP takes a waiting household themselves (from their list of households near them): an
+    accepted solicitation, and the person is told at once."""
+    from .selectors import requests_a_gp_can_take
+
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = (
+            Request.objects.select_for_update().select_related("cpts", "commune").get(pk=request.pk)
+        )
+        if locked.status != Status.WAITING:
+            raise OrientationError("Ce foyer n'est plus en attente : un autre médecin l'a pris.")
+        fit = [
+            row
+            for row in requests_a_gp_can_take(practitioner, locked.cpts, limit=10_000)
+            if row["request"].pk == locked.pk
+        ]
+        if not fit:
+            raise OrientationError(
+                "Ce foyer ne correspond pas à votre déclaration de disponibilité."
+            )
+        solicitation = Solicitation.objects.create(
+            cpts=locked.cpts,
+            request=locked,
+            practitioner=practitioner,
+            site_id=fit[0]["site_id"],
+            distance_km=round(fit[0]["distance_km"], 2),
+            origin=Origin.GP_PULL,
+            status=SolicitationStatus.ACCEPTED,
+            asked_by=by,
+            asked_at=now,
+            answer_due_at=now,
+            answered_at=now,
+            answer_channel=AnswerChannel.ACCOUNT,
+            answered_by=by,
+        )
+        request_transition(
+            request=locked,
+            to=Status.AWAITING_CHOICE,
+            by=by,
+            note="Un médecin a pris ce foyer depuis son espace",
+        )
+        _tell_person_offer(locked, [solicitation])
+    request.status = locked.status
+    return solicitation
+
+
+# --- the outcome ---------------------------------------------------------------------------------
+
+
+def placement_record(
+    *,
+    request: Request,
+    practitioner: Practitioner,
+    recorded_by: str,
+    by=None,
+    now: datetime.datetime | None = None,
+) -> Placement:
+    """This household now has `practitioner` as médecin traitant: close the request as "MT
+    found", cancel the other solicitations, tell the referrer. The GP and the person may only
+    name a GP who accepted; the coordinator may name any GP of the territory (found outside
+    the platform)."""
+    now = now or timezone.now()
+    if recorded_by not in RecordedBy.values:
+        raise OrientationError("Auteur inconnu.")
+    if by is not None and not getattr(by, "is_authenticated", False):
+        by = None
+    with transaction.atomic():
+        locked = (
+            Request.objects.select_for_update()
+            .select_related("cpts", "referrer")
+            .get(pk=request.pk)
+        )
+        if locked.status == Status.CLOSED:
+            raise OrientationError("Cette demande est déjà clôturée.")
+        accepted = locked.solicitations.filter(
+            practitioner=practitioner, status=SolicitationStatus.ACCEPTED
+        ).exists()
+        if recorded_by != RecordedBy.COORDINATOR and not accepted:
+            raise OrientationError("Ce médecin n'a pas accepté cette demande.")
+        if not Practitioner.objects.in_cpts(locked.cpts).filter(pk=practitioner.pk).exists():
+            raise OrientationError("Médecin inconnu sur le territoire de la CPTS.")
+        locked.solicitations.filter(status__in=OPEN_SOLICITATION).exclude(
+            practitioner=practitioner, status=SolicitationStatus.ACCEPTED
+        ).update(
+            status=SolicitationStatus.CANCELLED,
+            answered_at=now,
+            note="Médecin traitant trouvé",
+        )
+        placement = Placement.objects.create(
+            cpts=locked.cpts,
+            request=locked,
+            practitioner=practitioner,
+            members=locked.members.count(),
+            recorded_by=recorded_by,
+            recorded_by_user=by,
+            at=now,
+        )
+        request_transition(
+            request=locked,
+            to=Status.CLOSED,
+            reason=ClosedReason.MT_FOUND,
+            by=by,
+            by_patient=recorded_by == RecordedBy.PATIENT,
+            note=f"Médecin traitant trouvé ({RecordedBy(recorded_by).label})",
+        )
+        _tell_referrer_found(locked)
+    request.status = locked.status
+    request.closed_reason = locked.closed_reason
+    return placement
+
+
+def orientation_restart(*, request: Request, by=None, note: str = "") -> None:
+    """Back to the queue (nobody suited the person, the coordinator starts over): pending
+    solicitations are cancelled; accepted ones stay in the history."""
+    now = timezone.now()
+    with transaction.atomic():
+        locked = Request.objects.select_for_update().get(pk=request.pk)
+        if locked.status not in (Status.PROPOSING, Status.AWAITING_CHOICE):
+            raise OrientationError("La demande n'est pas en cours d'orientation.")
+        locked.solicitations.pending().update(
+            status=SolicitationStatus.CANCELLED, answered_at=now, note="Orientation relancée"
+        )
+        request_transition(
+            request=locked, to=Status.WAITING, by=by, note=note or "Retour dans la file"
+        )
+    request.status = locked.status
+
+
+# --- the worker -----------------------------------------------------------------------------------
+
+
+def solicitations_follow_up(*, now: datetime.datetime | None = None) -> int:
+    """Periodic job: remind GPs past their delay once, expire those past the second delay and
+    move their requests on. Idempotent. Returns how many solicitations it touched."""
+    now = now or timezone.now()
+    touched = 0
+    due = Solicitation.objects.pending().filter(answer_due_at__lte=now).order_by("pk")
+    for solicitation_id, reminded in list(due.values_list("pk", "reminded_at")):
+        with transaction.atomic():
+            s = (
+                Solicitation.objects.select_for_update()
+                .select_related("cpts", "practitioner", "request")
+                .filter(pk=solicitation_id, status=SolicitationStatus.PENDING)
+                .first()
+            )
+            if s is None:
+                continue
+            config = OrientationSettings.for_cpts(s.cpts)
+            if reminded is None:  # one reminder (GPs without e-mail: one more delay to call)
+                s.reminded_at = now
+                s.answer_due_at = now + datetime.timedelta(hours=config.answer_delay_hours)
+                s.save(update_fields=["reminded_at", "answer_due_at"])
+                _ask_gp(s, reminder=True)
+            else:
+                request = Request.objects.select_for_update().get(pk=s.request_id)
+                s.status = SolicitationStatus.EXPIRED
+                s.answered_at = now
+                s.save(update_fields=["status", "answered_at"])
+                _advance(request, now=now)
+            touched += 1
+    return touched

@@ -1,0 +1,16 @@
+"""Orientation URLs: the coordinator's page of a request, the GP's signed link and their list of
+households to take, the person's choice (behind their follow-up token)."""
+
+from django.urls import path
+
+from . import views
+
+app_name = "orientation"
+REQUEST = "espace/<slug:cpts_slug>/demandes/<str:reference>/"
+urlpatterns = [
+    path(f"{REQUEST}orientation/", views.request_orientation, name="request"),
+    path(f"{REQUEST}lettre.pdf", views.request_letter, name="letter"),
+    path("espace/<slug:cpts_slug>/foyers-a-prendre/", views.gp_households, name="gp_households"),
+    path("orientation/<str:token>/", views.answer, name="answer"),
+    path("suivi/<str:token>/choix/", views.patient_choice, name="patient_choice"),
+]

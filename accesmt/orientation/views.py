@@ -1,0 +1,360 @@
+"""Pages of the orientation flow.
+
+- Coordinator (`espace/<slug>/demandes/<ref>/orientation/`): candidates with their reasons, the
+  excluded GPs with theirs, the GPs asked and their answers; ask, note a phone answer, record the
+  GP found, send back to the queue; a printable letter for people with neither e-mail nor phone.
+- GP, without account (`orientation/<signed token>/`): the anonymised household, accept or
+  decline; once the person has chosen them, "this patient is now mine".
+- GP, logged in (`espace/<slug>/foyers-a-prendre/`): their pending requests and the waiting
+  households near them that fit their declaration; they take one or several.
+- The person (`suivi/<token>/choix/`): the GPs who accepted, and "I chose this GP".
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
+
+from accesmt.accounts.access import access_record, cpts_role_required
+from accesmt.accounts.models import AuditAction, Role
+from accesmt.accounts.services import audit_record
+from accesmt.directory.models import Practitioner
+from accesmt.directory.views_declaration import practitioner_of_user
+from accesmt.intake.models import Request, Status
+from accesmt.intake.selectors import FollowupLinkInvalid, request_for_followup_token
+from accesmt.matching.candidates import format_km
+
+from . import letter
+from .models import AnswerChannel, DeclineReason, RecordedBy, Solicitation, SolicitationStatus
+from .selectors import (
+    accepted_solicitations,
+    household_summary,
+    request_candidates,
+    requests_a_gp_can_take,
+)
+from .services import (
+    InvalidToken,
+    OrientationError,
+    household_take,
+    orientation_restart,
+    placement_record,
+    solicitation_answer,
+    solicitation_from_token,
+    solicitations_send,
+)
+
+COORDINATOR = (Role.COORDINATOR,)
+
+
+class DeclineForm(forms.Form):
+    decline_reason = forms.ChoiceField(
+        label="Motif du refus",
+        choices=[("", "— Choisissez —"), *DeclineReason.choices],
+        error_messages={"required": "Indiquez le motif du refus."},
+    )
+
+
+def _messages_of(error: ValidationError) -> str:
+    return " ".join(error.messages)
+
+
+# --- coordinator ---------------------------------------------------------------------------------
+
+
+def _coordinator_context(cpts, request: Request) -> dict:
+    candidates, exclusions = request_candidates(request, with_exclusions=True)
+    solicitations = list(
+        request.solicitations.select_related("practitioner", "site").order_by("asked_at", "pk")
+    )
+    territory_gps = (
+        Practitioner.objects.in_cpts(cpts).filter(is_gone=False).order_by("last_name", "first_name")
+    )
+    return {
+        "cpts": cpts,
+        "r": request,
+        "summary": household_summary(request),
+        "candidates": candidates,
+        "exclusions": exclusions,
+        "solicitations": solicitations,
+        "accepted": [s for s in solicitations if s.status == SolicitationStatus.ACCEPTED],
+        "decline_reasons": DeclineReason.choices,
+        "territory_gps": territory_gps,
+        "can_ask": request.status in (Status.WAITING, Status.PROPOSING, Status.AWAITING_CHOICE),
+        "can_restart": request.status in (Status.PROPOSING, Status.AWAITING_CHOICE),
+        "can_record": request.status in (Status.WAITING, Status.PROPOSING, Status.AWAITING_CHOICE),
+        "has_contact": bool(request.email or request.phone),
+    }
+
+
+def _int_list(values) -> list[int]:
+    try:
+        return [int(v) for v in values]
+    except (TypeError, ValueError) as exc:
+        raise OrientationError("Sélection invalide.") from exc
+
+
+def _coordinator_post(http_request, request: Request) -> str:
+    """Run one action; return the French message to show."""
+    post = http_request.POST
+    action = post.get("action")
+    user = http_request.user
+    if action in ("ask", "ask_top"):
+        if action == "ask_top":
+            from .models import OrientationSettings
+
+            count = OrientationSettings.for_cpts(request.cpts).ask_at_once
+            candidates, _ = request_candidates(request, limit=count)
+            ids = [row.candidate.practitioner_id for row in candidates]
+        else:
+            ids = _int_list(post.getlist("practitioner"))
+        if not ids:
+            raise OrientationError("Choisissez au moins un médecin à solliciter.")
+        created = solicitations_send(request=request, practitioner_ids=ids, by=user)
+        return f"{len(created)} médecin(s) sollicité(s)."
+    if action == "phone_answer":
+        solicitation = request.solicitations.filter(pk=_int_list([post.get("solicitation")])[0])
+        solicitation = solicitation.first()
+        if solicitation is None:
+            raise OrientationError("Sollicitation inconnue.")
+        accept = post.get("answer") == "accept"
+        solicitation_answer(
+            solicitation=solicitation,
+            accept=accept,
+            channel=AnswerChannel.PHONE,
+            decline_reason=post.get("decline_reason", ""),
+            by=user,
+        )
+        return "Réponse du médecin enregistrée."
+    if action == "placement":
+        practitioner = (
+            Practitioner.objects.in_cpts(request.cpts)
+            .filter(pk=_int_list([post.get("practitioner")])[0])
+            .first()
+        )
+        if practitioner is None:
+            raise OrientationError("Choisissez le médecin traitant trouvé.")
+        placement_record(
+            request=request,
+            practitioner=practitioner,
+            recorded_by=RecordedBy.COORDINATOR,
+            by=user,
+        )
+        return "Médecin traitant enregistré : la demande est clôturée."
+    if action == "restart":
+        orientation_restart(request=request, by=user, note=post.get("note", "")[:300])
+        return "La demande est revenue dans la file d'attente."
+    raise OrientationError("Action inconnue.")
+
+
+@cpts_role_required(*COORDINATOR)
+@require_http_methods(["GET", "POST"])
+def request_orientation(http_request, cpts_slug: str, reference: str):
+    cpts = http_request.cpts
+    action = AuditAction.UPDATE if http_request.method == "POST" else AuditAction.READ
+    request = access_record(
+        http_request,
+        Request.objects.filter(cpts=cpts).select_related("cpts", "commune"),
+        {"reference": reference},
+        COORDINATOR,
+        action=action,
+    )
+    if http_request.method == "POST":
+        try:
+            done = _coordinator_post(http_request, request)
+        except ValidationError as error:
+            messages.error(http_request, _messages_of(error))
+        else:
+            messages.success(http_request, done)
+        return redirect("orientation:request", cpts_slug=cpts.slug, reference=reference)
+    return render(http_request, "orientation/request.html", _coordinator_context(cpts, request))
+
+
+@cpts_role_required(*COORDINATOR)
+def request_letter(http_request, cpts_slug: str, reference: str):
+    cpts = http_request.cpts
+    request = access_record(
+        http_request,
+        Request.objects.filter(cpts=cpts).select_related("cpts", "commune"),
+        {"reference": reference},
+        COORDINATOR,
+        action=AuditAction.EXPORT,
+    )
+    accepted = list(accepted_solicitations(request))
+    if not accepted:
+        raise Http404("Aucun médecin n'a encore accepté cette demande.")
+    pdf = letter.render_letter(request, accepted)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="lettre-{request.reference}.pdf"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+# --- GP through the signed link ------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def answer(http_request, token: str):
+    try:
+        solicitation = solicitation_from_token(token)
+    except InvalidToken as invalid:
+        return render(
+            http_request, "orientation/link_invalid.html", {"reason": invalid.reason}, status=404
+        )
+    request = solicitation.request
+    form = DeclineForm()
+    status = 200
+    if http_request.method == "POST":
+        choice = http_request.POST.get("choice")
+        try:
+            if choice == "accept":
+                solicitation_answer(
+                    solicitation=solicitation, accept=True, channel=AnswerChannel.LINK
+                )
+                messages.success(http_request, "Merci : vous avez accepté ce foyer.")
+            elif choice == "decline":
+                form = DeclineForm(http_request.POST)
+                if not form.is_valid():
+                    raise ValidationError("")
+                solicitation_answer(
+                    solicitation=solicitation,
+                    accept=False,
+                    channel=AnswerChannel.LINK,
+                    decline_reason=form.cleaned_data["decline_reason"],
+                )
+                messages.success(http_request, "Merci : votre refus est enregistré.")
+            elif choice == "mine":
+                placement_record(
+                    request=request,
+                    practitioner=solicitation.practitioner,
+                    recorded_by=RecordedBy.GP,
+                )
+                messages.success(http_request, "Merci : ce patient est enregistré comme le vôtre.")
+            else:
+                raise OrientationError("Choisissez une réponse.")
+        except ValidationError as error:
+            if any(error.messages):
+                messages.error(http_request, _messages_of(error))
+            status = 400
+        else:
+            return redirect("orientation:answer", token=token)
+        solicitation.refresh_from_db()
+    request.refresh_from_db()
+    context = {
+        "s": solicitation,
+        "summary": household_summary(request),
+        "distance": format_km(solicitation.distance_km) if solicitation.distance_km else "",
+        "form": form,
+        "can_answer": solicitation.is_pending and request.status == Status.PROPOSING,
+        "can_claim": solicitation.status == SolicitationStatus.ACCEPTED
+        and request.status in (Status.PROPOSING, Status.AWAITING_CHOICE),
+        "placed": getattr(request, "placement", None) if request.is_closed else None,
+    }
+    return render(http_request, "orientation/answer.html", context, status=status)
+
+
+# --- GP logged in --------------------------------------------------------------------------------
+
+
+@cpts_role_required(Role.GP)
+@require_http_methods(["GET", "POST"])
+def gp_households(http_request, cpts_slug: str):
+    cpts = http_request.cpts
+    practitioner = practitioner_of_user(http_request.user, cpts)
+    if practitioner is None:
+        return render(http_request, "directory/no_practitioner.html", {"cpts": cpts})
+    if http_request.method == "POST":
+        taken = 0
+        for value in http_request.POST.getlist("request"):
+            request = Request.objects.filter(cpts=cpts, pk=value if value.isdigit() else 0).first()
+            if request is None:
+                continue
+            try:
+                household_take(request=request, practitioner=practitioner, by=http_request.user)
+            except ValidationError as error:
+                messages.error(http_request, f"{request.reference} : {_messages_of(error)}")
+            else:
+                audit_record(
+                    actor=http_request.user,
+                    action=AuditAction.UPDATE,
+                    obj=request,
+                    cpts=cpts,
+                    request=http_request,
+                )
+                taken += 1
+        if taken:
+            messages.success(
+                http_request,
+                f"{taken} foyer(s) pris : la coordination et les personnes sont prévenues.",
+            )
+        return redirect("orientation:gp_households", cpts_slug=cpts.slug)
+    pending = [
+        {"s": s, "summary": household_summary(s.request), "token_url": _answer_path(s)}
+        for s in Solicitation.objects.filter(
+            cpts=cpts, practitioner=practitioner, status=SolicitationStatus.PENDING
+        ).select_related("request", "request__commune")
+    ]
+    rows = requests_a_gp_can_take(practitioner, cpts)
+    return render(
+        http_request,
+        "orientation/gp_households.html",
+        {"cpts": cpts, "practitioner": practitioner, "rows": rows, "pending": pending},
+    )
+
+
+def _answer_path(solicitation: Solicitation) -> str:
+    from .services import solicitation_token
+
+    return reverse("orientation:answer", kwargs={"token": solicitation_token(solicitation)})
+
+
+# --- the person ----------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def patient_choice(http_request, token: str):
+    try:
+        request = request_for_followup_token(token)
+    except FollowupLinkInvalid as invalid:
+        return render(
+            http_request, "intake/followup_invalid.html", {"reason": invalid.reason}, status=404
+        )
+    accepted = list(accepted_solicitations(request))
+    status = 200
+    if http_request.method == "POST":
+        chosen = next(
+            (
+                s
+                for s in accepted
+                if str(s.practitioner_id) == http_request.POST.get("practitioner")
+            ),
+            None,
+        )
+        try:
+            if chosen is None:
+                raise OrientationError("Choisissez le médecin chez qui vous avez pris rendez-vous.")
+            placement_record(
+                request=request, practitioner=chosen.practitioner, recorded_by=RecordedBy.PATIENT
+            )
+        except ValidationError as error:
+            messages.error(http_request, _messages_of(error))
+            status = 400
+        else:
+            messages.success(http_request, "Merci ! Votre choix est enregistré.")
+            return redirect("intake:followup", token=token)
+    return render(
+        http_request,
+        "orientation/patient_choice.html",
+        {
+            "intake_request": request,
+            "cpts": request.cpts,
+            "accepted": accepted,
+            "can_choose": request.status == Status.AWAITING_CHOICE,
+            "token": token,
+        },
+        status=status,
+    )

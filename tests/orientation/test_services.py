@@ -1,0 +1,223 @@
+"""The orientation flow, service by service: ask, answer, move on, offer, choose, close."""
+
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from accesmt.intake.models import Status
+from accesmt.matching.selectors import candidate_index
+from accesmt.notifications.models import OutboxMessage
+from accesmt.orientation.models import (
+    AnswerChannel,
+    OrientationSettings,
+    Origin,
+    Placement,
+    RecordedBy,
+    SolicitationStatus,
+)
+from accesmt.orientation.selectors import gp_month_counts, request_candidates
+from accesmt.orientation.services import (
+    OrientationError,
+    orientation_restart,
+    placement_record,
+    solicitation_answer,
+    solicitation_from_token,
+    solicitations_follow_up,
+    solicitations_send,
+)
+from tests.directory.factories import PracticeSiteFactory
+from tests.intake.factories import RequestFactory
+
+
+def _ask(o, *gps, by=None):
+    return solicitations_send(
+        request=o.request, practitioner_ids=[g.pk for g in gps], by=by or o.coordinator
+    )
+
+
+def _status(o):
+    o.request.refresh_from_db()
+    return o.request.status
+
+
+def _accept(s):
+    return solicitation_answer(solicitation=s, accept=True, channel=AnswerChannel.LINK)
+
+
+def _decline(s, reason="full"):
+    return solicitation_answer(
+        solicitation=s, accept=False, channel=AnswerChannel.LINK, decline_reason=reason
+    )
+
+
+def test_candidates_are_ranked_by_distance_and_skip_gps_already_asked(o):
+    rows, _ = request_candidates(o.request)
+    assert [r.practitioner for r in rows] == o.gps
+    _ask(o, o.gps[0])
+    rows, _ = request_candidates(o.request)
+    assert [r.practitioner for r in rows] == o.gps[1:]
+
+
+def test_asking_moves_to_proposing_and_emails_each_gp_a_link_without_name(o):
+    created = _ask(o, *o.gps[:3])
+    assert _status(o) == Status.PROPOSING
+    assert [s.status for s in created] == [SolicitationStatus.PENDING] * 3
+    assert created[0].distance_km == pytest.approx(1.0, abs=0.05)
+    mails = OutboxMessage.objects.filter(topic="orientation.ask").order_by("recipient")
+    assert [m.recipient for m in mails] == ["dr1@exemple.fr", "dr2@exemple.fr", "dr3@exemple.fr"]
+    body = mails[0].body
+    assert "https://accesmt.example/orientation/" in body
+    assert "Secret-Dupont" not in body and "Jeanne" not in body and "ALD" not in body
+    token = body.split("/orientation/")[1].split("/")[0]
+    assert solicitation_from_token(token).practitioner.email == mails[0].recipient
+    # The transition is in the history, by the coordinator.
+    line = o.request.transitions.order_by("-pk").first()
+    assert (line.to_status, line.by) == (Status.PROPOSING, o.coordinator)
+
+
+def test_a_gp_is_asked_once_per_request(o):
+    _ask(o, o.gps[0])
+    assert _ask(o, o.gps[0], o.gps[1])[0].practitioner == o.gps[1]
+    assert o.request.solicitations.count() == 2
+
+
+def test_asking_a_gp_of_another_territory_or_about_a_closed_request_is_refused(o):
+    outsider = PracticeSiteFactory(commune=o.world.there).practitioner
+    with pytest.raises(OrientationError):
+        _ask(o, outsider)
+    assert not o.request.solicitations.exists()
+    assert _status(o) == Status.WAITING
+    fresh = RequestFactory(cpts=o.cpts, commune=o.world.here)  # "new": not verified yet
+    with pytest.raises(OrientationError, match="nouvelle"):
+        solicitations_send(request=fresh, practitioner_ids=[o.gps[0].pk])
+
+
+def test_three_acceptances_offer_the_gps_to_the_person(o):
+    created = _ask(o, *o.gps[:4])
+    for s in created[:3]:
+        _accept(s)
+    assert _status(o) == Status.AWAITING_CHOICE
+    created[3].refresh_from_db()
+    assert created[3].status == SolicitationStatus.CANCELLED
+    [mail] = OutboxMessage.objects.filter(topic="orientation.offer", channel="email")
+    assert mail.recipient == "foyer@exemple.fr"
+    for gp in o.gps[:3]:
+        assert gp.last_name in mail.body
+    assert "03 21 44 55 01" in mail.body and o.request.reference in mail.body
+    [sms] = OutboxMessage.objects.filter(topic="orientation.offer", channel="sms")
+    assert "MEDECIN" not in sms.body and "/suivi/" in sms.body
+
+
+def test_a_refusal_asks_the_next_candidate_automatically(o):
+    [first] = _ask(o, o.gps[0])
+    _decline(first, "profile")
+    nxt = o.request.solicitations.exclude(pk=first.pk).get()
+    assert (nxt.practitioner, nxt.origin, nxt.status) == (
+        o.gps[1],
+        Origin.NEXT_CANDIDATE,
+        SolicitationStatus.PENDING,
+    )
+    assert _status(o) == Status.PROPOSING
+
+
+def test_when_nobody_is_left_the_request_goes_back_to_the_queue(o):
+    OrientationSettings.objects.create(cpts=o.cpts, accepted_target=3)
+    for gp in o.gps:
+        if not o.request.solicitations.filter(practitioner=gp).exists():
+            _ask(o, gp)
+        _decline(o.request.solicitations.get(practitioner=gp))
+    assert _status(o) == Status.WAITING
+    assert o.request.solicitations.filter(status=SolicitationStatus.DECLINED).count() == 5
+
+
+def test_one_acceptance_and_nobody_left_offers_that_one(o):
+    OrientationSettings.objects.create(cpts=o.cpts, accepted_target=3)
+    created = _ask(o, *o.gps)
+    _accept(created[0])
+    for s in created[1:]:
+        _decline(s)
+    assert _status(o) == Status.AWAITING_CHOICE
+
+
+def test_declining_needs_a_reason_and_an_answer_is_final(o):
+    [s] = _ask(o, o.gps[0])
+    with pytest.raises(OrientationError):
+        solicitation_answer(solicitation=s, accept=False, channel=AnswerChannel.LINK)
+    _accept(s)
+    with pytest.raises(OrientationError, match="déjà"):
+        _decline(s)
+    s.refresh_from_db()
+    assert s.status == SolicitationStatus.ACCEPTED
+
+
+def test_no_answer_gets_one_reminder_then_the_next_gp(o):
+    [s] = _ask(o, o.gps[0])
+    later = timezone.now() + datetime.timedelta(hours=73)
+    assert solicitations_follow_up(now=later) == 1
+    assert solicitations_follow_up(now=later) == 0  # idempotent
+    s.refresh_from_db()
+    assert s.reminded_at == later and s.status == SolicitationStatus.PENDING
+    assert OutboxMessage.objects.filter(topic="orientation.reminder").count() == 1
+    much_later = later + datetime.timedelta(hours=73)
+    solicitations_follow_up(now=much_later)
+    s.refresh_from_db()
+    assert s.status == SolicitationStatus.EXPIRED
+    nxt = o.request.solicitations.get(status=SolicitationStatus.PENDING)
+    assert nxt.practitioner == o.gps[1]
+    assert OutboxMessage.objects.filter(topic="orientation.reminder").count() == 1
+
+
+def test_the_person_chooses_closes_as_mt_found_counts_capacity_and_tells_the_referrer(o):
+    created = _ask(o, *o.gps[:3])
+    for s in created:
+        _accept(s)
+    placement = placement_record(
+        request=o.request, practitioner=o.gps[1], recorded_by=RecordedBy.PATIENT
+    )
+    o.request.refresh_from_db()
+    assert (o.request.status, o.request.closed_reason) == (Status.CLOSED, "mt_found")
+    assert placement.members == 2
+    assert o.request.transitions.order_by("-pk").first().by_patient
+    taken, asked = gp_month_counts([o.cpts.pk])
+    assert taken == {o.gps[1].pk: 1}
+    assert asked == {gp.pk: 1 for gp in o.gps[:3]}
+    index = candidate_index(o.cpts, taken_this_month=taken, solicitations_this_month=asked)
+    remaining = dict(
+        zip(index.practitioner_id.tolist(), index.remaining_capacity.tolist(), strict=True)
+    )
+    assert remaining[o.gps[1].pk] == 0 and remaining[o.gps[0].pk] == 1
+    [mail] = OutboxMessage.objects.filter(topic="orientation.referrer_found")
+    assert mail.recipient == o.referrer.email
+    assert o.request.reference in mail.body and "Secret-Dupont" not in mail.body
+
+
+def test_the_person_cannot_name_a_gp_who_did_not_accept(o):
+    created = _ask(o, *o.gps[:3])
+    _accept(created[0])
+    with pytest.raises(OrientationError):
+        placement_record(request=o.request, practitioner=o.gps[2], recorded_by=RecordedBy.PATIENT)
+    assert not Placement.objects.exists()
+
+
+def test_the_coordinator_may_record_a_gp_found_outside_the_platform(o):
+    placement_record(
+        request=o.request,
+        practitioner=o.gps[4],
+        recorded_by=RecordedBy.COORDINATOR,
+        by=o.coordinator,
+    )
+    assert _status(o) == Status.CLOSED
+    with pytest.raises(OrientationError, match="déjà clôturée"):
+        placement_record(
+            request=o.request, practitioner=o.gps[4], recorded_by=RecordedBy.COORDINATOR
+        )
+
+
+def test_restart_cancels_pending_and_goes_back_to_the_queue(o):
+    created = _ask(o, *o.gps[:2])
+    _accept(created[0])
+    orientation_restart(request=o.request, by=o.coordinator, note="injoignable")
+    assert _status(o) == Status.WAITING
+    statuses = sorted(o.request.solicitations.values_list("status", flat=True))
+    assert statuses == ["accepted", "cancelled"]

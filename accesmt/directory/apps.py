@@ -8,6 +8,7 @@ class DirectoryConfig(AppConfig):
     def ready(self):
         from accesmt.notifications import jobs
 
+        from . import checks  # noqa: F401 (registers the deploy check of PUBLIC_BASE_URL)
         from .survey import survey_send_reminders
 
         jobs.register("directory.survey_reminders", survey_send_reminders, every_seconds=3600)

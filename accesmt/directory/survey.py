@@ -17,6 +17,7 @@ import datetime
 from django.conf import settings
 from django.core import signing
 from django.db import transaction
+from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -185,8 +186,25 @@ def campaign_stats(campaign: SurveyCampaign) -> dict:
     }
 
 
+def campaign_figures(campaign: SurveyCampaign) -> dict:
+    """Counts only (no names): what the campaign page refreshes while it is open."""
+    counts = campaign.invitations.aggregate(
+        total=Count("pk"),
+        answered=Count("pk", filter=Q(answered_at__isnull=False)),
+        reminded=Count("pk", filter=Q(reminded_at__isnull=False)),
+    )
+    total, answered = counts["total"], counts["answered"]
+    return {
+        "answered": answered,
+        "total": total,
+        "reminded": counts["reminded"],
+        "rate": round(100 * answered / total) if total else 0,
+    }
+
+
 __all__ = [
     "InvalidToken",
+    "campaign_figures",
     "campaign_stats",
     "invitation_from_token",
     "invitation_token",

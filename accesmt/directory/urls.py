@@ -18,6 +18,11 @@ urlpatterns = [
     path("espace/<slug:cpts_slug>/enquetes/", views_survey.campaigns, name="campaigns"),
     path("espace/<slug:cpts_slug>/enquetes/<int:pk>/", views_survey.campaign, name="campaign"),
     path(
+        "espace/<slug:cpts_slug>/enquetes/<int:pk>/taux.json",
+        views_survey.campaign_rate,
+        name="campaign_rate",
+    ),
+    path(
         "espace/<slug:cpts_slug>/medecins-disponibles/",
         views_map.professional_list,
         name="professional_list",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
@@ -16,6 +16,7 @@ from .models import AvailabilityDeclaration, SurveyCampaign
 from .survey import (
     InvalidToken,
     campaign_eligible_practitioners,
+    campaign_figures,
     campaign_stats,
     invitation_from_token,
     survey_answer,
@@ -114,3 +115,14 @@ def campaign(request, cpts_slug, pk):
         "directory/campaign.html",
         {"cpts": request.cpts, "campaign": found, "stats": campaign_stats(found)},
     )
+
+
+@cpts_role_required(Role.COORDINATOR)
+def campaign_rate(request, cpts_slug, pk):
+    """The campaign's response figures, polled by static/directory/campaign-rate.js."""
+    found = SurveyCampaign.objects.filter(cpts=request.cpts, pk=pk).first()
+    if found is None:
+        raise Http404("Page introuvable.")
+    response = JsonResponse(campaign_figures(found))
+    response["Cache-Control"] = "no-store"
+    return response

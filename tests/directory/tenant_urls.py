@@ -76,6 +76,16 @@ register(
         setup=_campaign_in,
     )
 )
+register(
+    TenantURL(
+        name="directory:campaign_rate",
+        url=lambda cpts, objs: reverse(
+            "directory:campaign_rate", kwargs={"cpts_slug": cpts.slug, "pk": objs["campaign"].pk}
+        ),
+        allowed=COORDINATION,
+        setup=_campaign_in,
+    )
+)
 
 PROFESSIONALS = frozenset({COORDINATOR, REFERRER, GP, CPAM_MEDIATOR, PLATFORM_ADMIN})
 

@@ -271,6 +271,12 @@ class PracticeSite(models.Model):
         choices=GeocodeSource.choices,
         default=GeocodeSource.NONE,
     )
+    geocode_attempted_at = models.DateTimeField(
+        "dernier géocodage tenté",
+        null=True,
+        blank=True,
+        help_text="Par `manage.py geocode_sites` ; un lieu modifié depuis est géocodé à nouveau.",
+    )
     phone = models.CharField("téléphone", max_length=20, blank=True)
     email = models.EmailField("e-mail", blank=True)
     practice_type = models.CharField(

@@ -1,7 +1,10 @@
 """Every registered URL × every kind of user × both tenants (see tests/tenant_matrix.py)."""
 
+import io
+
 import pytest
 from django.urls import reverse
+from pypdf import PdfReader
 
 from accesmt.accounts.models import Membership, Role
 from tests.accounts.factories import CPTSFactory, MembershipFactory, UserFactory
@@ -29,6 +32,14 @@ def world(db):
     users[PLATFORM_ADMIN] = UserFactory(platform_admin=True)
     users[ANONYMOUS] = None
     return cpts_a, cpts_b, users
+
+
+def _text(response) -> str:
+    """The text a user would read: the HTML, or the text of a PDF's pages."""
+    if response.get("Content-Type", "").startswith("application/pdf"):
+        reader = PdfReader(io.BytesIO(response.content))
+        return "\n".join(page.extract_text() for page in reader.pages)
+    return response.content.decode()
 
 
 def _ask(client, entry, cpts, objs, user):
@@ -84,11 +95,11 @@ def test_tenant_matrix(client, world, entry, kind):
             assert (response_b.status_code in entry.ok_statuses) is expected_ok, entry.name
         return
 
-    pages = [response_a.content.decode()]
+    pages = [_text(response_a)]
     if entry.tenant_scoped:
         response_b = _ask(client, entry, cpts_b, objs_b, user)
         assert _is_refused(response_b), (entry.name, kind, response_b.status_code)
-        pages.append(response_b.content.decode())
+        pages.append(_text(response_b))
     for page in pages:
         for secret in secrets_of_b:
             assert secret not in page, (entry.name, kind, secret)

@@ -33,8 +33,14 @@ def _on_cpts(name):
     return lambda cpts, objs: reverse(f"intake_staff:{name}", kwargs={"cpts_slug": cpts.slug})
 
 
-# The flyer (a PDF, which the matrix cannot read as text) has its own test of every kind of
-# user in test_mediator_and_flyer.py.
+register(
+    TenantURL(
+        name="intake_staff:flyer",
+        url=_on_cpts("flyer"),
+        allowed=COORDINATION,
+        setup=_request_in,
+    )
+)
 register(
     TenantURL(
         name="intake_staff:queue",

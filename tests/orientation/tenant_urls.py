@@ -1,0 +1,54 @@
+"""The orientation pages of `espace/<cpts_slug>/` in the tenant matrix (tests/tenant_matrix.py)."""
+
+from django.urls import reverse
+
+from tests.tenant_matrix import COORDINATION, GP, PLATFORM_ADMIN, TenantURL, register
+
+
+def _request_with_accepted_gp(cpts) -> dict:
+    from accesmt.orientation.models import AnswerChannel
+    from accesmt.orientation.services import solicitation_answer, solicitations_send
+    from tests.intake.factories import HouseholdMemberFactory, RequestFactory
+    from tests.matching.territories import gp_at
+
+    request = RequestFactory(cpts=cpts, status="waiting", email=f"temoin-{cpts.slug}@exemple.fr")
+    member = HouseholdMemberFactory(request=request, last_name=f"Témoin-{cpts.slug}")
+    site = gp_at(cpts, request.commune)
+    [solicitation] = solicitations_send(request=request, practitioner_ids=[site.practitioner_id])
+    solicitation_answer(solicitation=solicitation, accept=True, channel=AnswerChannel.PHONE)
+    return {"request": request, "secrets": [request.reference, member.last_name, request.email]}
+
+
+def _request_url(name):
+    return lambda cpts, objs: reverse(
+        f"orientation:{name}",
+        kwargs={"cpts_slug": cpts.slug, "reference": objs["request"].reference},
+    )
+
+
+register(
+    TenantURL(
+        name="orientation:request",
+        url=_request_url("request"),
+        allowed=COORDINATION,
+        setup=_request_with_accepted_gp,
+    )
+)
+register(
+    TenantURL(
+        name="orientation:letter",
+        url=_request_url("letter"),
+        allowed=COORDINATION,
+        setup=_request_with_accepted_gp,
+    )
+)
+register(
+    TenantURL(
+        name="orientation:gp_households",
+        url=lambda cpts, objs: reverse(
+            "orientation:gp_households", kwargs={"cpts_slug": cpts.slug}
+        ),
+        allowed=frozenset({GP, PLATFORM_ADMIN}),
+        setup=_request_with_accepted_gp,
+    )
+)

@@ -529,7 +529,16 @@ def solicitations_follow_up(*, now: datetime.datetime | None = None) -> int:
     """Periodic job: remind GPs past their delay once, expire those past the second delay and
     move their requests on. Idempotent. Returns how many solicitations it touched."""
     now = now or timezone.now()
-    touched = 0
+    # A request closed, sent back to verification or to the queue by hand: its GPs need not answer.
+    touched = (
+        Solicitation.objects.pending()
+        .exclude(request__status=Status.PROPOSING)
+        .update(
+            status=SolicitationStatus.CANCELLED,
+            answered_at=now,
+            note="La demande n'est plus en recherche de médecin",
+        )
+    )
     due = Solicitation.objects.pending().filter(answer_due_at__lte=now).order_by("pk")
     for solicitation_id, reminded in list(due.values_list("pk", "reminded_at")):
         with transaction.atomic():

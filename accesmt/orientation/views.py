@@ -295,7 +295,10 @@ def gp_households(http_request, cpts_slug: str):
     pending = [
         {"s": s, "summary": household_summary(s.request), "token_url": _answer_path(s)}
         for s in Solicitation.objects.filter(
-            cpts=cpts, practitioner=practitioner, status=SolicitationStatus.PENDING
+            cpts=cpts,
+            practitioner=practitioner,
+            status=SolicitationStatus.PENDING,
+            request__status=Status.PROPOSING,
         ).select_related("request", "request__commune")
     ]
     rows = requests_a_gp_can_take(practitioner, cpts)

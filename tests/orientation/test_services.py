@@ -221,3 +221,14 @@ def test_restart_cancels_pending_and_goes_back_to_the_queue(o):
     assert _status(o) == Status.WAITING
     statuses = sorted(o.request.solicitations.values_list("status", flat=True))
     assert statuses == ["accepted", "cancelled"]
+
+
+def test_closing_by_hand_cancels_the_pending_solicitations_at_the_next_run(o):
+    from accesmt.intake.lifecycle import request_transition
+
+    [s] = _ask(o, o.gps[0])
+    request_transition(request=o.request, to=Status.CLOSED, reason="moved_away", by=o.coordinator)
+    assert solicitations_follow_up() == 1
+    s.refresh_from_db()
+    assert s.status == SolicitationStatus.CANCELLED
+    assert not OutboxMessage.objects.filter(topic="orientation.reminder").exists()

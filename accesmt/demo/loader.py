@@ -21,6 +21,7 @@ from accesmt.territory.models import CPTS, Commune
 from accesmt.territory.services import communes_load
 
 from .generator import DemoGP, DemoHousehold, Place, generate
+from .survey import demo_survey_campaign_create
 from .territory import demo_cpts_create
 
 DEMO_PASSWORD = "Demo-AccesMT-2026"  # noqa: S105 — printed on purpose: demo accounts only
@@ -284,5 +285,8 @@ def demo_load(*, seed: int = 62510, households: int = 240, stdout=None) -> bool:
         lievin, lens = demo_cpts_create()
         users = _accounts_create({"lievin": lievin, "lens": lens})
         _gps_create(lievin, seed)
+        demo_survey_campaign_create(
+            lievin, seed=seed, launched_by=users["coordination@cpts-lievin.example.org"]
+        )
         _households_create(lievin, users, households, seed)
     return True

@@ -250,7 +250,9 @@ def solicitations_send(
     created: list[Solicitation] = []
     with transaction.atomic():
         locked = (
-            Request.objects.select_for_update().select_related("cpts", "commune").get(pk=request.pk)
+            Request.objects.select_for_update(of=("self",))
+            .select_related("cpts", "commune")
+            .get(pk=request.pk)
         )
         if locked.status not in ASKABLE:
             raise OrientationError(
@@ -368,11 +370,11 @@ def solicitation_answer(
         by = None
     with transaction.atomic():
         request = (
-            Request.objects.select_for_update()
+            Request.objects.select_for_update(of=("self",))
             .select_related("cpts")
             .get(pk=solicitation.request_id)
         )
-        locked = Solicitation.objects.select_for_update().get(pk=solicitation.pk)
+        locked = Solicitation.objects.select_for_update(of=("self",)).get(pk=solicitation.pk)
         if locked.status != SolicitationStatus.PENDING:
             raise OrientationError(
                 f"Réponse déjà enregistrée : {SolicitationStatus(locked.status).label}."
@@ -401,7 +403,9 @@ def household_take(
     now = now or timezone.now()
     with transaction.atomic():
         locked = (
-            Request.objects.select_for_update().select_related("cpts", "commune").get(pk=request.pk)
+            Request.objects.select_for_update(of=("self",))
+            .select_related("cpts", "commune")
+            .get(pk=request.pk)
         )
         if locked.status != Status.WAITING:
             raise OrientationError("Ce foyer n'est plus en attente : un autre médecin l'a pris.")
@@ -462,7 +466,7 @@ def placement_record(
         by = None
     with transaction.atomic():
         locked = (
-            Request.objects.select_for_update()
+            Request.objects.select_for_update(of=("self",))
             .select_related("cpts", "referrer")
             .get(pk=request.pk)
         )
@@ -510,7 +514,7 @@ def orientation_restart(*, request: Request, by=None, note: str = "") -> None:
     solicitations are cancelled; accepted ones stay in the history."""
     now = timezone.now()
     with transaction.atomic():
-        locked = Request.objects.select_for_update().get(pk=request.pk)
+        locked = Request.objects.select_for_update(of=("self",)).get(pk=request.pk)
         if locked.status not in (Status.PROPOSING, Status.AWAITING_CHOICE):
             raise OrientationError("La demande n'est pas en cours d'orientation.")
         locked.solicitations.pending().update(
@@ -543,7 +547,7 @@ def solicitations_follow_up(*, now: datetime.datetime | None = None) -> int:
     for solicitation_id, reminded in list(due.values_list("pk", "reminded_at")):
         with transaction.atomic():
             s = (
-                Solicitation.objects.select_for_update()
+                Solicitation.objects.select_for_update(of=("self",))
                 .select_related("cpts", "practitioner", "request")
                 .filter(pk=solicitation_id, status=SolicitationStatus.PENDING)
                 .first()
@@ -557,7 +561,7 @@ def solicitations_follow_up(*, now: datetime.datetime | None = None) -> int:
                 s.save(update_fields=["reminded_at", "answer_due_at"])
                 _ask_gp(s, reminder=True)
             else:
-                request = Request.objects.select_for_update().get(pk=s.request_id)
+                request = Request.objects.select_for_update(of=("self",)).get(pk=s.request_id)
                 s.status = SolicitationStatus.EXPIRED
                 s.answered_at = now
                 s.save(update_fields=["status", "answered_at"])

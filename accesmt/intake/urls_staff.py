@@ -13,6 +13,7 @@ urlpatterns = [
     path(f"{REQUEST}modifier/", coordinator.request_edit, name="request_edit"),
     path(f"{REQUEST}etat/", coordinator.request_status, name="request_status"),
     path(f"{REQUEST}fusionner/", coordinator.request_merge_view, name="request_merge"),
+    path(f"{REQUEST}separer/", coordinator.request_split_view, name="request_split"),
     path(
         f"{REQUEST}doublons/<int:flag_id>/ecarter/",
         coordinator.duplicate_dismiss_view,

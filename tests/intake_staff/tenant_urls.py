@@ -77,3 +77,15 @@ register(
         setup=_request_in,
     )
 )
+
+register(
+    TenantURL(
+        name="intake_staff:request_split",
+        url=_on_request("request_split"),
+        allowed=COORDINATION,
+        method="post",
+        setup=_request_in,
+        data=lambda cpts, objs: {"member": [objs["request"].members.first().pk]},
+        ok_statuses=(302,),
+    )
+)

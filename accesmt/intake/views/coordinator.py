@@ -27,6 +27,7 @@ from ..merge import duplicate_dismiss, merged_into, request_merge
 from ..models import ClosedReason, DuplicateFlag, Request, Status
 from ..queue import QUEUE_ROLES, QueueFilters, queue_page
 from ..services import NotEligible
+from ..split import SPLITTABLE, request_split
 from ..validation import format_phone_for_display
 
 ROLES = QUEUE_ROLES
@@ -148,6 +149,7 @@ def request_detail(http_request, cpts_slug: str, reference: str):
         "can_close": Status.CLOSED in targets,
         "can_reopen": request.is_closed and Status.TO_VERIFY in targets,
         "close_reasons": MANUAL_CLOSE_REASONS,
+        "can_split": request.status in SPLITTABLE,
     }
     return render(http_request, "intake/coordinator/detail.html", context)
 
@@ -348,6 +350,27 @@ def duplicate_dismiss_view(http_request, cpts_slug: str, reference: str, flag_id
     duplicate_dismiss(flag=flag, by=http_request.user, http_request=http_request)
     messages.success(http_request, "Doublon possible écarté : ce ne sont pas les mêmes personnes.")
     return _detail(cpts, this)
+
+
+@cpts_role_required(*ROLES)
+@require_POST
+def request_split_view(http_request, cpts_slug: str, reference: str):
+    cpts = http_request.cpts
+    this = _open(http_request, cpts, reference, action=AuditAction.UPDATE)
+    try:
+        new = request_split(
+            request=this,
+            member_ids=http_request.POST.getlist("member"),
+            by=http_request.user,
+            http_request=http_request,
+        )
+    except ValidationError as error:
+        messages.error(http_request, " ".join(error.messages))
+        return _detail(cpts, this)
+    messages.success(
+        http_request, f"Foyer séparé : les personnes cochées sont dans la demande {new.reference}."
+    )
+    return _detail(cpts, new)
 
 
 def detail_url(request: Request) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 
 from accesmt.accounts.models import AuditAction
 from accesmt.accounts.services import audit_record
@@ -86,11 +86,7 @@ def request_update(
         # Identities may have changed: the open flags are computed again (a flag already
         # resolved for the same pair stays as the coordinator decided).
         DuplicateFlag.objects.filter(request=locked, resolved_at__isnull=True).delete()
-        try:
-            with transaction.atomic():
-                request_detect_duplicates(request=locked)
-        except IntegrityError:
-            pass
+        request_detect_duplicates(request=locked)
         audit_record(
             actor=by, action=AuditAction.UPDATE, obj=locked, cpts=locked.cpts, request=http_request
         )

@@ -261,8 +261,14 @@ def request_recompute_priority(*, request: Request, today: datetime.date | None 
 
 def request_detect_duplicates(*, request: Request) -> list[DuplicateFlag]:
     """Flag every open request (any CPTS) where one of this request's members already waits:
-    same NIR, or same normalised name and birth date."""
+    same NIR, or same normalised name and birth date. A pair already flagged, either way round
+    and resolved or not, is left as it is."""
     flags: dict[int, DuplicateFlag] = {}
+    already = set(
+        DuplicateFlag.objects.filter(request=request).values_list("other_request_id", flat=True)
+    ) | set(
+        DuplicateFlag.objects.filter(other_request=request).values_list("request_id", flat=True)
+    )
     others = HouseholdMember.objects.filter(request__status__in=OPEN_STATUSES).exclude(
         request=request
     )
@@ -276,6 +282,8 @@ def request_detect_duplicates(*, request: Request) -> list[DuplicateFlag]:
                 if member.nir and other.nir == member.nir
                 else DuplicateReason.NAME_BIRTH_DATE
             )
+            if other.request_id in already:
+                continue
             known = flags.get(other.request_id)
             if known is None or reason == DuplicateReason.NIR:
                 flags[other.request_id] = DuplicateFlag(

@@ -252,3 +252,25 @@ def test_edit_finds_a_new_duplicate(coordinator_client, cpts):
     assert DuplicateFlag.objects.filter(request=request, other_request=other).count() == 1
     assert HouseholdMember.objects.filter(request=request).count() == 1
     assert Request.objects.get(pk=request.pk).status == Status.NEW
+
+
+def test_edit_finds_a_new_duplicate_even_when_another_pair_was_flagged_the_other_way(
+    coordinator_client, cpts
+):
+    request = make_request(cpts, last_name="Lefebvre", members=2)
+    earlier = make_request(cpts, last_name="Lefebvre")  # flagged at creation: earlier → request
+    DuplicateFlag.objects.create(request=earlier, other_request=request, reason="name_birth_date")
+    third = make_request(cpts, last_name="Nouveau-Jumeau")
+    twin = third.members.get()
+    data = _edit_data(
+        request,
+        **{
+            "membres-1-first_name": twin.first_name,
+            "membres-1-last_name": twin.last_name,
+            "membres-1-birth_date": twin.birth_date.isoformat(),
+        },
+    )
+    coordinator_client.post(url("request_edit", request), data)
+    assert DuplicateFlag.objects.filter(request=request, other_request=third).exists()
+    assert DuplicateFlag.objects.filter(request=earlier, other_request=request).count() == 1
+    assert not DuplicateFlag.objects.filter(request=request, other_request=earlier).exists()

@@ -65,6 +65,8 @@ def test_public_map_draws_one_marker_per_listed_gp_beside_the_list(live_server, 
     assert page.locator(".leaflet-container").count() == 1
     markers = page.locator(".leaflet-marker-icon")
     assert markers.count() == len(listed)
+    assert markers.first.get_attribute("src").endswith("/static/leaflet/images/marker-icon.png")
+    assert markers.first.evaluate("img => img.complete && img.naturalWidth") > 0  # loaded
     titles = sorted(markers.nth(i).get_attribute("title") for i in range(markers.count()))
     assert titles == sorted(listed.values())
     assert all(markers.nth(i).get_attribute("tabindex") == "0" for i in range(markers.count()))

@@ -35,6 +35,13 @@
     return box;
   }
 
+  // Icon URLs from {% static %}: Leaflet's guess from leaflet.css fails on hashed file names.
+  L.Icon.Default.imagePath = "";
+  L.Icon.Default.mergeOptions({
+    iconUrl: container.getAttribute("data-icon"),
+    iconRetinaUrl: container.getAttribute("data-icon-retina"),
+    shadowUrl: container.getAttribute("data-icon-shadow"),
+  });
   container.hidden = false;
   var map = L.map(container, { scrollWheelZoom: false });
   var centre = (container.getAttribute("data-centre") || "50.43,2.78").split(",").map(Number);

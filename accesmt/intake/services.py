@@ -113,7 +113,9 @@ def _geocode(*, street: str, commune, postcode: str) -> dict[str, Any]:
     try:
         from accesmt.territory.geocoding import geocode_address
 
-        result = geocode_address(street=street, commune=commune, postcode=postcode)
+        result = geocode_address(
+            street=street, commune=commune, postcode=postcode, interactive=True
+        )
         return {
             "latitude": result.latitude,
             "longitude": result.longitude,

@@ -117,7 +117,9 @@ class _ServiceError(Exception):
         self.attempts = attempts
 
 
-def geocode_address(*, street: str, commune: Commune, postcode: str = "") -> GeocodeResult:
+def geocode_address(
+    *, street: str, commune: Commune, postcode: str = "", interactive: bool = False
+) -> GeocodeResult:
     """Place `street` (e.g. "12 rue Jean Jaurès") in `commune`; never raises on service trouble.
 
     Sends q = street + postcode + commune name, filtered on the commune's INSEE code, the
@@ -125,6 +127,9 @@ def geocode_address(*, street: str, commune: Commune, postcode: str = "") -> Geo
     with a number, else street). If no house number matches, the street is tried. The answer
     must lie in the commune and score at least GEOCODER_MIN_SCORE; otherwise the commune
     centre is returned with a French message.
+
+    `interactive=True` (a person waits for the page): one attempt within
+    GEOCODER_INTERACTIVE_TIMEOUT, no retry — the caller retries later in the background.
     """
     started = time.monotonic()
     attempts = 0
@@ -144,7 +149,7 @@ def geocode_address(*, street: str, commune: Commune, postcode: str = "") -> Geo
     for type_ in types:
         params = {"q": query, **base_params, "type": type_, "limit": "1", "autocomplete": "0"}
         try:
-            payload, used = _get_with_retries(params)
+            payload, used = _get_with_retries(params, interactive=interactive)
         except _ServiceError as error:
             attempts += error.attempts
             result = _fallback(commune, error.failure)
@@ -197,11 +202,14 @@ def _postcode_belongs(commune: Commune, postcode: str) -> bool:
     return not known or postcode in known
 
 
-def _get_with_retries(params: dict[str, str]) -> tuple[Any, int]:
+def _get_with_retries(params: dict[str, str], *, interactive: bool = False) -> tuple[Any, int]:
     """GET /search/ with retries on connection errors, timeouts, 5xx and 429 (not other 4xx)."""
     url = search_url()
-    retries = max(0, int(settings.GEOCODER_RETRIES))
-    timeout = httpx.Timeout(float(settings.GEOCODER_TIMEOUT))
+    retries = 0 if interactive else max(0, int(settings.GEOCODER_RETRIES))
+    seconds = float(settings.GEOCODER_TIMEOUT)
+    if interactive:
+        seconds = min(seconds, float(settings.GEOCODER_INTERACTIVE_TIMEOUT))
+    timeout = httpx.Timeout(seconds)
     attempts = 0
     with httpx.Client(
         timeout=timeout, headers={"User-Agent": USER_AGENT}, follow_redirects=True

@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "accesmt.notifications",
     "accesmt.api",
     "accesmt.matching",
+    "accesmt.orientation",
     "accesmt.demo",
 ]
 
@@ -162,9 +163,9 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = None  # collected only in production (prod.py)
 WHITENOISE_USE_FINDERS = True
-MEDIA_ROOT = VAR_DIR / "media"
 # Leaflet (GP map) is served from the installed xstatic-leaflet package, as /static/leaflet/….
 STATICFILES_DIRS = [("leaflet", xstatic.pkg.leaflet.BASE_DIR)]
+MEDIA_ROOT = VAR_DIR / "media"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -199,7 +200,6 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
-# BAN geocoding (https://adresse.data.gouv.fr/outils/api-doc/adresse); addok serves the same API.
 # Absolute address of the site, for links in e-mails (survey invitations). Production must set
 # it to its https:// address (a deploy check warns otherwise).
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
@@ -213,9 +213,12 @@ MAP_TILE_ATTRIBUTION = env.str(
     "OpenStreetMap</a>",
 )
 
+# BAN geocoding (https://adresse.data.gouv.fr/outils/api-doc/adresse); addok serves the same API.
 GEOCODER_URL = env.str("GEOCODER_URL", default="https://api-adresse.data.gouv.fr")
 GEOCODER_TIMEOUT = env.float("GEOCODER_TIMEOUT", default=3.0)
 GEOCODER_RETRIES = env.int("GEOCODER_RETRIES", default=2)
+# A person waiting for the registration page: one try, this long at most (retried in background).
+GEOCODER_INTERACTIVE_TIMEOUT = env.float("GEOCODER_INTERACTIVE_TIMEOUT", default=2.0)
 GEOCODER_MIN_SCORE = env.float("GEOCODER_MIN_SCORE", default=0.5)
 
 # GP directory (accesmt.directory): an availability declaration counts for this many days.

@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class IntakeConfig(AppConfig):
     name = "accesmt.intake"
     verbose_name = "Demandes"
+
+    def ready(self) -> None:
+        from accesmt.notifications import jobs
+
+        from .services import requests_geocode_retry
+
+        jobs.register("intake.geocode_retry", requests_geocode_retry, every_seconds=1800)

@@ -135,6 +135,48 @@ def _geocode(*, street: str, commune, postcode: str) -> dict[str, Any]:
         }
 
 
+RETRY_GEOCODING_DAYS = 14
+RETRY_GEOCODING_BATCH = 50
+
+
+def requests_geocode_retry(*, now: datetime.datetime | None = None) -> int:
+    """Periodic job: open requests of the last RETRY_GEOCODING_DAYS placed at the commune centre
+    because the geocoder was unreachable while the person waited are geocoded again (with the
+    retries); a precise answer replaces the centre. Returns how many were placed."""
+    from accesmt.territory.geocoding import FALLBACK_MESSAGES, Outcome, geocode_address
+
+    now = now or timezone.now()
+    unavailable = Q(geocode_message__startswith="Géocodage indisponible")
+    for outcome in (Outcome.UNREACHABLE, Outcome.MALFORMED):
+        unavailable |= Q(geocode_message__startswith=FALLBACK_MESSAGES[outcome])
+    pending = (
+        Request.objects.filter(
+            status__in=OPEN_STATUSES,
+            created_at__gte=now - datetime.timedelta(days=RETRY_GEOCODING_DAYS),
+        )
+        .exclude(geocode_source=GeocodeSource.ADDRESS)
+        .filter(unavailable)
+        .select_related("commune")
+        .order_by("created_at")[:RETRY_GEOCODING_BATCH]
+    )
+    placed = 0
+    for request in pending:
+        result = geocode_address(
+            street=request.address, commune=request.commune, postcode=request.postcode
+        )
+        if not result.precise:
+            continue
+        Request.objects.filter(pk=request.pk).update(
+            latitude=result.latitude,
+            longitude=result.longitude,
+            geocode_source=result.source,
+            geocode_score=result.score,
+            geocode_message="",
+        )
+        placed += 1
+    return placed
+
+
 # --- follow-up link ----------------------------------------------------------------------------
 
 

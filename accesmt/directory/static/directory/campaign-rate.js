@@ -34,8 +34,8 @@
           last = text;
           figure.textContent = text;
           var now = new Date();
-          refreshed.textContent =
-            " — mis à jour à " + now.toLocaleTimeString("fr-FR", { hour: "2-digit", minute: "2-digit" });
+          var time = now.toLocaleTimeString("fr-FR", { hour: "2-digit", minute: "2-digit" });
+          refreshed.textContent = "Mis à jour à " + time + ".";
           refreshed.hidden = false;
         }
       })

@@ -36,6 +36,7 @@ from accesmt.directory.models import PracticeSite, Practitioner
 from accesmt.intake.lifecycle import request_transition
 from accesmt.intake.models import ClosedReason, Request, Status
 from accesmt.intake.services import followup_path
+from accesmt.intake.validation import format_phone_for_display
 from accesmt.notifications.services import outbox_enqueue
 from accesmt.territory.distances import haversine_km
 
@@ -146,7 +147,9 @@ def offer_text(request: Request, solicitations: Iterable[Solicitation]) -> str:
             address = ", ".join(
                 part for part in (site.address_line2, site.postcode, site.commune_name) if part
             )
-            phone = site.phone
+            phone = (
+                format_phone_for_display(site.phone) if site.phone.startswith("+") else site.phone
+            )
         entry = f"- Dr {s.practitioner.first_name} {s.practitioner.last_name}".replace("  ", " ")
         if address:
             entry += f", {address}"

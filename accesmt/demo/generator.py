@@ -137,7 +137,12 @@ def _street(rng: random.Random) -> str:
 
 
 def _mobile(rng: random.Random) -> str:
-    return f"+33{rng.choice('67')}{rng.randint(0, 99_999_999):08d}"
+    """A valid metropolitan mobile number: 06 (not 063x, 069x: overseas) or 07 3x–07 9x (07 0x–07 2x
+    are not allocated)."""
+    prefix, digits = rng.choice("67"), f"{rng.randint(0, 99_999_999):08d}"
+    allowed = "01245678" if prefix == "6" else "3456789"
+    digits = allowed[int(digits[0]) % len(allowed)] + digits[1:]
+    return f"+33{prefix}{digits}"
 
 
 def _person(rng: random.Random, last_name: str, sex: str | None = None) -> tuple[str, str]:
@@ -252,7 +257,7 @@ def _gp(rng: random.Random, place: Place, today: dt.date) -> DemoGP:
         street=_street(rng),
         latitude=lat,
         longitude=lon,
-        phone=f"+333{rng.randint(21, 21)}{rng.randint(0, 9_999_999):07d}",
+        phone=f"+333{rng.randint(21, 21)}{rng.randint(0, 999_999):06d}",  # 03 21 xx xx xx
         practice_type=_weighted(
             rng, (("solo", 35), ("group", 40), ("msp", 20), ("health_centre", 5))
         ),

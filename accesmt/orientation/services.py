@@ -36,7 +36,7 @@ from accesmt.directory.models import PracticeSite, Practitioner
 from accesmt.intake.lifecycle import request_transition
 from accesmt.intake.models import ClosedReason, Request, Status
 from accesmt.intake.services import followup_path
-from accesmt.intake.validation import format_phone_for_display
+from accesmt.intake.validation import format_phone_for_display, is_mobile
 from accesmt.notifications.services import outbox_enqueue
 from accesmt.territory.distances import haversine_km
 
@@ -180,7 +180,7 @@ def _tell_person_offer(request: Request, accepted: list[Solicitation]) -> None:
             cpts=request.cpts,
             related=request,
         )
-    if request.phone:
+    if request.phone and is_mobile(request.phone):
         outbox_enqueue(
             channel="sms",
             to=request.phone,

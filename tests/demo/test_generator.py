@@ -72,3 +72,19 @@ def test_gps_follow_the_territory_figures():
     assert 0.25 < listed < 0.42
     assert all(gp.listing == "not_listed" for gp in big if gp.accepting == "no")
     assert len({gp.rpps for gp in big}) == len(big)
+
+
+def test_every_phone_number_is_valid_so_the_outbox_accepts_it():
+    import phonenumbers
+
+    from accesmt.intake.validation import is_mobile
+
+    world = generate(PLACES, seed=3, households=400, today=TODAY)
+    households = [h for h in world.households if h.phone]
+    assert len(households) > 300
+    for household in households:
+        number = phonenumbers.parse(household.phone, None)
+        assert phonenumbers.is_valid_number(number), household.phone
+        assert is_mobile(household.phone)
+    for gp in world.gps:
+        assert phonenumbers.is_valid_number(phonenumbers.parse(gp.phone, None)), gp.phone

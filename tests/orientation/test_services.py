@@ -232,3 +232,12 @@ def test_closing_by_hand_cancels_the_pending_solicitations_at_the_next_run(o):
     s.refresh_from_db()
     assert s.status == SolicitationStatus.CANCELLED
     assert not OutboxMessage.objects.filter(topic="orientation.reminder").exists()
+
+
+def test_no_sms_to_a_landline(o):
+    o.request.phone = "+33321000000"
+    o.request.save()
+    for s in _ask(o, *o.gps[:3]):
+        _accept(s)
+    assert not OutboxMessage.objects.filter(topic="orientation.offer", channel="sms").exists()
+    assert OutboxMessage.objects.filter(topic="orientation.offer", channel="email").exists()

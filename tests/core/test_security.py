@@ -15,6 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PROD_ENV = {
     "SECRET_KEY": "prod-like-key-for-tests-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFGH",
     "ALLOWED_HOSTS": "accesmt.example.org",
+    "PUBLIC_BASE_URL": "https://accesmt.example.org",
 }
 
 

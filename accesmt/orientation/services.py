@@ -443,6 +443,20 @@ def household_take(
             note="Un médecin a pris ce foyer depuis son espace",
         )
         _tell_person_offer(locked, [solicitation])
+        if locked.cpts.email:
+            outbox_enqueue(
+                channel="email",
+                to=locked.cpts.email,
+                subject=f"Demande {locked.reference} prise par un médecin",
+                body=(
+                    f"Dr {practitioner.first_name} {practitioner.last_name} a pris le foyer de la "
+                    f"demande {locked.reference} depuis son espace. La personne a reçu ses "
+                    "coordonnées ; la demande attend son choix."
+                ),
+                topic="orientation.gp_took",
+                cpts=locked.cpts,
+                related=locked,
+            )
     request.status = locked.status
     return solicitation
 

@@ -16,6 +16,7 @@ class Orientation:
         self.world = two_cpts()
         self.cpts = self.world.cpts
         self.cpts.phone = "03 21 00 00 00"
+        self.cpts.email = "coordination@cpts-alpha.example"
         self.cpts.save()
         self.sites = []
         for km in (1, 2, 3, 4, 5):

@@ -208,6 +208,9 @@ def test_gp_sees_households_near_them_and_takes_one(client, o):
     s = o.request.solicitations.get()
     assert (s.practitioner, s.origin, s.status) == (o.gps[0], "gp_pull", "accepted")
     assert OutboxMessage.objects.filter(topic="orientation.offer", channel="email").exists()
+    [told] = OutboxMessage.objects.filter(topic="orientation.gp_took")
+    assert told.recipient == o.cpts.email and o.request.reference in told.body
+    assert "Secret-Dupont" not in told.body
     # Taking it again (double click) changes nothing.
     client.post(url, {"request": [o.request.pk]})
     assert o.request.solicitations.count() == 1

@@ -1,0 +1,36 @@
+"""Admin: the per-CPTS orientation settings; solicitations and outcomes read-only (they change
+only through the services, so that every move is logged and announced)."""
+
+from django.contrib import admin
+
+from .models import OrientationSettings, Placement, Solicitation
+
+
+@admin.register(OrientationSettings)
+class OrientationSettingsAdmin(admin.ModelAdmin):
+    list_display = ("cpts", "answer_delay_hours", "accepted_target", "ask_at_once")
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Solicitation)
+class SolicitationAdmin(ReadOnlyAdmin):
+    list_display = ("request", "practitioner", "cpts", "origin", "status", "asked_at")
+    list_filter = ("status", "origin", "cpts")
+    list_select_related = ("request", "practitioner", "cpts")
+
+
+@admin.register(Placement)
+class PlacementAdmin(ReadOnlyAdmin):
+    list_display = ("request", "practitioner", "cpts", "recorded_by", "at")
+    list_filter = ("recorded_by", "cpts")
+    list_select_related = ("request", "practitioner", "cpts")

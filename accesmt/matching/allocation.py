@@ -27,6 +27,7 @@ maximises V. All costs are non-negative integers; OR-Tools `SimpleMinCostFlow` s
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -164,54 +165,79 @@ class Proposal:
     objective: int  # V
     stats: dict = field(default_factory=dict)
 
+    def assignment_reasons(self) -> list[str]:
+        """The French reason of each assignment, in `assigned_rows` order (no health data)."""
+        hh = self.households
+        rows = self.assigned_rows
+        return [
+            _assignment_reason(km, priority, days // 7)
+            for km, priority, days in zip(
+                self.distance_km.tolist(),
+                hh.is_priority[rows].tolist(),
+                hh.waiting_days[rows].tolist(),
+                strict=True,
+            )
+        ]
+
+    def unassigned_reasons(self) -> list[str]:
+        """The French reason of each household left without a GP, in `unassigned_rows` order."""
+        limits = self.households.max_distance_km[self.unassigned_rows].tolist()
+        return [
+            _unassigned_reason(code, km)
+            for code, km in zip(self.unassigned_code.tolist(), limits, strict=True)
+        ]
+
     def assignments(self) -> list[Assignment]:
         hh = self.households
-        result = []
-        for row, pid, site_row, km in zip(
-            self.assigned_rows.tolist(),
-            self.practitioner_id.tolist(),
-            self.site_row.tolist(),
-            self.distance_km.tolist(),
-            strict=True,
-        ):
-            parts = [f"médecin à {format_km(km)}"]
-            if hh.is_priority[row]:
-                parts.append("foyer prioritaire")
-            weeks = int(hh.waiting_days[row]) // 7
-            parts.append(
-                f"en attente depuis {weeks} semaine{'s' if weeks > 1 else ''}"
-                if weeks
-                else "en attente depuis moins d'une semaine"
+        return [
+            Assignment(
+                household_id=hid,
+                practitioner_id=pid,
+                site_id=site_id,
+                distance_km=km,
+                reason=reason,
             )
-            result.append(
-                Assignment(
-                    household_id=int(hh.household_id[row]),
-                    practitioner_id=pid,
-                    site_id=int(self.index.site_id[site_row]),
-                    distance_km=km,
-                    reason=" ; ".join(parts),
-                )
+            for hid, pid, site_id, km, reason in zip(
+                hh.household_id[self.assigned_rows].tolist(),
+                self.practitioner_id.tolist(),
+                self.index.site_id[self.site_row].tolist(),
+                self.distance_km.tolist(),
+                self.assignment_reasons(),
+                strict=True,
             )
-        return result
+        ]
 
     def unassigned(self) -> list[Unassigned]:
-        hh = self.households
-        result = []
-        for row, code in zip(
-            self.unassigned_rows.tolist(), self.unassigned_code.tolist(), strict=True
-        ):
-            if code == NO_ELIGIBLE_GP:
-                reason = (
-                    "aucun médecin disponible et adapté au foyer à moins de "
-                    f"{format_km(float(hh.max_distance_km[row]))}"
-                )
-            else:
-                reason = (
-                    "les médecins adaptés à proximité n'ont plus de place : elles sont proposées "
-                    "à des foyers prioritaires ou qui attendent depuis plus longtemps"
-                )
-            result.append(Unassigned(int(hh.household_id[row]), code, reason))
-        return result
+        return [
+            Unassigned(hid, code, reason)
+            for hid, code, reason in zip(
+                self.households.household_id[self.unassigned_rows].tolist(),
+                self.unassigned_code.tolist(),
+                self.unassigned_reasons(),
+                strict=True,
+            )
+        ]
+
+
+def _assignment_reason(km: float, priority: bool, weeks: int) -> str:
+    waiting = (
+        f"en attente depuis {weeks} semaine{'s' if weeks > 1 else ''}"
+        if weeks
+        else "en attente depuis moins d'une semaine"
+    )
+    if priority:
+        return f"médecin à {format_km(km)} ; foyer prioritaire ; {waiting}"
+    return f"médecin à {format_km(km)} ; {waiting}"
+
+
+@functools.lru_cache(maxsize=256)
+def _unassigned_reason(code: str, max_km: float) -> str:
+    if code == NO_ELIGIBLE_GP:
+        return f"aucun médecin disponible et adapté au foyer à moins de {format_km(max_km)}"
+    return (
+        "les médecins adaptés à proximité n'ont plus de place : elles sont proposées "
+        "à des foyers prioritaires ou qui attendent depuis plus longtemps"
+    )
 
 
 def build_arcs(index: CandidateIndex, households: HouseholdBatch, *, chunk: int = 100_000) -> Arcs:

@@ -239,7 +239,10 @@ class CandidateIndex:
         order = np.argsort(practitioner_id, kind="stable")
         ids, starts = np.unique(practitioner_id[order], return_index=True)
         sites_of = {
-            int(pid): rows for pid, rows in zip(ids, np.split(order, starts[1:]), strict=True)
+            int(pid): rows
+            for pid, rows in zip(
+                ids, np.split(order, starts[1:]) if len(order) else [], strict=True
+            )
         }
         xyz = unit_xyz(latitude, longitude)
         declaration = np.asarray(declaration, dtype=np.int8)

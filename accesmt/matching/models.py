@@ -170,12 +170,28 @@ class AllocationLine(models.Model):
     weeks of waiting); the review page lists priority households first, then the longest waiting.
     `outcome` records what sending did with the line (never sent twice)."""
 
-    run = models.ForeignKey(AllocationRun, on_delete=models.CASCADE, related_name="lines")
+    # A run is a snapshot written in bulk (100,000 lines in a few seconds): only the link to
+    # the run is checked by the database; checking the four others row by row at commit time
+    # cost more than the whole write (docs/decisions/0007). Deleting a request, a GP or a site
+    # through Django still deletes its lines (on_delete=CASCADE is applied by Django).
+    run = models.ForeignKey(
+        AllocationRun, on_delete=models.CASCADE, related_name="lines", db_index=False
+    )
     cpts = models.ForeignKey(
-        "territory.CPTS", verbose_name="CPTS", on_delete=models.CASCADE, related_name="+"
+        "territory.CPTS",
+        verbose_name="CPTS",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
     )
     request = models.ForeignKey(
-        "intake.Request", verbose_name="demande", on_delete=models.CASCADE, related_name="+"
+        "intake.Request",
+        verbose_name="demande",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,  # the unique (request, run) index serves look-ups by request
     )
     practitioner = models.ForeignKey(
         "directory.Practitioner",
@@ -184,6 +200,7 @@ class AllocationLine(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        db_constraint=False,
     )
     site = models.ForeignKey(
         "directory.PracticeSite",
@@ -192,6 +209,8 @@ class AllocationLine(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        db_constraint=False,
+        db_index=False,
     )
     distance_km = models.FloatField("distance (km)", null=True, blank=True)
     weight = models.PositiveIntegerField("poids")
@@ -217,7 +236,7 @@ class AllocationLine(models.Model):
             )
         ]
         constraints = [
-            models.UniqueConstraint(fields=["run", "request"], name="allocation_line_one_per_run"),
+            models.UniqueConstraint(fields=["request", "run"], name="allocation_line_one_per_run"),
             models.CheckConstraint(
                 name="allocation_line_assigned_or_reason",
                 condition=(

@@ -3,10 +3,12 @@
 - `candidate_index(cpts)` — the GPs of a CPTS (present practitioners, their present geolocated
   sites in the territory) with their latest declaration in that CPTS: none, expired or valid;
   accepting ("oui" or "au cas par cas"); capacity left this month; profiles; home-visit zone.
+  `candidate_indexes(cpts_list)` builds one per CPTS, still in three queries.
 - `household_needs(request)` — one request as `HouseholdNeeds` (the household stays together:
   the profile bits are the union over its members).
 - `household_batch(requests)` — many requests as a `HouseholdBatch` for the allocation, in three
-  queries whatever their number.
+  queries whatever their number (the database computes the waiting time and aggregates the
+  members' profile flags per household: no row per member crosses the wire).
 
 Capacity left this month = declared monthly capacity − patients the GP took this month, and
 load = solicitations this month / declared capacity. Who was asked and who took whom are recorded
@@ -22,7 +24,19 @@ import datetime
 from collections.abc import Mapping
 
 import numpy as np
-from django.db.models import QuerySet
+from django.db.models import (
+    Case,
+    Count,
+    DateTimeField,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    Max,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django.utils import timezone
 
 from accesmt.directory.models import (
@@ -51,24 +65,48 @@ def candidate_index(
     solicitations_this_month: Mapping[int, int] | None = None,
 ) -> CandidateIndex:
     """The CandidateIndex of the GPs of `cpts` (three queries)."""
+    return candidate_indexes(
+        [cpts],
+        now=now,
+        taken_this_month=taken_this_month,
+        solicitations_this_month=solicitations_this_month,
+    )[cpts.pk]
+
+
+def candidate_indexes(
+    cpts_list,
+    *,
+    now: datetime.datetime | None = None,
+    taken_this_month: Mapping[int, int] | None = None,
+    solicitations_this_month: Mapping[int, int] | None = None,
+) -> dict[int, CandidateIndex]:
+    """One CandidateIndex per CPTS of `cpts_list` (by CPTS id), in three queries whatever their
+    number: each holds the sites in that CPTS's territory and the declarations made in it."""
     now = now or timezone.now()
     taken = taken_this_month or {}
     asked = solicitations_this_month or {}
+    cpts_ids = [c.pk for c in cpts_list]
     sites = list(
         PracticeSite.objects.present()
-        .in_cpts(cpts)
-        .filter(practitioner__is_gone=False, latitude__isnull=False, longitude__isnull=False)
-        .order_by("pk")
-        .values_list("pk", "practitioner_id", "latitude", "longitude")
-    )
-    declarations = {
-        row["practitioner_id"]: row
-        for row in AvailabilityDeclaration.objects.filter(
-            cpts=cpts, practitioner_id__in={s[1] for s in sites}
+        .filter(
+            commune__territory__cpts_id__in=cpts_ids,
+            practitioner__is_gone=False,
+            latitude__isnull=False,
+            longitude__isnull=False,
         )
-        .latest_per_practitioner()
-        .values(
+        .order_by("pk")
+        .values_list(
+            "pk", "practitioner_id", "latitude", "longitude", "commune__territory__cpts_id"
+        )
+    )
+    declarations = AvailabilityDeclaration.objects.filter(cpts_id__in=cpts_ids)
+    if len(cpts_ids) == 1:  # one CPTS: only its GPs' declarations
+        declarations = declarations.filter(practitioner_id__in={s[1] for s in sites})
+    declared_by = {
+        (row["cpts_id"], row["practitioner_id"]): row
+        for row in declarations.latest_per_practitioner().values(
             "pk",
+            "cpts_id",
             "practitioner_id",
             "valid_until",
             "accepting",
@@ -77,13 +115,23 @@ def candidate_index(
             *PROFILE_FIELDS,
         )
     }
+    # a join rather than thousands of ids; zones of older declarations are simply not used
     zone_links = AvailabilityDeclaration.home_visit_communes.through.objects.filter(
-        availabilitydeclaration_id__in=[d["pk"] for d in declarations.values()]
+        availabilitydeclaration__cpts_id__in=cpts_ids
     ).values_list("availabilitydeclaration_id", "commune_id")
     zones: dict[int, set[str]] = {}
     for declaration_id, insee in zone_links:
         zones.setdefault(declaration_id, set()).add(insee)
+    sites_by_cpts: dict[int, list] = {cid: [] for cid in cpts_ids}
+    for site in sites:
+        sites_by_cpts[site[4]].append(site)
+    return {
+        cid: _index_of(rows, cid, declared_by, zones, taken, asked, now)
+        for cid, rows in sites_by_cpts.items()
+    }
 
+
+def _index_of(sites, cpts_id, declared_by, zones, taken, asked, now) -> CandidateIndex:
     n = len(sites)
     state = np.zeros(n, dtype=np.int8)
     accepting = np.zeros(n, dtype=bool)
@@ -92,8 +140,9 @@ def candidate_index(
     radius = np.full(n, np.nan)
     load = np.zeros(n)
     communes: list[set[str] | None] = [None] * n
-    for row, (_, pid, _, _) in enumerate(sites):
-        declared = declarations.get(pid)
+    for row, site in enumerate(sites):
+        pid = site[1]
+        declared = declared_by.get((cpts_id, pid))
         if declared is None:
             continue
         state[row] = Declaration.VALID if declared["valid_until"] > now else Declaration.EXPIRED
@@ -195,13 +244,20 @@ def waiting_requests(cpts=None) -> QuerySet[Request]:
 def household_batch(
     requests: QuerySet[Request], *, now: datetime.datetime | None = None
 ) -> HouseholdBatch:
-    """The requests as a HouseholdBatch (three queries). Requests that cannot be placed (no point
-    and a commune without coordinates) are left out; each household's distance limit is its
-    CPTS's `MatchingSettings.max_distance_km`."""
+    """The requests as a HouseholdBatch (three queries; the members are aggregated per household
+    by the database). Requests that cannot be placed (no point and a commune without
+    coordinates) are left out; each household's distance limit is its CPTS's
+    `MatchingSettings.max_distance_km`."""
     now = now or timezone.now()
     today = timezone.localdate(now)
+    waited = ExpressionWrapper(
+        Value(now, output_field=DateTimeField()) - F("waiting_since"),
+        output_field=DurationField(),
+    )
     rows = list(
-        requests.order_by("pk").values_list(
+        requests.order_by("pk")
+        .annotate(waited=waited)
+        .values_list(
             "pk",
             "cpts_id",
             "latitude",
@@ -211,27 +267,45 @@ def household_batch(
             "commune__longitude",
             "coverage",
             "is_priority",
-            "waiting_since",
+            "waited",
         )
     )
     rows = [r for r in rows if r[2] is not None or r[5] is not None]
     ids = np.array([r[0] for r in rows], dtype=np.int64)
-    members = list(
+
+    def flag(condition):
+        return Max(Case(When(condition, then=Value(1)), default=Value(0)))
+
+    members = np.array(
         HouseholdMember.objects.filter(request_id__in=requests.values("pk"))
-        .order_by("request_id")
-        .values_list("request_id", "birth_date", "has_ald", "home_visits")
-    )
-    row_of = {rid: i for i, rid in enumerate(ids.tolist())}
-    position = np.array([row_of.get(m[0], -1) for m in members], dtype=np.int64)
-    known = position >= 0
+        .order_by()
+        .values("request_id")
+        .annotate(
+            count=Count("pk"),
+            under_6=flag(Q(birth_date__gt=_years_before(today, CHILD_AGE_BELOW))),
+            senior=flag(Q(birth_date__lte=_years_before(today, SENIOR_AGE))),
+            ald=flag(Q(has_ald=True)),
+            visits=flag(~Q(home_visits=HomeVisits.NEVER)),
+        )
+        .values_list("request_id", "count", "under_6", "senior", "ald", "visits"),
+        dtype=np.int64,
+    ).reshape(-1, 6)
+    if len(ids):  # members of requests left out (no coordinates) are dropped
+        position = np.minimum(np.searchsorted(ids, members[:, 0]), len(ids) - 1)
+        known = ids[position] == members[:, 0]
+    else:
+        position, known = np.zeros(0, dtype=np.int64), np.zeros(len(members), dtype=bool)
+    members, position = members[known], position[known]
     bits = np.zeros(len(ids), dtype=np.int16)
     count = np.zeros(len(ids), dtype=np.int64)
-    if len(members):
-        member_bits = _member_bits(
-            [m[1] for m in members], [m[2] for m in members], [m[3] for m in members], today
-        )
-        np.bitwise_or.at(bits, position[known], member_bits[known])
-        np.add.at(count, position[known], 1)
+    count[position] = members[:, 1]
+    for column, bit in (
+        (2, Profile.CHILDREN_UNDER_6),
+        (3, Profile.AGED_70_PLUS),
+        (4, Profile.ALD),
+        (5, Profile.HOME_VISITS),
+    ):
+        bits[position] |= np.where(members[:, column] > 0, int(bit), 0).astype(np.int16)
     coverage = np.array([r[7] for r in rows], dtype=object)
     bits |= np.where(
         np.isin(coverage, [Coverage.CSS, Coverage.AME]), int(Profile.CSS_AME), 0
@@ -243,7 +317,7 @@ def household_batch(
         latitude=[r[2] if r[2] is not None else r[5] for r in rows],
         longitude=[r[3] if r[2] is not None else r[6] for r in rows],
         is_priority=[r[8] for r in rows],
-        waiting_days=[max((now - r[9]).days, 0) for r in rows],
+        waiting_days=[max(r[9].days, 0) for r in rows],
         required_profiles=bits,
         needs_home_visits=(bits & int(Profile.HOME_VISITS)) > 0,
         max_distance_km=[limits[r[1]] for r in rows],

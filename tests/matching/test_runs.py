@@ -158,3 +158,23 @@ def test_copy_and_bulk_create_write_the_same_lines(coordinator):
 
     assert written(True) == written(False)
     assert len(written(True)) == 3
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY is PostgreSQL only")
+def test_copy_escapes_tabs_backslashes_and_new_lines(coordinator):
+    from accesmt.matching.models import AllocationRun
+    from accesmt.matching.services import LINE_COLUMNS, write_lines
+
+    w = two_cpts()
+    request = waiting_request(w.cpts, w.here)
+    run = AllocationRun.objects.create(cpts=w.cpts, created_by=coordinator)
+    reason = "a\tb\\c\nd\re — « é »"
+    values = [run.pk, w.cpts.pk, request.pk, None, None, None, 3, True, 4, "x", reason, ""]
+    write_lines({name: [value] for name, value in zip(LINE_COLUMNS, values, strict=True)})
+    line = AllocationLine.objects.get(run=run)
+    assert (line.reason, line.practitioner_id, line.is_priority, line.waiting_days) == (
+        reason,
+        None,
+        True,
+        4,
+    )

@@ -144,9 +144,7 @@ def offer_text(request: Request, solicitations: Iterable[Solicitation]) -> str:
         address = ""
         phone = ""
         if site is not None:
-            address = ", ".join(
-                part for part in (site.address_line2, site.postcode, site.commune_name) if part
-            )
+            address = ", ".join(site.address_lines)
             phone = (
                 format_phone_for_display(site.phone) if site.phone.startswith("+") else site.phone
             )

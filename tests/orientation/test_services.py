@@ -105,6 +105,7 @@ def test_three_acceptances_offer_the_gps_to_the_person(o):
     for gp in o.gps[:3]:
         assert gp.last_name in mail.body
     assert "03 21 44 55 01" in mail.body and o.request.reference in mail.body
+    assert "1 rue du Marché" in mail.body
     [sms] = OutboxMessage.objects.filter(topic="orientation.offer", channel="sms")
     assert "MEDECIN" not in sms.body and "/suivi/" in sms.body
 

@@ -220,6 +220,12 @@ class Request(models.Model):
     created_at = models.DateTimeField("créée le", default=timezone.now, db_index=True)
     updated_at = models.DateTimeField("modifiée le", auto_now=True)
     waiting_since = models.DateTimeField("en attente depuis", default=timezone.now)
+    anonymised_at = models.DateTimeField(
+        "anonymisée le",
+        null=True,
+        blank=True,
+        help_text="Données personnelles effacées après la durée de conservation (retention.py).",
+    )
 
     objects = RequestQuerySet.as_manager()
 

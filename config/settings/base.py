@@ -213,6 +213,9 @@ MAP_TILE_ATTRIBUTION = env.str(
     "OpenStreetMap</a>",
 )
 
+# Closed requests are anonymised this many days after closing (privacy notice: "au plus un an").
+CLOSED_REQUEST_RETENTION_DAYS = env.int("CLOSED_REQUEST_RETENTION_DAYS", default=365)
+
 # BAN geocoding (https://adresse.data.gouv.fr/outils/api-doc/adresse); addok serves the same API.
 GEOCODER_URL = env.str("GEOCODER_URL", default="https://api-adresse.data.gouv.fr")
 GEOCODER_TIMEOUT = env.float("GEOCODER_TIMEOUT", default=3.0)

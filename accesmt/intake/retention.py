@@ -1,0 +1,73 @@
+"""Retention: what the privacy notice promises ("au plus un an après sa clôture… anonymisées").
+
+`requests_anonymise_closed()` — a periodic job — anonymises every request closed more than
+CLOSED_REQUEST_RETENTION_DAYS ago: names, NIR, contact details, street address and point, free
+texts and particular conditions are blanked; a birth date keeps only its year (1 January), so
+that statistics by age band still hold. What stays has no name and no contact: CPTS, commune,
+status and closing reason, dates, channel, reason for the request, coverage, priority reasons
+(rule labels), history of states, solicitations and outcome. Idempotent (`anonymised_at`).
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.db.models.functions import TruncYear
+from django.utils import timezone
+
+from .models import GeocodeSource, HouseholdMember, Request, Status
+
+BATCH = 500
+
+BLANK_REQUEST_FIELDS = {
+    "address": "",
+    "latitude": None,
+    "longitude": None,
+    "geocode_score": None,
+    "geocode_message": "",
+    "phone": "",
+    "email": "",
+    "reason_other": "",
+    "former_gp_name": "",
+    "former_gp_commune": "",
+    "other_professionals": "",
+    "comment": "",
+}
+BLANK_MEMBER_FIELDS = {
+    "first_name": "",
+    "last_name": "",
+    "normalised_name": "",
+    "nir": "",
+    "sex": "",
+    "conditions": "",
+}
+
+
+def requests_anonymise_closed(*, now: datetime.datetime | None = None) -> int:
+    """Anonymise the requests closed before the retention limit; return how many."""
+    now = now or timezone.now()
+    days = int(getattr(settings, "CLOSED_REQUEST_RETENTION_DAYS", 365))
+    limit = now - datetime.timedelta(days=days)
+    done = 0
+    while True:
+        ids = list(
+            Request.objects.filter(
+                status=Status.CLOSED, closed_at__lt=limit, anonymised_at__isnull=True
+            )
+            .order_by("pk")
+            .values_list("pk", flat=True)[:BATCH]
+        )
+        if not ids:
+            return done
+        with transaction.atomic():
+            members = HouseholdMember.objects.filter(request_id__in=ids)
+            members.update(**BLANK_MEMBER_FIELDS, birth_date=TruncYear(F("birth_date")))
+            Request.objects.filter(pk__in=ids).update(
+                **BLANK_REQUEST_FIELDS,
+                geocode_source=GeocodeSource.NONE,
+                anonymised_at=now,
+            )
+        done += len(ids)

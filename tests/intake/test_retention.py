@@ -1,0 +1,67 @@
+"""Closed requests are anonymised after the retention period the privacy notice announces."""
+
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from accesmt.intake.models import Request, Status
+from accesmt.intake.retention import requests_anonymise_closed
+
+from .factories import HouseholdMemberFactory, RequestFactory
+
+pytestmark = pytest.mark.django_db
+NOW = timezone.now()
+
+
+def _request(*, closed_days_ago=None, **fields):
+    if closed_days_ago is not None:
+        fields |= {
+            "status": Status.CLOSED,
+            "closed_reason": "mt_found",
+            "closed_at": NOW - datetime.timedelta(days=closed_days_ago),
+        }
+    request = RequestFactory(
+        comment="Préfère le matin",
+        former_gp_name="Dr Ancien",
+        latitude=50.42,
+        longitude=2.77,
+        geocode_source="address",
+        **fields,
+    )
+    HouseholdMemberFactory(
+        request=request,
+        first_name="Jeanne",
+        last_name="Lefebvre",
+        birth_date=datetime.date(1948, 6, 15),
+        nir="248067511300144",
+        conditions="diabète",
+        has_ald=True,
+    )
+    return request
+
+
+def test_closed_more_than_a_year_ago_is_anonymised(settings):
+    settings.CLOSED_REQUEST_RETENTION_DAYS = 365
+    old = _request(closed_days_ago=400)
+    recent = _request(closed_days_ago=300)
+    waiting = _request(status=Status.WAITING)
+    assert requests_anonymise_closed(now=NOW) == 1
+    old.refresh_from_db()
+    assert (old.address, old.phone, old.email, old.comment, old.former_gp_name) == ("",) * 5
+    assert (old.latitude, old.longitude, old.geocode_source) == (None, None, "none")
+    assert old.anonymised_at == NOW
+    member = old.members.get()
+    assert (member.first_name, member.last_name, member.nir, member.conditions) == ("",) * 4
+    assert member.birth_date == datetime.date(1948, 1, 1)  # the year stays, for age bands
+    assert member.has_ald  # counts stay; no name is attached any more
+    # What stays: territory, status, reason, history.
+    assert (old.status, old.closed_reason, old.commune_id) == (
+        Status.CLOSED,
+        "mt_found",
+        old.commune_id,
+    )
+    for untouched in (recent, waiting):
+        assert untouched.members.get().last_name == "Lefebvre"
+        assert Request.objects.get(pk=untouched.pk).email
+    assert requests_anonymise_closed(now=NOW) == 0  # idempotent

@@ -12,10 +12,10 @@
 
 Capacity left this month = declared monthly capacity − patients the GP took this month, and
 load = solicitations this month / declared capacity. Who was asked and who took whom are recorded
-by the orientation feature: until it exists, callers pass those counts (`taken_this_month`,
-`solicitations_this_month`, practitioner id → count); without them nothing is subtracted. A
-declaration that accepts without a number counts as `UNKNOWN_CAPACITY` place this month, so
-that no GP is offered more patients than they may want.
+by the orientation app (`accesmt.orientation.selectors.gp_month_counts`); callers pass those
+counts (`taken_this_month`, `solicitations_this_month`, practitioner id → count); without them
+nothing is subtracted. A declaration that accepts without a number counts as `UNKNOWN_CAPACITY`
+place this month, so that no GP is offered more patients than they may want.
 """
 
 from __future__ import annotations

@@ -18,7 +18,6 @@ docs/decisions/0007-matching-and-allocation.md.
 from __future__ import annotations
 
 import datetime
-import logging
 import re
 import time
 from dataclasses import dataclass, field
@@ -45,8 +44,6 @@ from .models import (
 )
 from .selectors import candidate_indexes, household_batch, waiting_requests
 
-logger = logging.getLogger(__name__)
-
 WRITE_BATCH_SIZE = 5_000
 COPY_CHUNK_ROWS = 20_000
 SOLVERS = {AllocationMethod.EXACT: allocate, AllocationMethod.GREEDY: allocate_greedy}
@@ -71,12 +68,9 @@ class AllocationRefused(Exception):
 
 
 def gp_month_counts(cpts_ids, *, now=None) -> tuple[dict[int, int], dict[int, int]]:
-    """(taken this month, solicitations this month) per practitioner id, from the orientation
-    app; nothing subtracted while that app does not provide them."""
-    try:
-        from accesmt.orientation.selectors import gp_month_counts as counts
-    except ImportError:
-        return {}, {}
+    """(taken this month, solicitations this month) per practitioner id (orientation app)."""
+    from accesmt.orientation.selectors import gp_month_counts as counts
+
     return counts(list(cpts_ids), now=now)
 
 
@@ -278,21 +272,20 @@ class SendReport:
     already_sent: int = 0
 
 
-def _solicitations_send():
-    from accesmt.orientation.services import solicitations_send
-
-    return solicitations_send
-
-
 def allocation_run_send(
     *, run: AllocationRun, by, line_ids=None, cpts: CPTS | None = None
 ) -> SendReport:
     """Ask the proposed GP of each selected assigned line (all of them when `line_ids` is None;
-    only the lines of `cpts` when given). Each line is handled in its own transaction, locked:
-    a line already sent is never sent again, a request that is no longer waiting is skipped."""
+    only the lines of `cpts` when given) through `orientation.services.solicitations_send`
+    (origin "allocation": an e-mail without name nor health data, the request moves to
+    "proposing"). Each line is handled in its own transaction with the line locked: a line
+    already handled is never sent again, a request that is no longer waiting is skipped, a
+    refusal of the orientation flow is reported; the others go on."""
+    from accesmt.orientation.models import Origin
+    from accesmt.orientation.services import OrientationError, solicitations_send
+
     if run.status == AllocationStatus.DISCARDED:
         raise AllocationRefused("Cette répartition a été écartée : elle ne peut plus être envoyée.")
-    send = _solicitations_send()
     lines = run.lines.assigned()
     if cpts is not None:
         lines = lines.filter(cpts=cpts)
@@ -303,18 +296,13 @@ def allocation_run_send(
         "pk", flat=True
     ):
         with transaction.atomic():
-            line = (
-                AllocationLine.objects.select_for_update()
-                .select_related("request")
-                .filter(pk=line_id)
-                .first()
-            )
+            line = AllocationLine.objects.select_for_update().filter(pk=line_id).first()
             if line is None:
                 continue
             if line.outcome:
                 report.already_sent += 1
                 continue
-            request = Request.objects.select_for_update().get(pk=line.request_id)
+            request = Request.objects.select_for_update(of=("self",)).get(pk=line.request_id)
             line.outcome_at = timezone.now()
             if request.status != Status.WAITING:
                 line.outcome = LineOutcome.SKIPPED
@@ -322,14 +310,13 @@ def allocation_run_send(
             else:
                 try:
                     with transaction.atomic():
-                        send(
+                        solicitations_send(
                             request=request,
                             practitioner_ids=[line.practitioner_id],
                             by=by,
-                            origin="allocation",
+                            origin=Origin.ALLOCATION,
                         )
-                except Exception:  # noqa: BLE001 — reported to the coordinator, others go on
-                    logger.exception("allocation line %s: sending failed", line.pk)
+                except OrientationError:
                     line.outcome = LineOutcome.FAILED
                     report.failed.append(request.reference)
                 else:

@@ -30,7 +30,12 @@ from accesmt.accounts.services import audit_record
 from accesmt.intake.models import HouseholdMember, RequestPriorityReason
 
 from .models import AllocationMethod, AllocationRun, AllocationStatus
-from .services import AllocationRefused, allocation_run_create, allocation_run_discard
+from .services import (
+    AllocationRefused,
+    allocation_run_create,
+    allocation_run_discard,
+    allocation_run_send,
+)
 
 ROLES = (Role.COORDINATOR,)
 LINES_PER_PAGE = 100
@@ -154,8 +159,6 @@ def run_detail(http_request, cpts_slug: str, pk: int):
 @cpts_role_required(*ROLES)
 @require_POST
 def run_send(http_request, cpts_slug: str, pk: int):
-    from .services import allocation_run_send
-
     cpts = http_request.cpts
     run = _run(http_request, cpts, pk)
     line_ids = None
@@ -182,7 +185,9 @@ def run_send(http_request, cpts_slug: str, pk: int):
     if report.failed:
         messages.error(
             http_request,
-            "L'envoi a échoué pour : " + ", ".join(report.failed) + ". Réessayez plus tard.",
+            "Non envoyées, le suivi de la demande l'a refusé (ouvrez-les pour voir pourquoi) : "
+            + ", ".join(report.failed)
+            + ".",
         )
     return redirect("matching:run", cpts_slug=cpts.slug, pk=run.pk)
 

@@ -66,3 +66,14 @@ register(
         ok_statuses=(302,),
     )
 )
+register(
+    TenantURL(
+        name="matching:run_send",
+        url=_on_run("run_send"),
+        method="post",
+        data=lambda cpts, objs: {"scope": "all"},
+        allowed=COORDINATION,
+        setup=_run_in,
+        ok_statuses=(302,),
+    )
+)

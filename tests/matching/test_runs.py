@@ -178,3 +178,23 @@ def test_copy_escapes_tabs_backslashes_and_new_lines(coordinator):
         True,
         4,
     )
+
+
+def test_patients_taken_and_gps_asked_this_month_come_from_the_orientation_records(coordinator):
+    from accesmt.orientation.models import Placement
+
+    w = two_cpts()
+    busy = gp_at(w.cpts, w.here, capacity=2)
+    free = gp_at(w.cpts, w.here, north=3, capacity=1)
+    taken = RequestFactory(cpts=w.cpts, commune=w.here, closed=True, closed_reason="mt_found")
+    Placement.objects.create(
+        cpts=w.cpts, request=taken, practitioner=busy.practitioner, recorded_by="coordinator"
+    )
+    households = [waiting_request(w.cpts, w.here, days=d) for d in (10, 20, 30)]
+
+    run = allocation_run_create(cpts=w.cpts, by=coordinator, now=NOW)
+
+    lines = lines_by_request(run)
+    assert (run.places, run.assigned) == (2, 2)  # 2 − 1 taken + 1
+    served = {lines[h.pk].practitioner_id for h in households if lines[h.pk].practitioner_id}
+    assert served == {busy.practitioner_id, free.practitioner_id}

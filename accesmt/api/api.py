@@ -15,14 +15,17 @@
 
 from __future__ import annotations
 
+import math
 import uuid
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from ninja import Header, NinjaAPI
 from ninja import Status as Answer
-from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer
+from ninja.throttling import AuthRateThrottle
 
 from accesmt.accounts.models import AuditAction
 from accesmt.accounts.services import audit_record
@@ -49,6 +52,23 @@ class ApiKeyBearer(HttpBearer):
         return key
 
 
+class ApiKeyRateThrottle(AuthRateThrottle):
+    """At most API_RATE_LIMIT calls per API key (e.g. "300/m"), counted in the default cache
+    (CACHE_URL: shared between workers in production). Beyond: 429 with Retry-After."""
+
+    def __init__(self):
+        super().__init__(settings.API_RATE_LIMIT)
+
+    def allow_request(self, request: HttpRequest) -> bool:
+        self.num_requests, self.duration = self.parse_rate(settings.API_RATE_LIMIT)
+        return super().allow_request(request)
+
+    def get_cache_key(self, request: HttpRequest) -> str:
+        key = getattr(request, "auth", None)
+        ident = f"key{key.pk}" if key is not None else self.get_ident(request)
+        return self.cache_format % {"scope": "apikey", "ident": ident}
+
+
 api = NinjaAPI(
     title="AccèsMT",
     version="1",
@@ -60,6 +80,7 @@ api = NinjaAPI(
     ),
     urls_namespace="api",
     auth=ApiKeyBearer(),
+    throttle=[ApiKeyRateThrottle()],
     openapi_url="/openapi.json",
     docs_url="/docs",
 )
@@ -89,6 +110,17 @@ def _unauthorized(request, exc):
 @api.exception_handler(NinjaValidationError)
 def _invalid(request, exc):
     return errors_response(request, 422, pydantic_errors(exc.errors))
+
+
+@api.exception_handler(Throttled)
+def _throttled(request, exc):
+    wait = max(1, math.ceil(exc.wait or 1))
+    return errors_response(
+        request,
+        429,
+        [("", f"Trop de requêtes avec cette clé : réessayez dans {wait} s.")],
+        Retry_After=str(wait),
+    )
 
 
 @api.exception_handler(HttpError)

@@ -213,6 +213,11 @@ MAP_TILE_ATTRIBUTION = env.str(
     "OpenStreetMap</a>",
 )
 
+# Cache (API rate limit counters): per process by default; production sets a shared one, e.g.
+# CACHE_URL=dbcache://accesmt_cache (then `manage.py createcachetable`) or a Redis URL.
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://accesmt")}
+API_RATE_LIMIT = env.str("API_RATE_LIMIT", default="300/m")
+
 # Closed requests are anonymised this many days after closing (privacy notice: "au plus un an").
 CLOSED_REQUEST_RETENTION_DAYS = env.int("CLOSED_REQUEST_RETENTION_DAYS", default=365)
 

@@ -197,3 +197,21 @@ def test_openapi_schema_and_docs_without_cdn(client):
     page = docs.content.decode()
     assert "/static/ninja/swagger-ui-bundle.js" in page
     assert "cdn" not in page.lower()
+
+
+def test_each_key_is_rate_limited_with_a_french_error_and_retry_after(client, cpts, auth, settings):
+    from accesmt.api.services import api_key_create
+
+    settings.API_RATE_LIMIT = "3/m"
+    for _ in range(3):
+        assert client.get(f"{CREATE}/MT-ZZZZ-ZZZZ", **auth).status_code == 404
+    refused = client.get(f"{CREATE}/MT-ZZZZ-ZZZZ", **auth)
+    assert refused.status_code == 429
+    assert int(refused["Retry-After"]) >= 1
+    assert refused.json()["errors"][0]["message"].startswith("Trop de requêtes")
+    # Another key has its own budget.
+    _, other = api_key_create(cpts=cpts, name="Outil d'orientation")
+    assert (
+        client.get(f"{CREATE}/MT-ZZZZ-ZZZZ", HTTP_AUTHORIZATION=f"Bearer {other}").status_code
+        == 404
+    )

@@ -196,7 +196,6 @@ def create_request(
             household=household,
             members=members,
             submission_key=submission_key,
-            base_url=request.build_absolute_uri("/"),
         )
     except NotEligible as refusal:
         message = f"{refusal.commune.name} n'est pas sur le territoire de {cpts.name}."

@@ -203,7 +203,6 @@ def request_create(
     referrer_attested_consent: bool = False,
     consent_oral: bool = False,
     submission_key: uuid.UUID | None = None,
-    base_url: str = "",
     now: datetime.datetime | None = None,
 ) -> Creation:
     """Store a request with its members, priority, duplicate flags, history line and
@@ -267,7 +266,7 @@ def request_create(
             record_creation(request=request, by=by, note=Channel(channel).label)
             request_recompute_priority(request=request, today=timezone.localdate(now))
             duplicates = request_detect_duplicates(request=request)
-            _enqueue_acknowledgment(request=request, base_url=base_url)
+            _enqueue_acknowledgment(request=request)
             if by is not None:
                 from accesmt.accounts.services import audit_record
 
@@ -368,11 +367,12 @@ def acknowledgment_texts(*, request: Request, followup_url: str) -> tuple[str, s
     return subject, email, sms
 
 
-def _enqueue_acknowledgment(*, request: Request, base_url: str) -> int:
+def _enqueue_acknowledgment(*, request: Request) -> int:
     """Queue the acknowledgment e-mail and/or SMS in the same transaction as the request."""
     from .validation import is_mobile
 
-    followup_url = f"{base_url.rstrip('/')}{followup_path(request)}"
+    # PUBLIC_BASE_URL, never the Host header of the request (which a client chooses).
+    followup_url = f"{settings.PUBLIC_BASE_URL.rstrip('/')}{followup_path(request)}"
     subject, email_body, sms_body = acknowledgment_texts(request=request, followup_url=followup_url)
     count = 0
     if request.email:

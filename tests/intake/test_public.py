@@ -212,3 +212,18 @@ def test_privacy_notice(client, territory):
 def test_acknowledgment_without_submission_goes_back_to_form(client, territory):
     response = client.get(reverse("intake:acknowledgment", kwargs={"cpts_slug": "lievin"}))
     assert response.status_code == 302
+
+
+def test_acknowledgment_link_uses_public_base_url_never_the_host_header(
+    client, territory, settings
+):
+    from accesmt.notifications.models import OutboxMessage
+
+    settings.PUBLIC_BASE_URL = "https://accesmt.example.org"
+    settings.ALLOWED_HOSTS = ["*"]
+    client.post(url(territory["lievin"]), form_data(), HTTP_HOST="evil.example")
+    messages = OutboxMessage.objects.filter(topic="intake.acknowledgment")
+    assert messages.exists()
+    for message in messages:
+        assert "https://accesmt.example.org/suivi/" in message.body
+        assert "evil.example" not in message.body

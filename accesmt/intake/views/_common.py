@@ -66,7 +66,6 @@ def try_create(http_request, *, cpts, channel, forms: IntakeForms, page: dict, *
             household=forms.household.household_values(),
             members=forms.member_values(),
             submission_key=submission_key(forms.household.cleaned_data),
-            base_url=http_request.build_absolute_uri("/"),
             **create_kwargs,
         )
     except NotEligible as refusal:

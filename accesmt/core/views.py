@@ -5,6 +5,7 @@ from django.shortcuts import render
 
 from accesmt.accounts.access import ALL_ROLES, cpts_role_required
 from accesmt.accounts.models import Role
+from accesmt.orientation.selectors import indicators as orientation_indicators
 
 from . import selectors
 
@@ -43,6 +44,7 @@ def cpts_home(request, cpts_slug: str):
             "cpts": request.cpts,
             "membership": membership,
             "figures": selectors.territory_figures(request.cpts),
+            "indicators": orientation_indicators(request.cpts),
             "can_manage": can_manage,
         },
     )

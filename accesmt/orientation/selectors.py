@@ -223,3 +223,49 @@ def solicitation_counts_by_status(request: Request) -> dict[str, int]:
         request.solicitations.values("status").annotate(n=Count("pk")).values_list("status", "n")
     )
     return {status: counts.get(status, 0) for status in SolicitationStatus.values}
+
+
+def indicators(cpts, *, now: datetime.datetime | None = None, days: int = 90) -> dict:
+    """Aggregates for the CPTS home (every role, observers included): no name, no reference.
+    Waiting households, those being oriented, GPs found over `days` days and the median wait
+    before it, and how GPs answered the solicitations of that period."""
+    now = now or timezone.now()
+    since = now - datetime.timedelta(days=days)
+    by_status = dict(
+        Request.objects.filter(cpts=cpts)
+        .exclude(status=Status.CLOSED)
+        .values("status")
+        .annotate(n=Count("pk"))
+        .values_list("status", "n")
+    )
+    waits = sorted(
+        (placed - waiting).days
+        for placed, waiting in Placement.objects.filter(cpts=cpts, at__gte=since).values_list(
+            "at", "request__waiting_since"
+        )
+    )
+    answers = dict(
+        Solicitation.objects.filter(cpts=cpts, asked_at__gte=since)
+        .values("status")
+        .annotate(n=Count("pk"))
+        .values_list("status", "n")
+    )
+    answered = answers.get(SolicitationStatus.ACCEPTED, 0) + answers.get(
+        SolicitationStatus.DECLINED, 0
+    )
+    return {
+        "days": days,
+        "waiting": by_status.get(Status.WAITING, 0),
+        "waiting_priority": Request.objects.filter(
+            cpts=cpts, status=Status.WAITING, is_priority=True
+        ).count(),
+        "being_oriented": by_status.get(Status.PROPOSING, 0)
+        + by_status.get(Status.AWAITING_CHOICE, 0),
+        "to_check": by_status.get(Status.NEW, 0) + by_status.get(Status.TO_VERIFY, 0),
+        "found": len(waits),
+        "median_wait_days": waits[len(waits) // 2] if waits else None,
+        "solicitations": sum(answers.values()),
+        "acceptance_rate": round(100 * answers.get(SolicitationStatus.ACCEPTED, 0) / answered)
+        if answered
+        else None,
+    }

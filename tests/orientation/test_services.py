@@ -1,6 +1,7 @@
 """The orientation flow, service by service: ask, answer, move on, offer, choose, close."""
 
 import datetime
+import html
 
 import pytest
 from django.utils import timezone
@@ -242,3 +243,34 @@ def test_no_sms_to_a_landline(o):
         _accept(s)
     assert not OutboxMessage.objects.filter(topic="orientation.offer", channel="sms").exists()
     assert OutboxMessage.objects.filter(topic="orientation.offer", channel="email").exists()
+
+
+def test_indicators_count_waiting_oriented_found_and_answers(o):
+    from accesmt.orientation.selectors import indicators
+
+    before = indicators(o.cpts)
+    assert (before["waiting"], before["being_oriented"], before["found"]) == (1, 0, 0)
+    created = _ask(o, *o.gps[:3])
+    _accept(created[0])
+    _decline(created[1])
+    middle = indicators(o.cpts)
+    assert (middle["waiting"], middle["being_oriented"]) == (0, 1)
+    assert middle["acceptance_rate"] == 50
+    placement_record(request=o.request, practitioner=o.gps[0], recorded_by=RecordedBy.PATIENT)
+    after = indicators(o.cpts)
+    assert (after["found"], after["median_wait_days"]) == (1, 10)  # waiting_request: 10 days
+    other = indicators(o.world.other)
+    assert (other["found"], other["solicitations"]) == (0, 0)
+
+
+def test_observer_sees_the_indicators_on_the_cpts_home(client, o):
+    from django.urls import reverse
+
+    from tests.accounts.factories import MembershipFactory
+
+    observer = MembershipFactory(cpts=o.cpts, role="observer").user
+    client.force_login(observer)
+    page = client.get(reverse("core:cpts_home", kwargs={"cpts_slug": o.cpts.slug}))
+    text = html.unescape(page.content.decode())
+    assert "Foyers en attente d'un médecin" in text and "1, dont 0 prioritaire" in text
+    assert o.request.reference not in text

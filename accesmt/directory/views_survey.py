@@ -39,7 +39,7 @@ def survey_answer_page(request, token):
     if request.method == "POST":
         form = DeclarationForm(request.POST)
         if form.is_valid() and survey_answer(invitation=invitation, form=form):
-            return render(request, "directory/survey_thanks.html", {"cpts": cpts})
+            return render(request, "directory/survey_thanks.html", {"cpts": cpts, "token": token})
     else:
         form = DeclarationForm(initial=DeclarationForm.initial_from(current))
     return render(

@@ -395,10 +395,16 @@ def solicitation_answer(
 
 
 def household_take(
-    *, request: Request, practitioner: Practitioner, by=None, now=None
+    *,
+    request: Request,
+    practitioner: Practitioner,
+    by=None,
+    channel: str = AnswerChannel.ACCOUNT,
+    now=None,
 ) -> Solicitation:
-    """A GP takes a waiting household themselves (from their list of households near them): an
-    accepted solicitation, and the person is told at once."""
+    """A GP takes a waiting household themselves (from their list of households near them, in
+    their account or behind their survey link): an accepted solicitation, and the person is told
+    at once."""
     from .selectors import requests_a_gp_can_take
 
     now = now or timezone.now()
@@ -431,7 +437,7 @@ def household_take(
             asked_at=now,
             answer_due_at=now,
             answered_at=now,
-            answer_channel=AnswerChannel.ACCOUNT,
+            answer_channel=channel,
             answered_by=by,
         )
         request_transition(

@@ -12,5 +12,6 @@ urlpatterns = [
     path(f"{REQUEST}lettre.pdf", views.request_letter, name="letter"),
     path("espace/<slug:cpts_slug>/foyers-a-prendre/", views.gp_households, name="gp_households"),
     path("orientation/<str:token>/", views.answer, name="answer"),
+    path("enquete/<str:token>/foyers/", views.gp_households_by_link, name="gp_households_link"),
     path("suivi/<str:token>/choix/", views.patient_choice, name="patient_choice"),
 ]

@@ -24,6 +24,8 @@ from accesmt.accounts.access import access_record, cpts_role_required
 from accesmt.accounts.models import AuditAction, Role
 from accesmt.accounts.services import audit_record
 from accesmt.directory.models import Practitioner
+from accesmt.directory.survey import InvalidToken as SurveyInvalidToken
+from accesmt.directory.survey import invitation_from_token
 from accesmt.directory.views_declaration import practitioner_of_user
 from accesmt.intake.models import Request, Status
 from accesmt.intake.selectors import FollowupLinkInvalid, request_for_followup_token
@@ -260,13 +262,10 @@ def answer(http_request, token: str):
 # --- GP logged in --------------------------------------------------------------------------------
 
 
-@cpts_role_required(Role.GP)
-@require_http_methods(["GET", "POST"])
-def gp_households(http_request, cpts_slug: str):
-    cpts = http_request.cpts
-    practitioner = practitioner_of_user(http_request.user, cpts)
-    if practitioner is None:
-        return render(http_request, "directory/no_practitioner.html", {"cpts": cpts})
+def _gp_households_page(http_request, *, cpts, practitioner, here: str, channel: str):
+    """The GP's list of households to take (account or survey link): GET shows it, POST takes
+    the checked households and comes back to `here`."""
+    user = http_request.user if http_request.user.is_authenticated else None
     if http_request.method == "POST":
         taken = 0
         for value in http_request.POST.getlist("request"):
@@ -274,24 +273,25 @@ def gp_households(http_request, cpts_slug: str):
             if request is None:
                 continue
             try:
-                household_take(request=request, practitioner=practitioner, by=http_request.user)
+                household_take(request=request, practitioner=practitioner, by=user, channel=channel)
             except ValidationError as error:
                 messages.error(http_request, f"{request.reference} : {_messages_of(error)}")
             else:
-                audit_record(
-                    actor=http_request.user,
-                    action=AuditAction.UPDATE,
-                    obj=request,
-                    cpts=cpts,
-                    request=http_request,
-                )
+                if user is not None:
+                    audit_record(
+                        actor=user,
+                        action=AuditAction.UPDATE,
+                        obj=request,
+                        cpts=cpts,
+                        request=http_request,
+                    )
                 taken += 1
         if taken:
             messages.success(
                 http_request,
                 f"{taken} foyer(s) pris : la coordination et les personnes sont prévenues.",
             )
-        return redirect("orientation:gp_households", cpts_slug=cpts.slug)
+        return redirect(here)
     pending = [
         {"s": s, "summary": household_summary(s.request), "token_url": _answer_path(s)}
         for s in Solicitation.objects.filter(
@@ -305,7 +305,47 @@ def gp_households(http_request, cpts_slug: str):
     return render(
         http_request,
         "orientation/gp_households.html",
-        {"cpts": cpts, "practitioner": practitioner, "rows": rows, "pending": pending},
+        {
+            "cpts": cpts,
+            "practitioner": practitioner,
+            "rows": rows,
+            "pending": pending,
+            "logged_in": user is not None,
+        },
+    )
+
+
+@cpts_role_required(Role.GP)
+@require_http_methods(["GET", "POST"])
+def gp_households(http_request, cpts_slug: str):
+    cpts = http_request.cpts
+    practitioner = practitioner_of_user(http_request.user, cpts)
+    if practitioner is None:
+        return render(http_request, "directory/no_practitioner.html", {"cpts": cpts})
+    return _gp_households_page(
+        http_request,
+        cpts=cpts,
+        practitioner=practitioner,
+        here=reverse("orientation:gp_households", kwargs={"cpts_slug": cpts.slug}),
+        channel=AnswerChannel.ACCOUNT,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def gp_households_by_link(http_request, token: str):
+    """The same list behind the GP's personal survey link (no account needed)."""
+    try:
+        invitation = invitation_from_token(token)
+    except SurveyInvalidToken as invalid:
+        return render(
+            http_request, "orientation/link_invalid.html", {"reason": invalid.reason}, status=404
+        )
+    return _gp_households_page(
+        http_request,
+        cpts=invitation.campaign.cpts,
+        practitioner=invitation.practitioner,
+        here=reverse("orientation:gp_households_link", kwargs={"token": token}),
+        channel=AnswerChannel.LINK,
     )
 
 

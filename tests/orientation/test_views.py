@@ -247,3 +247,19 @@ def test_person_sees_the_gps_and_chooses(client, o):
     o.request.refresh_from_db()
     assert (o.request.status, o.request.closed_reason) == (Status.CLOSED, "mt_found")
     assert Placement.objects.get().recorded_by == "patient"
+
+
+def test_gp_without_account_takes_a_household_behind_their_survey_link(client, o):
+    from accesmt.directory.survey import invitation_token, survey_campaign_launch
+
+    campaign = survey_campaign_launch(cpts=o.cpts, title="Enquête", reminder_after_days=7)
+    invitation = campaign.invitations.get(practitioner=o.gps[1])
+    url = reverse("orientation:gp_households_link", kwargs={"token": invitation_token(invitation)})
+    page = text(client.get(url))
+    assert f"Je prends le foyer {o.request.reference}" in page
+    assert "Secret-Dupont" not in page
+    client.post(url, {"request": [o.request.pk]})
+    s = o.request.solicitations.get()
+    assert (s.practitioner, s.origin, s.answer_channel) == (o.gps[1], "gp_pull", "link")
+    bad = client.get(reverse("orientation:gp_households_link", kwargs={"token": "x:y:z"}))
+    assert bad.status_code == 404 and "pas valide" in text(bad)

@@ -565,16 +565,21 @@ def solicitations_follow_up(*, now: datetime.datetime | None = None) -> int:
         )
     )
     due = Solicitation.objects.pending().filter(answer_due_at__lte=now).order_by("pk")
-    for solicitation_id, reminded in list(due.values_list("pk", "reminded_at")):
+    for solicitation_id, request_id in list(due.values_list("pk", "request_id")):
         with transaction.atomic():
+            # Same lock order as solicitation_answer (request, then solicitation): no deadlock
+            # between the worker and a GP answering at that moment.
+            request = Request.objects.select_for_update(of=("self",)).get(pk=request_id)
             s = (
                 Solicitation.objects.select_for_update(of=("self",))
-                .select_related("cpts", "practitioner", "request")
+                .select_related("cpts", "practitioner")
                 .filter(pk=solicitation_id, status=SolicitationStatus.PENDING)
+                .filter(answer_due_at__lte=now)
                 .first()
             )
             if s is None:
                 continue
+            reminded = s.reminded_at
             config = OrientationSettings.for_cpts(s.cpts)
             if reminded is None:  # one reminder (GPs without e-mail: one more delay to call)
                 s.reminded_at = now
@@ -582,7 +587,6 @@ def solicitations_follow_up(*, now: datetime.datetime | None = None) -> int:
                 s.save(update_fields=["reminded_at", "answer_due_at"])
                 _ask_gp(s, reminder=True)
             else:
-                request = Request.objects.select_for_update(of=("self",)).get(pk=s.request_id)
                 s.status = SolicitationStatus.EXPIRED
                 s.answered_at = now
                 s.save(update_fields=["status", "answered_at"])

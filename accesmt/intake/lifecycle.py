@@ -40,10 +40,12 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     Status.CLOSED: frozenset({Status.TO_VERIFY}),  # reopening: a coordinator's correction
 }
 
-# What a person may do themselves through the follow-up link (withdraw, or say which GP they
-# chose — both close the request).
+# What a person may do themselves through the follow-up link: withdraw, or say which GP they
+# chose (both close the request), or say that none of the GPs offered could see them (back to
+# the queue).
 PATIENT_TRANSITIONS: dict[str, frozenset[str]] = {
-    status: frozenset({Status.CLOSED}) for status in OPEN_STATUSES
+    **{status: frozenset({Status.CLOSED}) for status in OPEN_STATUSES},
+    Status.AWAITING_CHOICE: frozenset({Status.CLOSED, Status.WAITING}),
 }
 
 STATUS_EXPLANATIONS = {

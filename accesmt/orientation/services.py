@@ -530,20 +530,49 @@ def placement_record(
     return placement
 
 
-def orientation_restart(*, request: Request, by=None, note: str = "") -> None:
-    """Back to the queue (nobody suited the person, the coordinator starts over): pending
-    solicitations are cancelled; accepted ones stay in the history."""
+def orientation_restart(
+    *, request: Request, by=None, note: str = "", by_patient: bool = False
+) -> None:
+    """Back to the queue (nobody suited the person, the coordinator starts over; or the person
+    says none of the GPs offered could see them): pending solicitations are cancelled; accepted
+    ones stay in the history, and those GPs are not asked again about this request. The
+    request keeps its `waiting_since`."""
     now = timezone.now()
     with transaction.atomic():
-        locked = Request.objects.select_for_update(of=("self",)).get(pk=request.pk)
-        if locked.status not in (Status.PROPOSING, Status.AWAITING_CHOICE):
+        locked = (
+            Request.objects.select_for_update(of=("self",))
+            .select_related("cpts")
+            .get(pk=request.pk)
+        )
+        allowed = (
+            (Status.AWAITING_CHOICE,) if by_patient else (Status.PROPOSING, Status.AWAITING_CHOICE)
+        )
+        if locked.status not in allowed:
             raise OrientationError("La demande n'est pas en cours d'orientation.")
         locked.solicitations.pending().update(
             status=SolicitationStatus.CANCELLED, answered_at=now, note="Orientation relancée"
         )
         request_transition(
-            request=locked, to=Status.WAITING, by=by, note=note or "Retour dans la file"
+            request=locked,
+            to=Status.WAITING,
+            by=by,
+            by_patient=by_patient,
+            note=note or "Retour dans la file",
         )
+        if by_patient and locked.cpts.email:
+            outbox_enqueue(
+                channel="email",
+                to=locked.cpts.email,
+                subject=f"Demande {locked.reference} : aucun médecin proposé n'a convenu",
+                body=(
+                    f"La personne de la demande {locked.reference} indique qu'aucun des médecins "
+                    "proposés n'a pu la recevoir. La demande est revenue dans la file d'attente, "
+                    "avec son ancienneté."
+                ),
+                topic="orientation.none_suited",
+                cpts=locked.cpts,
+                related=locked,
+            )
     request.status = locked.status
 
 

@@ -368,6 +368,21 @@ def patient_choice(http_request, token: str):
         )
     accepted = list(accepted_solicitations(request))
     status = 200
+    if http_request.method == "POST" and "none" in http_request.POST:
+        try:
+            orientation_restart(
+                request=request,
+                by_patient=True,
+                note="Aucun des médecins proposés n'a pu recevoir la personne",
+            )
+        except ValidationError as error:
+            messages.error(http_request, _messages_of(error))
+        else:
+            messages.success(
+                http_request,
+                "C'est noté : la coordination reprend la recherche, vous gardez votre ancienneté.",
+            )
+        return redirect("intake:followup", token=token)
     if http_request.method == "POST":
         chosen = next(
             (

@@ -263,3 +263,27 @@ def test_gp_without_account_takes_a_household_behind_their_survey_link(client, o
     assert (s.practitioner, s.origin, s.answer_channel) == (o.gps[1], "gp_pull", "link")
     bad = client.get(reverse("orientation:gp_households_link", kwargs={"token": "x:y:z"}))
     assert bad.status_code == 404 and "pas valide" in text(bad)
+
+
+def test_person_says_none_could_see_them_and_goes_back_to_the_queue(client, o):
+    created = _ask(o)
+    for s in created:
+        solicitation_answer(solicitation=s, accept=True, channel=AnswerChannel.LINK)
+    since = o.request.waiting_since
+    token = followup_path(o.request).rstrip("/").split("/")[-1]
+    url = reverse("orientation:patient_choice", kwargs={"token": token})
+    assert "Aucun n'a pu me recevoir" in text(client.get(url))
+    client.post(url, {"none": "1"})
+    o.request.refresh_from_db()
+    assert o.request.status == Status.WAITING and o.request.waiting_since == since
+    line = o.request.transitions.order_by("-pk").first()
+    assert line.by_patient and line.to_status == Status.WAITING
+    assert OutboxMessage.objects.filter(topic="orientation.none_suited").count() == 1
+    # The GPs already asked are not proposed again for this request.
+    from accesmt.orientation.selectors import request_candidates
+
+    rows, _ = request_candidates(o.request)
+    assert [r.practitioner for r in rows] == o.gps[3:]
+    # A second click changes nothing.
+    client.post(url, {"none": "1"})
+    assert OutboxMessage.objects.filter(topic="orientation.none_suited").count() == 1

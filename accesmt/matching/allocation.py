@@ -286,12 +286,18 @@ def _eligible(index, households, open_rows, site_practitioner, rows_h, pairs):
         keep &= ~visits | covered
     h, s, rows, km = h[keep], s[keep], rows[keep], km[keep]
     p = site_practitioner[s]
-    # one arc per (household, GP): its nearest eligible site
-    order = np.lexsort((km, p, h))
-    h, p, rows, km = h[order], p[order], rows[order], km[order]
-    first = np.ones(len(h), dtype=bool)
-    first[1:] = (h[1:] != h[:-1]) | (p[1:] != p[:-1])
-    return h[first], p[first], rows[first], km[first]
+    # One arc per (household, GP): its nearest eligible site. Only the pairs of GPs with several
+    # open sites can repeat, so only those are sorted (most GPs have one site: the sort of every
+    # pair was most of the time spent here).
+    multi = np.bincount(site_practitioner)[p] > 1
+    if not multi.any():
+        return h, p, rows, km
+    repeated = np.flatnonzero(multi)
+    repeated = repeated[np.lexsort((km[repeated], p[repeated], h[repeated]))]
+    first = np.ones(len(repeated), dtype=bool)
+    first[1:] = (h[repeated][1:] != h[repeated][:-1]) | (p[repeated][1:] != p[repeated][:-1])
+    kept = np.sort(np.concatenate([np.flatnonzero(~multi), repeated[first]]))
+    return h[kept], p[kept], rows[kept], km[kept]
 
 
 def _in_commune_zone(index, households, h, rows) -> np.ndarray:
@@ -341,6 +347,14 @@ def _proposal(method, index, households, arcs, chosen, stats) -> Proposal:
     )
 
 
+def _relabel(values: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Like np.unique(values, return_inverse=True) for integers in [0, n), in O(n) (no sort)."""
+    nodes = np.flatnonzero(np.bincount(values, minlength=n))
+    local = np.zeros(n, dtype=np.int64)
+    local[nodes] = np.arange(len(nodes))
+    return nodes, local[values]
+
+
 def allocate(
     index: CandidateIndex, households: HouseholdBatch, *, arcs: Arcs | None = None
 ) -> Proposal:
@@ -352,8 +366,8 @@ def allocate(
         arcs = build_arcs(index, households)
     built = time.perf_counter()
     # Nodes: households that have at least one arc, GPs that have at least one arc, the sink.
-    h_nodes, h_local = np.unique(arcs.household, return_inverse=True)
-    p_nodes, p_local = np.unique(arcs.practitioner, return_inverse=True)
+    h_nodes, h_local = _relabel(arcs.household, len(households))
+    p_nodes, p_local = _relabel(arcs.practitioner, len(arcs.practitioner_id))
     n_h, n_p = len(h_nodes), len(p_nodes)
     sink = n_h + n_p
     weight = households.weight[h_nodes]

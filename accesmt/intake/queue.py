@@ -116,7 +116,12 @@ def queue_requests(*, cpts, user, filters: QueueFilters) -> QuerySet:
         base_queryset(cpts=cpts, user=user)
         .filter(_filter_q(filters))
         .select_related("commune", "referrer")
-        .annotate(has_open_duplicate=open_duplicate_exists())
+        .annotate(
+            has_open_duplicate=open_duplicate_exists(),
+            # GPs asked about the request (accesmt.orientation): shown next to its state.
+            gps_pending=Count("solicitations", filter=Q(solicitations__status="pending")),
+            gps_accepted=Count("solicitations", filter=Q(solicitations__status="accepted")),
+        )
         .prefetch_related(
             Prefetch("members", queryset=HouseholdMember.objects.order_by("position", "pk")),
             Prefetch(

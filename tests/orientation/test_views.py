@@ -287,3 +287,15 @@ def test_person_says_none_could_see_them_and_goes_back_to_the_queue(client, o):
     # A second click changes nothing.
     client.post(url, {"none": "1"})
     assert OutboxMessage.objects.filter(topic="orientation.none_suited").count() == 1
+
+
+def test_the_queue_shows_how_many_gps_agreed_and_are_awaited(coordinator_client, o):
+    created = _ask(o)
+    solicitation_answer(solicitation=created[0], accept=True, channel=AnswerChannel.LINK)
+    page = text(
+        coordinator_client.get(
+            reverse("intake_staff:queue", kwargs={"cpts_slug": o.cpts.slug}) + "?status=proposing"
+        )
+    )
+    assert o.request.reference in page
+    assert "1 médecin d'accord, 2 sans réponse" in page

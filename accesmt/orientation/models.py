@@ -47,6 +47,25 @@ class OrientationSettings(models.Model):
         default=3,
         validators=[MinValueValidator(1), MaxValueValidator(10)],
     )
+    still_needed_after_days = models.PositiveSmallIntegerField(
+        "demander « toujours besoin ? » après (jours d'attente)",
+        default=90,
+        validators=[MinValueValidator(14), MaxValueValidator(730)],
+        help_text="Les foyers qui attendent depuis plus longtemps reçoivent un lien pour dire "
+        "s'ils ont toujours besoin d'un médecin traitant (3 mois par défaut).",
+    )
+    still_needed_reminders = models.PositiveSmallIntegerField(
+        "rappels sans réponse",
+        default=2,
+        validators=[MaxValueValidator(5)],
+        help_text="Après le dernier rappel resté sans réponse, la demande est clôturée comme "
+        "« personne injoignable » (la coordination peut la rouvrir).",
+    )
+    still_needed_reminder_days = models.PositiveSmallIntegerField(
+        "jours entre deux rappels",
+        default=14,
+        validators=[MinValueValidator(3), MaxValueValidator(60)],
+    )
 
     class Meta:
         verbose_name = "réglages de l'orientation"
@@ -243,3 +262,91 @@ class Placement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.request} → {self.practitioner}"
+
+
+class StillNeededAnswer(models.TextChoices):
+    STILL_NEEDED = "still_needed", "toujours besoin"
+    NO_LONGER_NEEDED = "no_longer_needed", "plus besoin"
+
+
+class CheckChannel(models.TextChoices):
+    EMAIL = "email", "e-mail"
+    SMS = "sms", "SMS"
+    BOTH = "both", "e-mail et SMS"
+    CALL = "call", "à appeler (ni e-mail ni mobile)"
+
+
+class StillNeededCheck(models.Model):
+    """ "Avez-vous toujours besoin d'un médecin traitant ?" asked of a household waiting for long.
+
+    Open while it has no answer, is not closed as unreachable and is not cancelled (the request
+    left the queue otherwise); one open check at a time per request. See `upkeep.py`."""
+
+    cpts = models.ForeignKey(
+        "territory.CPTS", verbose_name="CPTS", on_delete=models.PROTECT, related_name="+"
+    )
+    request = models.ForeignKey(
+        "intake.Request",
+        verbose_name="demande",
+        on_delete=models.CASCADE,
+        related_name="still_needed_checks",
+    )
+    channel = models.CharField("canal", max_length=8, choices=CheckChannel.choices)
+    sent_at = models.DateTimeField("demandé le", default=timezone.now)
+    reminders_sent = models.PositiveSmallIntegerField("rappels envoyés", default=0)
+    last_reminder_at = models.DateTimeField("dernier rappel le", null=True, blank=True)
+    answered_at = models.DateTimeField("répondu le", null=True, blank=True)
+    answer = models.CharField(
+        "réponse", max_length=20, choices=StillNeededAnswer.choices, blank=True
+    )
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="réponse saisie par",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    closed_unreachable_at = models.DateTimeField("clôturée injoignable le", null=True, blank=True)
+    cancelled_at = models.DateTimeField("sans objet depuis le", null=True, blank=True)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "vérification « toujours besoin »"
+        verbose_name_plural = "vérifications « toujours besoin »"
+        ordering = ["sent_at", "pk"]
+        indexes = [
+            models.Index(fields=["cpts", "sent_at"], name="orientation_check_cpts"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["request"],
+                condition=Q(
+                    answered_at__isnull=True,
+                    closed_unreachable_at__isnull=True,
+                    cancelled_at__isnull=True,
+                ),
+                name="orientation_one_open_check_per_request",
+            ),
+            models.CheckConstraint(
+                name="orientation_check_answer_consistent",
+                condition=Q(answer="", answered_at__isnull=True)
+                | (~Q(answer="") & Q(answered_at__isnull=False)),
+            ),
+            models.CheckConstraint(
+                name="orientation_check_answer_known",
+                condition=Q(answer__in=["", *StillNeededAnswer.values]),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Toujours besoin ? — {self.request}"
+
+    @property
+    def is_open(self) -> bool:
+        return (
+            self.answered_at is None
+            and self.closed_unreachable_at is None
+            and self.cancelled_at is None
+        )

@@ -3,7 +3,7 @@ households to take, the person's choice (behind their follow-up token)."""
 
 from django.urls import path
 
-from . import views
+from . import views, views_upkeep
 
 app_name = "orientation"
 REQUEST = "espace/<slug:cpts_slug>/demandes/<str:reference>/"
@@ -14,4 +14,5 @@ urlpatterns = [
     path("orientation/<str:token>/", views.answer, name="answer"),
     path("enquete/<str:token>/foyers/", views.gp_households_by_link, name="gp_households_link"),
     path("suivi/<str:token>/choix/", views.patient_choice, name="patient_choice"),
+    *views_upkeep.urlpatterns,
 ]

@@ -52,3 +52,25 @@ register(
         setup=_request_with_accepted_gp,
     )
 )
+
+
+def _still_needed_to_call(cpts) -> dict:
+    from django.utils import timezone
+
+    from accesmt.orientation.upkeep import _start_check
+    from tests.intake.factories import HouseholdMemberFactory, RequestFactory
+
+    request = RequestFactory(cpts=cpts, status="waiting", email="", phone="")
+    member = HouseholdMemberFactory(request=request, last_name=f"Injoignable-{cpts.slug}")
+    _start_check(request.pk, now=timezone.now())
+    return {"request": request, "secrets": [request.reference, member.last_name]}
+
+
+register(
+    TenantURL(
+        name="orientation:still_needed",
+        url=lambda cpts, objs: reverse("orientation:still_needed", kwargs={"cpts_slug": cpts.slug}),
+        allowed=COORDINATION,
+        setup=_still_needed_to_call,
+    )
+)

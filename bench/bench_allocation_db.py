@@ -20,7 +20,8 @@ What it does, in a throw-away database:
 Database: `--postgres` (or a postgres DATABASE_URL) creates its own database
 `accesmt_bench_allocation` on 127.0.0.1:5432 (user postgres; `--pg-url` to change the server)
 and drops it at the end (`--keep` to keep it); the default is a throw-away SQLite file under
-var/. `--write bulk` writes the lines with bulk_create instead of COPY (to compare).
+var/. The lines are written with COPY on PostgreSQL and one executemany on SQLite;
+`--write bulk_create` uses the ORM's bulk_create instead (to compare).
 
     .venv/bin/python bench/bench_allocation_db.py               # SQLite, 20,000 × 1,000
     .venv/bin/python bench/bench_allocation_db.py --postgres    # PostgreSQL, 100,000 × 5,000
@@ -472,7 +473,7 @@ def main() -> None:
     parser.add_argument("--gps", type=int, help="default 5,000 (SQLite: 1,000)")
     parser.add_argument("--postgres", action="store_true", help="run on PostgreSQL (the target)")
     parser.add_argument("--pg-url", help=f"PostgreSQL server (default {DEFAULT_PG_SERVER})")
-    parser.add_argument("--write", choices=["auto", "bulk"], default="auto")
+    parser.add_argument("--write", choices=["auto", "bulk_create"], default="auto")
     parser.add_argument("--method", choices=["exact", "greedy"], default="exact")
     parser.add_argument("--keep", action="store_true", help="keep the database")
     parser.add_argument("--no-check", action="store_true", help="skip the exact LP cross-check")
@@ -517,15 +518,17 @@ def main() -> None:
             f"{time.perf_counter() - t0:.1f} s"
         )
 
-        use_copy = False if args.write == "bulk" else None
+        writer = "bulk_create" if args.write == "bulk_create" else "auto"
         t0 = time.perf_counter()
-        run = allocation_run_create(
-            cpts=None, by=admin, method=args.method, now=now, use_copy=use_copy
-        )
+        run = allocation_run_create(cpts=None, by=admin, method=args.method, now=now, writer=writer)
         wall = time.perf_counter() - t0
         written = AllocationLine.objects.filter(run=run).count()
         write_how = (
-            "COPY" if connection.vendor == "postgresql" and use_copy is None else "bulk_create"
+            writer
+            if writer != "auto"
+            else "COPY"
+            if connection.vendor == "postgresql"
+            else "executemany"
         )
         print(f"lines written: {written:,} ({write_how})")
         describe("platform run (every CPTS, one solve per CPTS)", run, wall)

@@ -187,17 +187,33 @@ def _bulk_create_lines(columns: dict[str, list]) -> None:
     )
 
 
-def write_lines(columns: dict[str, list], *, use_copy: bool | None = None) -> None:
-    """Insert the lines (`LINE_COLUMNS` → values): COPY on PostgreSQL, bulk_create elsewhere
-    (or when `use_copy=False`, to compare)."""
+def _executemany_lines(columns: dict[str, list]) -> None:
+    """Other databases (SQLite in development): one prepared INSERT run over every line."""
+    table = connection.ops.quote_name(AllocationLine._meta.db_table)
+    names = ", ".join(connection.ops.quote_name(name) for name in LINE_COLUMNS)
+    marks = ", ".join(["%s"] * len(LINE_COLUMNS))
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {table} ({names}) VALUES ({marks})",  # noqa: S608 (constants)
+            list(zip(*(columns[name] for name in LINE_COLUMNS), strict=True)),
+        )
+
+
+WRITERS = {
+    "copy": _copy_lines,
+    "executemany": _executemany_lines,
+    "bulk_create": _bulk_create_lines,
+}
+
+
+def write_lines(columns: dict[str, list], *, writer: str = "auto") -> None:
+    """Insert the lines (`LINE_COLUMNS` → values): "auto" is COPY on PostgreSQL and one
+    executemany elsewhere; "bulk_create" (the ORM) is kept to compare."""
     if not columns["run_id"]:
         return
-    if use_copy is None:
-        use_copy = connection.vendor == "postgresql"
-    if use_copy:
-        _copy_lines(columns)
-    else:
-        _bulk_create_lines(columns)
+    if writer == "auto":
+        writer = "copy" if connection.vendor == "postgresql" else "executemany"
+    WRITERS[writer](columns)
 
 
 def allocation_run_create(
@@ -206,7 +222,7 @@ def allocation_run_create(
     by,
     method: str = AllocationMethod.EXACT,
     now: datetime.datetime | None = None,
-    use_copy: bool | None = None,
+    writer: str = "auto",
 ) -> AllocationRun:
     """Allocate the waiting list of `cpts` (of every active CPTS when None) and store the
     proposal as a draft run. Nothing is sent: the coordinator reviews, then sends."""
@@ -250,7 +266,7 @@ def allocation_run_create(
             read_seconds=read_s,
             solve_seconds=solve_s,
         )
-        write_lines(_line_columns(run.pk, solved.proposals), use_copy=use_copy)
+        write_lines(_line_columns(run.pk, solved.proposals), writer=writer)
         run.write_seconds = time.perf_counter() - solve_done
         run.save(update_fields=["write_seconds"])
     return run

@@ -144,33 +144,59 @@ def test_an_empty_queue_gives_an_empty_run(coordinator):
     assert not AllocationLine.objects.filter(run=run).exists()
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY is PostgreSQL only")
-def test_copy_and_bulk_create_write_the_same_lines(coordinator):
+def writers():
+    return (
+        ["copy", "executemany", "bulk_create"]
+        if connection.vendor == "postgresql"
+        else [
+            "executemany",
+            "bulk_create",
+        ]
+    )
+
+
+def test_every_writer_writes_the_same_lines(coordinator):
     w = two_cpts()
     gp_at(w.cpts, w.here, capacity=2)
     for days in (5, 50, 500):
-        waiting_request(w.cpts, w.here, days=days)
-    fields = ("request_id", "practitioner_id", "site_id", "weight", "unassigned_code", "reason")
+        waiting_request(w.cpts, w.here, days=days, priority=days == 5)
+    fields = (
+        "cpts_id",
+        "request_id",
+        "practitioner_id",
+        "site_id",
+        "distance_km",
+        "weight",
+        "is_priority",
+        "waiting_days",
+        "unassigned_code",
+        "reason",
+        "outcome",
+    )
 
-    def written(use_copy):
-        run = allocation_run_create(cpts=w.cpts, by=coordinator, now=NOW, use_copy=use_copy)
+    def written(writer):
+        run = allocation_run_create(cpts=w.cpts, by=coordinator, now=NOW, writer=writer)
         return sorted(AllocationLine.objects.filter(run=run).values_list(*fields))
 
-    assert written(True) == written(False)
-    assert len(written(True)) == 3
+    results = [written(writer) for writer in writers()]
+    assert len(results[0]) == 3 and all(result == results[0] for result in results)
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY is PostgreSQL only")
-def test_copy_escapes_tabs_backslashes_and_new_lines(coordinator):
+@pytest.mark.parametrize("writer", ["copy", "executemany", "bulk_create"])
+def test_text_with_tabs_backslashes_and_new_lines_is_written_as_is(coordinator, writer):
     from accesmt.matching.models import AllocationRun
     from accesmt.matching.services import LINE_COLUMNS, write_lines
 
+    if writer not in writers():
+        pytest.skip("COPY is PostgreSQL only")
     w = two_cpts()
     request = waiting_request(w.cpts, w.here)
     run = AllocationRun.objects.create(cpts=w.cpts, created_by=coordinator)
     reason = "a\tb\\c\nd\re — « é »"
     values = [run.pk, w.cpts.pk, request.pk, None, None, None, 3, True, 4, "x", reason, ""]
-    write_lines({name: [value] for name, value in zip(LINE_COLUMNS, values, strict=True)})
+    write_lines(
+        {name: [value] for name, value in zip(LINE_COLUMNS, values, strict=True)}, writer=writer
+    )
     line = AllocationLine.objects.get(run=run)
     assert (line.reason, line.practitioner_id, line.is_priority, line.waiting_days) == (
         reason,

@@ -38,28 +38,38 @@ def month_start(now: datetime.datetime | None = None) -> datetime.datetime:
 def gp_month_counts(
     cpts_ids: Iterable[int] | None = None, now: datetime.datetime | None = None
 ) -> tuple[dict[int, int], dict[int, int]]:
-    """(households taken this month, solicitations this month) by practitioner id, counted over
-    every CPTS (a GP's capacity is theirs, not a CPTS's). `cpts_ids` only narrows the GPs to
-    those practising in those CPTS; None = all."""
+    """(places used this month, solicitations this month) by practitioner id, counted over every
+    CPTS (a GP's capacity is theirs, not a CPTS's). A place is used by a household placed with
+    the GP this month, or reserved by a household the GP accepted that is still choosing
+    (proposing or awaiting choice), so that two runs or two coordinators cannot offer a GP more
+    households than they declared. `cpts_ids` only narrows the GPs to those practising in those
+    CPTS; None = all."""
     start = month_start(now)
     placements = Placement.objects.filter(at__gte=start)
+    reserved = Solicitation.objects.filter(
+        status=SolicitationStatus.ACCEPTED,
+        request__status__in=(Status.PROPOSING, Status.AWAITING_CHOICE),
+    )
     solicitations = Solicitation.objects.filter(asked_at__gte=start)
     if cpts_ids is not None:
         gps = PracticeSite.objects.filter(commune__territory__cpts__in=list(cpts_ids)).values(
             "practitioner_id"
         )
         placements = placements.filter(practitioner_id__in=gps)
+        reserved = reserved.filter(practitioner_id__in=gps)
         solicitations = solicitations.filter(practitioner_id__in=gps)
-    taken = dict(
-        placements.values("practitioner_id")
-        .annotate(n=Count("pk"))
-        .values_list("practitioner_id", "n")
-    )
-    asked = dict(
-        solicitations.values("practitioner_id")
-        .annotate(n=Count("pk"))
-        .values_list("practitioner_id", "n")
-    )
+
+    def by_gp(queryset) -> Counter:
+        return Counter(
+            dict(
+                queryset.values("practitioner_id")
+                .annotate(n=Count("pk"))
+                .values_list("practitioner_id", "n")
+            )
+        )
+
+    taken = dict(by_gp(placements) + by_gp(reserved))
+    asked = dict(by_gp(solicitations))
     return taken, asked
 
 

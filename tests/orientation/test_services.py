@@ -274,3 +274,18 @@ def test_observer_sees_the_indicators_on_the_cpts_home(client, o):
     text = html.unescape(page.content.decode())
     assert "Foyers en attente d'un médecin" in text and "1, dont 0 prioritaire" in text
     assert o.request.reference not in text
+
+
+def test_an_acceptance_reserves_a_place_until_the_person_chooses(o):
+    created = _ask(o, *o.gps[:3])
+    _accept(created[0])
+    taken, _ = gp_month_counts([o.cpts.pk])
+    assert taken == {o.gps[0].pk: 1}  # reserved while the request is still open
+    index = candidate_index(o.cpts, taken_this_month=taken)
+    remaining = dict(
+        zip(index.practitioner_id.tolist(), index.remaining_capacity.tolist(), strict=True)
+    )
+    assert remaining[o.gps[0].pk] == 0  # capacity 1: nobody else is offered to this GP
+    orientation_restart(request=o.request, by=o.coordinator)
+    taken, _ = gp_month_counts([o.cpts.pk])
+    assert taken == {}  # back to the queue: the place is free again

@@ -22,8 +22,9 @@ The waiting time is counted from the latest of: `waiting_since`, the end of the 
 orientation that came to nothing (from "proposing" or "awaiting_choice"). An open check whose
 request left "waiting" (GPs asked, closed, back to verification) is cancelled.
 
-`still_needed_run(now=)` is the periodic job `orientation.still_needed`; it is idempotent
-(one open check per request, enforced by the database; messages carry a dedup key).
+`still_needed_run(now=)` is the periodic job `orientation.still_needed` (hourly); it is idempotent
+(one open check per request, enforced by the database; messages carry a dedup key) and opens at
+most `NEW_CHECKS_PER_RUN` checks per CPTS per run, the longest waiting first.
 """
 
 from __future__ import annotations
@@ -52,6 +53,8 @@ logger = logging.getLogger(__name__)
 
 TOKEN_SALT = "accesmt.orientation.still_needed"  # noqa: S105 - a signing salt
 UNREACHABLE_LIST_DAYS = 90
+# At most this many new checks per CPTS and per run (about 40 ms each, most of it the outbox).
+NEW_CHECKS_PER_RUN = 200
 # The link stays valid for the whole life of the check (reminders and the last delay) plus this.
 TOKEN_GRACE_DAYS = 30
 
@@ -329,9 +332,10 @@ def still_needed_run(*, now: datetime.datetime | None = None) -> int:
         for check_id in list(due):
             if _follow_up(check_id, now=now):
                 touched += 1
-        for request_id in list(
-            due_requests(cpts, now=now, config=config).values_list("pk", flat=True)
-        ):
+        # A backlog (first run, longer delay shortened) is spread over several runs, longest
+        # waiting first: the worker is not held for minutes, nor the coordinator's phone.
+        due_ids = due_requests(cpts, now=now, config=config).values_list("pk", flat=True)
+        for request_id in list(due_ids[:NEW_CHECKS_PER_RUN]):
             if _start_check(request_id, now=now) is not None:
                 touched += 1
     if touched:

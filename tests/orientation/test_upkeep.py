@@ -2,6 +2,7 @@
 
 import datetime
 import html
+import re
 import time
 
 import pytest
@@ -16,6 +17,7 @@ from accesmt.notifications.models import OutboxMessage
 from accesmt.orientation.models import OrientationSettings, StillNeededCheck
 from accesmt.orientation.upkeep import (
     TOKEN_SALT,
+    check_from_token,
     check_path,
     check_token,
     still_needed_answer,
@@ -58,9 +60,11 @@ def test_a_household_waiting_91_days_gets_one_check_and_one_message_per_channel(
     email, sms = sorted(messages(QUESTION), key=lambda m: m.channel)
     assert (email.channel, email.recipient) == ("email", "foyer@exemple.fr")
     assert (sms.channel, sms.recipient) == ("sms", "+33612345678")
-    link = f"https://accesmt.example{check_path(check)}"
     for message in (email, sms):
-        assert link in message.body and "/toujours-besoin/" in link
+        [token] = re.findall(
+            r"https://accesmt\.example/suivi/([^/\s]+)/toujours-besoin/", message.body
+        )
+        assert check_from_token(token) == check
         for secret in ("Secret-Dupont", "Jeanne", "Léo", o.request.address):
             assert secret not in message.body + message.subject
     # Not twice: the same hour, or a day later.
@@ -76,6 +80,19 @@ def test_not_before_the_delay_and_the_delay_is_per_cpts(long_wait):
     assert still_needed_run(now=o.now) == 0
     OrientationSettings.objects.create(cpts=o.cpts, still_needed_after_days=60)
     assert still_needed_run(now=o.now) == 1
+
+
+def test_a_backlog_is_spread_over_runs_longest_waiting_first(long_wait, monkeypatch):
+    from accesmt.orientation import upkeep
+
+    o = long_wait
+    older = waiting_request(o.cpts, o.world.here, days=300, email="a@exemple.fr")
+    oldest = waiting_request(o.cpts, o.world.here, days=400, email="b@exemple.fr")
+    monkeypatch.setattr(upkeep, "NEW_CHECKS_PER_RUN", 2)
+    assert still_needed_run(now=o.now) == 2
+    assert {c.request for c in StillNeededCheck.objects.all()} == {older, oldest}
+    assert still_needed_run(now=o.now + datetime.timedelta(hours=1)) == 1
+    assert StillNeededCheck.objects.filter(request=o.request).exists()
 
 
 @pytest.mark.parametrize("status", [Status.PROPOSING, Status.AWAITING_CHOICE, Status.TO_VERIFY])
@@ -354,3 +371,36 @@ def test_the_job_is_registered():
 
     job = jobs.registered()["orientation.still_needed"]
     assert job.func is still_needed_run and job.every_seconds == 3600
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_at_once_open_one_check_and_send_one_reminder(settings):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection, connections
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks between two connections: PostgreSQL only")
+    from tests.matching.territories import two_cpts
+
+    settings.PUBLIC_BASE_URL = "https://accesmt.example"
+    world = two_cpts()
+    requests = [
+        waiting_request(world.cpts, world.here, days=100, email=f"f{i}@exemple.fr")
+        for i in range(20)
+    ]
+    now = timezone.now()
+
+    def run(at):
+        try:
+            return still_needed_run(now=at)
+        finally:
+            connections.close_all()
+
+    for at in (now, now + 14 * DAY):
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            assert sum(pool.map(run, [at, at])) == len(requests)
+    assert StillNeededCheck.objects.count() == len(requests)
+    assert len(messages(QUESTION)) == 2 * len(requests)  # e-mail and SMS, once each
+    assert len(messages(REMINDER)) == 2 * len(requests)
+    assert set(StillNeededCheck.objects.values_list("reminders_sent", flat=True)) == {1}

@@ -21,6 +21,7 @@ from accesmt.territory.models import CPTS, Commune
 from accesmt.territory.services import communes_load
 
 from .generator import DemoGP, DemoHousehold, Place, generate
+from .orientation import demo_orientation_create
 from .survey import demo_survey_campaign_create
 from .territory import demo_cpts_create
 
@@ -289,4 +290,10 @@ def demo_load(*, seed: int = 62510, households: int = 240, stdout=None) -> bool:
             lievin, seed=seed, launched_by=users["coordination@cpts-lievin.example.org"]
         )
         _households_create(lievin, users, households, seed)
+        demo_orientation_create(
+            lievin,
+            seed=seed,
+            coordinator=users["coordination@cpts-lievin.example.org"],
+            gp_user=users["medecin@cpts-lievin.example.org"],
+        )
     return True

@@ -287,10 +287,16 @@ def _follow_up(check_id: int, *, now: datetime.datetime) -> str:
         last = check.last_reminder_at or check.sent_at
         if last + datetime.timedelta(days=config.still_needed_reminder_days) > now:
             return ""
+        channel = channel_of(request)  # contact details may have changed since the question
+        if channel == CheckChannel.CALL:  # nobody to write to any more: the coordinator calls
+            check.channel = channel
+            check.save(update_fields=["channel"])
+            return ""
         if check.reminders_sent < config.still_needed_reminders:
+            check.channel = channel
             check.reminders_sent += 1
             check.last_reminder_at = now
-            check.save(update_fields=["reminders_sent", "last_reminder_at"])
+            check.save(update_fields=["channel", "reminders_sent", "last_reminder_at"])
             _send(check, request, reminder=check.reminders_sent)
             return "reminded"
         check.closed_unreachable_at = now

@@ -313,6 +313,20 @@ def test_households_without_contact_are_listed_to_call_not_messaged_nor_closed(c
     assert AuditLog.objects.filter(actor=o.coordinator, action="update").exists()
 
 
+def test_contact_details_removed_after_the_question_turn_the_check_into_a_call(long_wait):
+    o = long_wait
+    still_needed_run(now=o.now)
+    o.request.email = ""
+    o.request.phone = ""
+    o.request.save(update_fields=["email", "phone"])
+    for days in (14, 28, 42, 100):
+        still_needed_run(now=o.now + days * DAY)
+    check = StillNeededCheck.objects.get()
+    o.request.refresh_from_db()
+    assert (check.channel, check.reminders_sent, o.request.status) == ("call", 0, Status.WAITING)
+    assert not messages(REMINDER)
+
+
 def test_the_coordinator_sees_open_checks_and_reopens_unreachable_ones(client, long_wait):
     o = long_wait
     other = waiting_request(o.cpts, o.world.here, days=120, email="autre@exemple.fr", phone="")

@@ -97,7 +97,9 @@ def outbox_enqueue(
         dedup_key=dedup_key or None,
         next_attempt_at=timezone.now(),
     )
-    message.full_clean(exclude=["dedup_key"])  # uniqueness is the database's job (race-safe)
+    # Field checks only: uniqueness and CheckConstraints are the database's job (race-safe, and
+    # validating them here would cost one query per constraint for every message).
+    message.full_clean(exclude=["dedup_key"], validate_constraints=False)
     try:
         with transaction.atomic():  # savepoint: a lost race must not break the caller's transaction
             message.save()

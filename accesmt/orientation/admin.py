@@ -3,12 +3,18 @@ only through the services, so that every move is logged and announced)."""
 
 from django.contrib import admin
 
-from .models import OrientationSettings, Placement, Solicitation
+from .models import OrientationSettings, Placement, Solicitation, StillNeededCheck
 
 
 @admin.register(OrientationSettings)
 class OrientationSettingsAdmin(admin.ModelAdmin):
-    list_display = ("cpts", "answer_delay_hours", "accepted_target", "ask_at_once")
+    list_display = (
+        "cpts",
+        "answer_delay_hours",
+        "accepted_target",
+        "ask_at_once",
+        "still_needed_after_days",
+    )
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -34,3 +40,10 @@ class PlacementAdmin(ReadOnlyAdmin):
     list_display = ("request", "practitioner", "cpts", "recorded_by", "at")
     list_filter = ("recorded_by", "cpts")
     list_select_related = ("request", "practitioner", "cpts")
+
+
+@admin.register(StillNeededCheck)
+class StillNeededCheckAdmin(ReadOnlyAdmin):
+    list_display = ("request", "cpts", "channel", "sent_at", "reminders_sent", "answer")
+    list_filter = ("channel", "answer", "cpts")
+    list_select_related = ("request", "cpts")

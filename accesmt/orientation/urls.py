@@ -1,5 +1,6 @@
 """Orientation URLs: the coordinator's page of a request, the GP's signed link and their list of
-households to take, the person's choice (behind their follow-up token)."""
+households to take, the person's choice and "still needed?" answer (behind their follow-up
+token), the coordinator's list of households to call again."""
 
 from django.urls import path
 
@@ -14,5 +15,13 @@ urlpatterns = [
     path("orientation/<str:token>/", views.answer, name="answer"),
     path("enquete/<str:token>/foyers/", views.gp_households_by_link, name="gp_households_link"),
     path("suivi/<str:token>/choix/", views.patient_choice, name="patient_choice"),
-    *views_upkeep.urlpatterns,
+    # Keeping the list true (views_upkeep): the person's one-click answer, the coordinator's list.
+    path(
+        "suivi/<str:token>/toujours-besoin/",
+        views_upkeep.still_needed_answer_view,
+        name="still_needed_answer",
+    ),
+    path(
+        "espace/<slug:cpts_slug>/a-relancer/", views_upkeep.still_needed_list, name="still_needed"
+    ),
 ]

@@ -15,7 +15,6 @@ import datetime
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
-from django.urls import path
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
@@ -167,13 +166,3 @@ def still_needed_list(http_request, cpts_slug: str):
             "answers": StillNeededAnswer,
         },
     )
-
-
-urlpatterns = [
-    path(
-        "suivi/<str:token>/toujours-besoin/",
-        still_needed_answer_view,
-        name="still_needed_answer",
-    ),
-    path("espace/<slug:cpts_slug>/a-relancer/", still_needed_list, name="still_needed"),
-]

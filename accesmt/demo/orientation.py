@@ -262,8 +262,8 @@ def demo_orientation_create(
     wanted_proposing = min(5, max(2, n // 10))
     used: set[int] = set()
 
-    # The demo GP: takes one household from their list, is asked about two, keeps the rest
-    # of their list to take (their fits are kept out of the other stories).
+    # The demo GP: takes one household from their list, is asked about two; GP_LIST_KEPT of
+    # the households they fit are kept out of the other stories, for their list to take.
     mine = [r for r in recent if r.pk in fits]
     keep_for_gp = {r.pk for r in mine[: min(GP_LIST_KEPT, max(0, len(mine) - 3))]}
     if gp is not None and mine:

@@ -69,11 +69,12 @@ ACCOUNTS = (
     ),
 )
 
-# Share of the demo households in each state (the rest are waiting).
+# Share of the demo households in each state (the rest are waiting). "MT found" is not drawn
+# here: demo/orientation.py takes waiting households there through the real services, so that
+# each one has its GP (Placement) and its history.
 STATE_SHARES = (
     ("new", 0.12),
     ("to_verify", 0.13),
-    ("closed:mt_found", 0.14),
     ("closed:withdrawn", 0.03),
     ("closed:moved_away", 0.02),
     ("closed:unreachable", 0.02),

@@ -188,6 +188,23 @@ def open_solicitation_count(request: Request) -> int:
     return request.solicitations.filter(status__in=OPEN_SOLICITATION).count()
 
 
+def gp_candidate_for(practitioner: Practitioner, request: Request) -> Candidate | None:
+    """`practitioner` as a candidate for `request` under their current declaration (profiles,
+    capacity, home-visit zone, distance), or None when they do not fit."""
+    settings = MatchingSettings.for_cpts(request.cpts)
+    found = [
+        c
+        for c in rank_candidates(
+            _current_index(request.cpts),
+            household_needs(request),
+            max_distance_km=settings.max_distance_km,
+            limit=None,
+        )
+        if c.practitioner_id == practitioner.pk
+    ]
+    return found[0] if found else None
+
+
 def requests_a_gp_can_take(practitioner: Practitioner, cpts, *, limit: int = 50) -> list[dict]:
     """Waiting households of `cpts` that `practitioner` may take under their current
     declaration (profiles, capacity, home-visit zone, distance), priority first, then the

@@ -405,7 +405,7 @@ def household_take(
     """A GP takes a waiting household themselves (from their list of households near them, in
     their account or behind their survey link): an accepted solicitation, and the person is told
     at once."""
-    from .selectors import requests_a_gp_can_take
+    from .selectors import gp_candidate_for
 
     now = now or timezone.now()
     with transaction.atomic():
@@ -416,12 +416,8 @@ def household_take(
         )
         if locked.status != Status.WAITING:
             raise OrientationError("Ce foyer n'est plus en attente : un autre médecin l'a pris.")
-        fit = [
-            row
-            for row in requests_a_gp_can_take(practitioner, locked.cpts, limit=10_000)
-            if row["request"].pk == locked.pk
-        ]
-        if not fit:
+        fit = gp_candidate_for(practitioner, locked)
+        if fit is None or locked.solicitations.filter(practitioner=practitioner).exists():
             raise OrientationError(
                 "Ce foyer ne correspond pas à votre déclaration de disponibilité."
             )
@@ -429,8 +425,8 @@ def household_take(
             cpts=locked.cpts,
             request=locked,
             practitioner=practitioner,
-            site_id=fit[0]["site_id"],
-            distance_km=round(fit[0]["distance_km"], 2),
+            site_id=fit.site_id,
+            distance_km=round(fit.distance_km, 2),
             origin=Origin.GP_PULL,
             status=SolicitationStatus.ACCEPTED,
             asked_by=by,

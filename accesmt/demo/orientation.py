@@ -15,21 +15,18 @@ accepts every profile (same e-mail, see `directory.views_declaration.practitione
 have requests waiting for their answer and households to take.
 
 Deterministic: a `random.Random` seeded from the demo seed, requests and GPs in a fixed order.
-Dates are in the past: every service runs with its `now=` and under `_clock()` (the lifecycle
-and the outbox read `timezone.now()` themselves), so transitions, placements and messages carry
-the date the event happened. Messages older than a day are marked as sent at their date (they
-belong to the past; nothing is delivered for them); the recent ones stay pending and the demo
-worker delivers them to the local SMTP sink / the SMS log like the rest of the demo's outbox.
+Dates are in the past: every service runs with its `now=` (passed on to the life cycle and the
+outbox), so transitions, placements and messages carry the date the event happened. Messages
+older than a day are marked as sent at their date (they belong to the past; nothing is
+delivered for them); the recent ones stay pending and the demo worker delivers them to the
+local SMTP sink / the SMS log like the rest of the demo's outbox.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import random
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from unittest import mock
 
 from django.db.models import F
 from django.utils import timezone
@@ -64,13 +61,6 @@ DECLINE_REASONS = (
     DeclineReason.PROFILE,
     DeclineReason.HOME_VISITS,
 )
-
-
-@contextmanager
-def _clock(moment: dt.datetime) -> Iterator[None]:
-    """Run a service as if it were `moment` (the demo's history is in the past)."""
-    with mock.patch("django.utils.timezone.now", return_value=moment):
-        yield
 
 
 @dataclass
@@ -131,13 +121,11 @@ def _backdate_verification(request: Request, before: dt.datetime) -> None:
 
 
 def _ask(request: Request, at: dt.datetime, coordinator, ids: list[int]) -> list[Solicitation]:
-    with _clock(at):
-        return solicitations_send(request=request, practitioner_ids=ids, by=coordinator, now=at)
+    return solicitations_send(request=request, practitioner_ids=ids, by=coordinator, now=at)
 
 
-def _top_candidates(request: Request, count: int, *, at: dt.datetime, skip=()) -> list[int]:
-    with _clock(at):
-        rows, _ = request_candidates(request, limit=count + len(skip))
+def _top_candidates(request: Request, count: int, *, skip=()) -> list[int]:
+    rows, _ = request_candidates(request, limit=count + len(skip))
     return [r.candidate.practitioner_id for r in rows if r.candidate.practitioner_id not in skip][
         :count
     ]
@@ -145,15 +133,14 @@ def _top_candidates(request: Request, count: int, *, at: dt.datetime, skip=()) -
 
 def _answer(rng, solicitation: Solicitation, accept: bool, at: dt.datetime, coordinator) -> None:
     by_phone = rng.random() < 0.25
-    with _clock(at):
-        solicitation_answer(
-            solicitation=solicitation,
-            accept=accept,
-            channel=AnswerChannel.PHONE if by_phone else AnswerChannel.LINK,
-            decline_reason="" if accept else rng.choice(DECLINE_REASONS),
-            by=coordinator if by_phone else None,
-            now=at,
-        )
+    solicitation_answer(
+        solicitation=solicitation,
+        accept=accept,
+        channel=AnswerChannel.PHONE if by_phone else AnswerChannel.LINK,
+        decline_reason="" if accept else rng.choice(DECLINE_REASONS),
+        by=coordinator if by_phone else None,
+        now=at,
+    )
 
 
 def _answer_all(rng, request: Request, t: dt.datetime, coordinator, decisions=None) -> dt.datetime:
@@ -175,7 +162,7 @@ def _answer_all(rng, request: Request, t: dt.datetime, coordinator, decisions=No
 
 
 def _found(rng, request, at, coordinator, gp, now) -> bool:
-    ids = _top_candidates(request, 3, at=at)
+    ids = _top_candidates(request, 3)
     if not ids:
         return False
     _ask(request, at, coordinator, ids)
@@ -189,19 +176,18 @@ def _found(rng, request, at, coordinator, gp, now) -> bool:
     else:  # nobody accepted: the coordination found a GP outside the platform
         practitioner = Practitioner.objects.get(pk=ids[0])
         recorded_by = RecordedBy.COORDINATOR
-    with _clock(placed_at):
-        placement_record(
-            request=request,
-            practitioner=practitioner,
-            recorded_by=recorded_by,
-            by=coordinator if recorded_by == RecordedBy.COORDINATOR else None,
-            now=placed_at,
-        )
+    placement_record(
+        request=request,
+        practitioner=practitioner,
+        recorded_by=recorded_by,
+        by=coordinator if recorded_by == RecordedBy.COORDINATOR else None,
+        now=placed_at,
+    )
     return True
 
 
 def _awaiting(rng, request, at, coordinator, gp) -> bool:
-    ids = _top_candidates(request, 3, at=at, skip={gp.pk} if gp else ())
+    ids = _top_candidates(request, 3, skip={gp.pk} if gp else ())
     if len(ids) < 2:
         return False
     _ask(request, at, coordinator, ids)
@@ -215,7 +201,7 @@ def _proposing(rng, request, at, coordinator, gp, now, *, with_gp: bool, overdue
     """GPs asked at `at`: the demo GP (not answered yet) when `with_gp`; one answer of the
     others; the rest pending. Returns the pending solicitation of another GP when `overdue`."""
     skip = {gp.pk} if gp else set()
-    ids = _top_candidates(request, 2 if with_gp else 3, at=at, skip=skip)
+    ids = _top_candidates(request, 2 if with_gp else 3, skip=skip)
     if not ids:
         return False, None
     asked = _ask(request, at, coordinator, ([gp.pk] if with_gp else []) + ids)
@@ -270,8 +256,7 @@ def demo_orientation_create(
         taken = mine[-1]
         at = now - dt.timedelta(days=1, hours=rng.uniform(0, 8))
         _backdate_verification(taken, at)
-        with _clock(at):
-            household_take(request=taken, practitioner=gp, by=gp_user, now=at)
+        household_take(request=taken, practitioner=gp, by=gp_user, now=at)
         taken.refresh_from_db(fields=["status"])
         result.taken = taken
         used.add(taken.pk)

@@ -89,6 +89,7 @@ def request_transition(
     reason: str = "",
     note: str = "",
     by_patient: bool = False,
+    now=None,
 ) -> RequestTransition:
     """Move `request` to status `to`. Closing needs a `reason` among ClosedReason; `note` is a
     short free text that must not hold health data. Locks the row, so that two coordinators
@@ -108,7 +109,7 @@ def request_transition(
             )
         if by_patient and to not in PATIENT_TRANSITIONS.get(current, frozenset()):
             raise TransitionRefused("Cette action n'est pas possible depuis le lien de suivi.")
-        now = timezone.now()
+        now = now or timezone.now()
         locked.status = to
         if to == Status.CLOSED:
             locked.closed_reason = reason

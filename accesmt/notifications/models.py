@@ -3,6 +3,7 @@ later by the worker (`manage.py run_worker`). See docs/decisions/0005-outbox.md.
 
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from .masking import mask_recipient
 
@@ -51,7 +52,7 @@ class OutboxMessage(models.Model):
     locked_until = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField("dernière erreur", max_length=120, blank=True)
     provider_id = models.CharField("identifiant fournisseur", max_length=120, blank=True)
-    created_at = models.DateTimeField("créé le", auto_now_add=True)
+    created_at = models.DateTimeField("créé le", default=timezone.now)
     sent_at = models.DateTimeField("envoyé le", null=True, blank=True)
     failed_at = models.DateTimeField("abandonné le", null=True, blank=True)
     redacted_at = models.DateTimeField("données effacées le", null=True, blank=True)

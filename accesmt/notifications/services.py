@@ -55,6 +55,7 @@ def outbox_enqueue(
     cpts=None,
     related: Model | None = None,
     dedup_key: str | None = None,
+    now: datetime | None = None,
 ) -> OutboxMessage:
     """Queue one e-mail or SMS. Must run inside the caller's `transaction.atomic()` (raises
     OutsideTransactionError otherwise). `body` and `subject` must hold no health data and no
@@ -95,7 +96,8 @@ def outbox_enqueue(
         related_type=related._meta.label_lower if related is not None else "",
         related_id=str(related.pk) if related is not None else "",
         dedup_key=dedup_key or None,
-        next_attempt_at=timezone.now(),
+        created_at=now or timezone.now(),
+        next_attempt_at=now or timezone.now(),
     )
     # Field checks only: uniqueness and CheckConstraints are the database's job (race-safe, and
     # validating them here would cost one query per constraint for every message).

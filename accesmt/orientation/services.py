@@ -106,7 +106,7 @@ def solicitation_from_token(token: str) -> Solicitation:
 # --- messages (no name of the person, no health data) ------------------------------------------
 
 
-def _ask_gp(solicitation: Solicitation, *, reminder: bool = False) -> None:
+def _ask_gp(solicitation: Solicitation, *, now, reminder: bool = False) -> None:
     email = solicitation.practitioner.email
     if not email:
         return  # the coordinator calls: the solicitation shows "à appeler"
@@ -125,6 +125,7 @@ def _ask_gp(solicitation: Solicitation, *, reminder: bool = False) -> None:
         f"Merci."
     )
     outbox_enqueue(
+        now=now,
         channel="email",
         to=email,
         subject=subject,
@@ -157,11 +158,12 @@ def offer_text(request: Request, solicitations: Iterable[Solicitation]) -> str:
     return "\n".join(lines)
 
 
-def _tell_person_offer(request: Request, accepted: list[Solicitation]) -> None:
+def _tell_person_offer(request: Request, accepted: list[Solicitation], *, now) -> None:
     link = absolute_url(followup_path(request))
     names = offer_text(request, accepted)
     if request.email:
         outbox_enqueue(
+            now=now,
             channel="email",
             to=request.email,
             subject=f"Des médecins peuvent vous accueillir — référence {request.reference}",
@@ -180,6 +182,7 @@ def _tell_person_offer(request: Request, accepted: list[Solicitation]) -> None:
         )
     if request.phone and is_mobile(request.phone):
         outbox_enqueue(
+            now=now,
             channel="sms",
             to=request.phone,
             body=(
@@ -192,11 +195,12 @@ def _tell_person_offer(request: Request, accepted: list[Solicitation]) -> None:
         )
 
 
-def _tell_referrer_found(request: Request) -> None:
+def _tell_referrer_found(request: Request, *, now) -> None:
     referrer = request.referrer
     if referrer is None or not referrer.email:
         return
     outbox_enqueue(
+        now=now,
         channel="email",
         to=referrer.email,
         subject=f"Demande {request.reference} : médecin traitant trouvé",
@@ -285,10 +289,11 @@ def solicitations_send(
                 answer_due_at=now + datetime.timedelta(hours=config.answer_delay_hours),
             )
             solicitation.practitioner  # noqa: B018 - loaded once for the message
-            _ask_gp(solicitation)
+            _ask_gp(solicitation, now=now)
             created.append(solicitation)
         if created and locked.status in (Status.WAITING, Status.AWAITING_CHOICE):
             request_transition(
+                now=now,
                 request=locked,
                 to=Status.PROPOSING,
                 by=by,
@@ -333,17 +338,19 @@ def _advance(request: Request, *, by=None, now=None) -> None:
             note="Assez de médecins ont accepté",
         )
         request_transition(
+            now=now,
             request=request,
             to=Status.AWAITING_CHOICE,
             by=by,
             note=f"{len(accepted)} médecin(s) ont accepté ; la personne choisit",
         )
-        _tell_person_offer(request, accepted)
+        _tell_person_offer(request, accepted, now=now)
         return
     if pending:
         return
     if _next_candidate(request, now=now) is None:
         request_transition(
+            now=now,
             request=request,
             to=Status.WAITING,
             by=by,
@@ -437,14 +444,16 @@ def household_take(
             answered_by=by,
         )
         request_transition(
+            now=now,
             request=locked,
             to=Status.AWAITING_CHOICE,
             by=by,
             note="Un médecin a pris ce foyer depuis son espace",
         )
-        _tell_person_offer(locked, [solicitation])
+        _tell_person_offer(locked, [solicitation], now=now)
         if locked.cpts.email:
             outbox_enqueue(
+                now=now,
                 channel="email",
                 to=locked.cpts.email,
                 subject=f"Demande {locked.reference} prise par un médecin",
@@ -513,6 +522,7 @@ def placement_record(
             at=now,
         )
         request_transition(
+            now=now,
             request=locked,
             to=Status.CLOSED,
             reason=ClosedReason.MT_FOUND,
@@ -520,20 +530,20 @@ def placement_record(
             by_patient=recorded_by == RecordedBy.PATIENT,
             note=f"Médecin traitant trouvé ({RecordedBy(recorded_by).label})",
         )
-        _tell_referrer_found(locked)
+        _tell_referrer_found(locked, now=now)
     request.status = locked.status
     request.closed_reason = locked.closed_reason
     return placement
 
 
 def orientation_restart(
-    *, request: Request, by=None, note: str = "", by_patient: bool = False
+    *, request: Request, by=None, note: str = "", by_patient: bool = False, now=None
 ) -> None:
     """Back to the queue (nobody suited the person, the coordinator starts over; or the person
     says none of the GPs offered could see them): pending solicitations are cancelled; accepted
     ones stay in the history, and those GPs are not asked again about this request. The
     request keeps its `waiting_since`."""
-    now = timezone.now()
+    now = now or timezone.now()
     with transaction.atomic():
         locked = (
             Request.objects.select_for_update(of=("self",))
@@ -549,6 +559,7 @@ def orientation_restart(
             status=SolicitationStatus.CANCELLED, answered_at=now, note="Orientation relancée"
         )
         request_transition(
+            now=now,
             request=locked,
             to=Status.WAITING,
             by=by,
@@ -557,6 +568,7 @@ def orientation_restart(
         )
         if by_patient and locked.cpts.email:
             outbox_enqueue(
+                now=now,
                 channel="email",
                 to=locked.cpts.email,
                 subject=f"Demande {locked.reference} : aucun médecin proposé n'a convenu",
@@ -610,7 +622,7 @@ def solicitations_follow_up(*, now: datetime.datetime | None = None) -> int:
                 s.reminded_at = now
                 s.answer_due_at = now + datetime.timedelta(hours=config.answer_delay_hours)
                 s.save(update_fields=["reminded_at", "answer_due_at"])
-                _ask_gp(s, reminder=True)
+                _ask_gp(s, now=now, reminder=True)
             else:
                 s.status = SolicitationStatus.EXPIRED
                 s.answered_at = now

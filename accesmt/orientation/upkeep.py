@@ -131,7 +131,7 @@ def channel_of(request: Request) -> str:
     return CheckChannel.CALL
 
 
-def _send(check: StillNeededCheck, request: Request, *, reminder: int = 0) -> None:
+def _send(check: StillNeededCheck, request: Request, *, now, reminder: int = 0) -> None:
     """The question (reminder = 0) or reminder number `reminder`, on the check's channels."""
     cpts = request.cpts
     link = check_url(check)
@@ -142,6 +142,7 @@ def _send(check: StillNeededCheck, request: Request, *, reminder: int = 0) -> No
         if reminder:
             subject = f"Rappel : {subject[0].lower()}{subject[1:]}"
         outbox_enqueue(
+            now=now,
             channel="email",
             to=request.email,
             subject=subject,
@@ -163,6 +164,7 @@ def _send(check: StillNeededCheck, request: Request, *, reminder: int = 0) -> No
     if check.channel in (CheckChannel.SMS, CheckChannel.BOTH) and request.phone:
         prefix = "Rappel - " if reminder else ""
         outbox_enqueue(
+            now=now,
             channel="sms",
             to=request.phone,
             body=(
@@ -257,7 +259,7 @@ def _start_check(request_id: int, *, now: datetime.datetime) -> StillNeededCheck
         except IntegrityError:  # another worker opened one at the same moment
             return None
         if check.channel != CheckChannel.CALL:
-            _send(check, request)
+            _send(check, request, now=now)
     return check
 
 
@@ -297,11 +299,12 @@ def _follow_up(check_id: int, *, now: datetime.datetime) -> str:
             check.reminders_sent += 1
             check.last_reminder_at = now
             check.save(update_fields=["channel", "reminders_sent", "last_reminder_at"])
-            _send(check, request, reminder=check.reminders_sent)
+            _send(check, request, now=now, reminder=check.reminders_sent)
             return "reminded"
         check.closed_unreachable_at = now
         check.save(update_fields=["closed_unreachable_at"])
         request_transition(
+            now=now,
             request=request,
             to=Status.CLOSED,
             reason=ClosedReason.UNREACHABLE,
@@ -392,6 +395,7 @@ def still_needed_answer(
         locked.save(update_fields=["answer", "answered_at", "answered_by"])
         if answer == StillNeededAnswer.NO_LONGER_NEEDED:
             request_transition(
+                now=now,
                 request=request,
                 to=Status.CLOSED,
                 reason=ClosedReason.WITHDRAWN,

@@ -326,13 +326,15 @@ def allocation_run_send(
             else:
                 try:
                     with transaction.atomic():
-                        solicitations_send(
+                        created = solicitations_send(
                             request=request,
                             practitioner_ids=[line.practitioner_id],
                             by=by,
                             origin=Origin.ALLOCATION,
                         )
                 except OrientationError:
+                    created = None
+                if not created:  # refused, or this GP was already asked about this request
                     line.outcome = LineOutcome.FAILED
                     report.failed.append(request.reference)
                 else:

@@ -85,6 +85,33 @@ def test_a_request_no_longer_waiting_is_skipped_and_reported(world):
     assert allocation_run_send(run=w.run, by=w.coordinator).sent == []
 
 
+def test_a_gp_already_asked_about_the_request_is_reported_not_sent(world):
+    from accesmt.orientation.models import AnswerChannel
+    from accesmt.orientation.services import (
+        orientation_restart,
+        solicitation_answer,
+        solicitations_send,
+    )
+
+    w = world
+    line = line_of(w, w.old)
+    # Asked earlier, declined, back in the queue: the run proposes the same GP again.
+    [asked] = solicitations_send(request=w.old, practitioner_ids=[line.practitioner_id])
+    solicitation_answer(
+        solicitation=asked, accept=False, channel=AnswerChannel.PHONE, decline_reason="full"
+    )
+    w.old.refresh_from_db()
+    assert w.old.status == Status.PROPOSING  # the next GP was asked automatically
+    orientation_restart(request=w.old, by=w.coordinator)
+
+    report = allocation_run_send(run=w.run, by=w.coordinator, line_ids=[line.pk])
+
+    assert report.failed == [w.old.reference] and report.sent == []
+    assert line_of(w, w.old).outcome == LineOutcome.FAILED
+    w.old.refresh_from_db()
+    assert w.old.status == Status.WAITING
+
+
 def test_only_the_selected_lines_are_sent(world):
     w = world
     first = line_of(w, w.old)

@@ -2,8 +2,10 @@
 
 `requests_anonymise_closed()` — a periodic job — anonymises every request closed more than
 CLOSED_REQUEST_RETENTION_DAYS ago: names, NIR, contact details, street address and point, free
-texts and particular conditions are blanked; a birth date keeps only its year (1 January), so
-that statistics by age band still hold. What stays has no name and no contact: CPTS, commune,
+texts, particular conditions and the notes typed in the history of states are blanked; a birth
+date keeps only its year (1 January), so that statistics by age band still hold. Duplicate flags
+stay (they hold no text). An anonymised request is never reopened (the coordinator's page
+refuses it). What stays has no name and no contact: CPTS, commune,
 status and closing reason, dates, channel, reason for the request, coverage, priority reasons
 (rule labels), history of states, solicitations and outcome. Idempotent (`anonymised_at`).
 """
@@ -18,7 +20,7 @@ from django.db.models import F
 from django.db.models.functions import TruncYear
 from django.utils import timezone
 
-from .models import GeocodeSource, HouseholdMember, Request, Status
+from .models import GeocodeSource, HouseholdMember, Request, RequestTransition, Status
 
 BATCH = 500
 
@@ -65,6 +67,8 @@ def requests_anonymise_closed(*, now: datetime.datetime | None = None) -> int:
         with transaction.atomic():
             members = HouseholdMember.objects.filter(request_id__in=ids)
             members.update(**BLANK_MEMBER_FIELDS, birth_date=TruncYear(F("birth_date")))
+            # A coordinator may have typed free text (a name, a phone call) in a note.
+            RequestTransition.objects.filter(request_id__in=ids).exclude(note="").update(note="")
             Request.objects.filter(pk__in=ids).update(
                 **BLANK_REQUEST_FIELDS,
                 geocode_source=GeocodeSource.NONE,

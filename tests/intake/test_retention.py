@@ -65,3 +65,25 @@ def test_closed_more_than_a_year_ago_is_anonymised(settings):
         assert untouched.members.get().last_name == "Lefebvre"
         assert Request.objects.get(pk=untouched.pk).email
     assert requests_anonymise_closed(now=NOW) == 0  # idempotent
+
+
+def test_transition_notes_of_anonymised_requests_are_blanked(settings):
+    from accesmt.intake.models import RequestTransition
+
+    settings.CLOSED_REQUEST_RETENTION_DAYS = 365
+    old = _request(closed_days_ago=400)
+    recent = _request(closed_days_ago=300)
+    for request in (old, recent):
+        RequestTransition.objects.create(
+            request=request,
+            from_status=Status.WAITING,
+            to_status=Status.CLOSED,
+            reason="mt_found",
+            note="Mme Lefebvre a appelé, vu Dr Martin",
+        )
+    requests_anonymise_closed(now=NOW)
+    old_line = RequestTransition.objects.get(request=old, to_status=Status.CLOSED)
+    assert old_line.note == ""
+    assert (old_line.from_status, old_line.reason) == (Status.WAITING, "mt_found")  # history stays
+    recent_line = RequestTransition.objects.get(request=recent, to_status=Status.CLOSED)
+    assert recent_line.note == "Mme Lefebvre a appelé, vu Dr Martin"

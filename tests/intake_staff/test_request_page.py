@@ -274,3 +274,30 @@ def test_edit_finds_a_new_duplicate_even_when_another_pair_was_flagged_the_other
     assert DuplicateFlag.objects.filter(request=request, other_request=third).exists()
     assert DuplicateFlag.objects.filter(request=earlier, other_request=request).count() == 1
     assert not DuplicateFlag.objects.filter(request=request, other_request=earlier).exists()
+
+
+def test_an_anonymised_request_cannot_be_reopened(coordinator_client, cpts):
+    from django.utils import timezone
+
+    request = make_request(cpts)
+    Request.objects.filter(pk=request.pk).update(
+        status=Status.CLOSED,
+        closed_reason="unreachable",
+        closed_at=timezone.now(),
+        anonymised_at=timezone.now(),
+    )
+    page = text(coordinator_client.get(url("request_detail", request)))
+    assert 'value="reopen"' not in page
+    response = coordinator_client.post(
+        url("request_status", request), {"action": "reopen"}, follow=True
+    )
+    assert "Demande anonymisée : elle ne peut pas être rouverte" in text(response)
+    request.refresh_from_db()
+    assert request.status == Status.CLOSED
+
+    # A closed request that is not anonymised still offers the button.
+    other = make_request(cpts)
+    Request.objects.filter(pk=other.pk).update(
+        status=Status.CLOSED, closed_reason="unreachable", closed_at=timezone.now()
+    )
+    assert 'value="reopen"' in text(coordinator_client.get(url("request_detail", other)))

@@ -147,7 +147,9 @@ def request_detail(http_request, cpts_slug: str, reference: str):
         and Status.WAITING in targets,
         "can_to_verify": Status.TO_VERIFY in targets and request.status != Status.CLOSED,
         "can_close": Status.CLOSED in targets,
-        "can_reopen": request.is_closed and Status.TO_VERIFY in targets,
+        "can_reopen": request.is_closed
+        and request.anonymised_at is None
+        and Status.TO_VERIFY in targets,
         "close_reasons": MANUAL_CLOSE_REASONS,
         "can_split": request.status in SPLITTABLE,
     }
@@ -280,6 +282,12 @@ def request_status(http_request, cpts_slug: str, reference: str):
         return _detail(cpts, request)
     if action == "reopen" and not request.is_closed:
         messages.error(http_request, "Cette demande n'est pas clôturée.")
+        return _detail(cpts, request)
+    if action == "reopen" and request.anonymised_at is not None:
+        messages.error(
+            http_request,
+            "Demande anonymisée : elle ne peut pas être rouverte ; créez une nouvelle demande.",
+        )
         return _detail(cpts, request)
     try:
         request_transition(

@@ -19,7 +19,7 @@ from accesmt.accounts.services import audit_record
 
 from .lifecycle import record_creation
 from .models import HouseholdMember, Request, Status
-from .services import request_recompute_priority
+from .services import _enqueue_acknowledgment, request_recompute_priority
 
 SPLITTABLE = (Status.NEW, Status.TO_VERIFY, Status.WAITING)
 NOT_COPIED = {
@@ -69,6 +69,8 @@ def request_split(*, request: Request, member_ids, by=None, http_request=None) -
             first = locked.members.order_by("position", "pk").first()
             HouseholdMember.objects.filter(pk=first.pk).update(is_contact_person=True)
         record_creation(request=new, by=by, note=f"Séparée de la demande {locked.reference}")
+        # The new request has its own reference and follow-up link: its people must receive them.
+        _enqueue_acknowledgment(request=new)
         for each in (locked, new):
             request_recompute_priority(request=each)
             audit_record(

@@ -79,3 +79,21 @@ def test_the_request_page_offers_the_split_only_for_several_people(coordinator_c
 
     assert "Séparer le foyer" not in page(single)
     assert "Séparer le foyer" in page(family)
+
+
+def test_the_new_request_gets_its_acknowledgment_with_its_own_follow_up_link(
+    coordinator_client, cpts, settings
+):
+    from accesmt.notifications.models import OutboxMessage
+
+    settings.PUBLIC_BASE_URL = "https://accesmt.example.org"
+    request = make_request(cpts, members=2, status=Status.WAITING)
+    second = request.members.order_by("position")[1]
+    coordinator_client.post(split_url(request), {"member": [second.pk]})
+    new = Request.objects.exclude(pk=request.pk).get()
+    acks = OutboxMessage.objects.filter(topic="intake.acknowledgment", related_id=str(new.pk))
+    assert {m.channel for m in acks} == {"email", "sms"}
+    for message in acks:
+        assert new.reference in message.body
+        assert "https://accesmt.example.org/suivi/" in message.body
+        assert request.reference not in message.body

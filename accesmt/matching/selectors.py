@@ -206,7 +206,8 @@ def _household_bits(member_bits, member_count, coverage) -> int:
 def household_needs(request: Request, *, today: datetime.date | None = None) -> HouseholdNeeds:
     """The needs of one request (its own point, else its commune centre)."""
     today = today or timezone.localdate()
-    members = list(request.members.values_list("birth_date", "has_ald", "home_visits"))
+    # .all(): served by a prefetch of "members" when the caller made one (list pages)
+    members = [(m.birth_date, m.has_ald, m.home_visits) for m in request.members.all()]
     bits = _household_bits(
         _member_bits(
             [m[0] for m in members], [m[1] for m in members], [m[2] for m in members], today

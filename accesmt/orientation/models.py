@@ -224,6 +224,13 @@ class RecordedBy(models.TextChoices):
     COORDINATOR = "coordinator", "la coordination"
 
 
+class PlacementQuerySet(TenantQuerySet):
+    def current(self):
+        """Outcomes that still stand: the request is closed "MT found" (a reopened request's
+        placement no longer counts, until the next outcome replaces it)."""
+        return self.filter(request__status="closed", request__closed_reason="mt_found")
+
+
 class Placement(models.Model):
     cpts = models.ForeignKey(
         "territory.CPTS", verbose_name="CPTS", on_delete=models.PROTECT, related_name="+"
@@ -252,7 +259,7 @@ class Placement(models.Model):
     )
     at = models.DateTimeField("le", default=timezone.now, db_index=True)
 
-    objects = TenantQuerySet.as_manager()
+    objects = PlacementQuerySet.as_manager()
 
     class Meta:
         verbose_name = "médecin traitant trouvé"

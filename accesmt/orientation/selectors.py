@@ -45,7 +45,7 @@ def gp_month_counts(
     households than they declared. `cpts_ids` only narrows the GPs to those practising in those
     CPTS; None = all."""
     start = month_start(now)
-    placements = Placement.objects.filter(at__gte=start)
+    placements = Placement.objects.current().filter(at__gte=start)
     reserved = Solicitation.objects.filter(
         status=SolicitationStatus.ACCEPTED,
         request__status__in=(Status.PROPOSING, Status.AWAITING_CHOICE),
@@ -156,9 +156,9 @@ def household_summary(request: Request, *, today: datetime.date | None = None) -
     bands = Counter(age_band(m.age_on(today)) for m in members)
     order = [label for _, label in AGE_BANDS] + [OLDEST_BAND]
     visits = {m.home_visits for m in members}
-    codes = list(
-        dict.fromkeys(request.priority_reasons.order_by("pk").values_list("rule_code", flat=True))
-    )
+    # .all() so that a prefetch of the list pages serves it (no query per household)
+    reasons = sorted(request.priority_reasons.all(), key=lambda reason: reason.pk)
+    codes = list(dict.fromkeys(reason.rule_code for reason in reasons))
     return HouseholdSummary(
         reference=request.reference,
         commune=request.commune.name,
@@ -267,9 +267,9 @@ def indicators(cpts, *, now: datetime.datetime | None = None, days: int = 90) ->
     )
     waits = sorted(
         (placed - waiting).days
-        for placed, waiting in Placement.objects.filter(cpts=cpts, at__gte=since).values_list(
-            "at", "request__waiting_since"
-        )
+        for placed, waiting in Placement.objects.current()
+        .filter(cpts=cpts, at__gte=since)
+        .values_list("at", "request__waiting_since")
     )
     answers = dict(
         Solicitation.objects.filter(cpts=cpts, asked_at__gte=since)

@@ -158,9 +158,46 @@ def offer_text(request: Request, solicitations: Iterable[Solicitation]) -> str:
     return "\n".join(lines)
 
 
-def _tell_person_offer(request: Request, accepted: list[Solicitation], *, now) -> None:
+def person_reachable(request: Request) -> bool:
+    """Messages reach the person: an e-mail address, or a mobile for SMS (not a landline)."""
+    return bool(request.email) or bool(request.phone and is_mobile(request.phone))
+
+
+def _tell_person(request: Request, *, now, topic: str, subject: str, text: str) -> int:
+    """A short message to the person (e-mail and/or SMS to a mobile) ending with their
+    follow-up link; returns how many were queued."""
     link = absolute_url(followup_path(request))
-    names = offer_text(request, accepted)
+    queued = 0
+    if request.email:
+        outbox_enqueue(
+            now=now,
+            channel="email",
+            to=request.email,
+            subject=subject,
+            body=f"Bonjour,\n\n{text}\n{link}\n\nLa coordination de la {request.cpts.name}",
+            topic=topic,
+            cpts=request.cpts,
+            related=request,
+        )
+        queued += 1
+    if request.phone and is_mobile(request.phone):
+        outbox_enqueue(
+            now=now,
+            channel="sms",
+            to=request.phone,
+            body=f"{request.cpts.name} : {text} {link}",
+            topic=topic,
+            cpts=request.cpts,
+            related=request,
+        )
+        queued += 1
+    return queued
+
+
+def _tell_person_offer(request: Request, accepted: list[Solicitation], *, now) -> None:
+    """The GPs who accepted, to the person: names, addresses and phones by e-mail, the link to
+    them by SMS. Without e-mail or mobile, the coordination is asked to print the letter."""
+    link = absolute_url(followup_path(request))
     if request.email:
         outbox_enqueue(
             now=now,
@@ -170,7 +207,7 @@ def _tell_person_offer(request: Request, accepted: list[Solicitation], *, now) -
             body=(
                 "Bonjour,\n\n"
                 "Ces médecins ont accepté de vous accueillir comme nouveau patient :\n\n"
-                f"{names}\n\n"
+                f"{offer_text(request, accepted)}\n\n"
                 "Choisissez librement l'un d'eux et appelez son cabinet pour un premier "
                 f"rendez-vous en donnant votre référence {request.reference}. Dites-nous "
                 f"ensuite votre choix sur votre page de suivi :\n{link}\n\n"
@@ -190,6 +227,21 @@ def _tell_person_offer(request: Request, accepted: list[Solicitation], *, now) -
                 f"Leurs coordonnées et votre choix : {link}"
             ),
             topic="orientation.offer",
+            cpts=request.cpts,
+            related=request,
+        )
+    if not person_reachable(request) and request.cpts.email:
+        outbox_enqueue(
+            now=now,
+            channel="email",
+            to=request.cpts.email,
+            subject=f"Demande {request.reference} : lettre à imprimer",
+            body=(
+                f"Des médecins ont accepté la demande {request.reference}, mais la personne n'a "
+                "ni e-mail ni téléphone mobile : imprimez la lettre depuis la page de la "
+                "demande, ou appelez-la."
+            ),
+            topic="orientation.letter_needed",
             cpts=request.cpts,
             related=request,
         )
@@ -498,6 +550,15 @@ def placement_record(
         )
         if locked.status == Status.CLOSED:
             raise OrientationError("Cette demande est déjà clôturée.")
+        if recorded_by == RecordedBy.COORDINATOR:
+            if locked.status not in ASKABLE:
+                raise OrientationError(
+                    "Vérifiez d'abord la demande : elle n'est pas encore en attente d'un médecin."
+                )
+        elif locked.status != Status.AWAITING_CHOICE:
+            # The person chooses among the GPs who accepted once they have been told of them;
+            # until then (or after a return to the queue) nobody but the coordination closes it.
+            raise OrientationError("Cette demande n'attend pas de choix de médecin.")
         accepted = locked.solicitations.filter(
             practitioner=practitioner, status=SolicitationStatus.ACCEPTED
         ).exists()
@@ -512,14 +573,17 @@ def placement_record(
             answered_at=now,
             note="Médecin traitant trouvé",
         )
-        placement = Placement.objects.create(
-            cpts=locked.cpts,
+        # A request reopened after "MT found" keeps its row: the new outcome replaces it.
+        placement, _ = Placement.objects.update_or_create(
             request=locked,
-            practitioner=practitioner,
-            members=locked.members.count(),
-            recorded_by=recorded_by,
-            recorded_by_user=by,
-            at=now,
+            defaults={
+                "cpts": locked.cpts,
+                "practitioner": practitioner,
+                "members": locked.members.count(),
+                "recorded_by": recorded_by,
+                "recorded_by_user": by,
+                "at": now,
+            },
         )
         request_transition(
             now=now,
@@ -539,10 +603,12 @@ def placement_record(
 def orientation_restart(
     *, request: Request, by=None, note: str = "", by_patient: bool = False, now=None
 ) -> None:
-    """Back to the queue (nobody suited the person, the coordinator starts over; or the person
-    says none of the GPs offered could see them): pending solicitations are cancelled; accepted
-    ones stay in the history, and those GPs are not asked again about this request. The
-    request keeps its `waiting_since`."""
+    """Back to the queue (the coordinator starts over; or the person says none of the GPs offered
+    could see them). Every open solicitation ends — pending and accepted alike, so that the next
+    round counts only its own acceptances and the places those GPs reserved are free again;
+    they stay in the history and are not asked again about this request. The GPs who had
+    accepted, and the person when the coordination decided it, are told. The request keeps its
+    `waiting_since`."""
     now = now or timezone.now()
     with transaction.atomic():
         locked = (
@@ -555,8 +621,11 @@ def orientation_restart(
         )
         if locked.status not in allowed:
             raise OrientationError("La demande n'est pas en cours d'orientation.")
-        locked.solicitations.pending().update(
-            status=SolicitationStatus.CANCELLED, answered_at=now, note="Orientation relancée"
+        accepted = list(locked.solicitations.accepted().select_related("practitioner"))
+        locked.solicitations.filter(status__in=OPEN_SOLICITATION).update(
+            status=SolicitationStatus.CANCELLED,
+            answered_at=now,
+            note="Orientation reprise : la demande est revenue dans la file",
         )
         request_transition(
             now=now,
@@ -566,20 +635,48 @@ def orientation_restart(
             by_patient=by_patient,
             note=note or "Retour dans la file",
         )
-        if by_patient and locked.cpts.email:
-            outbox_enqueue(
+        for s in accepted:
+            if s.practitioner.email:
+                outbox_enqueue(
+                    now=now,
+                    channel="email",
+                    to=s.practitioner.email,
+                    subject=f"Demande {locked.reference} : plus besoin de votre réponse",
+                    body=(
+                        f"Bonjour,\n\nVous aviez accepté d'accueillir le foyer de la demande "
+                        f"{locked.reference}. La {locked.cpts.name} a repris la recherche : "
+                        "ce foyer ne prendra pas rendez-vous avec vous à ce titre.\n\nMerci."
+                    ),
+                    topic="orientation.gp_released",
+                    cpts=locked.cpts,
+                    related=s,
+                )
+        if by_patient:
+            if locked.cpts.email:
+                outbox_enqueue(
+                    now=now,
+                    channel="email",
+                    to=locked.cpts.email,
+                    subject=f"Demande {locked.reference} : aucun médecin proposé n'a convenu",
+                    body=(
+                        f"La personne de la demande {locked.reference} indique qu'aucun des "
+                        "médecins proposés n'a pu la recevoir. La demande est revenue dans la "
+                        "file d'attente, avec son ancienneté."
+                    ),
+                    topic="orientation.none_suited",
+                    cpts=locked.cpts,
+                    related=locked,
+                )
+        else:
+            _tell_person(
+                locked,
                 now=now,
-                channel="email",
-                to=locked.cpts.email,
-                subject=f"Demande {locked.reference} : aucun médecin proposé n'a convenu",
-                body=(
-                    f"La personne de la demande {locked.reference} indique qu'aucun des médecins "
-                    "proposés n'a pu la recevoir. La demande est revenue dans la file d'attente, "
-                    "avec son ancienneté."
+                topic="orientation.restarted",
+                subject=f"Votre demande de médecin traitant — référence {locked.reference}",
+                text=(
+                    f"La {locked.cpts.name} reprend la recherche d'un médecin traitant pour vous ; "
+                    "vous gardez votre ancienneté. Suivi :"
                 ),
-                topic="orientation.none_suited",
-                cpts=locked.cpts,
-                related=locked,
             )
     request.status = locked.status
 

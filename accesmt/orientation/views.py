@@ -44,6 +44,7 @@ from .services import (
     OrientationError,
     household_take,
     orientation_restart,
+    person_reachable,
     placement_record,
     solicitation_answer,
     solicitation_from_token,
@@ -89,7 +90,7 @@ def _coordinator_context(cpts, request: Request) -> dict:
         "can_ask": request.status in (Status.WAITING, Status.PROPOSING, Status.AWAITING_CHOICE),
         "can_restart": request.status in (Status.PROPOSING, Status.AWAITING_CHOICE),
         "can_record": request.status in (Status.WAITING, Status.PROPOSING, Status.AWAITING_CHOICE),
-        "has_contact": bool(request.email or request.phone),
+        "has_contact": person_reachable(request),
     }
 
 
@@ -253,7 +254,7 @@ def answer(http_request, token: str):
         "form": form,
         "can_answer": solicitation.is_pending and request.status == Status.PROPOSING,
         "can_claim": solicitation.status == SolicitationStatus.ACCEPTED
-        and request.status in (Status.PROPOSING, Status.AWAITING_CHOICE),
+        and request.status == Status.AWAITING_CHOICE,
         "placed": getattr(request, "placement", None) if request.is_closed else None,
     }
     return render(http_request, "orientation/answer.html", context, status=status)
@@ -299,7 +300,9 @@ def _gp_households_page(http_request, *, cpts, practitioner, here: str, channel:
             practitioner=practitioner,
             status=SolicitationStatus.PENDING,
             request__status=Status.PROPOSING,
-        ).select_related("request", "request__commune")
+        )
+        .select_related("request", "request__commune")
+        .prefetch_related("request__members", "request__priority_reasons")
     ]
     rows = requests_a_gp_can_take(practitioner, cpts)
     return render(
@@ -338,7 +341,7 @@ def gp_households_by_link(http_request, token: str):
         invitation = invitation_from_token(token)
     except SurveyInvalidToken as invalid:
         return render(
-            http_request, "orientation/link_invalid.html", {"reason": invalid.reason}, status=404
+            http_request, "directory/survey_invalid.html", {"reason": invalid.reason}, status=404
         )
     return _gp_households_page(
         http_request,
@@ -366,6 +369,7 @@ def patient_choice(http_request, token: str):
         return render(
             http_request, "intake/followup_invalid.html", {"reason": invalid.reason}, status=404
         )
+    choice_error = ""
     accepted = list(accepted_solicitations(request))
     status = 200
     if http_request.method == "POST" and "none" in http_request.POST:
@@ -399,7 +403,7 @@ def patient_choice(http_request, token: str):
                 request=request, practitioner=chosen.practitioner, recorded_by=RecordedBy.PATIENT
             )
         except ValidationError as error:
-            messages.error(http_request, _messages_of(error))
+            choice_error = _messages_of(error)  # shown next to the choice, not as a page message
             status = 400
         else:
             messages.success(http_request, "Merci ! Votre choix est enregistré.")
@@ -412,6 +416,7 @@ def patient_choice(http_request, token: str):
             "cpts": request.cpts,
             "accepted": accepted,
             "can_choose": request.status == Status.AWAITING_CHOICE,
+            "choice_error": choice_error,
             "token": token,
         },
         status=status,

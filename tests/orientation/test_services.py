@@ -216,13 +216,24 @@ def test_the_coordinator_may_record_a_gp_found_outside_the_platform(o):
         )
 
 
-def test_restart_cancels_pending_and_goes_back_to_the_queue(o):
+def test_restart_ends_every_open_solicitation_and_tells_gps_and_person(o):
     created = _ask(o, *o.gps[:2])
     _accept(created[0])
     orientation_restart(request=o.request, by=o.coordinator, note="injoignable")
     assert _status(o) == Status.WAITING
     statuses = sorted(o.request.solicitations.values_list("status", flat=True))
-    assert statuses == ["accepted", "cancelled"]
+    assert statuses == ["cancelled", "cancelled"]  # the next round counts only its own
+    [released] = OutboxMessage.objects.filter(topic="orientation.gp_released")
+    assert released.recipient == "dr1@exemple.fr" and o.request.reference in released.body
+    told = OutboxMessage.objects.filter(topic="orientation.restarted")
+    assert sorted(told.values_list("channel", flat=True)) == ["email", "sms"]
+    assert all("Secret-Dupont" not in m.body and "/suivi/" in m.body for m in told)
+    # A second round: one acceptance is not mistaken for two.
+    [again] = _ask(o, o.gps[2])
+    _accept(again)
+    assert _status(o) == Status.AWAITING_CHOICE  # nobody else pending: offered at once
+    offer = OutboxMessage.objects.filter(topic="orientation.offer", channel="email").last()
+    assert o.gps[2].last_name in offer.body and o.gps[0].last_name not in offer.body
 
 
 def test_closing_by_hand_cancels_the_pending_solicitations_at_the_next_run(o):
@@ -256,7 +267,7 @@ def test_indicators_count_waiting_oriented_found_and_answers(o):
     middle = indicators(o.cpts)
     assert (middle["waiting"], middle["being_oriented"]) == (0, 1)
     assert middle["acceptance_rate"] == 50
-    placement_record(request=o.request, practitioner=o.gps[0], recorded_by=RecordedBy.PATIENT)
+    placement_record(request=o.request, practitioner=o.gps[0], recorded_by=RecordedBy.COORDINATOR)
     after = indicators(o.cpts)
     assert (after["found"], after["median_wait_days"]) == (1, 10)  # waiting_request: 10 days
     other = indicators(o.world.other)
@@ -289,3 +300,40 @@ def test_an_acceptance_reserves_a_place_until_the_person_chooses(o):
     orientation_restart(request=o.request, by=o.coordinator)
     taken, _ = gp_month_counts([o.cpts.pk])
     assert taken == {}  # back to the queue: the place is free again
+
+
+def test_only_the_coordination_closes_before_the_person_is_told(o):
+    created = _ask(o, *o.gps[:3])
+    _accept(created[0])  # still proposing: the person has not been told yet
+    for who in (RecordedBy.GP, RecordedBy.PATIENT):
+        with pytest.raises(OrientationError, match="n'attend pas de choix"):
+            placement_record(request=o.request, practitioner=o.gps[0], recorded_by=who)
+    fresh = RequestFactory(cpts=o.cpts, commune=o.world.here)  # "new": not verified yet
+    with pytest.raises(OrientationError, match="Vérifiez d'abord"):
+        placement_record(request=fresh, practitioner=o.gps[0], recorded_by=RecordedBy.COORDINATOR)
+    assert not Placement.objects.exists()
+
+
+def test_a_reopened_request_can_find_its_gp_again(o):
+    from accesmt.intake.lifecycle import request_transition
+
+    placement_record(request=o.request, practitioner=o.gps[0], recorded_by=RecordedBy.COORDINATOR)
+    request_transition(request=o.request, to=Status.TO_VERIFY, by=o.coordinator)
+    taken, _ = gp_month_counts([o.cpts.pk])
+    assert taken == {}  # reopened: the place is no longer counted
+    request_transition(request=o.request, to=Status.WAITING, by=o.coordinator)
+    placement_record(request=o.request, practitioner=o.gps[1], recorded_by=RecordedBy.COORDINATOR)
+    assert Placement.objects.get().practitioner == o.gps[1]
+    taken, _ = gp_month_counts([o.cpts.pk])
+    assert taken == {o.gps[1].pk: 1}
+
+
+def test_without_email_or_mobile_the_coordination_is_asked_to_print_the_letter(o):
+    o.request.email = ""
+    o.request.phone = "+33321000000"  # a landline: no SMS
+    o.request.save()
+    for s in _ask(o, *o.gps[:3]):
+        _accept(s)
+    assert not OutboxMessage.objects.filter(topic="orientation.offer").exists()
+    [alert] = OutboxMessage.objects.filter(topic="orientation.letter_needed")
+    assert alert.recipient == o.cpts.email and o.request.reference in alert.body

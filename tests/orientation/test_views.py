@@ -299,3 +299,25 @@ def test_the_queue_shows_how_many_gps_agreed_and_are_awaited(coordinator_client,
     )
     assert o.request.reference in page
     assert "1 médecin d'accord, 2 sans réponse" in page
+
+
+def test_the_gp_list_costs_the_same_queries_whatever_the_number_of_households(
+    client, o, django_assert_max_num_queries
+):
+    from tests.matching.territories import waiting_request
+
+    gp_user = UserFactory(email=o.gps[0].email)
+    MembershipFactory(cpts=o.cpts, user=gp_user, role="gp")
+    client.force_login(gp_user)
+    url = reverse("orientation:gp_households", kwargs={"cpts_slug": o.cpts.slug})
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as few:
+        client.get(url)
+    for _ in range(8):
+        waiting_request(o.cpts, o.world.here, north=0.5)
+    with CaptureQueriesContext(connection) as many:
+        page = text(client.get(url))
+    assert page.count("Je prends le foyer") == 9
+    assert len(many) == len(few)

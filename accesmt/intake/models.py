@@ -166,6 +166,12 @@ class Request(models.Model):
     )
     geocode_score = models.FloatField("score du géocodage", null=True, blank=True)
     geocode_message = models.CharField("message du géocodage", max_length=250, blank=True)
+    geocode_attempted_at = models.DateTimeField(
+        "dernier essai de géocodage en tâche de fond",
+        null=True,
+        blank=True,
+        help_text="Posé à chaque essai (requests_geocode_retry) : chacune son tour.",
+    )
 
     # Contact (E.164 phone, lower-case e-mail)
     phone = models.CharField("téléphone", max_length=20, blank=True)

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -141,8 +141,14 @@ RETRY_GEOCODING_BATCH = 50
 
 def requests_geocode_retry(*, now: datetime.datetime | None = None) -> int:
     """Periodic job: open requests of the last RETRY_GEOCODING_DAYS placed at the commune centre
-    because the geocoder was unreachable while the person waited are geocoded again (with the
-    retries); a precise answer replaces the centre. Returns how many were placed."""
+    because the geocoder was unreachable while the person waited are geocoded again; a precise
+    answer replaces the centre. Returns how many were placed.
+
+    One short try per request (`interactive=True`: the worker is not held by the retries);
+    `geocode_attempted_at` is set at each try and the batch takes the never-tried first, then
+    the longest-untried, so that while the BAN is down every request gets its turn. The row is
+    locked and the answer written only if the address is still the one geocoded (a coordinator
+    may have edited it meanwhile)."""
     from accesmt.territory.geocoding import FALLBACK_MESSAGES, Outcome, geocode_address
 
     now = now or timezone.now()
@@ -157,23 +163,40 @@ def requests_geocode_retry(*, now: datetime.datetime | None = None) -> int:
         .exclude(geocode_source=GeocodeSource.ADDRESS)
         .filter(unavailable)
         .select_related("commune")
-        .order_by("created_at")[:RETRY_GEOCODING_BATCH]
+        .order_by(F("geocode_attempted_at").asc(nulls_first=True), "created_at", "pk")[
+            :RETRY_GEOCODING_BATCH
+        ]
     )
     placed = 0
     for request in pending:
+        geocoded = (request.address, request.postcode, request.commune_id)
         result = geocode_address(
-            street=request.address, commune=request.commune, postcode=request.postcode
+            street=request.address,
+            commune=request.commune,
+            postcode=request.postcode,
+            interactive=True,
         )
-        if not result.precise:
-            continue
-        Request.objects.filter(pk=request.pk).update(
-            latitude=result.latitude,
-            longitude=result.longitude,
-            geocode_source=result.source,
-            geocode_score=result.score,
-            geocode_message="",
-        )
-        placed += 1
+        with transaction.atomic():
+            locked = (
+                Request.objects.select_for_update(of=("self",))
+                .filter(pk=request.pk)
+                .values("address", "postcode", "commune_id")
+                .first()
+            )
+            if locked is None:
+                continue
+            changes = {"geocode_attempted_at": now}
+            unchanged = (locked["address"], locked["postcode"], locked["commune_id"]) == geocoded
+            if unchanged and result.precise:
+                changes |= {
+                    "latitude": result.latitude,
+                    "longitude": result.longitude,
+                    "geocode_source": result.source,
+                    "geocode_score": result.score,
+                    "geocode_message": "",
+                }
+                placed += 1
+            Request.objects.filter(pk=request.pk).update(**changes)
     return placed
 
 

@@ -44,7 +44,7 @@ def cpts_home(request, cpts_slug: str):
             "cpts": request.cpts,
             "membership": membership,
             "figures": selectors.territory_figures(request.cpts),
-            "indicators": orientation_indicators(request.cpts),
+            "indicators": orientation_indicators(request.cpts, masked=not can_manage),
             "can_manage": can_manage,
         },
     )

@@ -252,10 +252,17 @@ def solicitation_counts_by_status(request: Request) -> dict[str, int]:
     return {status: counts.get(status, 0) for status in SolicitationStatus.values}
 
 
-def indicators(cpts, *, now: datetime.datetime | None = None, days: int = 90) -> dict:
+MASK_BELOW = 5  # small counts could point at a person: shown as "< 5" outside the coordination
+
+
+def indicators(
+    cpts, *, now: datetime.datetime | None = None, days: int = 90, masked: bool = False
+) -> dict:
     """Aggregates for the CPTS home (every role, observers included): no name, no reference.
     Waiting households, those being oriented, GPs found over `days` days and the median wait
-    before it, and how GPs answered the solicitations of that period."""
+    before it, and how GPs answered the solicitations of that period. `masked` (roles other than
+    the coordination): counts of 1 to 4 read "< 5", and the median wait and the acceptance rate
+    are given only over at least 5 households or answers."""
     now = now or timezone.now()
     since = now - datetime.timedelta(days=days)
     by_status = dict(
@@ -280,7 +287,7 @@ def indicators(cpts, *, now: datetime.datetime | None = None, days: int = 90) ->
     answered = answers.get(SolicitationStatus.ACCEPTED, 0) + answers.get(
         SolicitationStatus.DECLINED, 0
     )
-    return {
+    figures = {
         "days": days,
         "waiting": by_status.get(Status.WAITING, 0),
         "waiting_priority": Request.objects.filter(
@@ -296,3 +303,14 @@ def indicators(cpts, *, now: datetime.datetime | None = None, days: int = 90) ->
         if answered
         else None,
     }
+    if masked:
+        if len(waits) < MASK_BELOW:
+            figures["median_wait_days"] = None
+        if answered < MASK_BELOW:
+            figures["acceptance_rate"] = None
+        for name in ("waiting", "waiting_priority", "being_oriented", "to_check", "found"):
+            if 0 < figures[name] < MASK_BELOW:
+                figures[name] = f"< {MASK_BELOW}"
+        if 0 < figures["solicitations"] < MASK_BELOW:
+            figures["solicitations"] = f"< {MASK_BELOW}"
+    return figures

@@ -283,7 +283,7 @@ def test_observer_sees_the_indicators_on_the_cpts_home(client, o):
     client.force_login(observer)
     page = client.get(reverse("core:cpts_home", kwargs={"cpts_slug": o.cpts.slug}))
     text = html.unescape(page.content.decode())
-    assert "Foyers en attente d'un médecin" in text and "1, dont 0 prioritaire" in text
+    assert "Foyers en attente d'un médecin" in text and "< 5, dont 0 prioritaire" in text
     assert o.request.reference not in text
 
 
@@ -337,3 +337,16 @@ def test_without_email_or_mobile_the_coordination_is_asked_to_print_the_letter(o
     assert not OutboxMessage.objects.filter(topic="orientation.offer").exists()
     [alert] = OutboxMessage.objects.filter(topic="orientation.letter_needed")
     assert alert.recipient == o.cpts.email and o.request.reference in alert.body
+
+
+def test_small_counts_are_masked_outside_the_coordination(o):
+    from accesmt.orientation.selectors import indicators
+
+    created = _ask(o, *o.gps[:3])
+    _accept(created[0])
+    placement_record(request=o.request, practitioner=o.gps[0], recorded_by=RecordedBy.COORDINATOR)
+    exact = indicators(o.cpts)
+    assert (exact["found"], exact["median_wait_days"]) == (1, 10)
+    masked = indicators(o.cpts, masked=True)
+    assert masked["found"] == "< 5" and masked["median_wait_days"] is None
+    assert masked["acceptance_rate"] is None and masked["waiting"] == 0

@@ -6,7 +6,8 @@ The RPPS import puts every new or moved site at the centre of its commune (geoco
 
 - resumable: each site is written (or marked as tried) in its own transaction, and a site
   already tried is skipped until it changes again (`geocode_attempted_at` older than
-  `updated_at`): an interrupted run starts again where it stopped;
+  `updated_at`): an interrupted run starts again where it stopped; a site the BAN could not
+  answer for (unreachable, malformed answer) is not marked as tried, so the next run asks again;
 - rate-limited: at most `per_second` sites a second (a site costs one or two BAN requests:
   house number, then street);
 - never over a coordinator's correction: sites whose coordinates were corrected are not asked
@@ -27,9 +28,13 @@ from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
-from accesmt.territory.geocoding import geocode_address
+from accesmt.territory.geocoding import Outcome, geocode_address
 
 from .models import GeocodeSource, PracticeSite
+
+# The BAN did not answer: the site is neither marked as tried nor saved, so the next run asks
+# again (without --retry) and `updated_at` is not bumped.
+_SERVICE_DOWN = (Outcome.UNREACHABLE, Outcome.MALFORMED)
 
 _ADDRESS_FIELDS = ("address_line1", "address_line2", "address_line3", "postcode", "commune_id")
 
@@ -88,6 +93,10 @@ def _street(site: PracticeSite) -> str:
 def geocode_site(site: PracticeSite, report: GeocodeReport) -> None:
     before = tuple(getattr(site, name) for name in _ADDRESS_FIELDS)
     result = geocode_address(street=_street(site), commune=site.commune, postcode=site.postcode)
+    if result.outcome in _SERVICE_DOWN:
+        report.unchanged += 1
+        report.reasons[result.outcome] += 1
+        return
     with transaction.atomic():
         current = PracticeSite.objects.select_for_update().filter(pk=site.pk).first()
         still_due = (

@@ -132,11 +132,26 @@ def test_gone_and_precise_sites_are_left_alone(ban_server, communes):
     assert not sites_to_geocode().exists()
 
 
-def test_unreachable_service_leaves_sites_at_the_centre_and_marks_them_tried(sites, settings):
+def test_unreachable_service_leaves_sites_untried_for_the_next_run(sites, settings):
     settings.GEOCODER_URL = "http://127.0.0.1:9"  # nothing listens
+    before = {name: _fresh(site).updated_at for name, site in sites.items()}
     report = geocode_sites(per_second=1000)
     assert report.unchanged == 3 and report.reasons == {"unreachable": 3}
-    assert _fresh(sites["vaillant"]).geocode_source == "commune_centre"
+    for name, site in sites.items():
+        fresh = _fresh(site)
+        assert fresh.geocode_source == "commune_centre"
+        assert fresh.geocode_attempted_at is None  # not tried: the BAN did not answer
+        assert fresh.updated_at == before[name]  # not saved
+    assert sites_to_geocode().count() == 3  # the next run retries them without --retry
+
+
+def test_a_malformed_answer_leaves_the_site_untried(ban_server, sites):
+    ban_server.garbage_next(10)
+    report = geocode_sites(sites=[sites["vaillant"]], per_second=1000)
+    assert report.reasons == {"malformed": 1}
+    fresh = _fresh(sites["vaillant"])
+    assert (fresh.geocode_attempted_at, fresh.updated_at) == (None, sites["vaillant"].updated_at)
+    assert sites_to_geocode().filter(pk=fresh.pk).exists()
 
 
 def test_rate_limiter_spaces_the_calls():

@@ -273,6 +273,7 @@ class Placement(models.Model):
 
 class StillNeededAnswer(models.TextChoices):
     STILL_NEEDED = "still_needed", "toujours besoin"
+    FOUND_GP = "found_gp", "a trouvé un médecin traitant"
     NO_LONGER_NEEDED = "no_longer_needed", "plus besoin"
 
 

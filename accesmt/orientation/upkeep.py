@@ -364,7 +364,8 @@ def still_needed_answer(
 ) -> StillNeededCheck:
     """Record the person's answer (through the link, `by=None`) or the one a coordinator took by
     phone (`by=user`). "still_needed" keeps the request waiting with its `waiting_since`;
-    "no_longer_needed" closes it as withdrawn. Refused (StillNeededError) when the check is not
+    "found_gp" closes it as MT found (the GP is not known: no Placement), "no_longer_needed" as
+    withdrawn. Refused (StillNeededError) when the check is not
     open any more (answered, closed as unreachable, cancelled) or the request is not waiting."""
     if answer not in StillNeededAnswer.values:
         raise StillNeededError("Choisissez une réponse.", code="invalid")
@@ -393,16 +394,24 @@ def still_needed_answer(
         locked.answered_at = now
         locked.answered_by = by
         locked.save(update_fields=["answer", "answered_at", "answered_by"])
-        if answer == StillNeededAnswer.NO_LONGER_NEEDED:
+        if answer in (StillNeededAnswer.FOUND_GP, StillNeededAnswer.NO_LONGER_NEEDED):
+            found = answer == StillNeededAnswer.FOUND_GP
             request_transition(
                 now=now,
                 request=request,
                 to=Status.CLOSED,
-                reason=ClosedReason.WITHDRAWN,
+                # A GP found by the person themselves still counts as "MT found" (no Placement:
+                # the GP is not known).
+                reason=ClosedReason.MT_FOUND if found else ClosedReason.WITHDRAWN,
                 by=by,
                 by_patient=by is None,
                 note=(
-                    "Plus besoin d'un médecin traitant (réponse à « toujours besoin ? »"
+                    (
+                        "A trouvé un médecin traitant"
+                        if found
+                        else "Plus besoin d'un médecin traitant"
+                    )
+                    + " (réponse à « toujours besoin ? »"
                     + (", saisie par la coordination)" if by is not None else ")")
                 ),
             )

@@ -73,7 +73,7 @@ def still_needed_answer_view(http_request, token: str):
         return render(http_request, "orientation/still_needed.html", context)
     elif check.answer == StillNeededAnswer.STILL_NEEDED:
         context["state"] = "still_needed"
-    elif check.answer == StillNeededAnswer.NO_LONGER_NEEDED:
+    elif check.answer in (StillNeededAnswer.FOUND_GP, StillNeededAnswer.NO_LONGER_NEEDED):
         context["state"] = "no_longer_needed"
     elif check.closed_unreachable_at is not None:
         context["state"] = "unreachable"

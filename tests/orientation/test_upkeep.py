@@ -236,6 +236,18 @@ def test_no_longer_needed_closes_as_withdrawn_by_the_person_and_replay_changes_n
     assert "Oui, toujours" not in text(client.get(check_path(check)))
 
 
+def test_found_a_gp_closes_as_mt_found_by_the_person(client, long_wait):
+    o = long_wait
+    still_needed_run(now=o.now)
+    check = StillNeededCheck.objects.get()
+    assert "Non, j'ai trouvé un médecin traitant" in text(client.get(check_path(check)))
+    client.post(check_path(check), {"answer": "found_gp"})
+    o.request.refresh_from_db()
+    assert (o.request.status, o.request.closed_reason) == (Status.CLOSED, "mt_found")
+    line = o.request.transitions.get()
+    assert line.by_patient and "A trouvé un médecin traitant" in line.note
+
+
 def test_an_unknown_answer_is_refused(client, long_wait):
     o = long_wait
     still_needed_run(now=o.now)

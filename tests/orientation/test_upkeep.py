@@ -198,7 +198,7 @@ def test_the_page_asks_and_yes_is_recorded(client, long_wait):
     body = text(page)
     assert page.status_code == 200
     assert "Avez-vous toujours besoin d'un médecin traitant ?" in body
-    assert "Oui, toujours" in body and "Non, j'en ai trouvé un / plus besoin" in body
+    assert "Oui, toujours" in body and "Non, je n'en ai plus besoin" in body
     assert 'method="post"' in body and "csrfmiddlewaretoken" in body
     assert "Secret-Dupont" not in body
     # A GET (a mail scanner following the link) records nothing.

@@ -36,7 +36,7 @@ quality: venv
 	$(BIN)/ruff check .
 	$(BIN)/djlint accesmt --lint
 	$(MANAGE) check
-	DJANGO_SETTINGS_MODULE=config.settings.prod SECRET_KEY=quality-check-$$(date +%s)-0123456789abcdefghijklmnopqrstuvwxyz ALLOWED_HOSTS=accesmt.example.org PUBLIC_BASE_URL=https://accesmt.example.org DATABASE_URL=sqlite:///var/quality.sqlite3 $(MANAGE) check --deploy --fail-level WARNING
+	DJANGO_SETTINGS_MODULE=config.settings.prod SECRET_KEY=quality-check-$$(date +%s)-0123456789abcdefghijklmnopqrstuvwxyz ALLOWED_HOSTS=accesmt.example.org PUBLIC_BASE_URL=https://accesmt.example.org DATABASE_URL=sqlite:///var/quality.sqlite3 CACHE_URL=dbcache://accesmt_cache $(MANAGE) check --deploy --fail-level WARNING
 	$(MANAGE) makemigrations --check --dry-run
 
 format: venv

@@ -16,9 +16,12 @@
 from __future__ import annotations
 
 import math
+import threading
+import time
 import uuid
 
 from django.conf import settings
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from ninja import Header, NinjaAPI
 from ninja import Status as Answer
@@ -27,6 +30,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer
 from ninja.throttling import AuthRateThrottle
 
+from accesmt.accounts.ip import client_ip
 from accesmt.accounts.models import AuditAction
 from accesmt.accounts.services import audit_record
 from accesmt.intake.models import Channel, Request
@@ -40,10 +44,63 @@ from .services import api_key_authenticate
 IDEMPOTENCY_NAMESPACE = uuid.UUID("6f1f3c52-3b1e-4a8e-9d2a-3f6e0c1d2a77")
 
 
+class FailedAuthThrottled(Exception):
+    """Too many failed authentications from one address: 429 before any key is checked."""
+
+    def __init__(self, wait: int):
+        super().__init__(wait)
+        self.wait = wait
+
+
+def _parse_rate(rate: str) -> tuple[int, int]:
+    """ "20/m" -> (20, 60): a count per s, m, h or d (same form as API_RATE_LIMIT)."""
+    count, _, period = rate.partition("/")
+    return int(count), _PERIODS[period.strip().lower()[:1] or "m"]
+
+
+_PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _failed_auth_window(request: HttpRequest) -> tuple[str, int, int]:
+    """(cache key, limit, seconds left in the window) of the client's address: a fixed window
+    of API_FAILED_AUTH_LIMIT, counted per address seen by the trusted proxy (accounts.ip)."""
+    limit, duration = _parse_rate(settings.API_FAILED_AUTH_LIMIT)
+    now = int(time.time())
+    window = now // duration
+    ip = client_ip(request) or "unknown"
+    key = f"api_failed_auth:{ip}:{duration}:{window}"
+    return key, limit, duration - now % duration
+
+
+def failed_auth_wait(request: HttpRequest) -> int | None:
+    """Seconds to wait when the address already reached API_FAILED_AUTH_LIMIT, else None."""
+    key, limit, left = _failed_auth_window(request)
+    return left if (cache.get(key) or 0) >= limit else None
+
+
+def failed_auth_count(request: HttpRequest) -> None:
+    key, _, left = _failed_auth_window(request)
+    cache.add(key, 0, timeout=left + 1)
+    try:
+        cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=left + 1)
+
+
 class ApiKeyBearer(HttpBearer):
-    """`Authorization: Bearer <key>`; sets `request.api_key` (and returns it)."""
+    """`Authorization: Bearer <key>`; sets `request.api_key` (and returns it).
+
+    Ninja authenticates before throttling, so the key throttle never sees a wrong key: an
+    address with API_FAILED_AUTH_LIMIT failed authentications is refused (429) before its key
+    is even looked at; every 401 counts (see `_unauthorized`)."""
 
     openapi_description = "Clé d'API de la CPTS (`amt_…`), créée par un administrateur."
+
+    def __call__(self, request: HttpRequest):
+        wait = failed_auth_wait(request)
+        if wait is not None:
+            raise FailedAuthThrottled(wait)
+        return super().__call__(request)
 
     def authenticate(self, request: HttpRequest, token: str):
         key = api_key_authenticate(token)
@@ -54,14 +111,34 @@ class ApiKeyBearer(HttpBearer):
 
 class ApiKeyRateThrottle(AuthRateThrottle):
     """At most API_RATE_LIMIT calls per API key (e.g. "300/m"), counted in the default cache
-    (CACHE_URL: shared between workers in production). Beyond: 429 with Retry-After."""
+    (CACHE_URL: shared between workers in production). Beyond: 429 with Retry-After.
+
+    One instance serves every thread (it is given to the module-level NinjaAPI): unlike
+    ninja's SimpleRateThrottle, nothing of a call is kept on `self` but in a thread-local,
+    read back by `wait()` which ninja calls right after `allow_request()` in the same thread."""
 
     def __init__(self):
         super().__init__(settings.API_RATE_LIMIT)
+        self._local = threading.local()
 
     def allow_request(self, request: HttpRequest) -> bool:
-        self.num_requests, self.duration = self.parse_rate(settings.API_RATE_LIMIT)
-        return super().allow_request(request)
+        num_requests, duration = self.parse_rate(settings.API_RATE_LIMIT)
+        self._local.wait = None
+        key = self.get_cache_key(request)
+        if key is None:
+            return True
+        now = self.timer()
+        history = [at for at in self.cache.get(key, []) if at > now - duration]
+        if len(history) >= num_requests:
+            # The oldest call counted leaves the window first.
+            self._local.wait = max(0.0, duration - (now - history[-1]))
+            return False
+        history.insert(0, now)
+        self.cache.set(key, history, duration)
+        return True
+
+    def wait(self) -> float | None:
+        return getattr(self._local, "wait", None)
 
     def get_cache_key(self, request: HttpRequest) -> str:
         key = getattr(request, "auth", None)
@@ -99,11 +176,28 @@ def errors_response(request, status: int, errors: list[tuple[str, str]], **heade
 
 @api.exception_handler(AuthenticationError)
 def _unauthorized(request, exc):
+    failed_auth_count(request)
     return errors_response(
         request,
         401,
         [("Authorization", "Clé d'API absente, inconnue ou révoquée.")],
         WWW_Authenticate='Bearer realm="accesmt"',
+    )
+
+
+@api.exception_handler(FailedAuthThrottled)
+def _failed_auth_throttled(request, exc):
+    return errors_response(
+        request,
+        429,
+        [
+            (
+                "Authorization",
+                "Trop de tentatives avec une clé d'API absente, inconnue ou révoquée depuis "
+                f"cette adresse : réessayez dans {exc.wait} s.",
+            )
+        ],
+        Retry_After=str(exc.wait),
     )
 
 

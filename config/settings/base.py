@@ -217,6 +217,9 @@ MAP_TILE_ATTRIBUTION = env.str(
 # CACHE_URL=dbcache://accesmt_cache (then `manage.py createcachetable`) or a Redis URL.
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://accesmt")}
 API_RATE_LIMIT = env.str("API_RATE_LIMIT", default="300/m")
+# Failed authentications (key missing, unknown or revoked) per client address: beyond, 429
+# before any key is checked (ninja authenticates before throttling, so API_RATE_LIMIT cannot).
+API_FAILED_AUTH_LIMIT = env.str("API_FAILED_AUTH_LIMIT", default="20/m")
 
 # Closed requests are anonymised this many days after closing (privacy notice: "au plus un an").
 CLOSED_REQUEST_RETENTION_DAYS = env.int("CLOSED_REQUEST_RETENTION_DAYS", default=365)

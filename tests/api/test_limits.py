@@ -1,0 +1,92 @@
+"""Limits of the API: failed authentications per address, per-key throttle state, cache check."""
+
+import threading
+
+import pytest
+from django.test import RequestFactory
+
+from accesmt.api.services import api_key_create
+
+pytestmark = pytest.mark.django_db
+
+STATUS = "/api/v1/requests/MT-ZZZZ-ZZZZ"
+
+
+def test_failed_authentications_are_limited_per_address_before_the_key_is_checked(
+    client, auth, settings
+):
+    settings.API_FAILED_AUTH_LIMIT = "3/m"
+    bad = {"HTTP_AUTHORIZATION": "Bearer amt_nope_nope", "REMOTE_ADDR": "203.0.113.7"}
+    for _ in range(3):
+        assert client.get(STATUS, **bad).status_code == 401
+    refused = client.get(STATUS, **bad)
+    assert refused.status_code == 429
+    assert 1 <= int(refused["Retry-After"]) <= 60
+    assert refused.json()["errors"][0]["message"].startswith("Trop de tentatives")
+    # From that address even a good key waits: the guessing is refused before any check.
+    assert client.get(STATUS, **auth, REMOTE_ADDR="203.0.113.7").status_code == 429
+    # Another address is not concerned, and a missing key counts as a failure too.
+    assert client.get(STATUS, **auth, REMOTE_ADDR="203.0.113.8").status_code == 404
+    for _ in range(3):
+        assert client.get(STATUS, REMOTE_ADDR="198.51.100.1").status_code == 401
+    assert client.get(STATUS, REMOTE_ADDR="198.51.100.1").status_code == 429
+
+
+def test_the_address_is_the_one_the_trusted_proxy_saw(client, settings):
+    settings.API_FAILED_AUTH_LIMIT = "2/m"
+    settings.AXES_IPWARE_PROXY_COUNT = 1
+    for spoofed in ("10.0.0.1", "10.0.0.2", "10.0.0.3"):
+        response = client.get(
+            STATUS,
+            REMOTE_ADDR="127.0.0.1",
+            HTTP_X_FORWARDED_FOR=f"{spoofed}, 203.0.113.9",
+        )
+    # The client-written left part changed each time; the address counted did not.
+    assert response.status_code == 429
+
+
+def _throttle_request(key):
+    request = RequestFactory().get(STATUS, REMOTE_ADDR="203.0.113.7")
+    request.auth = key
+    return request
+
+
+def test_the_throttle_keeps_no_state_shared_between_keys_or_threads(cpts, settings):
+    from accesmt.api.api import ApiKeyRateThrottle
+
+    settings.API_RATE_LIMIT = "2/m"
+    first, _ = api_key_create(cpts=cpts, name="Site web")
+    second, _ = api_key_create(cpts=cpts, name="Outil d'orientation")
+    throttle = ApiKeyRateThrottle()
+    assert throttle.allow_request(_throttle_request(first))
+    assert throttle.allow_request(_throttle_request(first))
+    assert not throttle.allow_request(_throttle_request(first))
+    # Meanwhile another thread serves the second key with the same (module-level) throttle.
+    other = threading.Thread(target=throttle.allow_request, args=(_throttle_request(second),))
+    other.start()
+    other.join()
+    # The first key's refusal still waits for its own oldest call to expire (about 60 s).
+    assert throttle.wait() is not None and 55 < throttle.wait() <= 60
+    # The second key has its own budget: one call used, one left.
+    assert throttle.allow_request(_throttle_request(second))
+    assert not throttle.allow_request(_throttle_request(second))
+
+
+def test_deploy_check_warns_when_the_cache_is_per_process(settings):
+    from accesmt.api.checks import shared_cache_check
+
+    settings.DEBUG = False
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    (warning,) = shared_cache_check()
+    assert warning.id == "accesmt.api.W001"
+    assert "par processus" in warning.msg and "CACHE_URL" in warning.hint
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "accesmt_cache",
+        }
+    }
+    assert shared_cache_check() == []
+    settings.DEBUG = True
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    assert shared_cache_check() == []

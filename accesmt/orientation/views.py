@@ -343,6 +343,10 @@ def gp_households_by_link(http_request, token: str):
         return render(
             http_request, "directory/survey_invalid.html", {"reason": invalid.reason}, status=404
         )
+    if not invitation.campaign.cpts.is_active or invitation.practitioner.is_gone:
+        return render(
+            http_request, "directory/survey_invalid.html", {"reason": "invalid"}, status=404
+        )
     return _gp_households_page(
         http_request,
         cpts=invitation.campaign.cpts,

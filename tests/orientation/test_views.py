@@ -263,6 +263,9 @@ def test_gp_without_account_takes_a_household_behind_their_survey_link(client, o
     assert (s.practitioner, s.origin, s.answer_channel) == (o.gps[1], "gp_pull", "link")
     bad = client.get(reverse("orientation:gp_households_link", kwargs={"token": "x:y:z"}))
     assert bad.status_code == 404 and "pas valide" in text(bad)
+    o.cpts.is_active = False  # a CPTS closed on the platform: its links lead nowhere
+    o.cpts.save()
+    assert client.get(url).status_code == 404
 
 
 def test_person_says_none_could_see_them_and_goes_back_to_the_queue(client, o):

@@ -57,6 +57,7 @@ logger = logging.getLogger(__name__)
 TOKEN_SALT = "accesmt.orientation.solicitation"  # noqa: S105 - a signing salt
 TOKEN_MAX_AGE = datetime.timedelta(days=30)
 ASKABLE = (Status.WAITING, Status.PROPOSING, Status.AWAITING_CHOICE)
+ORIENTING = (Status.PROPOSING, Status.AWAITING_CHOICE)  # GPs may be waiting to answer
 
 
 class OrientationError(ValidationError):
@@ -343,7 +344,9 @@ def solicitations_send(
             solicitation.practitioner  # noqa: B018 - loaded once for the message
             _ask_gp(solicitation, now=now)
             created.append(solicitation)
-        if created and locked.status in (Status.WAITING, Status.AWAITING_CHOICE):
+        # While the person is choosing, more GPs may be asked without taking the choice away
+        # from them: the request stays "awaiting choice" and new acceptances are added to it.
+        if created and locked.status == Status.WAITING:
             request_transition(
                 now=now,
                 request=locked,
@@ -370,7 +373,7 @@ def _next_candidate(request: Request, *, now) -> Solicitation | None:
     return created
 
 
-def _advance(request: Request, *, by=None, now=None) -> None:
+def _advance(request: Request, *, by=None, now=None, accepted_now: bool = False) -> None:
     """After an answer or an expiry: offer to the person, ask the next GP, or go back to the
     queue. Runs inside the caller's transaction, on a locked request."""
     now = now or timezone.now()
@@ -381,6 +384,10 @@ def _advance(request: Request, *, by=None, now=None) -> None:
         .order_by("distance_km", "pk")
     )
     pending = request.solicitations.pending().count()
+    if request.status == Status.AWAITING_CHOICE:
+        if accepted_now:
+            _tell_person_offer(request, accepted, now=now)  # the list, with the newcomer
+        return
     if request.status != Status.PROPOSING:
         return
     if len(accepted) >= config.accepted_target or (accepted and not pending):
@@ -439,7 +446,7 @@ def solicitation_answer(
             raise OrientationError(
                 f"Réponse déjà enregistrée : {SolicitationStatus(locked.status).label}."
             )
-        if request.status != Status.PROPOSING:
+        if request.status not in ORIENTING:
             raise OrientationError("Cette demande n'est plus en recherche de médecin.")
         locked.status = SolicitationStatus.ACCEPTED if accept else SolicitationStatus.DECLINED
         locked.decline_reason = "" if accept else decline_reason
@@ -449,7 +456,7 @@ def solicitation_answer(
         locked.note = note[:300]
         locked.full_clean()
         locked.save()
-        _advance(request, by=by, now=now)
+        _advance(request, by=by, now=now, accepted_now=accept)
     return locked
 
 
@@ -691,7 +698,7 @@ def solicitations_follow_up(*, now: datetime.datetime | None = None) -> int:
     # A request closed, sent back to verification or to the queue by hand: its GPs need not answer.
     touched = (
         Solicitation.objects.pending()
-        .exclude(request__status=Status.PROPOSING)
+        .exclude(request__status__in=ORIENTING)
         .update(
             status=SolicitationStatus.CANCELLED,
             answered_at=now,

@@ -252,7 +252,8 @@ def answer(http_request, token: str):
         "summary": household_summary(request),
         "distance": format_km(solicitation.distance_km) if solicitation.distance_km else "",
         "form": form,
-        "can_answer": solicitation.is_pending and request.status == Status.PROPOSING,
+        "can_answer": solicitation.is_pending
+        and request.status in (Status.PROPOSING, Status.AWAITING_CHOICE),
         "can_claim": solicitation.status == SolicitationStatus.ACCEPTED
         and request.status == Status.AWAITING_CHOICE,
         "placed": getattr(request, "placement", None) if request.is_closed else None,
@@ -299,7 +300,7 @@ def _gp_households_page(http_request, *, cpts, practitioner, here: str, channel:
             cpts=cpts,
             practitioner=practitioner,
             status=SolicitationStatus.PENDING,
-            request__status=Status.PROPOSING,
+            request__status__in=(Status.PROPOSING, Status.AWAITING_CHOICE),
         )
         .select_related("request", "request__commune")
         .prefetch_related("request__members", "request__priority_reasons")

@@ -350,3 +350,26 @@ def test_small_counts_are_masked_outside_the_coordination(o):
     masked = indicators(o.cpts, masked=True)
     assert masked["found"] == "< 5" and masked["median_wait_days"] is None
     assert masked["acceptance_rate"] is None and masked["waiting"] == 0
+
+
+def test_asking_more_gps_while_the_person_chooses_keeps_their_choice_open(o):
+    for s in _ask(o, *o.gps[:3]):
+        _accept(s)
+    assert _status(o) == Status.AWAITING_CHOICE
+    [more] = _ask(o, o.gps[3])
+    assert _status(o) == Status.AWAITING_CHOICE  # the person can still choose meanwhile
+    _accept(more)
+    offers = OutboxMessage.objects.filter(topic="orientation.offer", channel="email")
+    assert offers.count() == 2
+    assert o.gps[3].last_name in offers.order_by("pk").last().body
+    placement_record(request=o.request, practitioner=o.gps[3], recorded_by=RecordedBy.PATIENT)
+    assert _status(o) == Status.CLOSED
+
+
+def test_a_pending_gp_while_the_person_chooses_is_not_cancelled_by_the_worker(o):
+    for s in _ask(o, *o.gps[:3]):
+        _accept(s)
+    [more] = _ask(o, o.gps[3])
+    solicitations_follow_up()
+    more.refresh_from_db()
+    assert more.status == SolicitationStatus.PENDING

@@ -53,3 +53,27 @@ def audit_record(
     line.full_clean()
     line.save()
     return line
+
+
+def audit_record_many(*, actor, action: str, objects, cpts=None, request=None) -> int:
+    """One audit line per record of `objects` (a list page showing several patient files, in
+    one INSERT). Same rules as `audit_record`: identifiers only."""
+    if action not in AuditAction.values:
+        raise ValueError(f"Action d'audit inconnue : {action!r}")
+    if actor is not None and not getattr(actor, "is_authenticated", False):
+        actor = None
+    role, ip = _role_of(actor, cpts), client_ip(request)
+    lines = [
+        AuditLog(
+            actor=actor,
+            actor_role=role,
+            cpts=cpts,
+            action=action,
+            object_type=obj._meta.label_lower,
+            object_id=str(obj.pk),
+            ip_address=ip,
+        )
+        for obj in objects
+    ]
+    AuditLog.objects.bulk_create(lines)
+    return len(lines)

@@ -26,7 +26,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accesmt.accounts.access import cpts_role_required
 from accesmt.accounts.models import AuditAction, Role
-from accesmt.accounts.services import audit_record
+from accesmt.accounts.services import audit_record, audit_record_many
 from accesmt.intake.models import HouseholdMember, RequestPriorityReason
 
 from .models import AllocationMethod, AllocationRun, AllocationStatus
@@ -142,6 +142,14 @@ def run_detail(http_request, cpts_slug: str, pk: int):
     _decorate(page.object_list, timezone.localdate())
     audit_record(
         actor=http_request.user, action=AuditAction.READ, obj=run, cpts=cpts, request=http_request
+    )
+    # Each household listed (reference, commune, age bands, priority reasons) is a read too.
+    audit_record_many(
+        actor=http_request.user,
+        action=AuditAction.READ,
+        objects=[line.request for line in page.object_list],
+        cpts=cpts,
+        request=http_request,
     )
     context = {
         "cpts": cpts,

@@ -61,6 +61,10 @@ def test_a_coordinator_launches_and_reviews_a_run(client, world):
     assert "17 semaines" in page and "km" in page
     audit = AuditLog.objects.filter(object_type="matching.allocationrun", object_id=str(run.pk))
     assert audit.filter(actor=w.coordinator, action="read", cpts=w.cpts).count() == 1
+    listed = AuditLog.objects.filter(object_type="intake.request", action="read")
+    assert sorted(listed.values_list("object_id", flat=True)) == sorted(
+        [str(w.priority.pk), str(w.old.pk)]
+    )  # one read line per household shown
 
     unassigned = client.get(run_url(w.cpts, run, lignes="sans")).content.decode()
     assert w.recent.reference in unassigned and w.old.reference not in unassigned

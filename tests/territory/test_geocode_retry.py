@@ -1,7 +1,6 @@
 """Registration geocodes in one short try; the worker places later what the BAN could not."""
 
 import datetime
-import time
 
 import pytest
 from django.utils import timezone
@@ -28,9 +27,9 @@ def test_a_person_waits_one_short_try_not_the_retries(ban_server, lievin, settin
     settings.GEOCODER_TIMEOUT = 3.0
     settings.GEOCODER_INTERACTIVE_TIMEOUT = 0.3
     ban_server.delay_next(3, seconds=2)
-    started = time.monotonic()
+    # The BAN answers after 2 s: within GEOCODER_TIMEOUT, beyond the interactive one — so a
+    # fallback (and a single request) proves the short, retry-free call.
     placed = _geocode(street=STREET, commune=lievin, postcode="62800")
-    assert time.monotonic() - started < 1.5
     assert len(ban_server.requests_to("/search/")) == 1
     assert placed["geocode_source"] == "commune_centre"
     assert placed["geocode_message"].startswith("Service de géocodage injoignable")

@@ -97,6 +97,10 @@ class SolicitationStatus(models.TextChoices):
 
 OPEN_SOLICITATION = (SolicitationStatus.PENDING, SolicitationStatus.ACCEPTED)
 
+# Request states of the flow (values of accesmt.intake.models.Status).
+ASKABLE = ("waiting", "proposing", "awaiting_choice")  # GPs may be asked
+ORIENTING = ("proposing", "awaiting_choice")  # GPs asked, answers may come
+
 
 class DeclineReason(models.TextChoices):
     FULL = "full", "plus de place pour le moment"
@@ -118,6 +122,10 @@ class SolicitationQuerySet(TenantQuerySet):
 
     def accepted(self):
         return self.filter(status=SolicitationStatus.ACCEPTED)
+
+    def cancel(self, *, now, note: str) -> int:
+        """End these solicitations without an answer from the GP (the note says why)."""
+        return self.update(status=SolicitationStatus.CANCELLED, answered_at=now, note=note)
 
 
 class Solicitation(models.Model):

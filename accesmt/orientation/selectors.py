@@ -24,7 +24,7 @@ from accesmt.matching.candidates import (
 from accesmt.matching.models import MatchingSettings
 from accesmt.matching.selectors import candidate_index, household_needs
 
-from .models import OPEN_SOLICITATION, Placement, Solicitation, SolicitationStatus
+from .models import OPEN_SOLICITATION, ORIENTING, Placement, Solicitation, SolicitationStatus
 
 AGE_BANDS = ((6, "moins de 6 ans"), (18, "6 à 17 ans"), (60, "18 à 59 ans"), (70, "60 à 69 ans"))
 OLDEST_BAND = "70 ans et plus"
@@ -48,7 +48,7 @@ def gp_month_counts(
     placements = Placement.objects.current().filter(at__gte=start)
     reserved = Solicitation.objects.filter(
         status=SolicitationStatus.ACCEPTED,
-        request__status__in=(Status.PROPOSING, Status.AWAITING_CHOICE),
+        request__status__in=ORIENTING,
     )
     solicitations = Solicitation.objects.filter(asked_at__gte=start)
     if cpts_ids is not None:

@@ -41,7 +41,9 @@ from accesmt.notifications.services import outbox_enqueue
 from accesmt.territory.distances import haversine_km
 
 from .models import (
+    ASKABLE,
     OPEN_SOLICITATION,
+    ORIENTING,
     AnswerChannel,
     DeclineReason,
     OrientationSettings,
@@ -56,8 +58,6 @@ logger = logging.getLogger(__name__)
 
 TOKEN_SALT = "accesmt.orientation.solicitation"  # noqa: S105 - a signing salt
 TOKEN_MAX_AGE = datetime.timedelta(days=30)
-ASKABLE = (Status.WAITING, Status.PROPOSING, Status.AWAITING_CHOICE)
-ORIENTING = (Status.PROPOSING, Status.AWAITING_CHOICE)  # GPs may be waiting to answer
 
 
 class OrientationError(ValidationError):
@@ -391,11 +391,7 @@ def _advance(request: Request, *, by=None, now=None, accepted_now: bool = False)
     if request.status != Status.PROPOSING:
         return
     if len(accepted) >= config.accepted_target or (accepted and not pending):
-        request.solicitations.pending().update(
-            status=SolicitationStatus.CANCELLED,
-            answered_at=now,
-            note="Assez de médecins ont accepté",
-        )
+        request.solicitations.pending().cancel(now=now, note="Assez de médecins ont accepté")
         request_transition(
             now=now,
             request=request,
@@ -575,11 +571,7 @@ def placement_record(
             raise OrientationError("Médecin inconnu sur le territoire de la CPTS.")
         locked.solicitations.filter(status__in=OPEN_SOLICITATION).exclude(
             practitioner=practitioner, status=SolicitationStatus.ACCEPTED
-        ).update(
-            status=SolicitationStatus.CANCELLED,
-            answered_at=now,
-            note="Médecin traitant trouvé",
-        )
+        ).cancel(now=now, note="Médecin traitant trouvé")
         # A request reopened after "MT found" keeps its row: the new outcome replaces it.
         placement, _ = Placement.objects.update_or_create(
             request=locked,
@@ -623,16 +615,12 @@ def orientation_restart(
             .select_related("cpts")
             .get(pk=request.pk)
         )
-        allowed = (
-            (Status.AWAITING_CHOICE,) if by_patient else (Status.PROPOSING, Status.AWAITING_CHOICE)
-        )
+        allowed = (Status.AWAITING_CHOICE,) if by_patient else ORIENTING
         if locked.status not in allowed:
             raise OrientationError("La demande n'est pas en cours d'orientation.")
         accepted = list(locked.solicitations.accepted().select_related("practitioner"))
-        locked.solicitations.filter(status__in=OPEN_SOLICITATION).update(
-            status=SolicitationStatus.CANCELLED,
-            answered_at=now,
-            note="Orientation reprise : la demande est revenue dans la file",
+        locked.solicitations.filter(status__in=OPEN_SOLICITATION).cancel(
+            now=now, note="Orientation reprise : la demande est revenue dans la file"
         )
         request_transition(
             now=now,
@@ -699,11 +687,7 @@ def solicitations_follow_up(*, now: datetime.datetime | None = None) -> int:
     touched = (
         Solicitation.objects.pending()
         .exclude(request__status__in=ORIENTING)
-        .update(
-            status=SolicitationStatus.CANCELLED,
-            answered_at=now,
-            note="La demande n'est plus en recherche de médecin",
-        )
+        .cancel(now=now, note="La demande n'est plus en recherche de médecin")
     )
     due = Solicitation.objects.pending().filter(answer_due_at__lte=now).order_by("pk")
     for solicitation_id, request_id in list(due.values_list("pk", "request_id")):

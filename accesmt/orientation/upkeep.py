@@ -46,7 +46,13 @@ from accesmt.intake.validation import is_mobile
 from accesmt.notifications.services import outbox_enqueue
 from accesmt.territory.models import CPTS
 
-from .models import CheckChannel, OrientationSettings, StillNeededAnswer, StillNeededCheck
+from .models import (
+    ORIENTING,
+    CheckChannel,
+    OrientationSettings,
+    StillNeededAnswer,
+    StillNeededCheck,
+)
 from .services import absolute_url
 
 logger = logging.getLogger(__name__)
@@ -204,7 +210,7 @@ def _last_back_in_queue():
         RequestTransition.objects.filter(
             request=OuterRef("pk"),
             to_status=Status.WAITING,
-            from_status__in=(Status.PROPOSING, Status.AWAITING_CHOICE),
+            from_status__in=ORIENTING,
         )
         .order_by()
         .values("request")

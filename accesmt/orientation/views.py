@@ -32,7 +32,15 @@ from accesmt.intake.selectors import FollowupLinkInvalid, request_for_followup_t
 from accesmt.matching.candidates import format_km
 
 from . import letter
-from .models import AnswerChannel, DeclineReason, RecordedBy, Solicitation, SolicitationStatus
+from .models import (
+    ASKABLE,
+    ORIENTING,
+    AnswerChannel,
+    DeclineReason,
+    RecordedBy,
+    Solicitation,
+    SolicitationStatus,
+)
 from .selectors import (
     accepted_solicitations,
     household_summary,
@@ -87,9 +95,9 @@ def _coordinator_context(cpts, request: Request) -> dict:
         "accepted": [s for s in solicitations if s.status == SolicitationStatus.ACCEPTED],
         "decline_reasons": DeclineReason.choices,
         "territory_gps": territory_gps,
-        "can_ask": request.status in (Status.WAITING, Status.PROPOSING, Status.AWAITING_CHOICE),
-        "can_restart": request.status in (Status.PROPOSING, Status.AWAITING_CHOICE),
-        "can_record": request.status in (Status.WAITING, Status.PROPOSING, Status.AWAITING_CHOICE),
+        "can_ask": request.status in ASKABLE,
+        "can_restart": request.status in ORIENTING,
+        "can_record": request.status in ASKABLE,
         "has_contact": person_reachable(request),
     }
 
@@ -252,8 +260,7 @@ def answer(http_request, token: str):
         "summary": household_summary(request),
         "distance": format_km(solicitation.distance_km) if solicitation.distance_km else "",
         "form": form,
-        "can_answer": solicitation.is_pending
-        and request.status in (Status.PROPOSING, Status.AWAITING_CHOICE),
+        "can_answer": solicitation.is_pending and request.status in ORIENTING,
         "can_claim": solicitation.status == SolicitationStatus.ACCEPTED
         and request.status == Status.AWAITING_CHOICE,
         "placed": getattr(request, "placement", None) if request.is_closed else None,
@@ -300,7 +307,7 @@ def _gp_households_page(http_request, *, cpts, practitioner, here: str, channel:
             cpts=cpts,
             practitioner=practitioner,
             status=SolicitationStatus.PENDING,
-            request__status__in=(Status.PROPOSING, Status.AWAITING_CHOICE),
+            request__status__in=ORIENTING,
         )
         .select_related("request", "request__commune")
         .prefetch_related("request__members", "request__priority_reasons")

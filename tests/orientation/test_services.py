@@ -373,3 +373,10 @@ def test_a_pending_gp_while_the_person_chooses_is_not_cancelled_by_the_worker(o)
     solicitations_follow_up()
     more.refresh_from_db()
     assert more.status == SolicitationStatus.PENDING
+
+
+def test_the_flow_states_are_request_states():
+    from accesmt.orientation.models import ASKABLE, ORIENTING
+
+    assert set(ORIENTING) == {Status.PROPOSING, Status.AWAITING_CHOICE}
+    assert set(ASKABLE) == {Status.WAITING, *ORIENTING}

@@ -133,3 +133,11 @@ def test_tile_url_that_is_not_http_is_ignored(client, cpts, gps, settings, url):
     response = client.get(reverse("directory:public_list", kwargs={"cpts_slug": cpts.slug}))
     assert 'data-tile-url=""' in response.content.decode()
     assert _img_src(response) == ["'self'", "data:"]
+
+
+def test_the_list_shows_phones_in_french_format(client, cpts, gps):
+    site = gps["public"].sites.get()
+    site.phone = "+33321445501"
+    site.save()
+    html = client.get(reverse("directory:public_list", kwargs={"cpts_slug": cpts.slug}))
+    assert "Tél. 03 21 44 55 01" in html.content.decode()

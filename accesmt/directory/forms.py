@@ -9,6 +9,8 @@ from __future__ import annotations
 from django import forms
 from django.core.exceptions import ValidationError
 
+from accesmt.core.widgets import DateInput
+
 from .models import (
     MAX_HOME_VISIT_RADIUS_KM,
     MAX_MONTHLY_CAPACITY,
@@ -72,7 +74,7 @@ class DeclarationForm(forms.Form):
     planned_departure_date = forms.DateField(
         label="Date prévue de départ (retraite, déménagement), si connue",
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DateInput(),
         error_messages={"invalid": "Saisissez une date valide, par exemple 30/06/2027."},
     )
     approx_patient_count = forms.IntegerField(

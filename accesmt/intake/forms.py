@@ -12,6 +12,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from accesmt.core.widgets import DateInput
+
 from .consent import (
     CONSENT_PROCESSING,
     CONSENT_SHARING,
@@ -36,13 +38,6 @@ DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y", "%d/%m/%y", "%d-%m-%Y", "%d.%m.%Y"]
 
 def _required(message: str) -> dict[str, str]:
     return {"required": message}
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, attrs=None):
-        super().__init__(attrs, format="%Y-%m-%d")
 
 
 class HouseholdForm(forms.Form):

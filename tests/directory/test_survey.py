@@ -98,6 +98,44 @@ def test_gp_declares_for_the_practitioner_with_their_email(client, cpts, gp_site
     assert 'value="professionals" id="id_listing_1" required checked' in html
 
 
+def test_declaration_pages_render_the_departure_date_as_iso(client, cpts, gp_site):
+    """An `<input type="date">` only accepts 2028-05-20: 20/05/2028 shows an empty field, and
+    saving unchanged would drop the date. The three pages of the form show the ISO value."""
+    from accesmt.directory.services import declaration_create
+    from accesmt.directory.survey import invitation_token, survey_campaign_launch
+
+    declaration_create(
+        practitioner=gp_site.practitioner,
+        cpts=cpts,
+        source=DeclarationSource.COORDINATOR,
+        accepting="yes",
+        listing="public",
+        planned_departure_date=datetime.date(2028, 5, 20),
+    )
+    invitation = survey_campaign_launch(cpts=cpts, title="Enquête").invitations.get()
+    coordinator = MembershipFactory(cpts=cpts, role="coordinator").user
+    gp_user = MembershipFactory(cpts=cpts, role="gp", user__email="dr.martin@exemple.fr").user
+    pages = [
+        (
+            coordinator,
+            reverse(
+                "directory:coordinator_declaration",
+                kwargs={"cpts_slug": cpts.slug, "pk": gp_site.practitioner.pk},
+            ),
+        ),
+        (gp_user, reverse("directory:my_declaration", kwargs={"cpts_slug": cpts.slug})),
+        (None, reverse("directory:survey_answer", kwargs={"token": invitation_token(invitation)})),
+    ]
+    for user, url in pages:
+        client.logout()
+        if user:
+            client.force_login(user)
+        html = client.get(url).content.decode()
+        field = re.search(r'<input type="date" name="planned_departure_date"[^>]*>', html)
+        assert field, url
+        assert 'value="2028-05-20"' in field.group(0), url
+
+
 def test_gp_without_practitioner_sees_an_explanation(client, cpts, gp_site):
     client.force_login(MembershipFactory(cpts=cpts, role="gp", user__email="x@exemple.fr").user)
     url = reverse("directory:my_declaration", kwargs={"cpts_slug": cpts.slug})

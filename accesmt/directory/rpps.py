@@ -33,12 +33,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from accesmt.territory.codes import normalise_name
-from accesmt.territory.models import Commune, PostalCode, TerritoryCommune
+from accesmt.territory.models import CPTS, Commune, PostalCode, TerritoryCommune
 
 from .models import (
     GP_PROFESSION_CODE,
@@ -57,10 +58,23 @@ _READ_BUFFER = 1 << 20
 
 # Cheap pre-filter on raw bytes: a GP row holds one of these savoir-faire codes as a whole field.
 _GP_MARKERS = tuple(b"|" + code.encode() + b"|" for code in sorted(GP_SAVOIR_FAIRE_CODES))
+_LINE_ENDS = (b"|\n", b"|\r\n", b"|")  # a full line ends with its trailing "|"
 
 
 class RppsFormatError(Exception):
     """The file cannot be imported at all (empty, unreadable encoding, missing header columns)."""
+
+
+class RppsTruncatedFile(RppsFormatError):
+    """The file's last line has no line ending or the wrong number of fields: the file was most
+    likely cut (download stopped). Refused whole unless the operator accepts a partial import."""
+
+
+TRUNCATED_ADVICE = (
+    "Le fichier a sans doute été coupé pendant le téléchargement : téléchargez-le à nouveau. "
+    "Pour importer quand même les lignes complètes, acceptez un import partiel (les médecins "
+    "des lignes manquantes seraient marqués absents)."
+)
 
 
 def normalise_header(name: str) -> str:
@@ -136,6 +150,50 @@ REQUIRED_LABELS = {
     "postcode": "Code postal (coord. structure)",
     "commune_code": "Code commune (coord. structure)",
 }
+
+
+@dataclass(frozen=True)
+class CptsAbsences:
+    """GPs of one CPTS that an import would mark absent, out of its present GPs."""
+
+    cpts: str
+    absent: int
+    present: int
+
+    def __str__(self) -> str:
+        share = round(100 * self.absent / self.present)
+        return f"{self.cpts} : {self.absent} médecins sur {self.present} ({share} %)"
+
+
+class RppsAbsencesNeedConfirmation(Exception):
+    """The import would mark absent more than settings.RPPS_MAX_ABSENT_SHARE of a CPTS's GPs.
+    Nothing was written (the transaction rolled back); run again with `confirm_absences`."""
+
+    MAX_NAMES_SHOWN = 500
+
+    def __init__(self, *, share: float, cpts: list[CptsAbsences], practitioners, report):
+        self.share = share
+        self.cpts = cpts
+        self.practitioners = practitioners  # [(rpps, "Dr Prénom NOM")], sorted by name
+        self.report = report
+        super().__init__(self.headline())
+
+    def headline(self) -> str:
+        return (
+            f"Cet import marquerait absents plus de {round(100 * self.share)} % des médecins "
+            f"d'au moins une CPTS : rien n'a été enregistré. Vérifiez le fichier, puis "
+            f"confirmez si ces départs sont réels."
+        )
+
+    def lines(self) -> list[str]:
+        """The figures and the names, in French (the command's output, the admin page)."""
+        shown = self.practitioners[: self.MAX_NAMES_SHOWN]
+        lines = [self.headline(), *(f"CPTS {c}" for c in self.cpts)]
+        lines.append(f"Médecins qui seraient marqués absents ({len(self.practitioners)}) :")
+        lines.extend(f"  {rpps} – {name}" for rpps, name in shown)
+        if len(self.practitioners) > len(shown):
+            lines.append(f"  … et {len(self.practitioners) - len(shown)} autres")
+        return lines
 
 
 class Reason:
@@ -438,9 +496,12 @@ def read_rpps_file(
     scope: Scope,
     report: ImportReport | None = None,
     progress: ProgressCallback | None = None,
+    accept_partial: bool = False,
 ) -> tuple[dict[str, PractitionerRow], ImportReport]:
     """Stream the file and return the GP rows of the scope, aggregated per RPPS number, with the
-    report of what was read and refused. Raises RppsFormatError when the file cannot be read."""
+    report of what was read and refused. Raises RppsFormatError when the file cannot be read,
+    RppsTruncatedFile when its last line has no line ending or the wrong field count (a cut
+    file: the GPs after the cut would be marked absent), unless `accept_partial`."""
     report = report or ImportReport()
     report.path = os.fspath(path)
     started = time.monotonic()
@@ -473,11 +534,29 @@ def read_rpps_file(
         markers = _GP_MARKERS
         line_no = 1
         gp_rows = 0
+        raw = header
+        last_line_refusal = ""  # why the last line read was refused for its field count
         for raw in fh:
             line_no += 1
             if line_no % PROGRESS_EVERY_LINES == 0 and progress is not None:
                 progress(line_no - 1, fh.tell(), total)
-            if not (markers[0] in raw or markers[1] in raw or markers[2] in raw):
+            # Every line, whatever the profession, has the header's field count: a cut line
+            # (often the last one, from a download that stopped) is never skipped silently.
+            # Counting "|" runs in C on the raw bytes: the read stays cheap.
+            pipes = raw.count(b"|")
+            maybe_gp = markers[0] in raw or markers[1] in raw or markers[2] in raw
+            if pipes == width and not raw.endswith(_LINE_ENDS):
+                pipes += 1  # a field after the last "|": one too many
+            if pipes != width and pipes != width - 1:  # width - 1: trailing "|" missing
+                if not raw.strip():
+                    continue  # an empty line holds no data
+                gp_rows += maybe_gp
+                reason = Reason.TRUNCATED if pipes < width else Reason.TOO_MANY_FIELDS
+                last_line_refusal = reason + f" : {pipes} champs sur {width}"
+                report.refuse(line_no, last_line_refusal)
+                continue
+            last_line_refusal = ""
+            if not maybe_gp:
                 continue
             try:
                 text = _decode(raw, encoding)
@@ -486,21 +565,6 @@ def read_rpps_file(
                 report.refuse(line_no, Reason.ENCODING)
                 continue
             fields = text.rstrip("\r\n").split("|")
-            count = len(fields)
-            if count == width + 1 and fields[-1] == "":
-                pass
-            elif count == width:
-                pass  # trailing "|" missing: tolerated
-            elif count < width:
-                gp_rows += 1
-                report.refuse(line_no, Reason.TRUNCATED + f" : {count - 1} champs sur {width}")
-                continue
-            else:
-                gp_rows += 1
-                report.refuse(
-                    line_no, Reason.TOO_MANY_FIELDS + f" : {count - 1} champs sur {width}"
-                )
-                continue
             if fields[i_prof].strip() != GP_PROFESSION_CODE:
                 continue
             savoir_faire = fields[i_sf].strip()
@@ -572,6 +636,17 @@ def read_rpps_file(
             practitioner.sites[site.site_key] = site
         report.lines_read = line_no - 1
         report.gp_rows = gp_rows
+    if line_no > 1 and not accept_partial:
+        if not raw.endswith(b"\n"):
+            raise RppsTruncatedFile(
+                f"Fichier incomplet : la dernière ligne (ligne {line_no}) n'a pas de fin de "
+                "ligne. " + TRUNCATED_ADVICE
+            )
+        if last_line_refusal:
+            raise RppsTruncatedFile(
+                f"Fichier incomplet : la dernière ligne (ligne {line_no}) n'a pas le nombre de "
+                f"champs de l'en-tête ({last_line_refusal}). " + TRUNCATED_ADVICE
+            )
     if progress is not None:
         progress(report.lines_read, total, total)
     report.read_seconds = time.monotonic() - started
@@ -609,13 +684,62 @@ def _place(site: PracticeSite, communes: dict[str, Commune]) -> None:
         site.geocode_source = GeocodeSource.NONE
 
 
+def _present_gps_by_cpts() -> dict[int, set[int]]:
+    """Ids of the present GPs of each CPTS (a present site in its territory), before the import."""
+    by_cpts: dict[int, set[int]] = {}
+    rows = (
+        PracticeSite.objects.filter(
+            is_gone=False, practitioner__is_gone=False, commune__territory__isnull=False
+        )
+        .values_list("commune__territory__cpts_id", "practitioner_id")
+        .distinct()
+    )
+    for cpts_id, practitioner_id in rows.iterator(chunk_size=5000):
+        by_cpts.setdefault(cpts_id, set()).add(practitioner_id)
+    return by_cpts
+
+
+def _check_absences(
+    present: dict[int, set[int]], gone_ids: set[int], *, share: float, report: ImportReport
+) -> None:
+    """Raise RppsAbsencesNeedConfirmation when the GPs to mark absent exceed `share` of the
+    present GPs of a CPTS."""
+    over = {
+        cpts_id: ids & gone_ids
+        for cpts_id, ids in present.items()
+        if len(ids & gone_ids) > share * len(ids)
+    }
+    if not over:
+        return
+    names = dict(CPTS.objects.filter(pk__in=over).values_list("pk", "name"))
+    cpts = [
+        CptsAbsences(names[cpts_id], len(absent), len(present[cpts_id]))
+        for cpts_id, absent in sorted(over.items(), key=lambda item: names[item[0]])
+    ]
+    ids = set().union(*over.values())
+    practitioners = sorted(
+        ((p.rpps, p.display_name) for p in Practitioner.objects.filter(pk__in=ids)),
+        key=lambda item: (item[1].split()[-1], item[1]),
+    )
+    raise RppsAbsencesNeedConfirmation(
+        share=share, cpts=cpts, practitioners=practitioners, report=report
+    )
+
+
 @transaction.atomic
 def apply_rpps_rows(
-    practitioners: dict[str, PractitionerRow], *, scope: Scope, report: ImportReport
+    practitioners: dict[str, PractitionerRow],
+    *,
+    scope: Scope,
+    report: ImportReport,
+    confirm_absences: bool = False,
 ) -> ImportReport:
-    """Write the rows read into the directory, in one transaction (all or nothing)."""
+    """Write the rows read into the directory, in one transaction (all or nothing). Raises
+    RppsAbsencesNeedConfirmation (nothing written) when the GPs to mark absent exceed
+    settings.RPPS_MAX_ABSENT_SHARE of a CPTS's present GPs, unless `confirm_absences`."""
     started = time.monotonic()
     now = timezone.now()
+    present_before = None if confirm_absences else _present_gps_by_cpts()
     communes = {
         c.pk: c
         for c in Commune.objects.filter(
@@ -761,9 +885,14 @@ def apply_rpps_rows(
         .exclude(sites__is_gone=False)
         .distinct()
     )
-    report.practitioners_gone = Practitioner.objects.filter(
-        pk__in=list(stale_practitioners.values_list("pk", flat=True))
-    ).update(is_gone=True, gone_since=now, updated_at=now)
+    gone_ids = list(stale_practitioners.values_list("pk", flat=True))
+    if present_before is not None:
+        _check_absences(
+            present_before, set(gone_ids), share=settings.RPPS_MAX_ABSENT_SHARE, report=report
+        )
+    report.practitioners_gone = Practitioner.objects.filter(pk__in=gone_ids).update(
+        is_gone=True, gone_since=now, updated_at=now
+    )
     report.apply_seconds = time.monotonic() - started
     return report
 
@@ -774,11 +903,18 @@ def rpps_import(
     departements: Iterable[str] = (),
     progress: ProgressCallback | None = None,
     dry_run: bool = False,
+    accept_partial: bool = False,
+    confirm_absences: bool = False,
 ) -> ImportReport:
     """Import the GPs of an Annuaire Santé extraction for the platform's CPTS territories (or
     the given départements). Raises RppsFormatError when the file cannot be imported at all;
     otherwise returns the report (refused lines included). The database changes are applied in
-    one transaction: a failure leaves the previous state intact."""
+    one transaction: a failure leaves the previous state intact.
+
+    A cut file (last line without line ending or with the wrong field count) raises
+    RppsTruncatedFile unless `accept_partial`; marking absent more than
+    settings.RPPS_MAX_ABSENT_SHARE of a CPTS's GPs raises RppsAbsencesNeedConfirmation (nothing
+    written) unless `confirm_absences`."""
     departements = tuple(d for d in departements if d)
     scope = Scope.for_departements(departements) if departements else Scope.platform()
     if not scope.communes:
@@ -787,14 +923,19 @@ def rpps_import(
             "ou indiquez un département (les communes doivent être chargées : manage.py "
             "load_communes)."
         )
-    rows, report = read_rpps_file(path, scope=scope, progress=progress)
+    rows, report = read_rpps_file(
+        path, scope=scope, progress=progress, accept_partial=accept_partial
+    )
     if dry_run:
         return report
-    return apply_rpps_rows(rows, scope=scope, report=report)
+    return apply_rpps_rows(rows, scope=scope, report=report, confirm_absences=confirm_absences)
 
 
 __all__ = [
+    "CptsAbsences",
     "ImportReport",
+    "RppsAbsencesNeedConfirmation",
+    "RppsTruncatedFile",
     "RowError",
     "RppsFormatError",
     "Scope",

@@ -234,6 +234,9 @@ GEOCODER_MIN_SCORE = env.float("GEOCODER_MIN_SCORE", default=0.5)
 
 # GP directory (accesmt.directory): an availability declaration counts for this many days.
 DECLARATION_VALIDITY_DAYS = env.int("DECLARATION_VALIDITY_DAYS", default=183)
+# An RPPS import that would mark absent more than this share of a CPTS's GPs stops and asks for
+# confirmation (`import_rpps --confirm-absences`, second step of the admin upload).
+RPPS_MAX_ABSENT_SHARE = env.float("RPPS_MAX_ABSENT_SHARE", default=0.10)
 
 EMAIL_HOST = env.str("EMAIL_HOST", default="127.0.0.1")
 EMAIL_PORT = env.int("EMAIL_PORT", default=1025)

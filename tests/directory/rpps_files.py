@@ -149,3 +149,23 @@ def write_rpps_file(
         lines.append(row if isinstance(row, str) else render_line(header, row))
     path.write_bytes((newline.join(lines) + newline).encode(encoding))
     return path
+
+
+def pharmacist_row(rpps="20000000001", **extra) -> dict:
+    """A pharmacist's row: about 95 % of a real file is not a GP's."""
+    return gp_row(
+        rpps=rpps,
+        profession="21",
+        savoir_faire="",
+        **{"Libellé profession": "Pharmacien", "Libellé savoir-faire": ""},
+        **extra,
+    )
+
+
+def cut_file(path: Path, keep_fields: int, *, newline: bool = False) -> Path:
+    """Cut the file's last line after `keep_fields` fields, as a download that stopped (without
+    its line ending unless `newline`)."""
+    lines = path.read_bytes().decode("utf-8").splitlines()
+    lines[-1] = "|".join(lines[-1].split("|")[:keep_fields])
+    path.write_bytes(("\n".join(lines) + ("\n" if newline else "")).encode("utf-8"))
+    return path

@@ -36,7 +36,10 @@ def test_file_cut_in_the_middle_of_its_last_line(tmp_path, cpts):
     path = write_rpps_file(tmp_path / "rpps.txt", [gp_row(rpps="10000000001"), gp_row()])
     data = path.read_bytes()
     path.write_bytes(data[: len(data) - 60])  # the download stopped mid-line
-    report = rpps_import(path)
+    with pytest.raises(rpps.RppsTruncatedFile, match=r"ligne 3"):
+        rpps_import(path)
+    assert not Practitioner.objects.exists()
+    report = rpps_import(path, accept_partial=True)  # the operator accepts a partial import
     assert lines_of(report) == {3: lines_of(report)[3]}
     assert lines_of(report)[3].startswith(Reason.TRUNCATED)
     assert list(Practitioner.objects.values_list("rpps", flat=True)) == ["10000000001"]

@@ -199,7 +199,8 @@ def test_absent_practitioners_and_sites_are_marked_gone_not_deleted(tmp_path, cp
     second_site = gp_row(structure_id="S2", postcode="62210", commune_code="62065")
     first = [gp_row(), second_site, gp_row(rpps="10000000009")]
     rpps_import(write_rpps_file(tmp_path / "a.txt", first))
-    report = rpps_import(write_rpps_file(tmp_path / "b.txt", [gp_row()]))
+    # 1 GP of 2 leaves: above RPPS_MAX_ABSENT_SHARE, confirmed (tests/…/test_rpps_safeguards.py).
+    report = rpps_import(write_rpps_file(tmp_path / "b.txt", [gp_row()]), confirm_absences=True)
     assert Practitioner.objects.count() == 2
     leaver = Practitioner.objects.get(rpps="10000000009")
     assert leaver.is_gone and leaver.gone_since is not None

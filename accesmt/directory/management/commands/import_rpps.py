@@ -1,4 +1,5 @@
-"""`manage.py import_rpps FICHIER [--departement 62 …] [--dry-run]`."""
+"""`manage.py import_rpps FICHIER [--departement 62 …] [--dry-run] [--accept-partial]
+[--confirm-absences]`."""
 
 import time
 
@@ -6,7 +7,12 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accesmt.territory.codes import normalise_departement
 
-from ...rpps import RppsFormatError, rpps_import
+from ...rpps import (
+    RppsAbsencesNeedConfirmation,
+    RppsFormatError,
+    RppsTruncatedFile,
+    rpps_import,
+)
 
 
 class Command(BaseCommand):
@@ -33,8 +39,30 @@ class Command(BaseCommand):
         parser.add_argument(
             "--dry-run", action="store_true", help="lire et contrôler le fichier sans rien écrire"
         )
+        parser.add_argument(
+            "--accept-partial",
+            action="store_true",
+            help="importer un fichier coupé (dernière ligne sans fin de ligne ou incomplète) : "
+            "les médecins des lignes manquantes seront marqués absents",
+        )
+        parser.add_argument(
+            "--confirm-absences",
+            action="store_true",
+            help="confirmer un import qui marque absents plus de RPPS_MAX_ABSENT_SHARE "
+            "(10 %% par défaut) des médecins d'une CPTS",
+        )
 
-    def handle(self, *args, path, departement, all_platform_communes, dry_run, **options):
+    def handle(
+        self,
+        *args,
+        path,
+        departement,
+        all_platform_communes,
+        dry_run,
+        accept_partial,
+        confirm_absences,
+        **options,
+    ):
         if departement and all_platform_communes:
             raise CommandError("Choisissez --departement ou --all-platform-communes, pas les deux.")
         departements = []
@@ -58,10 +86,29 @@ class Command(BaseCommand):
         self.stdout.write("Lecture du fichier…")
         try:
             report = rpps_import(
-                path, departements=departements, progress=progress, dry_run=dry_run
+                path,
+                departements=departements,
+                progress=progress,
+                dry_run=dry_run,
+                accept_partial=accept_partial,
+                confirm_absences=confirm_absences,
             )
         except FileNotFoundError:
             raise CommandError(f"Fichier introuvable : {path}") from None
+        except RppsTruncatedFile as exc:
+            raise CommandError(
+                f"Import refusé : {exc} (option --accept-partial pour un import partiel)"
+            ) from None
+        except RppsAbsencesNeedConfirmation as exc:
+            for line in exc.report.summary_lines()[:2]:  # what was read (nothing was written)
+                self.stdout.write(line)
+            for error in exc.report.errors:
+                self.stdout.write(f"  {error}")
+            for line in exc.lines()[1:]:
+                self.stdout.write(line)
+            raise CommandError(
+                f"Import arrêté : {exc.headline()} Relancez avec --confirm-absences pour confirmer."
+            ) from None
         except RppsFormatError as exc:
             raise CommandError(f"Import refusé : {exc}") from None
         for line in report.summary_lines():

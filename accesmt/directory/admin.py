@@ -2,19 +2,27 @@
 a national file takes a few seconds, see docs/decisions/0004-rpps-import.md)."""
 
 import os
+import secrets
 import tempfile
+import time
+from pathlib import Path
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.move import file_move_safe
 from django.template.response import TemplateResponse
 from django.urls import path
 
 from accesmt.territory.codes import normalise_departement
 
 from .models import AvailabilityDeclaration, PracticeSite, Practitioner
-from .rpps import RppsFormatError, rpps_import
+from .rpps import RppsAbsencesNeedConfirmation, RppsFormatError, rpps_import
 from .services import CORRECTABLE_PRACTITIONER_FIELDS, practitioner_correct
+
+PENDING_SESSION_KEY = "rpps_pending_import"
+PENDING_MAX_AGE_SECONDS = 24 * 3600
 
 
 class RppsUploadForm(forms.Form):
@@ -30,6 +38,11 @@ class RppsUploadForm(forms.Form):
     )
     dry_run = forms.BooleanField(
         label="Essai à blanc (contrôler le fichier sans rien enregistrer)", required=False
+    )
+    accept_partial = forms.BooleanField(
+        label="Accepter un import partiel (fichier coupé : les médecins des lignes manquantes "
+        "seront marqués absents)",
+        required=False,
     )
 
     def clean_departements(self):
@@ -117,20 +130,28 @@ class PractitionerAdmin(admin.ModelAdmin):
     def import_view(self, request):
         if not (request.user.is_platform_admin or request.user.is_superuser):
             raise PermissionDenied
-        report = None
-        form = RppsUploadForm(request.POST or None, request.FILES or None)
-        if request.method == "POST" and form.is_valid():
-            report = self._run_import(request, form)
+        report = pending = None
+        if request.method == "POST" and ("confirm" in request.POST or "cancel" in request.POST):
+            form = RppsUploadForm()
+            report = self._confirm_import(request)
+        else:
+            form = RppsUploadForm(request.POST or None, request.FILES or None)
+            if request.method == "POST" and form.is_valid():
+                report, pending = self._run_import(request, form)
         context = {
             **self.admin_site.each_context(request),
             "title": "Importer l'annuaire national (RPPS)",
             "opts": self.model._meta,
             "form": form,
             "report": report,
+            "pending": pending,
         }
         return TemplateResponse(request, "admin/directory/practitioner/import_rpps.html", context)
 
     def _run_import(self, request, form):
+        """(report, None) once imported; (None, the question) when absences need a
+        confirmation: the file is then kept server-side for the "Confirmer" step."""
+        _forget_pending(request)
         upload = form.cleaned_data["file"]
         own_copy = None
         if hasattr(upload, "temporary_file_path"):
@@ -140,23 +161,82 @@ class PractitionerAdmin(admin.ModelAdmin):
                 for chunk in upload.chunks():
                     fh.write(chunk)
                 own_copy = path = fh.name
+        options = {
+            "departements": form.cleaned_data["departements"],
+            "accept_partial": form.cleaned_data["accept_partial"],
+        }
         try:
-            report = rpps_import(
-                path,
-                departements=form.cleaned_data["departements"],
-                dry_run=form.cleaned_data["dry_run"],
-            )
+            report = rpps_import(path, dry_run=form.cleaned_data["dry_run"], **options)
         except RppsFormatError as exc:
             form.add_error("file", str(exc))
-            return None
+            return None, None
+        except RppsAbsencesNeedConfirmation as exc:
+            return None, _keep_pending(request, path, options, exc)
         finally:
-            if own_copy:
+            if own_copy and os.path.exists(own_copy):
                 os.unlink(own_copy)
         if form.cleaned_data["dry_run"]:
             messages.info(request, "Essai à blanc : rien n'a été enregistré.")
         else:
             messages.success(request, "Import terminé.")
+        return report, None
+
+    def _confirm_import(self, request):
+        """Second step: import the file kept at the first step, absences confirmed (or drop
+        it). The file is the one of this session only: its name never comes from the form."""
+        pending = request.session.get(PENDING_SESSION_KEY)
+        token = request.POST.get("confirm") or request.POST.get("cancel") or ""
+        if not pending or not secrets.compare_digest(pending["token"], token):
+            messages.error(
+                request,
+                "Cet import n'est plus en attente de confirmation : envoyez à nouveau le fichier.",
+            )
+            return None
+        path = _pending_dir() / pending["token"]
+        if "cancel" in request.POST:
+            _forget_pending(request)
+            messages.info(request, "Import annulé : rien n'a été enregistré.")
+            return None
+        if not path.exists() or path.stat().st_mtime < time.time() - PENDING_MAX_AGE_SECONDS:
+            _forget_pending(request)
+            messages.error(
+                request, "Le fichier envoyé n'est plus disponible : envoyez-le à nouveau."
+            )
+            return None
+        try:
+            report = rpps_import(path, confirm_absences=True, **pending["options"])
+        except RppsFormatError as exc:  # the directory changed since (no commune left…)
+            messages.error(request, f"Import refusé : {exc}")
+            return None
+        finally:
+            _forget_pending(request)
+        messages.success(request, "Import terminé : absences confirmées.")
         return report
+
+
+def _pending_dir() -> Path:
+    return Path(settings.RPPS_PENDING_DIR)
+
+
+def _keep_pending(request, path: str, options: dict, question: RppsAbsencesNeedConfirmation):
+    """Move the uploaded file to the private pending directory under a random name held in the
+    session (and the confirmation form), sweeping the files older than a day."""
+    directory = _pending_dir()
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    limit = time.time() - PENDING_MAX_AGE_SECONDS
+    for old in directory.iterdir():
+        if old.is_file() and old.stat().st_mtime < limit:
+            old.unlink(missing_ok=True)
+    token = secrets.token_urlsafe(32)
+    file_move_safe(path, str(directory / token))
+    request.session[PENDING_SESSION_KEY] = {"token": token, "options": options}
+    return {"token": token, "question": question}
+
+
+def _forget_pending(request) -> None:
+    pending = request.session.pop(PENDING_SESSION_KEY, None)
+    if pending:
+        (_pending_dir() / pending["token"]).unlink(missing_ok=True)
 
 
 @admin.register(AvailabilityDeclaration)

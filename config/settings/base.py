@@ -237,6 +237,8 @@ DECLARATION_VALIDITY_DAYS = env.int("DECLARATION_VALIDITY_DAYS", default=183)
 # An RPPS import that would mark absent more than this share of a CPTS's GPs stops and asks for
 # confirmation (`import_rpps --confirm-absences`, second step of the admin upload).
 RPPS_MAX_ABSENT_SHARE = env.float("RPPS_MAX_ABSENT_SHARE", default=0.10)
+# An admin upload waiting for that confirmation is kept here (private, deleted after a day).
+RPPS_PENDING_DIR = env.path("RPPS_PENDING_DIR", default=str(VAR_DIR / "rpps-pending"))
 
 EMAIL_HOST = env.str("EMAIL_HOST", default="127.0.0.1")
 EMAIL_PORT = env.int("EMAIL_PORT", default=1025)

@@ -4,7 +4,8 @@ by the browser and the saved copy lost it).
 
 The forms with a date input (tests/core/test_date_inputs.py lists them from the code): the
 availability declaration (coordinator's page, GP's own page, survey link) and the members of a
-request (coordinator's edit page; the public intake form starts empty)."""
+request (coordinator's edit page; the public intake form, which starts empty, is re-rendered
+filled by "Ajouter une personne du foyer")."""
 
 import datetime
 import re
@@ -136,5 +137,34 @@ def test_every_date_form_saved_unchanged_keeps_every_value(live_server, browser,
         page.get_by_role("button", name="Enregistrer les modifications").click()
         page.wait_for_url(re.compile(r"/demandes/[^/]+/$"))
         assert _request_values(request) == before
+    finally:
+        context.close()
+
+    # The public form re-rendered with what was typed ("Ajouter une personne du foyer"), then sent.
+    context = browser.new_context(locale="fr-FR")
+    try:
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        page.goto(live_server.url + reverse("intake:register", kwargs={"cpts_slug": cpts.slug}))
+        page.get_by_label("Téléphone").fill("06 12 34 56 78")
+        page.get_by_label("Adresse (numéro et rue)").fill("8 rue de la Gare")
+        page.get_by_label("Code postal").fill("62143")  # Angres: one commune
+        page.locator('input[name="membres-0-first_name"]').fill("Marcelle")
+        page.locator('input[name="membres-0-last_name"]').fill("Datefixe")
+        page.locator('input[name="membres-0-birth_date"]').fill("1948-05-17")
+        page.get_by_role("button", name="Ajouter une personne du foyer").click()
+        page.wait_for_load_state()
+        expect(page.locator('input[name="membres-0-birth_date"]')).to_have_value("1948-05-17")
+        expect(page.locator('input[name="membres-1-birth_date"]')).to_have_value("")
+        page.get_by_label("Pourquoi cherchez-vous un médecin traitant ?").select_option(
+            "mt_retired"
+        )
+        page.locator("input[name=consent_processing]").check()
+        page.locator("input[name=consent_sharing]").check()
+        page.get_by_role("button", name="Envoyer ma demande").click()
+        page.wait_for_url(re.compile(r"/inscription/merci/$"))
+        member = HouseholdMember.objects.get(last_name="Datefixe")
+        assert member.birth_date == datetime.date(1948, 5, 17)
+        assert member.request.members.count() == 1
     finally:
         context.close()

@@ -162,7 +162,8 @@ class CptsAbsences:
 
     def __str__(self) -> str:
         share = round(100 * self.absent / self.present)
-        return f"{self.cpts} : {self.absent} médecins sur {self.present} ({share} %)"
+        gps = "médecins" if self.absent > 1 else "médecin"
+        return f"{self.cpts} : {self.absent} {gps} sur {self.present} ({share} %)"
 
 
 class RppsAbsencesNeedConfirmation(Exception):

@@ -148,7 +148,7 @@ def test_absences_are_confirmed_in_a_second_step_without_uploading_again(
     response = _three_gps_then_two(admin_client, tmp_path)
     page = response.content.decode()
     assert "Confirmation nécessaire" in page
-    assert "CPTS Liévin : 1 médecins sur 3 (33 %)" in page
+    assert "CPTS Liévin : 1 médecin sur 3 (33 %)" in page
     assert "10000000003 – Dr Marie NOM3" in page
     assert present() == {"10000000001", "10000000002", "10000000003"}
     [kept] = pending_dir.iterdir()  # the upload, kept under a random name

@@ -94,7 +94,7 @@ def test_partial_import_accepted_then_absences_confirmed(tmp_path, cpts):
     # would be marked absent: above 10 %, the import stops and names them.
     with pytest.raises(RppsAbsencesNeedConfirmation) as stopped:
         rpps_import(path, accept_partial=True)
-    assert [str(c) for c in stopped.value.cpts] == ["CPTS Liévin : 1 médecins sur 3 (33 %)"]
+    assert [str(c) for c in stopped.value.cpts] == ["CPTS Liévin : 1 médecin sur 3 (33 %)"]
     assert stopped.value.practitioners == [(C, "Dr Marie CARON")]
     assert stopped.value.report.rejected == 1
     assert f"  {C} – Dr Marie CARON" in stopped.value.lines()
@@ -127,7 +127,7 @@ def test_command_refuses_a_cut_file_and_asks_to_confirm_absences(tmp_path, cpts)
     with pytest.raises(CommandError, match="--confirm-absences"):
         call_command("import_rpps", path, "--accept-partial", stdout=out)
     text = out.getvalue()
-    assert "CPTS Liévin : 1 médecins sur 3 (33 %)" in text
+    assert "CPTS Liévin : 1 médecin sur 3 (33 %)" in text
     assert f"{C} – Dr Marie CARON" in text
     assert "ligne 5 : ligne tronquée" in text
     assert present() == {A, B, C}
@@ -144,3 +144,17 @@ def test_a_field_after_the_last_separator_is_one_too_many(tmp_path, cpts):
         (2, f"{Reason.TOO_MANY_FIELDS} : 57 champs sur 56")
     ]
     assert present() == {A}
+
+
+def test_absences_are_counted_per_cpts(tmp_path, cpts, communes):
+    """Two GPs leave Liévin's CPTS (2 of 3); the other CPTS loses none."""
+    from .factories import CPTSFactory, territory_with
+
+    territory_with(CPTSFactory(name="CPTS Lens", slug="lens"), communes["lens"])
+    lens = [gp_row(rpps=f"3000000000{n}", postcode="62300", commune_code="62498") for n in range(5)]
+    lievin = [gp_row(rpps=r, last_name=name) for r, name in ((A, "A"), (B, "B"), (C, "C"))]
+    rpps_import(write_rpps_file(tmp_path / "a.txt", lievin + lens))
+    with pytest.raises(RppsAbsencesNeedConfirmation) as stopped:
+        rpps_import(write_rpps_file(tmp_path / "b.txt", lievin[:1] + lens))
+    assert [str(c) for c in stopped.value.cpts] == ["CPTS Liévin : 2 médecins sur 3 (67 %)"]
+    assert [rpps for rpps, _ in stopped.value.practitioners] == [B, C]

@@ -34,9 +34,9 @@ from accesmt.accounts.ip import client_ip
 from accesmt.accounts.models import AuditAction
 from accesmt.accounts.services import audit_record
 from accesmt.intake.models import Channel, Request
-from accesmt.intake.services import NotEligible, request_create
+from accesmt.intake.services import NotEligible, SubmissionKeyReused, request_create
 
-from .intake_bridge import ApiInvalid, identity_fingerprint, validate_payload
+from .intake_bridge import ApiInvalid, validate_payload
 from .messages import pydantic_errors
 from .schemas import ErrorsOut, RequestIn, RequestStatusOut
 from .services import api_key_authenticate
@@ -266,24 +266,8 @@ def create_request(
         if idempotency_key
         else None
     )
-    if submission_key is not None:
-        existing = Request.objects.filter(cpts=cpts, submission_key=submission_key).first()
-        if existing is not None:
-            if identity_fingerprint(existing) != identity_fingerprint(None, household, members):
-                return errors_response(
-                    request,
-                    409,
-                    [
-                        (
-                            "Idempotency-Key",
-                            "Cette clé d'idempotence a déjà servi pour une autre demande.",
-                        )
-                    ],
-                )
-            response = api.create_response(request, _status_body(existing), status=200)
-            response["Idempotent-Replayed"] = "true"
-            return response
     try:
+        # A replay with the same content (even at the same instant) answers the stored one.
         creation = request_create(
             cpts=cpts,
             channel=Channel.API,
@@ -291,14 +275,23 @@ def create_request(
             members=members,
             submission_key=submission_key,
         )
+    except SubmissionKeyReused:
+        return errors_response(
+            request,
+            409,
+            [("Idempotency-Key", "Cette clé d'idempotence a déjà servi pour une autre demande.")],
+        )
     except NotEligible as refusal:
         message = f"{refusal.commune.name} n'est pas sur le territoire de {cpts.name}."
         if refusal.covering is not None:
             message += f" Cette commune est couverte par {refusal.covering.name}."
         return errors_response(request, 422, [("postcode", message)])
-    if creation.created:
-        audit_record(actor=None, action=AuditAction.CREATE, obj=creation.request, cpts=cpts)
-    return Answer(201 if creation.created else 200, _status_body(creation.request))
+    if not creation.created:
+        response = api.create_response(request, _status_body(creation.request), status=200)
+        response["Idempotent-Replayed"] = "true"
+        return response
+    audit_record(actor=None, action=AuditAction.CREATE, obj=creation.request, cpts=cpts)
+    return Answer(201, _status_body(creation.request))
 
 
 @api.get(

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from accesmt.intake.forms import HouseholdForm, MemberForm
-from accesmt.intake.models import Request, normalise_name
 
 from .schemas import RequestIn
 
@@ -69,16 +68,3 @@ def validate_payload(payload: RequestIn, *, cpts) -> tuple[dict, list[dict]]:
     if errors:
         raise ApiInvalid(errors)
     return household.household_values(), members
-
-
-def identity_fingerprint(
-    request: Request | None, household: dict | None = None, members: list | None = None
-) -> tuple:
-    """What must match for a repeated call to be "the same request": commune and people."""
-    if request is not None:
-        people = sorted((m.normalised_name, m.birth_date) for m in request.members.all())
-        return (request.commune_id, tuple(people))
-    people = sorted(
-        (normalise_name(m["last_name"], m["first_name"]), m["birth_date"]) for m in members or []
-    )
-    return ((household or {})["commune"].pk, tuple(people))

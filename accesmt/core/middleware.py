@@ -1,3 +1,19 @@
+from django.http import Http404
+
+
+class RejectNulMiddleware:
+    """A NUL byte in the path (`/demandes/%00/`) names nothing: 404, before any view or URL
+    converter hands it to a query (PostgreSQL refuses NUL in text and would answer 500)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if "\x00" in request.path_info:
+            raise Http404("NUL dans le chemin")
+        return self.get_response(request)
+
+
 class SecurityHeadersMiddleware:
     """Headers that Django does not set itself. No page is ever cached by a shared cache."""
 

@@ -6,6 +6,7 @@ summary at the top of the page, and re-renders with one more member without vali
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 
 from django import forms
@@ -212,16 +213,19 @@ class HouseholdForm(forms.Form):
         return {key: self.cleaned_data[key] for key in keys}
 
 
+NAME_MAX_LENGTH = 100
+
+
 class MemberForm(forms.Form):
     first_name = forms.CharField(
         label="Prénom",
-        max_length=100,
+        max_length=NAME_MAX_LENGTH,
         error_messages=_required("Indiquez le prénom."),
         widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
     )
     last_name = forms.CharField(
         label="Nom",
-        max_length=100,
+        max_length=NAME_MAX_LENGTH,
         error_messages=_required("Indiquez le nom."),
         widget=forms.TextInput(attrs={"autocomplete": "family-name"}),
     )
@@ -265,6 +269,19 @@ class MemberForm(forms.Form):
         help_text="15 chiffres, sur la carte Vitale. Il aide la CPTS à éviter les doublons.",
         widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
     )
+
+    def _name_within_length(self, name: str, message: str) -> str:
+        """Measured after NFKC normalisation: "ﬃ" is three letters, "ﷺ" eighteen."""
+        value = self.cleaned_data[name]
+        if len(unicodedata.normalize("NFKC", value)) > NAME_MAX_LENGTH:
+            raise ValidationError(message, code="max_length")
+        return value
+
+    def clean_first_name(self):
+        return self._name_within_length("first_name", "Ce prénom est trop long.")
+
+    def clean_last_name(self):
+        return self._name_within_length("last_name", "Ce nom est trop long.")
 
     def clean_birth_date(self):
         return validate_birth_date(self.cleaned_data["birth_date"], today=timezone.localdate())

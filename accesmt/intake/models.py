@@ -5,7 +5,8 @@
   + geocoded point), coverage, reason, consent (text version + time), the channel it came through
   (online / referral / phone / api), its life-cycle `status` and, when closed, `closed_reason`.
   `reference` ("MT-7K4P-Q2XZ") is the short code shown to the person; `submission_key` makes a
-  re-sent form idempotent (unique per CPTS). `waiting_since` is the date the wait started (the
+  re-sent form idempotent (unique per CPTS) when `submission_fingerprint` (a keyed hash of the
+  household sent) matches too. `waiting_since` is the date the wait started (the
   queue sorts on priority, then on it). Priority is never typed: `is_priority` and
   `priority_rule_count` are written by `services.request_recompute_priority` from the rules of
   `priority.py`, each fired rule being one `RequestPriorityReason` row (queryable: filter the
@@ -23,8 +24,8 @@
   thresholds (70 or 75…), the texts "where to get care while you wait", the rate limit of the
   public form and the lifetime of the follow-up link. `IntakeSettings.for_cpts(cpts)` returns the
   stored row or unsaved defaults.
-- `IntakeAttempt` — one public form submission attempt from a hashed IP address (never the IP
-  itself), for the rate limit kept in the database (works across web processes).
+- `IntakeAttempt` — one request stored through the public form from a hashed IP address (never
+  the IP itself), for the rate limit kept in the database (works across web processes).
 
 The life cycle is in `lifecycle.py` (allowed transitions table, one function to move a request).
 The database backs it: CheckConstraints (status in the known set; closed ⇔ closed_reason and
@@ -52,12 +53,18 @@ def new_reference() -> str:
     return f"MT-{chars[:4]}-{chars[4:]}"
 
 
+NORMALISED_NAME_LENGTH = 220
+
+
 def normalise_name(*parts: str) -> str:
     """'Jean-Loïc', 'de la Tour' → 'jeanloicdelatour': casefold, accents, spaces, hyphens,
-    apostrophes removed. Used to compare people across requests."""
+    apostrophes removed. Used to compare people across requests. Normalisation can make a text
+    longer ("ﷺ" gives 18 letters, a Hangul syllable 2 or 3): the key is cut to the length of
+    its column, which is enough to compare."""
     text = " ".join(p for p in parts if p)
     decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(ch for ch in decomposed if ch.isalnum() and not unicodedata.combining(ch))
+    key = "".join(ch for ch in decomposed if ch.isalnum() and not unicodedata.combining(ch))
+    return key[:NORMALISED_NAME_LENGTH]
 
 
 class Status(models.TextChoices):
@@ -223,6 +230,14 @@ class Request(models.Model):
     priority_rule_count = models.PositiveSmallIntegerField("critères de priorité", default=0)
 
     submission_key = models.UUIDField("clé de soumission", null=True, blank=True, editable=False)
+    submission_fingerprint = models.CharField(
+        "empreinte du contenu envoyé",
+        max_length=64,
+        blank=True,
+        editable=False,
+        help_text="HMAC du foyer envoyé (commune, contacts, personnes) : un envoi répété avec la "
+        "même clé n'est reconnu que si le contenu est le même.",
+    )
     created_at = models.DateTimeField("créée le", default=timezone.now, db_index=True)
     updated_at = models.DateTimeField("modifiée le", auto_now=True)
     waiting_since = models.DateTimeField("en attente depuis", default=timezone.now)
@@ -305,7 +320,9 @@ class HouseholdMember(models.Model):
     position = models.PositiveSmallIntegerField("rang", default=0)
     first_name = models.CharField("prénom", max_length=100)
     last_name = models.CharField("nom", max_length=100)
-    normalised_name = models.CharField(max_length=220, editable=False, db_index=True)
+    normalised_name = models.CharField(
+        max_length=NORMALISED_NAME_LENGTH, editable=False, db_index=True
+    )
     birth_date = models.DateField("date de naissance")
     sex = models.CharField("sexe", max_length=1, choices=Sex.choices, blank=True)
     nir = models.CharField("numéro de sécurité sociale", max_length=15, blank=True, db_index=True)
@@ -478,7 +495,10 @@ class IntakeSettings(models.Model):
     )
 
     submissions_per_hour = models.PositiveSmallIntegerField(
-        "inscriptions en ligne par heure et par adresse IP", default=5
+        "inscriptions en ligne par heure et par adresse IP",
+        default=30,
+        help_text="Seules les demandes enregistrées comptent. Une adresse peut être partagée "
+        "(accueil, famille, opérateur mobile) : ne baissez pas trop ce nombre.",
     )
     follow_up_link_days = models.PositiveSmallIntegerField(
         "durée de validité du lien de suivi (jours)", default=400
@@ -519,7 +539,8 @@ class IntakeSettings(models.Model):
 
 
 class IntakeAttempt(models.Model):
-    """A public-form POST from a (hashed) IP address, for the per-address rate limit."""
+    """A request stored through the public form from a (hashed) IP address, for the per-address
+    rate limit (refused or corrected sends are not recorded)."""
 
     ip_digest = models.CharField(max_length=64, db_index=True)
     cpts = models.ForeignKey("territory.CPTS", on_delete=models.CASCADE, related_name="+")

@@ -12,6 +12,7 @@ prefetches (members, priority reasons) and one GROUP BY per filter.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, fields
 
 from django.core.paginator import Page, Paginator
@@ -50,9 +51,14 @@ class QueueFilters:
 
     @classmethod
     def from_query(cls, query) -> QueueFilters:
+        """A value that is not one of the filter's choices (a typo, a NUL byte) is ignored, as
+        if absent: the database never sees it."""
         values = {f.name: (query.get(f.name) or "").strip()[:40] for f in fields(cls)}
-        if "status" not in query:
+        if "status" not in query or not _is_valid("status", values["status"]):
             values["status"] = OPEN
+        for name, value in values.items():
+            if not _is_valid(name, value):
+                values[name] = ""
         return cls(**values)
 
     def as_query(self, **changes) -> dict[str, str]:
@@ -62,6 +68,25 @@ class QueueFilters:
 
     def is_default(self) -> bool:
         return self == QueueFilters()
+
+
+INSEE_CODE = re.compile(r"[0-9][0-9AB][0-9]{3}")
+CHOICES = {
+    "status": {OPEN, "", *Status.values},
+    "rule": {rule.code for rule in RULES},
+    "home_visits": {ANY_HOME_VISITS, *HomeVisits.values},
+    "channel": set(Channel.values),
+}
+
+
+def _is_valid(name: str, value: str) -> bool:
+    if not value:
+        return True
+    if name in CHOICES:
+        return value in CHOICES[name]
+    if name == "commune":
+        return INSEE_CODE.fullmatch(value) is not None
+    return value.isascii() and value.isprintable()  # referrer: digits checked by _filter_q
 
 
 def base_queryset(*, cpts, user) -> QuerySet:
@@ -96,7 +121,8 @@ def _filter_q(filters: QueueFilters, *, skip: str = "") -> Q:
     if skip != "channel" and filters.channel:
         q &= Q(channel=filters.channel)
     if skip != "referrer" and filters.referrer:
-        q &= Q(referrer_id=filters.referrer) if filters.referrer.isdigit() else Q(pk__in=[])
+        valid = filters.referrer.isascii() and filters.referrer.isdigit()
+        q &= Q(referrer_id=filters.referrer) if valid else Q(pk__in=[])
     return q
 
 

@@ -37,6 +37,7 @@ BLANK_REQUEST_FIELDS = {
     "former_gp_commune": "",
     "other_professionals": "",
     "comment": "",
+    "submission_fingerprint": "",
 }
 BLANK_MEMBER_FIELDS = {
     "first_name": "",

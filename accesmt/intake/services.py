@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import hmac
+import json
 import logging
 import uuid
 from dataclasses import dataclass, field
@@ -38,6 +39,7 @@ from .models import (
     RequestPriorityReason,
     RequestTransition,
     Status,
+    normalise_name,
 )
 
 logger = logging.getLogger(__name__)
@@ -81,6 +83,16 @@ class NotEligible(Exception):
         super().__init__("commune hors territoire")
         self.commune = commune
         self.covering = covering
+
+
+class SubmissionKeyReused(Exception):
+    """The submission key already names a request whose content differs: another household
+    (shared tablet, Back button, another caller of the API). `fresh_key` is the key to store
+    this household under instead, derived from both, so that its own re-sends stay idempotent."""
+
+    def __init__(self, *, fresh_key: uuid.UUID):
+        super().__init__("clé de soumission déjà utilisée pour un autre contenu")
+        self.fresh_key = fresh_key
 
 
 @dataclass
@@ -215,6 +227,47 @@ def followup_path(request: Request) -> str:
 # --- creation ----------------------------------------------------------------------------------
 
 
+def submission_fingerprint(*, household: dict[str, Any], members: list[dict[str, Any]]) -> str:
+    """A keyed hash (never reversible to the data) of what identifies a submitted household:
+    commune, phone, e-mail and each person's normalised name and birth date. Two sends compare
+    equal only when these are the same."""
+    people = sorted(
+        (normalise_name(m["last_name"], m["first_name"]), str(m["birth_date"])) for m in members
+    )
+    commune = household["commune"]
+    content = json.dumps(
+        [
+            getattr(commune, "pk", commune),
+            household.get("phone") or "",
+            (household.get("email") or "").lower(),
+            people,
+        ]
+    )
+    return hmac.new(settings.SECRET_KEY.encode(), content.encode(), hashlib.sha256).hexdigest()
+
+
+def _fingerprint_of(request: Request) -> str:
+    """The stored fingerprint, or (requests stored before it existed) the one of its fields."""
+    if request.submission_fingerprint:
+        return request.submission_fingerprint
+    members = request.members.values("last_name", "first_name", "birth_date")
+    household = {"commune": request.commune_id, "phone": request.phone, "email": request.email}
+    return submission_fingerprint(household=household, members=list(members))
+
+
+def request_replayed(*, cpts, submission_key: uuid.UUID | None, fingerprint: str) -> Request | None:
+    """The request already stored under `submission_key` when it holds the same content, None
+    when there is none; SubmissionKeyReused when the key names another household's request."""
+    if submission_key is None:
+        return None
+    existing = Request.objects.filter(cpts=cpts, submission_key=submission_key).first()
+    if existing is None:
+        return None
+    if not hmac.compare_digest(_fingerprint_of(existing), fingerprint):
+        raise SubmissionKeyReused(fresh_key=uuid.uuid5(submission_key, fingerprint))
+    return existing
+
+
 def request_create(
     *,
     cpts,
@@ -230,23 +283,25 @@ def request_create(
 ) -> Creation:
     """Store a request with its members, priority, duplicate flags, history line and
     acknowledgment messages — all or nothing. A second call with the same `submission_key`
-    for the same CPTS returns the first request (`created=False`) and stores nothing.
+    for the same CPTS and the same content (`submission_fingerprint`) returns the first request
+    (`created=False`) and stores nothing, even when both arrive at the same instant; with other
+    content it raises SubmissionKeyReused (never another household's request).
 
     `household` holds HOUSEHOLD_FIELDS (commune as a Commune), `members` dicts of
     MEMBER_FIELDS, already validated by `forms` or the API. Raises NotEligible when the commune
     is outside the territory, ValidationError when the data are inconsistent."""
     if channel not in Channel.values:
         raise ValueError(f"canal inconnu : {channel}")
-    if submission_key is not None:
-        existing = Request.objects.filter(cpts=cpts, submission_key=submission_key).first()
-        if existing is not None:
-            return Creation(existing, created=False)
     if not members:
         raise ValidationError("Indiquez au moins une personne du foyer.", code="no_member")
     if not (household.get("phone") or household.get("email")):
         raise ValidationError(
             "Indiquez un numéro de téléphone ou une adresse e-mail.", code="no_contact"
         )
+    fingerprint = submission_fingerprint(household=household, members=members)
+    existing = request_replayed(cpts=cpts, submission_key=submission_key, fingerprint=fingerprint)
+    if existing is not None:
+        return Creation(existing, created=False)
     commune = household["commune"]
     check_eligibility(cpts=cpts, commune=commune)
     now = now or timezone.now()
@@ -270,12 +325,14 @@ def request_create(
                 referrer_attested_consent=referrer_attested_consent,
                 created_by=by,
                 submission_key=submission_key,
+                submission_fingerprint=fingerprint,
                 created_at=now,
                 waiting_since=now,
                 **values,
                 **geocoded,
             )
-            request.full_clean()
+            # The key's uniqueness is left to the database: a same-instant twin is answered below.
+            request.full_clean(exclude=["submission_key"])
             request.save()
             for position, member_data in enumerate(members):
                 member = HouseholdMember(
@@ -295,11 +352,13 @@ def request_create(
 
                 audit_record(actor=by, action="create", obj=request, cpts=cpts)
     except IntegrityError:
-        # Two submissions with the same key raced: the other one won, show it.
-        if submission_key is not None:
-            existing = Request.objects.filter(cpts=cpts, submission_key=submission_key).first()
-            if existing is not None:
-                return Creation(existing, created=False)
+        # Two submissions with the same key raced: the other one won. The atomic block above
+        # rolled back to its savepoint, so the winner can be read and compared.
+        existing = request_replayed(
+            cpts=cpts, submission_key=submission_key, fingerprint=fingerprint
+        )
+        if existing is not None:
+            return Creation(existing, created=False)
         raise
     logger.info("intake: request %s created (channel %s)", request.pk, channel)
     return Creation(request, created=True, duplicates=duplicates)
@@ -493,16 +552,51 @@ def _ip_digest(ip: str | None) -> str:
     return hmac.new(key, (ip or "unknown").encode(), hashlib.sha256).hexdigest()
 
 
-def intake_attempt_register(*, cpts, ip: str | None, now: datetime.datetime | None = None) -> bool:
-    """Record one public submission attempt from `ip` (hashed, never stored in clear) and say
-    whether it is within the CPTS's hourly limit. Counted in the database, so the limit holds
-    across web processes."""
+SUBMISSIONS_PER_HOUSEHOLD_PER_HOUR = 3
+
+
+def intake_limit_reached(
+    *,
+    cpts,
+    ip: str | None,
+    submission_key: uuid.UUID | None,
+    household: dict[str, Any],
+    members: list[dict[str, Any]],
+    now: datetime.datetime | None = None,
+) -> str:
+    """Whether the public form may store this (valid) household: "" when it may, "address" when
+    `ip` already stored the CPTS's hourly number of requests (`submissions_per_hour`, high
+    enough for a shared connection), "household" when this very household (same fingerprint)
+    was stored SUBMISSIONS_PER_HOUSEHOLD_PER_HOUR times in the hour. Only stored requests
+    count (see intake_attempt_register): a refused or corrected form costs nothing, and the
+    re-send of a stored form is never refused."""
     now = now or timezone.now()
+    fingerprint = submission_fingerprint(household=household, members=members)
+    try:
+        if request_replayed(cpts=cpts, submission_key=submission_key, fingerprint=fingerprint):
+            return ""
+    except SubmissionKeyReused:
+        pass
+    hour_ago = now - datetime.timedelta(hours=1)
     limit = IntakeSettings.for_cpts(cpts).submissions_per_hour
-    digest = _ip_digest(ip)
-    IntakeAttempt.objects.filter(at__lt=now - datetime.timedelta(days=1)).delete()
-    recent = IntakeAttempt.objects.filter(
-        ip_digest=digest, at__gte=now - datetime.timedelta(hours=1)
+    stored = IntakeAttempt.objects.filter(ip_digest=_ip_digest(ip), at__gte=hour_ago).count()
+    if stored >= limit:
+        return "address"
+    same_household = Request.objects.filter(
+        cpts=cpts,
+        channel=Channel.ONLINE,
+        submission_fingerprint=fingerprint,
+        created_at__gte=hour_ago,
     ).count()
-    IntakeAttempt.objects.create(ip_digest=digest, cpts=cpts, at=now)
-    return recent < limit
+    if same_household >= SUBMISSIONS_PER_HOUSEHOLD_PER_HOUR:
+        return "household"
+    return ""
+
+
+def intake_attempt_register(*, cpts, ip: str | None, now: datetime.datetime | None = None) -> None:
+    """Record one request stored through the public form from `ip` (hashed, never stored in
+    clear), for the per-address limit. Counted in the database, so the limit holds across web
+    processes."""
+    now = now or timezone.now()
+    IntakeAttempt.objects.filter(at__lt=now - datetime.timedelta(days=1)).delete()
+    IntakeAttempt.objects.create(ip_digest=_ip_digest(ip), cpts=cpts, at=now)

@@ -26,6 +26,7 @@ NOT_COPIED = {
     "id",
     "reference",
     "submission_key",
+    "submission_fingerprint",
     "created_at",
     "updated_at",
     "created_by",

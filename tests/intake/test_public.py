@@ -101,19 +101,55 @@ def test_honeypot_stores_nothing(client, territory):
 
 def test_rate_limit_per_address(client, territory):
     IntakeSettings.objects.create(cpts=territory["lievin"], submissions_per_hour=2)
-    for _ in range(2):
-        assert client.post(url(territory["lievin"]), form_data()).status_code == 302
+    for name in ("Un", "Deux"):
+        data = form_data(**{"membres-0-last_name": name})
+        assert client.post(url(territory["lievin"]), data).status_code == 302
+    assert client.post(url(territory["lievin"]), data).status_code == 302  # re-sent: same ack
     response = client.post(url(territory["lievin"]), form_data(address="3 rue Gambetta"))
     assert response.status_code == 429
     assert Request.objects.count() == 2
-    assert "3 rue Gambetta" in html.unescape(response.content.decode())  # what was typed is kept
-    assert IntakeAttempt.objects.count() == 3
+    page = html.unescape(response.content.decode())
+    assert "Trop de demandes envoyées depuis cette connexion" in page
+    assert "3 rue Gambetta" in page  # what was typed is kept
+    assert IntakeAttempt.objects.count() == 2  # stored requests only
     assert all(
         len(a.ip_digest) == 64 and "127.0.0.1" not in a.ip_digest
         for a in IntakeAttempt.objects.all()
     )
     other = client.post(url(territory["lievin"]), form_data(), REMOTE_ADDR="10.0.0.9")
     assert other.status_code == 302
+
+
+def test_refused_submissions_do_not_count_against_the_limit(client, territory):
+    IntakeSettings.objects.create(cpts=territory["lievin"], submissions_per_hour=2)
+    data = form_data(phone="12")
+    for _ in range(6):  # corrected again and again
+        assert client.post(url(territory["lievin"]), data).status_code == 200
+    ineligible = form_data(postcode="62300", commune_name="Lens")
+    assert client.post(url(territory["lievin"]), ineligible).status_code == 200
+    assert IntakeAttempt.objects.count() == 0
+    assert client.post(url(territory["lievin"]), form_data()).status_code == 302
+    assert Request.objects.count() == 1
+
+
+def test_default_limit_fits_a_shared_connection(client, territory):
+    """A help desk, a family or a mobile operator's shared address registers many households."""
+    for index in range(12):
+        data = form_data(**{"membres-0-last_name": f"Foyer{index}"})
+        assert client.post(url(territory["lievin"]), data).status_code == 302
+    assert Request.objects.count() == 12
+
+
+def test_the_same_household_is_limited_whatever_the_address(client, territory):
+    for index in range(3):  # the page reloaded and sent again: a new key each time
+        response = client.post(url(territory["lievin"]), form_data(), REMOTE_ADDR=f"10.0.1.{index}")
+        assert response.status_code == 302
+    response = client.post(url(territory["lievin"]), form_data(), REMOTE_ADDR="10.0.2.1")
+    assert response.status_code == 429
+    assert "Cette demande a déjà été enregistrée" in html.unescape(response.content.decode())
+    assert Request.objects.count() == 3
+    other = form_data(**{"membres-0-first_name": "Lucie"})
+    assert client.post(url(territory["lievin"]), other, REMOTE_ADDR="10.0.2.1").status_code == 302
 
 
 def test_ineligible_commune_points_to_covering_cpts(client, territory):

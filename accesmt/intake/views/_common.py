@@ -9,8 +9,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import render
 
 from ..forms import IntakeForms
-from ..models import Request
-from ..services import Creation, NotEligible, request_create
+from ..services import Creation, NotEligible, SubmissionKeyReused, request_create
 
 FORM_TEMPLATE = "intake/form.html"
 
@@ -26,13 +25,6 @@ def submission_key(data) -> uuid.UUID | None:
         return uuid.UUID(str(data.get("submission_key", "")))
     except ValueError:
         return None
-
-
-def existing_submission(*, cpts, data) -> Request | None:
-    key = submission_key(data)
-    if key is None:
-        return None
-    return Request.objects.filter(cpts=cpts, submission_key=key).first()
 
 
 def territory_communes(cpts):
@@ -55,19 +47,35 @@ def render_form(http_request, *, cpts, forms: IntakeForms, page: dict, status=20
     return render(http_request, FORM_TEMPLATE, context, status=status)
 
 
-def try_create(http_request, *, cpts, channel, forms: IntakeForms, page: dict, **create_kwargs):
-    """Validate and store; on refusal return the page again with everything typed."""
+def _create(*, cpts, channel, forms: IntakeForms, **create_kwargs) -> Creation:
+    """Store the household, or return the one already stored by this very form (double click,
+    re-sent page). When the form's key already names another household (a shared tablet, the
+    Back button), this household is stored under a key of its own, never merged into the other."""
+    values = {
+        "cpts": cpts,
+        "channel": channel,
+        "household": forms.household.household_values(),
+        "members": forms.member_values(),
+        **create_kwargs,
+    }
+    key = submission_key(forms.household.cleaned_data)
+    try:
+        return request_create(submission_key=key, **values)
+    except SubmissionKeyReused as reused:
+        return request_create(submission_key=reused.fresh_key, **values)
+
+
+def try_create(
+    http_request, *, cpts, channel, forms: IntakeForms, page: dict, before_store=None, **kwargs
+):
+    """Validate and store; on refusal return the page again with everything typed.
+    `before_store(forms)` may answer instead (a rate limit) once the form is valid."""
     if not forms.is_valid():
         return Outcome(response=render_form(http_request, cpts=cpts, forms=forms, page=page))
+    if before_store is not None and (refusal := before_store(forms)) is not None:
+        return Outcome(response=refusal)
     try:
-        creation = request_create(
-            cpts=cpts,
-            channel=channel,
-            household=forms.household.household_values(),
-            members=forms.member_values(),
-            submission_key=submission_key(forms.household.cleaned_data),
-            **create_kwargs,
-        )
+        creation = _create(cpts=cpts, channel=channel, forms=forms, **kwargs)
     except NotEligible as refusal:
         return Outcome(
             response=render_form(
@@ -97,9 +105,6 @@ def staff_entry(http_request, *, channel: str, page: dict, **create_kwargs):
     if "add_member" in data:
         forms = IntakeForms(cpts=cpts, channel=channel, data=data, extra_member=True)
         return render_form(http_request, cpts=cpts, forms=forms, page=page, added_member=True)
-    already = existing_submission(cpts=cpts, data=data)
-    if already is not None:
-        return already
     forms = IntakeForms(cpts=cpts, channel=channel, data=data)
     outcome = try_create(
         http_request,

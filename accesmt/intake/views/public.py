@@ -13,8 +13,8 @@ from accesmt.territory.models import CPTS
 from ..consent import CONSENT_TEXT_VERSION, NOT_A_WAITING_LIST
 from ..forms import IntakeForms
 from ..models import Channel, IntakeSettings, Request
-from ..services import followup_path, intake_attempt_register
-from ._common import existing_submission, render_form, try_create
+from ..services import followup_path, intake_attempt_register, intake_limit_reached
+from ._common import render_form, submission_key, try_create
 
 ACK_SESSION_KEY = "intake_acknowledged"
 PAGE = {
@@ -50,16 +50,35 @@ def register(http_request, cpts_slug: str):
     if forms.is_honeypot_filled():
         # Answer like a success so that robots learn nothing; nothing is stored.
         return render(http_request, "intake/thanks_generic.html", {"cpts": cpts})
-    already = existing_submission(cpts=cpts, data=data)
-    if already is not None:  # double click or re-sent form: the same acknowledgment
-        return _acknowledge(http_request, cpts, already)
-    if not intake_attempt_register(cpts=cpts, ip=client_ip(http_request)):
-        return render_form(
-            http_request, cpts=cpts, forms=forms, page=page, status=429, rate_limited=True
+    ip = client_ip(http_request)
+
+    def within_limits(forms):
+        reached = intake_limit_reached(
+            cpts=cpts,
+            ip=ip,
+            submission_key=submission_key(forms.household.cleaned_data),
+            household=forms.household.household_values(),
+            members=forms.member_values(),
         )
-    outcome = try_create(http_request, cpts=cpts, channel=Channel.ONLINE, forms=forms, page=page)
+        if not reached:
+            return None
+        return render_form(
+            http_request, cpts=cpts, forms=forms, page=page, status=429, rate_limited=reached
+        )
+
+    outcome = try_create(
+        http_request,
+        cpts=cpts,
+        channel=Channel.ONLINE,
+        forms=forms,
+        page=page,
+        before_store=within_limits,
+    )
     if outcome.response is not None:
         return outcome.response
+    if outcome.creation.created:  # only stored requests count against the address's limit
+        intake_attempt_register(cpts=cpts, ip=ip)
+    # A double click or a re-sent form (same content) gets the same acknowledgment.
     return _acknowledge(http_request, cpts, outcome.creation.request)
 
 

@@ -25,7 +25,6 @@ import datetime
 import logging
 from collections.abc import Iterable
 
-from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -37,6 +36,7 @@ from accesmt.intake.lifecycle import request_transition
 from accesmt.intake.models import ClosedReason, Request, Status
 from accesmt.intake.services import followup_path
 from accesmt.intake.validation import format_phone_for_display, is_mobile
+from accesmt.notifications.links import public_url
 from accesmt.notifications.services import outbox_enqueue
 from accesmt.territory.distances import haversine_km
 
@@ -68,7 +68,7 @@ class OrientationError(ValidationError):
 
 
 def absolute_url(path: str) -> str:
-    return getattr(settings, "PUBLIC_BASE_URL", "").rstrip("/") + path
+    return public_url(path)
 
 
 def solicitation_token(solicitation: Solicitation) -> str:

@@ -104,3 +104,20 @@ def test_flyer_tenant_and_roles(client, territory, role, allowed):
 def test_flyer_needs_login(client, cpts):
     response = client.get(reverse("intake_staff:flyer", kwargs={"cpts_slug": cpts.slug}))
     assert response.status_code == 302 and "/compte/" in response["Location"]
+
+
+@pytest.mark.parametrize("rows", [2, 20])
+def test_mediator_list_audits_each_row_without_a_query_per_row(
+    client, cpts, rows, django_assert_num_queries
+):
+    mediator = MembershipFactory(cpts=cpts, role="cpam_mediator").user
+    for _ in range(rows):
+        make_request(cpts, needs_rights_help=True)
+    client.force_login(mediator)
+    # session + user + membership, COUNT, page, members prefetch, the audit lines (role, INSERT)
+    with django_assert_num_queries(MEDIATOR_LIST_QUERIES):
+        client.get(reverse("intake_staff:rights_help", kwargs={"cpts_slug": cpts.slug}))
+    assert AuditLog.objects.filter(actor=mediator, action="read").count() == rows
+
+
+MEDIATOR_LIST_QUERIES = 8

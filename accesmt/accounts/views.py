@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import reverse_lazy
 
-from accesmt.notifications.links import public_url
+from accesmt.common.links import public_url
 
 from .forms import EmailAuthenticationForm
 

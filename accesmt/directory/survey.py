@@ -21,7 +21,7 @@ from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from accesmt.notifications.links import public_url
+from accesmt.common.links import public_url
 from accesmt.notifications.services import outbox_enqueue
 
 from .models import AvailabilityDeclaration, Practitioner, SurveyCampaign, SurveyInvitation

@@ -19,7 +19,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from accesmt.notifications.links import public_url
+from accesmt.common.links import public_url
 from accesmt.notifications.services import outbox_enqueue
 
 from . import priority

@@ -31,12 +31,12 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from accesmt.common.links import public_url
 from accesmt.directory.models import PracticeSite, Practitioner
 from accesmt.intake.lifecycle import request_transition
 from accesmt.intake.models import ClosedReason, Request, Status
 from accesmt.intake.services import followup_path
 from accesmt.intake.validation import format_phone_for_display, is_mobile
-from accesmt.notifications.links import public_url
 from accesmt.notifications.services import outbox_enqueue
 from accesmt.territory.distances import haversine_km
 

@@ -16,7 +16,7 @@ from reportlab.pdfgen import canvas
 
 from accesmt.accounts.access import cpts_role_required
 from accesmt.accounts.models import Role
-from accesmt.notifications.links import public_url
+from accesmt.common.links import public_url
 
 PRIMARY = HexColor("#0b5394")
 INK = HexColor("#1e1e1e")

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from accesmt.accounts.ip import client_ip
-from accesmt.notifications.links import public_url
+from accesmt.common.links import public_url
 from accesmt.territory.models import CPTS
 
 from ..consent import CONSENT_TEXT_VERSION, NOT_A_WAITING_LIST

@@ -31,6 +31,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from accesmt.common.formats import long_date
 from accesmt.common.links import public_url
 from accesmt.directory.models import PracticeSite, Practitioner
 from accesmt.intake.lifecycle import request_transition
@@ -111,7 +112,7 @@ def _ask_gp(solicitation: Solicitation, *, now, reminder: bool = False) -> None:
     email = solicitation.practitioner.email
     if not email:
         return  # the coordinator calls: the solicitation shows "à appeler"
-    due = timezone.localtime(solicitation.answer_due_at).strftime("%d/%m/%Y à %Hh%M")
+    due = long_date(solicitation.answer_due_at, with_time=True)
     subject = (
         "Rappel : un nouveau patient attend votre réponse"
         if reminder

@@ -1,6 +1,8 @@
 from django.contrib.auth import views as auth_views
 from django.urls import reverse_lazy
 
+from accesmt.common.links import public_url
+
 from .forms import EmailAuthenticationForm
 
 
@@ -20,6 +22,11 @@ class PasswordResetView(auth_views.PasswordResetView):
     email_template_name = "accounts/emails/password_reset.txt"
     subject_template_name = "accounts/emails/password_reset_subject.txt"
     success_url = reverse_lazy("accounts:password_reset_done")
+
+    @property
+    def extra_email_context(self):
+        # The e-mail's link comes from PUBLIC_BASE_URL, never from the request's Host header.
+        return {"public_base_url": public_url("")}
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):

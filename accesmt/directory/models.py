@@ -24,6 +24,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from accesmt.accounts.access import TenantQuerySet
+from accesmt.common.formats import short_date
 from accesmt.territory.models import Commune
 
 rpps_validator = RegexValidator(r"^\d{11}$", "Le numéro RPPS compte 11 chiffres.")
@@ -522,7 +523,9 @@ class AvailabilityDeclaration(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.practitioner} – {self.get_accepting_display()} ({self.declared_at:%d/%m/%Y})"
+        return (
+            f"{self.practitioner} – {self.get_accepting_display()} ({short_date(self.declared_at)})"
+        )
 
     def is_expired(self, now: datetime.datetime | None = None) -> bool:
         return self.valid_until <= (now or timezone.now())

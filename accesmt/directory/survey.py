@@ -21,6 +21,7 @@ from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from accesmt.common.links import public_url
 from accesmt.notifications.services import outbox_enqueue
 
 from .models import AvailabilityDeclaration, Practitioner, SurveyCampaign, SurveyInvitation
@@ -39,8 +40,9 @@ def invitation_token(invitation: SurveyInvitation) -> str:
 
 
 def invitation_url(invitation: SurveyInvitation) -> str:
-    base = getattr(settings, "PUBLIC_BASE_URL", "").rstrip("/")
-    return base + reverse("directory:survey_answer", kwargs={"token": invitation_token(invitation)})
+    return public_url(
+        reverse("directory:survey_answer", kwargs={"token": invitation_token(invitation)})
+    )
 
 
 class InvalidToken(Exception):

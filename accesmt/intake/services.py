@@ -20,6 +20,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from accesmt.common.links import public_url
 from accesmt.notifications.services import outbox_enqueue
 
 from . import priority
@@ -453,8 +454,7 @@ def _enqueue_acknowledgment(*, request: Request) -> int:
     """Queue the acknowledgment e-mail and/or SMS in the same transaction as the request."""
     from .validation import is_mobile
 
-    # PUBLIC_BASE_URL, never the Host header of the request (which a client chooses).
-    followup_url = f"{settings.PUBLIC_BASE_URL.rstrip('/')}{followup_path(request)}"
+    followup_url = public_url(followup_path(request))
     subject, email_body, sms_body = acknowledgment_texts(request=request, followup_url=followup_url)
     count = 0
     if request.email:

@@ -17,6 +17,7 @@ from django.db import models
 from django.utils import timezone
 
 from accesmt.accounts.access import TenantQuerySet
+from accesmt.common.formats import short_date
 
 DEFAULT_MAX_DISTANCE_KM = 15
 
@@ -141,7 +142,7 @@ class AllocationRun(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Répartition n° {self.pk} du {self.created_at:%d/%m/%Y %H:%M}"
+        return f"Répartition n° {self.pk} du {short_date(self.created_at, with_time=True)}"
 
 
 class LineOutcome(models.TextChoices):

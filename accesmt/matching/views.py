@@ -27,6 +27,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accesmt.accounts.access import cpts_role_required
 from accesmt.accounts.models import AuditAction, Role
 from accesmt.accounts.services import audit_record, audit_record_many
+from accesmt.intake.ages import age_bands_text
 from accesmt.intake.models import HouseholdMember, RequestPriorityReason
 
 from .models import AllocationMethod, AllocationRun, AllocationStatus
@@ -39,12 +40,6 @@ from .services import (
 
 ROLES = (Role.COORDINATOR,)
 LINES_PER_PAGE = 100
-AGE_BANDS = (
-    (6, "moins de 6 ans"),
-    (18, "6 à 17 ans"),
-    (70, "18 à 69 ans"),
-    (None, "70 ans et plus"),
-)
 FILTERS = {
     "proposees": ("Foyers avec un médecin proposé", Q(practitioner__isnull=False)),
     "sans": ("Foyers sans proposition", Q(practitioner__isnull=True)),
@@ -93,19 +88,9 @@ def runs(http_request, cpts_slug: str):
     return render(http_request, "matching/runs.html", context)
 
 
-def _age_bands(birth_dates, today: datetime.date) -> str:
-    counts: dict[str, int] = {}
-    for born in birth_dates:
-        age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
-        label = next(text for limit, text in AGE_BANDS if limit is None or age < limit)
-        counts[label] = counts.get(label, 0) + 1
-    ordered = [text for _, text in AGE_BANDS if text in counts]
-    return ", ".join(f"{counts[text]} × {text}" if counts[text] > 1 else text for text in ordered)
-
-
 def _decorate(lines, today: datetime.date) -> None:
     for line in lines:
-        line.age_bands = _age_bands([m.birth_date for m in line.request.members.all()], today)
+        line.age_bands = age_bands_text(m.age_on(today) for m in line.request.members.all())
         line.priority_labels = sorted({r.label for r in line.request.priority_reasons.all()})
         weeks = line.waiting_days // 7
         line.waiting_label = (

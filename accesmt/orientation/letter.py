@@ -11,6 +11,7 @@ from reportlab.lib.units import mm
 from reportlab.lib.utils import simpleSplit
 from reportlab.pdfgen import canvas
 
+from accesmt.common.formats import long_date
 from accesmt.intake.models import Request
 
 from .services import offer_text
@@ -43,7 +44,7 @@ def render_letter(request: Request, accepted) -> bytes:
     if contact is not None:
         write(f"{contact.first_name} {contact.last_name}", gap=0)
     write(f"{request.address}\n{request.postcode} {request.commune.name}", gap=12 * mm)
-    write(f"Le {timezone.localdate():%d/%m/%Y}", gap=8 * mm)
+    write(f"Le {long_date(timezone.localdate())}", gap=8 * mm)
     write(
         f"Votre demande de médecin traitant — référence {request.reference}", font="Helvetica-Bold"
     )

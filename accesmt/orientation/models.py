@@ -89,8 +89,8 @@ class Origin(models.TextChoices):
 
 class SolicitationStatus(models.TextChoices):
     PENDING = "pending", "en attente de réponse"
-    ACCEPTED = "accepted", "accepte"
-    DECLINED = "declined", "refuse"
+    ACCEPTED = "accepted", "acceptée"
+    DECLINED = "declined", "refusée"
     EXPIRED = "expired", "sans réponse"
     CANCELLED = "cancelled", "annulée"
 

@@ -12,6 +12,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from accesmt.directory.models import PracticeSite, Practitioner
+from accesmt.intake.ages import age_bands_text
 from accesmt.intake.models import HomeVisits, Request, Status
 from accesmt.intake.priority import RULE_TITLES
 from accesmt.matching.candidates import (
@@ -25,9 +26,6 @@ from accesmt.matching.models import MatchingSettings
 from accesmt.matching.selectors import candidate_index, household_needs
 
 from .models import OPEN_SOLICITATION, ORIENTING, Placement, Solicitation, SolicitationStatus
-
-AGE_BANDS = ((6, "moins de 6 ans"), (18, "6 à 17 ans"), (60, "18 à 59 ans"), (70, "60 à 69 ans"))
-OLDEST_BAND = "70 ans et plus"
 
 
 def month_start(now: datetime.datetime | None = None) -> datetime.datetime:
@@ -130,13 +128,6 @@ def request_candidates(
     )
 
 
-def age_band(age: int) -> str:
-    for below, label in AGE_BANDS:
-        if age < below:
-            return label
-    return OLDEST_BAND
-
-
 @dataclass(frozen=True)
 class HouseholdSummary:
     """What a GP may know before accepting: no name, no date, no free text."""
@@ -144,7 +135,7 @@ class HouseholdSummary:
     reference: str
     commune: str
     size: int
-    age_bands: list[tuple[str, int]]
+    age_bands: str  # "2 × 18 à 59 ans, moins de 6 ans"
     priority_reasons: list[str]
     home_visits: str  # "", "parfois", "uniquement"
     waiting_since: datetime.date
@@ -153,8 +144,6 @@ class HouseholdSummary:
 def household_summary(request: Request, *, today: datetime.date | None = None) -> HouseholdSummary:
     today = today or timezone.localdate()
     members = list(request.members.all())
-    bands = Counter(age_band(m.age_on(today)) for m in members)
-    order = [label for _, label in AGE_BANDS] + [OLDEST_BAND]
     visits = {m.home_visits for m in members}
     # .all() so that a prefetch of the list pages serves it (no query per household)
     reasons = sorted(request.priority_reasons.all(), key=lambda reason: reason.pk)
@@ -163,7 +152,7 @@ def household_summary(request: Request, *, today: datetime.date | None = None) -
         reference=request.reference,
         commune=request.commune.name,
         size=len(members),
-        age_bands=[(label, bands[label]) for label in order if bands[label]],
+        age_bands=age_bands_text(m.age_on(today) for m in members),
         priority_reasons=[RULE_TITLES.get(code, code) for code in codes],
         home_visits=(
             "uniquement"

@@ -25,13 +25,14 @@ import datetime
 import logging
 from collections.abc import Iterable
 
-from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from accesmt.common.formats import long_date
+from accesmt.common.links import public_url
 from accesmt.directory.models import PracticeSite, Practitioner
 from accesmt.intake.lifecycle import request_transition
 from accesmt.intake.models import ClosedReason, Request, Status
@@ -68,7 +69,7 @@ class OrientationError(ValidationError):
 
 
 def absolute_url(path: str) -> str:
-    return getattr(settings, "PUBLIC_BASE_URL", "").rstrip("/") + path
+    return public_url(path)
 
 
 def solicitation_token(solicitation: Solicitation) -> str:
@@ -111,7 +112,7 @@ def _ask_gp(solicitation: Solicitation, *, now, reminder: bool = False) -> None:
     email = solicitation.practitioner.email
     if not email:
         return  # the coordinator calls: the solicitation shows "à appeler"
-    due = timezone.localtime(solicitation.answer_due_at).strftime("%d/%m/%Y à %Hh%M")
+    due = long_date(solicitation.answer_due_at, with_time=True)
     subject = (
         "Rappel : un nouveau patient attend votre réponse"
         if reminder

@@ -40,6 +40,7 @@ from django.db.models.functions import Coalesce, Greatest
 from django.urls import reverse
 from django.utils import timezone
 
+from accesmt.common.formats import long_date
 from accesmt.intake.lifecycle import request_transition
 from accesmt.intake.models import ClosedReason, Request, RequestTransition, Status
 from accesmt.intake.validation import is_mobile
@@ -316,7 +317,7 @@ def _follow_up(check_id: int, *, now: datetime.datetime) -> str:
             reason=ClosedReason.UNREACHABLE,
             note=(
                 "Sans réponse à « Avez-vous toujours besoin d'un médecin traitant ? » "
-                f"(question du {timezone.localtime(check.sent_at):%d/%m/%Y}, "
+                f"(question du {long_date(check.sent_at)}, "
                 f"{check.reminders_sent} rappel(s))"
             ),
         )

@@ -161,7 +161,7 @@ def test_password_reset_by_e_mail(client, user):
     message = mail.outbox[0]
     assert message.to == [user.email]
     assert message.subject == "AccèsMT : choisir un nouveau mot de passe"
-    link = re.search(r"http://testserver(/compte/mot-de-passe-oublie/\S+/)", message.body)[1]
+    link = re.search(r"http://127.0.0.1:8000(/compte/mot-de-passe-oublie/\S+/)", message.body)[1]
     form_url = client.get(link)["Location"]
     page = client.get(form_url).content.decode()
     assert "Choisir un nouveau mot de passe" in page and "au minimum 12 caractères" in page
@@ -171,3 +171,12 @@ def test_password_reset_by_e_mail(client, user):
     user.refresh_from_db()
     assert user.check_password(new)
     assert "Lien non valable" in client.get(link, follow=True).content.decode()
+
+
+def test_password_reset_link_comes_from_public_base_url_not_host_header(client, user, settings):
+    settings.PUBLIC_BASE_URL = "https://accesmt.example.org"
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "evil.example"]
+    client.post(reverse("accounts:password_reset"), {"email": user.email}, HTTP_HOST="evil.example")
+    body = mail.outbox[0].body
+    assert "evil.example" not in body
+    assert re.search(r"https://accesmt\.example\.org/compte/mot-de-passe-oublie/\S+/", body)

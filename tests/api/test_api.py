@@ -78,6 +78,12 @@ def test_create_a_request(client, cpts, auth):
     assert "Dubois" not in status.content.decode()
 
 
+def test_an_overseas_landline_keeps_its_country_code(client, cpts, auth):
+    response = post(client, payload(phone="0269 61 12 34"), auth)  # Mayotte
+    assert response.status_code == 201, response.content
+    assert Request.objects.get(reference=response.json()["reference"]).phone == "+262269611234"
+
+
 def test_errors_name_the_field_in_french(client, auth):
     future = (datetime.date.today() + datetime.timedelta(days=3)).isoformat()  # noqa: DTZ011
     body = payload(

@@ -263,3 +263,14 @@ def test_acknowledgment_link_uses_public_base_url_never_the_host_header(
     for message in messages:
         assert "https://accesmt.example.org/suivi/" in message.body
         assert "evil.example" not in message.body
+
+
+def test_acknowledgment_shows_followup_link_from_public_base_url(client, territory, settings):
+    settings.PUBLIC_BASE_URL = "https://accesmt.example.org"
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "evil.example"]
+    response = client.post(
+        url(territory["lievin"]), form_data(), follow=True, HTTP_HOST="evil.example"
+    )
+    page = html.unescape(response.content.decode())
+    assert "https://accesmt.example.org/" in page
+    assert "evil.example" not in page

@@ -37,9 +37,13 @@ def test_mediator_sees_only_rights_help_requests_with_what_they_need(client, cpt
     assert not AuditLog.objects.filter(object_id=str(not_flagged.pk)).exists()
 
 
-def test_flyer_is_an_a5_pdf_with_the_qr_code_of_the_registration_page(coordinator_client, cpts):
+def test_flyer_is_an_a5_pdf_with_the_qr_code_of_the_registration_page(
+    coordinator_client, cpts, settings
+):
+    settings.PUBLIC_BASE_URL = "https://accesmt.example.org/"
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "evil.example"]
     response = coordinator_client.get(
-        reverse("intake_staff:flyer", kwargs={"cpts_slug": cpts.slug})
+        reverse("intake_staff:flyer", kwargs={"cpts_slug": cpts.slug}), HTTP_HOST="evil.example"
     )
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
@@ -50,7 +54,10 @@ def test_flyer_is_an_a5_pdf_with_the_qr_code_of_the_registration_page(coordinato
     page = reader.pages[0]
     width, height = float(page.mediabox.width), float(page.mediabox.height)
     assert (round(width, 1), round(height, 1)) == (round(A5[0], 1), round(A5[1], 1))
-    register_url = "http://testserver" + reverse("intake:register", kwargs={"cpts_slug": cpts.slug})
+    # PUBLIC_BASE_URL, never the Host header the client sent.
+    register_url = "https://accesmt.example.org" + reverse(
+        "intake:register", kwargs={"cpts_slug": cpts.slug}
+    )
     text = page.extract_text()
     assert register_url in text.replace("\n", "")
     assert cpts.name in text and "03 21 00 00 00" in text
@@ -97,3 +104,20 @@ def test_flyer_tenant_and_roles(client, territory, role, allowed):
 def test_flyer_needs_login(client, cpts):
     response = client.get(reverse("intake_staff:flyer", kwargs={"cpts_slug": cpts.slug}))
     assert response.status_code == 302 and "/compte/" in response["Location"]
+
+
+@pytest.mark.parametrize("rows", [2, 20])
+def test_mediator_list_audits_each_row_without_a_query_per_row(
+    client, cpts, rows, django_assert_num_queries
+):
+    mediator = MembershipFactory(cpts=cpts, role="cpam_mediator").user
+    for _ in range(rows):
+        make_request(cpts, needs_rights_help=True)
+    client.force_login(mediator)
+    # session + user + membership, COUNT, page, members prefetch, the audit lines (role, INSERT)
+    with django_assert_num_queries(MEDIATOR_LIST_QUERIES):
+        client.get(reverse("intake_staff:rights_help", kwargs={"cpts_slug": cpts.slug}))
+    assert AuditLog.objects.filter(actor=mediator, action="read").count() == rows
+
+
+MEDIATOR_LIST_QUERIES = 8

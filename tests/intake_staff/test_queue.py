@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from accesmt.accounts.models import AuditLog
 from accesmt.intake.models import Channel, DuplicateFlag, HomeVisits, Status
 from accesmt.intake.queue import PAGE_SIZE, QueueFilters, queue_facets, queue_requests
 from tests.accounts.factories import MembershipFactory
@@ -153,13 +154,14 @@ def test_the_number_of_queries_does_not_grow_with_rows(
 ):
     referrer = MembershipFactory(cpts=cpts, role="referrer").user
     _fill(cpts, rows, referrer)
-    # session + user + membership, COUNT, page, 2 prefetches, 6 facet groups (+1 "any visits")
+    # session + user + membership, COUNT, page, 2 prefetches, 6 facet groups (+1 "any visits"),
+    # the audit lines (actor's role, one INSERT)
     with django_assert_num_queries(QUEUE_QUERIES):
         response = coordinator_client.get(queue_url(cpts))
     assert len(references_in(response)) == rows
 
 
-QUEUE_QUERIES = 14
+QUEUE_QUERIES = 16
 
 
 def test_queue_selector_has_no_n_plus_one(cpts, django_assert_max_num_queries):
@@ -179,3 +181,19 @@ def _has_coordinator(cpts):
     from accesmt.accounts.models import Membership
 
     return Membership.objects.filter(cpts=cpts, role="coordinator").exists()
+
+
+def test_queue_writes_one_audit_read_line_per_request_shown(
+    coordinator_client, coordinator, cpts, territory
+):
+    shown = [make_request(cpts, days_waiting=index + 1) for index in range(PAGE_SIZE + 2)]
+    other_cpts_request = make_request(territory["lens"])
+    response = coordinator_client.get(queue_url(cpts))
+    listed = references_in(response)
+    assert len(listed) == PAGE_SIZE
+    lines = AuditLog.objects.filter(actor=coordinator, action="read", object_type="intake.request")
+    by_id = {request.pk: request.reference for request in shown}
+    assert sorted(by_id[int(line.object_id)] for line in lines) == sorted(listed)
+    assert {line.cpts_id for line in lines} == {cpts.pk}
+    assert {line.actor_role for line in lines} == {"coordinator"}
+    assert not AuditLog.objects.filter(object_id=str(other_cpts_request.pk)).exists()

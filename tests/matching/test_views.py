@@ -56,7 +56,7 @@ def test_a_coordinator_launches_and_reviews_a_run(client, world):
     references = re.findall(r'data-line="\d+">.*?(MT-[0-9A-Z]{4}-[0-9A-Z]{4})', page, re.S)
     assert references == [w.priority.reference, w.old.reference]  # priority, then longest wait
     assert "Inès LAMBERT" in page and "prioritaire" in page
-    assert "moins de 6 ans" in page and "18 à 69 ans" in page  # age bands, not birth dates
+    assert "moins de 6 ans" in page and "18 à 59 ans" in page  # age bands, not birth dates
     assert "Secretnom" not in page and "Zoé" not in page  # no names of people
     assert "17 semaines" in page and "km" in page
     audit = AuditLog.objects.filter(object_type="matching.allocationrun", object_id=str(run.pk))

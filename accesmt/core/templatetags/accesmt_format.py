@@ -1,5 +1,6 @@
 from django import template
 
+from accesmt.common import formats
 from accesmt.intake.validation import format_phone_for_display
 
 register = template.Library()
@@ -9,3 +10,30 @@ register = template.Library()
 def phone(value: str) -> str:
     """ "+33321445501" → "03 21 44 55 01" (stored numbers are E.164, or as imported)."""
     return format_phone_for_display(value) if value and value.startswith("+") else value
+
+
+# Dates: the only way templates write them (see accesmt.common.formats).
+
+
+@register.filter
+def long_date(value) -> str:
+    """ "2 décembre 2026" (in sentences)."""
+    return formats.long_date(value)
+
+
+@register.filter
+def long_datetime(value) -> str:
+    """ "2 décembre 2026 à 14 h 05"."""
+    return formats.long_date(value, with_time=True)
+
+
+@register.filter
+def short_date(value) -> str:
+    """ "02/12/2026" (in tables and lists)."""
+    return formats.short_date(value)
+
+
+@register.filter
+def short_datetime(value) -> str:
+    """ "02/12/2026 à 14 h 05"."""
+    return formats.short_date(value, with_time=True)

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accesmt.accounts.access import access_record, cpts_role_required
 from accesmt.accounts.models import AuditAction
-from accesmt.accounts.services import audit_record
+from accesmt.accounts.services import audit_record, audit_record_many
 
 from ..editing import request_update
 from ..forms import MAX_MEMBERS, BaseMemberFormSet, HouseholdForm, MemberForm
@@ -75,10 +75,20 @@ def queue(http_request, cpts_slug: str):
     result = queue_page(
         cpts=cpts, user=http_request.user, filters=filters, page_number=http_request.GET.get("page")
     )
+    rows = list(result.page.object_list)
+    # Each request listed (names, ages, priority reasons) is a read of a patient file: one audit
+    # line per request shown, in one INSERT.
+    audit_record_many(
+        actor=http_request.user,
+        action=AuditAction.READ,
+        objects=rows,
+        cpts=cpts,
+        request=http_request,
+    )
     context = {
         "cpts": cpts,
         "queue": result,
-        "rows": result.page.object_list,
+        "rows": rows,
         "filters": filters,
         "query_without_page": _urlencode(filters.as_query()),
     }

@@ -16,6 +16,7 @@ from reportlab.pdfgen import canvas
 
 from accesmt.accounts.access import cpts_role_required
 from accesmt.accounts.models import Role
+from accesmt.common.links import public_url
 
 PRIMARY = HexColor("#0b5394")
 INK = HexColor("#1e1e1e")
@@ -105,9 +106,7 @@ def flyer_pdf(*, cpts_name: str, phone: str, register_url: str) -> bytes:
 @cpts_role_required(Role.COORDINATOR)
 def flyer(http_request, cpts_slug: str):
     cpts = http_request.cpts
-    register_url = http_request.build_absolute_uri(
-        reverse("intake:register", kwargs={"cpts_slug": cpts.slug})
-    )
+    register_url = public_url(reverse("intake:register", kwargs={"cpts_slug": cpts.slug}))
     content = flyer_pdf(cpts_name=cpts.name, phone=cpts.phone, register_url=register_url)
     response = HttpResponse(content, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="affiche-{cpts.slug}.pdf"'

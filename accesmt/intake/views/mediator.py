@@ -13,7 +13,7 @@ from django.shortcuts import render
 
 from accesmt.accounts.access import cpts_role_required
 from accesmt.accounts.models import AuditAction, Role
-from accesmt.accounts.services import audit_record
+from accesmt.accounts.services import audit_record_many
 
 from ..models import OPEN_STATUSES, HouseholdMember, Request
 from ..validation import format_phone_for_display
@@ -54,14 +54,15 @@ def rights_help_list(http_request, cpts_slug: str):
         http_request.GET.get("page")
     )
     rows = list(page.object_list)
+    # One audit line per request shown, in one INSERT.
+    audit_record_many(
+        actor=http_request.user,
+        action=AuditAction.READ,
+        objects=rows,
+        cpts=cpts,
+        request=http_request,
+    )
     for row in rows:
-        audit_record(
-            actor=http_request.user,
-            action=AuditAction.READ,
-            obj=row,
-            cpts=cpts,
-            request=http_request,
-        )
         row.phone_display = format_phone_for_display(row.phone)
         row.contact = row.contacts[0] if row.contacts else None
     context = {"cpts": cpts, "page": page, "rows": rows}

@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from accesmt.accounts.ip import client_ip
+from accesmt.common.links import public_url
 from accesmt.territory.models import CPTS
 
 from ..consent import CONSENT_TEXT_VERSION, NOT_A_WAITING_LIST
@@ -91,7 +92,7 @@ def acknowledgment(http_request, cpts_slug: str):
     context = {
         "cpts": cpts,
         "intake_request": request,
-        "followup_url": http_request.build_absolute_uri(followup_path(request)),
+        "followup_url": public_url(followup_path(request)),
         "care_texts": IntakeSettings.for_cpts(cpts).care_texts,
         "not_a_waiting_list": NOT_A_WAITING_LIST,
     }

@@ -1,0 +1,1 @@
+"""Shared plumbing, the ground floor that every app may import (and that imports no app)."""

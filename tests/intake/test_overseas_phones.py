@@ -64,7 +64,7 @@ def test_public_form_stores_martinique_landline_as_596(client, territory):
 @pytest.mark.django_db
 def test_data_migration_renormalises_stored_overseas_phones():
     migration = importlib.import_module(
-        "accesmt.intake.migrations.0006_overseas_phones_real_country_code"
+        "accesmt.intake.migrations.0008_overseas_phones_real_country_code"
     )
     mayotte = RequestFactory(phone="+33269611234")
     metropolitan = RequestFactory(phone="+33612345678")

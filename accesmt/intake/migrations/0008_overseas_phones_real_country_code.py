@@ -22,7 +22,7 @@ def renormalise_overseas_phones(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("intake", "0005_request_geocode_attempted_at"),
+        ("intake", "0007_intakesettings_higher_limit_per_address"),
         ("directory", "0003_practice_site_geocode_attempted_at"),
         ("territory", "0001_initial"),
     ]

@@ -99,7 +99,12 @@ def _due_q(now: datetime) -> Q:
 def _claim(*, limit: int, now: datetime, lease: timedelta) -> tuple[str, list[OutboxMessage]]:
     token = uuid.uuid4().hex
     with transaction.atomic():
-        candidates = OutboxMessage.objects.filter(_due_q(now)).order_by("next_attempt_at", "id")
+        # Letters are printed by the coordination, never sent by a worker.
+        candidates = (
+            OutboxMessage.objects.filter(_due_q(now))
+            .exclude(channel=Channel.LETTER)
+            .order_by("next_attempt_at", "id")
+        )
         if connection.features.has_select_for_update_skip_locked:
             candidates = candidates.select_for_update(skip_locked=True)
         ids = list(candidates.values_list("pk", flat=True)[:limit])

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import reverse_lazy
 
-from .forms import EmailAuthenticationForm
+from .forms import EmailAuthenticationForm, OutboxPasswordResetForm
 
 
 class LoginView(auth_views.LoginView):
@@ -17,6 +17,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
 class PasswordResetView(auth_views.PasswordResetView):
     template_name = "accounts/password_reset.html"
+    form_class = OutboxPasswordResetForm
     email_template_name = "accounts/emails/password_reset.txt"
     subject_template_name = "accounts/emails/password_reset_subject.txt"
     success_url = reverse_lazy("accounts:password_reset_done")

@@ -216,6 +216,16 @@ def test_the_coordinator_may_record_a_gp_found_outside_the_platform(o):
         )
 
 
+def test_restart_writes_to_a_person_without_e_mail_nor_mobile(o):
+    o.request.email, o.request.phone = "", ""
+    o.request.save()
+    _accept(_ask(o, o.gps[0])[0])
+    orientation_restart(request=o.request, by=o.coordinator, note="injoignable")
+    [letter] = OutboxMessage.objects.filter(topic="orientation.restarted")
+    assert (letter.channel, letter.status) == ("letter", "pending")
+    assert "/suivi/" not in letter.body and o.request.reference in letter.body
+
+
 def test_restart_ends_every_open_solicitation_and_tells_gps_and_person(o):
     created = _ask(o, *o.gps[:2])
     _accept(created[0])

@@ -1,5 +1,13 @@
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm, BaseUserCreationForm, UserChangeForm
+from django.conf import settings
+from django.contrib.auth.forms import (
+    AuthenticationForm,
+    BaseUserCreationForm,
+    PasswordResetForm,
+    UserChangeForm,
+)
+from django.db import transaction
+from django.template import loader
 
 from .models import User
 
@@ -20,6 +28,34 @@ class EmailAuthenticationForm(AuthenticationForm):
 
     def clean_username(self) -> str:
         return self.cleaned_data["username"].strip().lower()
+
+
+class OutboxPasswordResetForm(PasswordResetForm):
+    """The password-reset e-mail goes through the outbox like every other message (retried
+    during an SMTP outage, never lost, never sent from the web request), and its link is built
+    from PUBLIC_BASE_URL, never from the Host header the client sent."""
+
+    def send_mail(
+        self,
+        subject_template_name,
+        email_template_name,
+        context,
+        from_email,
+        to_email,
+        html_email_template_name=None,
+    ):
+        from accesmt.notifications.services import outbox_enqueue
+
+        subject = "".join(loader.render_to_string(subject_template_name, context).splitlines())
+        body = loader.render_to_string(email_template_name, context)
+        with transaction.atomic():
+            outbox_enqueue(
+                channel="email",
+                to=to_email,
+                subject=subject,
+                body=body,
+                topic="accounts.password_reset",
+            )
 
 
 class AdminUserCreationForm(BaseUserCreationForm):

@@ -3,7 +3,7 @@ from django.urls import reverse_lazy
 
 from accesmt.common.links import public_url
 
-from .forms import EmailAuthenticationForm
+from .forms import EmailAuthenticationForm, OutboxPasswordResetForm
 
 
 class LoginView(auth_views.LoginView):
@@ -19,6 +19,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
 class PasswordResetView(auth_views.PasswordResetView):
     template_name = "accounts/password_reset.html"
+    form_class = OutboxPasswordResetForm
     email_template_name = "accounts/emails/password_reset.txt"
     subject_template_name = "accounts/emails/password_reset_subject.txt"
     success_url = reverse_lazy("accounts:password_reset_done")

@@ -5,6 +5,7 @@ from django.shortcuts import render
 
 from accesmt.accounts.access import ALL_ROLES, cpts_role_required
 from accesmt.accounts.models import Role
+from accesmt.notifications.selectors import counts_for_coordination
 from accesmt.orientation.selectors import indicators as orientation_indicators
 
 from . import selectors
@@ -46,6 +47,7 @@ def cpts_home(request, cpts_slug: str):
             "figures": selectors.territory_figures(request.cpts),
             "indicators": orientation_indicators(request.cpts, masked=not can_manage),
             "can_manage": can_manage,
+            "outbox_counts": counts_for_coordination(request.cpts) if can_manage else None,
         },
     )
 

@@ -42,10 +42,8 @@ def request_update(
         raise ValidationError("Cette demande est clôturée : rouvrez-la avant de la modifier.")
     if not members:
         raise ValidationError("Indiquez au moins une personne du foyer.", code="no_member")
-    if not (household.get("phone") or household.get("email")):
-        raise ValidationError(
-            "Indiquez un numéro de téléphone ou une adresse e-mail.", code="no_contact"
-        )
+    # No phone nor e-mail is allowed here: the coordinator's form asks to tick "contact par
+    # courrier postal uniquement", and every message then goes by letter.
     commune = household["commune"]
     check_eligibility(cpts=request.cpts, commune=commune)
     with transaction.atomic():

@@ -33,6 +33,9 @@ from .validation import (
 )
 
 MAX_MEMBERS = 12
+# Channels where a coordinator types the request: a postal address may be the only contact.
+STAFF_CHANNELS = (Channel.PHONE, "edit")
+POSTAL_ONLY_LABEL = "Ni téléphone ni e-mail : contact par courrier postal uniquement"
 REQUIRED = "Ce champ est obligatoire."
 DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y", "%d/%m/%y", "%d-%m-%Y", "%d.%m.%Y"]
 
@@ -161,6 +164,10 @@ class HouseholdForm(forms.Form):
             )
         if channel == Channel.PHONE:
             self.fields["phone"].widget.attrs["autofocus"] = True
+        if channel in STAFF_CHANNELS:
+            # A person with neither phone nor e-mail: the postal address is the only contact,
+            # every message goes by printed letter (ticked on purpose, never by omission).
+            self.fields["postal_only"] = forms.BooleanField(label=POSTAL_ONLY_LABEL, required=False)
 
     def clean_postcode(self):
         return validate_postcode(self.cleaned_data["postcode"])
@@ -174,7 +181,15 @@ class HouseholdForm(forms.Form):
     def clean(self):
         data = super().clean()
         contact_errors = self.errors.get("phone") or self.errors.get("email")
-        if not contact_errors and not data.get("phone") and not data.get("email"):
+        no_contact = not contact_errors and not data.get("phone") and not data.get("email")
+        if no_contact and self.channel in STAFF_CHANNELS and not data.get("postal_only"):
+            message = (
+                "Indiquez un téléphone ou une adresse e-mail. Si la personne n'a ni l'un ni "
+                "l'autre, cochez « " + POSTAL_ONLY_LABEL + " » : tous les messages lui seront "
+                "envoyés par courrier à son adresse."
+            )
+            self.add_error("phone", ValidationError(message, code="no_contact"))
+        elif no_contact and self.channel not in STAFF_CHANNELS:
             message = (
                 "Indiquez au moins un téléphone ou une adresse e-mail pour que la CPTS "
                 "puisse vous recontacter. Sans l'un ni l'autre, appelez la CPTS : elle "

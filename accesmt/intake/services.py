@@ -295,7 +295,10 @@ def request_create(
         raise ValueError(f"canal inconnu : {channel}")
     if not members:
         raise ValidationError("Indiquez au moins une personne du foyer.", code="no_member")
-    if not (household.get("phone") or household.get("email")):
+    # Typed by the coordination during a call, the postal address may be the only contact (every
+    # message then goes by letter); online, by referral or through the API a phone or an e-mail
+    # is needed.
+    if channel != Channel.PHONE and not (household.get("phone") or household.get("email")):
         raise ValidationError(
             "Indiquez un numéro de téléphone ou une adresse e-mail.", code="no_contact"
         )
@@ -450,12 +453,68 @@ def acknowledgment_texts(*, request: Request, followup_url: str) -> tuple[str, s
     return subject, email, sms
 
 
+def reachable_by_message(request: Request) -> bool:
+    """An e-mail address, or a mobile for SMS: otherwise every message goes by printed letter."""
+    from .validation import is_mobile
+
+    return bool(request.email) or bool(request.phone and is_mobile(request.phone))
+
+
+def letter_enqueue(
+    *,
+    request: Request,
+    topic: str,
+    subject: str,
+    body: str,
+    dedup_key: str | None = None,
+    now: datetime.datetime | None = None,
+):
+    """A letter to print by the coordination (household with neither e-mail nor mobile): its
+    text, no name; the name and address are printed from the request. Ends with how to reach
+    the coordination, since the person has no link to follow."""
+    cpts_phone = f" au {request.cpts.phone}" if request.cpts.phone else ""
+    return outbox_enqueue(
+        now=now,
+        channel="letter",
+        to="",
+        subject=subject,
+        body=(
+            f"{body}\n\nPour toute question, pour corriger vos coordonnées ou retirer votre "
+            f"demande, appelez la coordination{cpts_phone} en donnant votre référence "
+            f"{request.reference}."
+        ),
+        topic=topic,
+        cpts=request.cpts,
+        related=request,
+        dedup_key=dedup_key,
+    )
+
+
 def _enqueue_acknowledgment(*, request: Request) -> int:
-    """Queue the acknowledgment e-mail and/or SMS in the same transaction as the request."""
+    """Queue the acknowledgment e-mail and/or SMS in the same transaction as the request, or the
+    acknowledgment letter when the household has neither e-mail nor mobile."""
     from .validation import is_mobile
 
     followup_url = public_url(followup_path(request))
     subject, email_body, sms_body = acknowledgment_texts(request=request, followup_url=followup_url)
+    if not reachable_by_message(request):
+        letter_enqueue(
+            request=request,
+            topic="intake.acknowledgment",
+            subject=subject,
+            body=(
+                "Madame, Monsieur,\n\n"
+                f"La {request.cpts.name} a bien reçu votre demande d'aide pour trouver un "
+                f"médecin traitant. Votre référence : {request.reference}.\n\n"
+                "La coordination va l'examiner. Les personnes les plus fragiles sont aidées en "
+                "premier. Nous vous écrirons par courrier dès que des médecins pourront vous "
+                "accueillir.\n\n"
+                "En attendant, pour un souci de santé le soir, la nuit ou le week-end, appelez "
+                "le 116 117. En cas d'urgence vitale, appelez le 15 ou le 112."
+            ),
+            dedup_key=f"intake-ack-letter-{request.pk}",
+        )
+        return 1
     count = 0
     if request.email:
         outbox_enqueue(

@@ -8,10 +8,13 @@
    SMS through the SMS_PROVIDER.
 3. Record each outcome with an UPDATE that only applies while this batch still holds the claim.
 
-A message stays pending until it is delivered or given up (NOTIFICATIONS_MAX_ATTEMPTS); between
-attempts the delay doubles from NOTIFICATIONS_BACKOFF_BASE_SECONDS up to
-NOTIFICATIONS_BACKOFF_MAX_SECONDS, less up to 20 % of jitter. Logs carry ids, topics, counts and
-error classes/SMTP codes: never a recipient, never a text.
+A message stays pending until it is delivered, refused for good (5xx for every recipient, or
+the SMS provider says so), or still undelivered OUTBOX_RETRY_DAYS after it was queued: an outage
+of hours or days loses nothing. Between attempts the delay doubles from
+NOTIFICATIONS_BACKOFF_BASE_SECONDS up to NOTIFICATIONS_BACKOFF_MAX_SECONDS (1 hour), less up to
+20 % of jitter. A message given up is never dropped silently: it is "undeliverable" (FAILED) and
+listed to its CPTS's coordination as "à contacter par téléphone ou courrier". Logs carry ids,
+topics, counts and error classes/SMTP codes: never a recipient, never a text.
 """
 
 from __future__ import annotations
@@ -96,7 +99,12 @@ def _due_q(now: datetime) -> Q:
 def _claim(*, limit: int, now: datetime, lease: timedelta) -> tuple[str, list[OutboxMessage]]:
     token = uuid.uuid4().hex
     with transaction.atomic():
-        candidates = OutboxMessage.objects.filter(_due_q(now)).order_by("next_attempt_at", "id")
+        # Letters are printed by the coordination, never sent by a worker.
+        candidates = (
+            OutboxMessage.objects.filter(_due_q(now))
+            .exclude(channel=Channel.LETTER)
+            .order_by("next_attempt_at", "id")
+        )
         if connection.features.has_select_for_update_skip_locked:
             candidates = candidates.select_for_update(skip_locked=True)
         ids = list(candidates.values_list("pk", flat=True)[:limit])
@@ -145,13 +153,15 @@ def _record_failure(
 ) -> None:
     attempts = message.attempts + 1
     error = describe_error(exc)
-    give_up = is_permanent(exc) or attempts >= _setting("NOTIFICATIONS_MAX_ATTEMPTS", 10)
+    retry_until = message.created_at + timedelta(days=_setting("OUTBOX_RETRY_DAYS", 7))
+    give_up = is_permanent(exc) or now >= retry_until
     common = {"attempts": attempts, "last_error": error, "claim_token": "", "locked_until": None}
     if give_up:
         _mine(message, token).update(status=Status.FAILED, failed_at=now, **common)
         stats.failed += 1
         logger.error(
-            "outbox %s (%s, %s) abandonné après %d tentative(s) : %s",
+            "outbox %s (%s, %s) non distribuable après %d tentative(s) : %s ; "
+            "signalé à la coordination",
             message.pk,
             message.channel,
             message.topic,

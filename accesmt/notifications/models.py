@@ -1,9 +1,14 @@
 """The outbox: messages written in the same transaction as the change they announce, delivered
-later by the worker (`manage.py run_worker`). See docs/decisions/0005-outbox.md."""
+later by the worker (`manage.py run_worker`). See docs/decisions/0005-outbox.md.
+
+A "letter" is the message of a household with neither e-mail nor mobile: the worker never
+takes it; the coordination prints it ("Courriers à imprimer") and marks it sent."""
 
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+
+from accesmt.accounts.access import TenantQuerySet
 
 from .masking import mask_recipient
 
@@ -11,20 +16,38 @@ from .masking import mask_recipient
 class Channel(models.TextChoices):
     EMAIL = "email", "e-mail"
     SMS = "sms", "SMS"
+    LETTER = "letter", "courrier postal"
 
 
 class Status(models.TextChoices):
     PENDING = "pending", "en attente"
     SENDING = "sending", "en cours d'envoi"
     SENT = "sent", "envoyé"
-    FAILED = "failed", "abandonné"
+    FAILED = "failed", "non distribuable"
+
+
+# What each topic is for, as the coordination reads it (lists of letters and of undeliverable
+# messages). Unknown topics are shown as they are.
+TOPIC_LABELS = {
+    "intake.acknowledgment": "Accusé de réception de la demande",
+    "orientation.offer": "Médecins ayant accepté (choix du médecin)",
+    "orientation.still_needed": "« Avez-vous toujours besoin d'un médecin traitant ? »",
+    "orientation.still_needed_reminder": "Rappel « toujours besoin d'un médecin traitant ? »",
+    "orientation.ask": "Sollicitation d'un médecin",
+    "orientation.reminder": "Rappel à un médecin sollicité",
+    "accounts.password_reset": "Réinitialisation du mot de passe",
+}
+
+
+class OutboxQuerySet(TenantQuerySet):
+    tenant_field = "cpts"
 
 
 class OutboxMessage(models.Model):
     """One e-mail or SMS to deliver. `recipient` is personal data: it is stored because delivery
     needs it, shown masked, never logged, and blanked after the retention period."""
 
-    channel = models.CharField("canal", max_length=5, choices=Channel.choices)
+    channel = models.CharField("canal", max_length=6, choices=Channel.choices)
     recipient = models.CharField("destinataire", max_length=254)
     subject = models.CharField("objet", max_length=200, blank=True)
     body = models.TextField("texte")
@@ -54,8 +77,12 @@ class OutboxMessage(models.Model):
     provider_id = models.CharField("identifiant fournisseur", max_length=120, blank=True)
     created_at = models.DateTimeField("créé le", default=timezone.now)
     sent_at = models.DateTimeField("envoyé le", null=True, blank=True)
-    failed_at = models.DateTimeField("abandonné le", null=True, blank=True)
+    failed_at = models.DateTimeField("non distribuable depuis le", null=True, blank=True)
+    # The coordination has dealt with an undeliverable message (called the person, wrote).
+    handled_at = models.DateTimeField("traité le", null=True, blank=True)
     redacted_at = models.DateTimeField("données effacées le", null=True, blank=True)
+
+    objects = OutboxQuerySet.as_manager()
 
     class Meta:
         verbose_name = "message sortant"
@@ -87,7 +114,13 @@ class OutboxMessage(models.Model):
 
     @property
     def masked_recipient(self) -> str:
+        if self.channel == Channel.LETTER:
+            return "courrier postal"
         return mask_recipient(self.channel, self.recipient)
+
+    @property
+    def purpose(self) -> str:
+        return TOPIC_LABELS.get(self.topic, self.topic)
 
 
 class PeriodicJob(models.Model):

@@ -25,6 +25,8 @@ class OutsideTransactionError(RuntimeError):
 
 def _validate_recipient(channel: str, to: str) -> str:
     to = (to or "").strip()
+    if channel == Channel.LETTER:
+        return to
     if channel == Channel.EMAIL:
         try:
             validate_email(to)
@@ -57,20 +59,27 @@ def outbox_enqueue(
     dedup_key: str | None = None,
     now: datetime | None = None,
 ) -> OutboxMessage:
-    """Queue one e-mail or SMS. Must run inside the caller's `transaction.atomic()` (raises
-    OutsideTransactionError otherwise). `body` and `subject` must hold no health data and no
-    name: that is the caller's job. With `dedup_key`, a second call with the same key returns
-    the message already queued instead of queueing another one."""
+    """Queue one e-mail, SMS or letter. Must run inside the caller's `transaction.atomic()`
+    (raises OutsideTransactionError otherwise). `body` and `subject` must hold no health data
+    and no name: that is the caller's job. A letter (channel "letter", for a household with
+    neither e-mail nor mobile) is related to its intake request, whose reference is its `to`:
+    the name and postal address are read from the request when the coordination prints it.
+    With `dedup_key`, a second call with the same key returns the message already queued
+    instead of queueing another one."""
     if not connection.in_atomic_block:
         raise OutsideTransactionError(
             "outbox_enqueue must run inside transaction.atomic(), with the change it announces."
         )
     if channel not in Channel.values:
         raise ValidationError({"channel": f"Canal inconnu : {channel!r}."})
+    if channel == Channel.LETTER:
+        if related is None or related._meta.label_lower != "intake.request":
+            raise ValidationError({"related": "Un courrier est lié à une demande."})
+        to = related.reference
     recipient = _validate_recipient(channel, to)
     errors: dict[str, str] = {}
-    if channel == Channel.EMAIL and not subject.strip():
-        errors["subject"] = "Un e-mail doit avoir un objet."
+    if channel in (Channel.EMAIL, Channel.LETTER) and not subject.strip():
+        errors["subject"] = "Un e-mail ou un courrier doit avoir un objet."
     if "\n" in subject or "\r" in subject:
         errors["subject"] = "L'objet tient sur une ligne."
     if channel == Channel.SMS and subject:
@@ -120,6 +129,7 @@ def outbox_retry(*, messages: QuerySet[OutboxMessage], now: datetime | None = No
     now = now or timezone.now()
     return (
         messages.filter(Q(status=Status.PENDING) | Q(status=Status.FAILED))
+        .exclude(channel=Channel.LETTER)
         .filter(redacted_at__isnull=True)
         .update(
             status=Status.PENDING,
@@ -127,7 +137,29 @@ def outbox_retry(*, messages: QuerySet[OutboxMessage], now: datetime | None = No
             claim_token="",
             locked_until=None,
             failed_at=None,
+            handled_at=None,
         )
+    )
+
+
+def letter_mark_sent(*, message: OutboxMessage, now: datetime | None = None) -> bool:
+    """The coordination printed and posted a letter. False when it was already marked."""
+    now = now or timezone.now()
+    return bool(
+        OutboxMessage.objects.filter(
+            pk=message.pk, channel=Channel.LETTER, status=Status.PENDING
+        ).update(status=Status.SENT, sent_at=now, attempts=1)
+    )
+
+
+def undeliverable_mark_handled(*, message: OutboxMessage, now: datetime | None = None) -> bool:
+    """The coordination reached the person another way (phone, letter). False when it was
+    already marked, or the message is not undeliverable."""
+    now = now or timezone.now()
+    return bool(
+        OutboxMessage.objects.filter(
+            pk=message.pk, status=Status.FAILED, handled_at__isnull=True
+        ).update(handled_at=now)
     )
 
 

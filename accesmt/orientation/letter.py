@@ -19,10 +19,12 @@ from .services import offer_text
 MARGIN = 20 * mm
 
 
-def render_letter(request: Request, accepted) -> bytes:
+def render_message_letter(request: Request, *, subject: str, body: str, when=None) -> bytes:
+    """One A4 letter: the CPTS, the contact person and postal address of the request, the date,
+    `subject` in bold and `body` (plain text, paragraphs separated by blank lines)."""
     buffer = io.BytesIO()
     pdf = canvas.Canvas(buffer, pagesize=A4)
-    pdf.setTitle(f"Médecins traitants proposés — {request.reference}")
+    pdf.setTitle(f"{subject}")
     pdf.setAuthor(request.cpts.name)
     width, height = A4
     y = height - MARGIN
@@ -31,6 +33,9 @@ def render_letter(request: Request, accepted) -> bytes:
         nonlocal y
         for paragraph in text.split("\n"):
             for line in simpleSplit(paragraph, font, size, width - 2 * MARGIN) or [""]:
+                if y < MARGIN:
+                    pdf.showPage()
+                    y = height - MARGIN
                 pdf.setFont(font, size)
                 pdf.drawString(MARGIN, y, line)
                 y -= size * 1.35
@@ -44,24 +49,34 @@ def render_letter(request: Request, accepted) -> bytes:
     if contact is not None:
         write(f"{contact.first_name} {contact.last_name}", gap=0)
     write(f"{request.address}\n{request.postcode} {request.commune.name}", gap=12 * mm)
-    write(f"Le {long_date(timezone.localdate())}", gap=8 * mm)
-    write(
-        f"Votre demande de médecin traitant — référence {request.reference}", font="Helvetica-Bold"
-    )
-    write(
-        "Madame, Monsieur,\n\nCes médecins ont accepté de vous accueillir comme nouveau patient :"
-    )
-    write(offer_text(request, accepted), font="Helvetica-Bold")
-    write(
-        "Choisissez librement l'un d'eux et appelez son cabinet pour un premier rendez-vous, "
-        f"en donnant votre référence {request.reference}. Lors de ce rendez-vous, vous pourrez "
-        "déclarer ce médecin comme votre médecin traitant.\n\n"
-        "Prévenez ensuite la coordination de votre choix"
-        + (f" au {request.cpts.phone}" if request.cpts.phone else "")
-        + ". Si aucun de ces médecins ne peut vous recevoir, appelez-nous également : nous "
-        "reprendrons la recherche."
-    )
+    write(f"Le {long_date(timezone.localdate(when))}", gap=8 * mm)
+    write(subject, font="Helvetica-Bold")
+    write(body)
     write(f"La coordination de la {request.cpts.name}")
     pdf.showPage()
     pdf.save()
     return buffer.getvalue()
+
+
+def offer_letter_body(request: Request, accepted) -> str:
+    phone = f" au {request.cpts.phone}" if request.cpts.phone else ""
+    return (
+        "Madame, Monsieur,\n\nCes médecins ont accepté de vous accueillir comme nouveau patient :"
+        f"\n\n{offer_text(request, accepted)}\n\n"
+        "Choisissez librement l'un d'eux et appelez son cabinet pour un premier rendez-vous, "
+        f"en donnant votre référence {request.reference}. Lors de ce rendez-vous, vous pourrez "
+        "déclarer ce médecin comme votre médecin traitant.\n\n"
+        f"Prévenez ensuite la coordination de votre choix{phone}. Si aucun de ces médecins ne "
+        "peut vous recevoir, appelez-nous également : nous reprendrons la recherche."
+    )
+
+
+def offer_letter_subject(request: Request) -> str:
+    return f"Votre demande de médecin traitant — référence {request.reference}"
+
+
+def render_letter(request: Request, accepted) -> bytes:
+    """The letter listing the GPs who accepted (printable from the request page at any time)."""
+    return render_message_letter(
+        request, subject=offer_letter_subject(request), body=offer_letter_body(request, accepted)
+    )

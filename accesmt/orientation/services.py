@@ -36,7 +36,7 @@ from accesmt.common.links import public_url
 from accesmt.directory.models import PracticeSite, Practitioner
 from accesmt.intake.lifecycle import request_transition
 from accesmt.intake.models import ClosedReason, Request, Status
-from accesmt.intake.services import followup_path
+from accesmt.intake.services import followup_path, letter_enqueue
 from accesmt.intake.validation import format_phone_for_display, is_mobile
 from accesmt.notifications.services import outbox_enqueue
 from accesmt.territory.distances import haversine_km
@@ -165,11 +165,23 @@ def person_reachable(request: Request) -> bool:
     return bool(request.email) or bool(request.phone and is_mobile(request.phone))
 
 
-def _tell_person(request: Request, *, now, topic: str, subject: str, text: str) -> int:
+def _tell_person(
+    request: Request, *, now, topic: str, subject: str, text: str, letter_text: str = ""
+) -> int:
     """A short message to the person (e-mail and/or SMS to a mobile) ending with their
-    follow-up link; returns how many were queued."""
+    follow-up link, or a letter (`letter_text`, no link) when they have neither; returns how
+    many were queued."""
     link = absolute_url(followup_path(request))
     queued = 0
+    if not person_reachable(request):
+        letter_enqueue(
+            now=now,
+            request=request,
+            topic=topic,
+            subject=subject,
+            body=f"Madame, Monsieur,\n\n{letter_text or text}",
+        )
+        return 1
     if request.email:
         outbox_enqueue(
             now=now,
@@ -198,7 +210,7 @@ def _tell_person(request: Request, *, now, topic: str, subject: str, text: str) 
 
 def _tell_person_offer(request: Request, accepted: list[Solicitation], *, now) -> None:
     """The GPs who accepted, to the person: names, addresses and phones by e-mail, the link to
-    them by SMS. Without e-mail or mobile, the coordination is asked to print the letter."""
+    them by SMS. Without e-mail or mobile, a letter for the coordination to print."""
     link = absolute_url(followup_path(request))
     if request.email:
         outbox_enqueue(
@@ -232,20 +244,15 @@ def _tell_person_offer(request: Request, accepted: list[Solicitation], *, now) -
             cpts=request.cpts,
             related=request,
         )
-    if not person_reachable(request) and request.cpts.email:
-        outbox_enqueue(
+    if not person_reachable(request):
+        from .letter import offer_letter_body, offer_letter_subject
+
+        letter_enqueue(
             now=now,
-            channel="email",
-            to=request.cpts.email,
-            subject=f"Demande {request.reference} : lettre à imprimer",
-            body=(
-                f"Des médecins ont accepté la demande {request.reference}, mais la personne n'a "
-                "ni e-mail ni téléphone mobile : imprimez la lettre depuis la page de la "
-                "demande, ou appelez-la."
-            ),
-            topic="orientation.letter_needed",
-            cpts=request.cpts,
-            related=request,
+            request=request,
+            topic="orientation.offer",
+            subject=offer_letter_subject(request),
+            body=offer_letter_body(request, accepted),
         )
 
 
@@ -672,6 +679,11 @@ def orientation_restart(
                 text=(
                     f"La {locked.cpts.name} reprend la recherche d'un médecin traitant pour vous ; "
                     "vous gardez votre ancienneté. Suivi :"
+                ),
+                letter_text=(
+                    f"La {locked.cpts.name} reprend la recherche d'un médecin traitant pour vous ; "
+                    "vous gardez votre ancienneté. Nous vous écrirons dès que des médecins "
+                    "pourront vous accueillir."
                 ),
             )
     request.status = locked.status

@@ -43,6 +43,7 @@ from django.utils import timezone
 from accesmt.common.formats import long_date
 from accesmt.intake.lifecycle import request_transition
 from accesmt.intake.models import ClosedReason, Request, RequestTransition, Status
+from accesmt.intake.services import letter_enqueue
 from accesmt.intake.validation import is_mobile
 from accesmt.notifications.services import outbox_enqueue
 from accesmt.territory.models import CPTS
@@ -185,6 +186,28 @@ def _send(check: StillNeededCheck, request: Request, *, now, reminder: int = 0) 
         )
 
 
+def _send_letter(check: StillNeededCheck, request: Request, *, now) -> None:
+    """Neither e-mail nor mobile: the question by letter (the coordination also has the
+    household in its list to call)."""
+    cpts = request.cpts
+    phone = f" au {cpts.phone}" if cpts.phone else ""
+    letter_enqueue(
+        now=now,
+        request=request,
+        topic="orientation.still_needed",
+        subject="Avez-vous toujours besoin d'un médecin traitant ?",
+        body=(
+            "Madame, Monsieur,\n\n"
+            f"Vous attendez un médecin traitant auprès de la {cpts.name} "
+            f"(référence {request.reference}). Pour garder la liste d'attente à jour, "
+            f"appelez la coordination{phone} pour nous dire si vous avez toujours besoin d'un "
+            "médecin traitant. Si c'est le cas, vous gardez votre place dans la file d'attente. "
+            "Sans nouvelles de votre part, nous vous appellerons."
+        ),
+        dedup_key=f"orientation.still_needed.{check.pk}.0.letter",
+    )
+
+
 # --- the job -------------------------------------------------------------------------------------
 
 
@@ -267,6 +290,8 @@ def _start_check(request_id: int, *, now: datetime.datetime) -> StillNeededCheck
             return None
         if check.channel != CheckChannel.CALL:
             _send(check, request, now=now)
+        else:
+            _send_letter(check, request, now=now)
     return check
 
 

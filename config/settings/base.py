@@ -272,7 +272,9 @@ NOTIFICATIONS_FROM_EMAIL = env.str("NOTIFICATIONS_FROM_EMAIL", default=DEFAULT_F
 NOTIFICATIONS_EMAIL_BACKEND = env.str(
     "NOTIFICATIONS_EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend"
 )
-NOTIFICATIONS_MAX_ATTEMPTS = env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=10)
+# Retries go on (at most every NOTIFICATIONS_BACKOFF_MAX_SECONDS) for this many days after a
+# message was queued; then it is "undeliverable" and shown to the coordination.
+OUTBOX_RETRY_DAYS = env.int("OUTBOX_RETRY_DAYS", default=7)
 NOTIFICATIONS_BACKOFF_BASE_SECONDS = env.int("NOTIFICATIONS_BACKOFF_BASE_SECONDS", default=60)
 NOTIFICATIONS_BACKOFF_MAX_SECONDS = env.int("NOTIFICATIONS_BACKOFF_MAX_SECONDS", default=3600)
 NOTIFICATIONS_LEASE_SECONDS = env.int("NOTIFICATIONS_LEASE_SECONDS", default=600)

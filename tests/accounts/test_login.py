@@ -1,6 +1,7 @@
 """Login by e-mail, lock-out, logout, password change and reset: whole flows through HTTP."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from axes.models import AccessAttempt
@@ -10,6 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accesmt.accounts.models import AuditLog
+from accesmt.notifications.delivery import deliver_due
+from accesmt.notifications.models import OutboxMessage
 from tests.accounts.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -153,15 +156,27 @@ def test_weak_passwords_are_refused(client, user, password):
     assert user.check_password(PASSWORD)
 
 
-def test_password_reset_by_e_mail(client, user):
-    response = client.post(reverse("accounts:password_reset"), {"email": user.email})
+def test_password_reset_by_e_mail_through_the_outbox(client, user, smtp_server, settings):
+    settings.PUBLIC_BASE_URL = "https://accesmt.example.org"
+    smtp_server.stop()  # an SMTP outage: the request is queued, not lost
+    response = client.post(
+        reverse("accounts:password_reset"), {"email": user.email}, HTTP_HOST="localhost"
+    )
     assert response.status_code == 302
     client.post(reverse("accounts:password_reset"), {"email": "inconnu@exemple.fr"})
-    assert len(mail.outbox) == 1  # nothing is sent, and nothing told, for unknown addresses
-    message = mail.outbox[0]
-    assert message.to == [user.email]
-    assert message.subject == "AccèsMT : choisir un nouveau mot de passe"
-    link = re.search(r"http://127.0.0.1:8000(/compte/mot-de-passe-oublie/\S+/)", message.body)[1]
+    assert mail.outbox == []  # never sent from the web request
+    # nothing is queued, and nothing told, for unknown addresses
+    [queued] = OutboxMessage.objects.all()
+    assert (queued.topic, queued.recipient) == ("accounts.password_reset", user.email)
+    assert deliver_due().retrying == 1
+    smtp_server.start()
+    assert deliver_due(now=timezone.now() + timedelta(hours=1)).sent == 1
+    [message] = smtp_server.messages
+    assert message["To"] == user.email
+    assert message["Subject"] == "AccèsMT : choisir un nouveau mot de passe"
+    body = message.get_content()
+    assert "localhost" not in body  # the link never comes from the Host header
+    link = re.search(r"https://accesmt\.example\.org(/compte/mot-de-passe-oublie/\S+/)", body)[1]
     form_url = client.get(link)["Location"]
     page = client.get(form_url).content.decode()
     assert "Choisir un nouveau mot de passe" in page and "au minimum 12 caractères" in page
@@ -177,6 +192,7 @@ def test_password_reset_link_comes_from_public_base_url_not_host_header(client, 
     settings.PUBLIC_BASE_URL = "https://accesmt.example.org"
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "evil.example"]
     client.post(reverse("accounts:password_reset"), {"email": user.email}, HTTP_HOST="evil.example")
-    body = mail.outbox[0].body
+    [queued] = OutboxMessage.objects.filter(topic="accounts.password_reset")
+    body = queued.body
     assert "evil.example" not in body
     assert re.search(r"https://accesmt\.example\.org/compte/mot-de-passe-oublie/\S+/", body)

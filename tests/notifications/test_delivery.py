@@ -157,20 +157,45 @@ def test_backoff_doubles_with_jitter_and_is_capped(settings):
         assert len(delays) > 1  # jittered
 
 
-def test_gives_up_after_max_attempts(smtp_server, settings):
-    settings.NOTIFICATIONS_MAX_ATTEMPTS = 3
-    message = OutboxMessageFactory()
-    smtp_server.stop()
+def test_an_outage_of_a_day_is_retried_hourly_and_delivered_afterwards(smtp_server, settings):
+    """Ten failed attempts (about 4 hours) no longer give the message up: it is retried at most
+    an hour apart and delivered when the server is back, a day later."""
+    settings.NOTIFICATIONS_BACKOFF_BASE_SECONDS = 60
+    settings.NOTIFICATIONS_BACKOFF_MAX_SECONDS = 3600
+    settings.OUTBOX_RETRY_DAYS = 7
     now = timezone.now()
-    for attempt in range(1, 4):
-        stats = deliver_due(now=now)
+    message = OutboxMessageFactory(created_at=now, next_attempt_at=now)
+    smtp_server.stop()
+    for _ in range(24):
+        assert deliver_due(now=now).retrying == 1
         message.refresh_from_db()
-        assert message.attempts == attempt
-        now += timedelta(hours=2)
+        assert message.status == Status.PENDING
+        assert message.next_attempt_at - now <= timedelta(hours=1)
+        now = message.next_attempt_at
+    assert message.attempts == 24
+    smtp_server.start()
+    assert deliver_due(now=now).sent == 1
+    message.refresh_from_db()
+    assert message.status == Status.SENT
+    assert len(smtp_server.messages) == 1
+
+
+def test_gives_up_only_after_the_retry_days_and_says_so(smtp_server, settings, caplog):
+    settings.OUTBOX_RETRY_DAYS = 2
+    created = timezone.now()
+    message = OutboxMessageFactory(created_at=created, next_attempt_at=created)
+    smtp_server.stop()
+    assert deliver_due(now=created + timedelta(days=2) - timedelta(minutes=1)).retrying == 1
+    message.refresh_from_db()
+    assert message.status == Status.PENDING
+    with caplog.at_level(logging.ERROR, logger="accesmt.notifications.delivery"):
+        stats = deliver_due(now=created + timedelta(days=2, hours=1))
     assert stats.failed == 1
+    message.refresh_from_db()
     assert message.status == Status.FAILED
     assert message.failed_at is not None
-    assert deliver_due(now=now + timedelta(days=1)).claimed == 0
+    assert "non distribuable" in caplog.text and message.recipient not in caplog.text
+    assert deliver_due(now=created + timedelta(days=3)).claimed == 0
 
 
 def test_recipient_refused_with_5xx_is_given_up_at_once_and_other_mails_go(smtp_server):

@@ -216,6 +216,16 @@ def test_the_coordinator_may_record_a_gp_found_outside_the_platform(o):
         )
 
 
+def test_restart_writes_to_a_person_without_e_mail_nor_mobile(o):
+    o.request.email, o.request.phone = "", ""
+    o.request.save()
+    _accept(_ask(o, o.gps[0])[0])
+    orientation_restart(request=o.request, by=o.coordinator, note="injoignable")
+    [letter] = OutboxMessage.objects.filter(topic="orientation.restarted")
+    assert (letter.channel, letter.status) == ("letter", "pending")
+    assert "/suivi/" not in letter.body and o.request.reference in letter.body
+
+
 def test_restart_ends_every_open_solicitation_and_tells_gps_and_person(o):
     created = _ask(o, *o.gps[:2])
     _accept(created[0])
@@ -328,15 +338,19 @@ def test_a_reopened_request_can_find_its_gp_again(o):
     assert taken == {o.gps[1].pk: 1}
 
 
-def test_without_email_or_mobile_the_coordination_is_asked_to_print_the_letter(o):
+def test_without_email_or_mobile_the_offer_is_a_letter_to_print(o):
     o.request.email = ""
     o.request.phone = "+33321000000"  # a landline: no SMS
     o.request.save()
     for s in _ask(o, *o.gps[:3]):
         _accept(s)
-    assert not OutboxMessage.objects.filter(topic="orientation.offer").exists()
-    [alert] = OutboxMessage.objects.filter(topic="orientation.letter_needed")
-    assert alert.recipient == o.cpts.email and o.request.reference in alert.body
+    [letter] = OutboxMessage.objects.filter(topic="orientation.offer")
+    assert (letter.channel, letter.status) == ("letter", "pending")
+    assert letter.recipient == o.request.reference
+    assert all(gp.last_name in letter.body for gp in o.gps[:3])
+    assert not OutboxMessage.objects.filter(
+        channel__in=["email", "sms"], topic="orientation.offer"
+    ).exists()
 
 
 def test_small_counts_are_masked_outside_the_coordination(o):

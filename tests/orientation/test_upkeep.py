@@ -301,15 +301,23 @@ def _list_url(cpts):
     return reverse("orientation:still_needed", kwargs={"cpts_slug": cpts.slug})
 
 
-def test_households_without_contact_are_listed_to_call_not_messaged_nor_closed(client, long_wait):
+def test_households_without_contact_get_a_letter_are_listed_to_call_not_closed(client, long_wait):
     o = long_wait
     o.request.email = ""
     o.request.phone = "+33321000000"  # a landline: no SMS
     o.request.save(update_fields=["email", "phone"])
     assert still_needed_run(now=o.now) == 1
     check = StillNeededCheck.objects.get()
-    assert check.channel == "call" and not messages()
+    [letter] = messages()
+    assert check.channel == "call"
+    assert (letter.channel, letter.topic, letter.status) == (
+        "letter",
+        "orientation.still_needed",
+        "pending",
+    )
+    assert o.request.reference in letter.body and "Secret-Dupont" not in letter.body
     assert still_needed_run(now=o.now + 200 * DAY) == 0
+    assert len(messages()) == 1  # one letter, no reminders
     o.request.refresh_from_db()
     assert o.request.status == Status.WAITING
     client.force_login(o.coordinator)

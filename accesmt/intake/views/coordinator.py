@@ -173,6 +173,7 @@ def _edit_initial(request: Request) -> tuple[dict, list[dict]]:
         "commune_name": request.commune.name,
         "phone": format_phone_for_display(request.phone),
         "email": request.email,
+        "postal_only": not (request.phone or request.email),
         "coverage": request.coverage,
         "needs_rights_help": request.needs_rights_help,
         "reason": request.reason,

@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Count
+from django.db.models import Count, Sum
 from django.utils import timezone
 
 from accesmt.directory.models import PracticeSite, Practitioner
@@ -39,11 +39,11 @@ def gp_month_counts(
     cpts_ids: Iterable[int] | None = None, now: datetime.datetime | None = None
 ) -> tuple[dict[int, int], dict[int, int]]:
     """(places used this month, solicitations this month) by practitioner id, counted over every
-    CPTS (a GP's capacity is theirs, not a CPTS's). A place is used by a household placed with
-    the GP this month, or reserved by a household the GP accepted that is still choosing
-    (proposing or awaiting choice), so that two runs or two coordinators cannot offer a GP more
-    households than they declared. `cpts_ids` only narrows the GPs to those practising in those
-    CPTS; None = all."""
+    CPTS (a GP's capacity is theirs, not a CPTS's). Places are persons: each member of a
+    household placed with the GP this month uses one, and so does each member of a household the
+    GP accepted that is still choosing (proposing or awaiting choice), so that two runs or two
+    coordinators cannot offer a GP more persons than they declared. `cpts_ids` only narrows the
+    GPs to those practising in those CPTS; None = all."""
     start = month_start(now)
     placements = Placement.objects.current().filter(at__gte=start)
     reserved = Solicitation.objects.filter(
@@ -59,17 +59,19 @@ def gp_month_counts(
         reserved = reserved.filter(practitioner_id__in=gps)
         solicitations = solicitations.filter(practitioner_id__in=gps)
 
-    def by_gp(queryset) -> Counter:
+    def by_gp(queryset, counted) -> Counter:
         return Counter(
             dict(
-                queryset.values("practitioner_id")
-                .annotate(n=Count("pk"))
+                queryset.order_by()
+                .values("practitioner_id")
+                .annotate(n=counted)
                 .values_list("practitioner_id", "n")
             )
         )
 
-    taken = dict(by_gp(placements) + by_gp(reserved))
-    asked = dict(by_gp(solicitations))
+    # a placement keeps the household's size when it was placed; an acceptance counts its members
+    taken = dict(by_gp(placements, Sum("members")) + by_gp(reserved, Count("request__members")))
+    asked = dict(by_gp(solicitations, Count("pk")))
     return taken, asked
 
 

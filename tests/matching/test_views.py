@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def world():
     w = two_cpts()
-    gp = gp_at(w.cpts, w.here, north=1, capacity=2)
+    gp = gp_at(w.cpts, w.here, north=1, capacity=3)  # the priority household of 2 and one more
     gp.practitioner.first_name, gp.practitioner.last_name = "Inès", "LAMBERT"
     gp.practitioner.save()
     gp_at(w.other, w.there, capacity=2)

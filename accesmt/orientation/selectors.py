@@ -207,14 +207,39 @@ def gp_candidate_for(practitioner: Practitioner, request: Request) -> Candidate 
     return found[0] if found else None
 
 
+def gp_exclusion_reason(practitioner: Practitioner, request: Request) -> str:
+    """Why `practitioner` cannot take `request` under their current declaration (the first
+    reason of `explain_exclusions`, e.g. a household larger than their places left), or ""."""
+    settings = MatchingSettings.for_cpts(request.cpts)
+    found = explain_exclusions(
+        _current_index(request.cpts),
+        household_needs(request),
+        [practitioner.pk],
+        max_distance_km=settings.max_distance_km,
+    )
+    return found[0].reason if found else ""
+
+
 def requests_a_gp_can_take(practitioner: Practitioner, cpts, *, limit: int = 50) -> list[dict]:
     """Waiting households of `cpts` that `practitioner` may take under their current
-    declaration (profiles, capacity, home-visit zone, distance), priority first, then the
+    declaration (profiles, places left, home-visit zone, distance), priority first, then the
     longest wait. Anonymised rows: the summary, the distance, the request id."""
+    return gp_households_to_take(practitioner, cpts, limit=limit)[1]
+
+
+def gp_households_to_take(
+    practitioner: Practitioner, cpts, *, limit: int = 50
+) -> tuple[int, list[dict]]:
+    """(places the GP has left this month, in persons; `requests_a_gp_can_take`). A household
+    of more persons than the places left is not offered: it is never split between GPs."""
     settings = MatchingSettings.for_cpts(cpts)
     index = _current_index(cpts)
-    if practitioner.pk not in set(index.practitioner_id.tolist()):
-        return []
+    rows_of_gp = index.sites_of.get(practitioner.pk)
+    if rows_of_gp is None:
+        return 0, []
+    places_left = int(index.remaining_capacity[rows_of_gp].max()) if len(rows_of_gp) else 0
+    if not index.open_mask[rows_of_gp].any():
+        return places_left, []
     waiting = (
         Request.objects.filter(cpts=cpts, status=Status.WAITING)
         .exclude(solicitations__practitioner=practitioner)
@@ -244,7 +269,7 @@ def requests_a_gp_can_take(practitioner: Practitioner, cpts, *, limit: int = 50)
             )
             if len(rows) >= limit:
                 break
-    return rows
+    return places_left, rows
 
 
 def solicitation_counts_by_status(request: Request) -> dict[str, int]:

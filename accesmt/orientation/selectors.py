@@ -8,11 +8,12 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import numpy as np
 from django.db.models import Count, Sum
 from django.utils import timezone
 
 from accesmt.directory.models import PracticeSite, Practitioner
-from accesmt.intake.models import HomeVisits, Request, Status
+from accesmt.intake.models import HomeVisits, HouseholdMember, Request, Status
 from accesmt.intake.priority import RULE_TITLES
 from accesmt.matching.candidates import (
     Candidate,
@@ -286,10 +287,11 @@ def indicators(
     cpts, *, now: datetime.datetime | None = None, days: int = 90, masked: bool = False
 ) -> dict:
     """Aggregates for the CPTS home (every role, observers included): no name, no reference.
-    Waiting households, those being oriented, GPs found over `days` days and the median wait
-    before it, and how GPs answered the solicitations of that period. `masked` (roles other than
-    the coordination): counts of 1 to 4 read "< 5", and the median wait and the acceptance rate
-    are given only over at least 5 households or answers."""
+    Waiting households and their persons, those being oriented, GPs found over `days` days (for
+    how many persons) and the median wait before it, how GPs answered the solicitations of that
+    period, and the places the GPs have left this month (in persons, as capacity is counted).
+    `masked` (roles other than the coordination): counts of 1 to 4 read "< 5", and the median
+    wait and the acceptance rate are given only over at least 5 households or answers."""
     now = now or timezone.now()
     since = now - datetime.timedelta(days=days)
     by_status = dict(
@@ -299,12 +301,15 @@ def indicators(
         .annotate(n=Count("pk"))
         .values_list("status", "n")
     )
-    waits = sorted(
-        (placed - waiting).days
-        for placed, waiting in Placement.objects.current()
+    placed = list(
+        Placement.objects.current()
         .filter(cpts=cpts, at__gte=since)
-        .values_list("at", "request__waiting_since")
+        .values_list("at", "request__waiting_since", "members")
     )
+    waits = sorted((at - waiting).days for at, waiting, _ in placed)
+    index = _current_index(cpts, now)
+    open_rows = index.open_rows
+    gps, first = np.unique(index.practitioner_id[open_rows], return_index=True)
     answers = dict(
         Solicitation.objects.filter(cpts=cpts, asked_at__gte=since)
         .values("status")
@@ -317,6 +322,9 @@ def indicators(
     figures = {
         "days": days,
         "waiting": by_status.get(Status.WAITING, 0),
+        "waiting_persons": HouseholdMember.objects.filter(
+            request__cpts=cpts, request__status=Status.WAITING
+        ).count(),
         "waiting_priority": Request.objects.filter(
             cpts=cpts, status=Status.WAITING, is_priority=True
         ).count(),
@@ -324,6 +332,9 @@ def indicators(
         + by_status.get(Status.AWAITING_CHOICE, 0),
         "to_check": by_status.get(Status.NEW, 0) + by_status.get(Status.TO_VERIFY, 0),
         "found": len(waits),
+        "found_persons": sum(members for _, _, members in placed),
+        "places_left": int(index.remaining_capacity[open_rows][first].sum()),
+        "gps_with_places": len(gps),
         "median_wait_days": waits[len(waits) // 2] if waits else None,
         "solicitations": sum(answers.values()),
         "acceptance_rate": round(100 * answers.get(SolicitationStatus.ACCEPTED, 0) / answered)
@@ -335,7 +346,15 @@ def indicators(
             figures["median_wait_days"] = None
         if answered < MASK_BELOW:
             figures["acceptance_rate"] = None
-        for name in ("waiting", "waiting_priority", "being_oriented", "to_check", "found"):
+        for name in (
+            "waiting",
+            "waiting_persons",
+            "waiting_priority",
+            "being_oriented",
+            "to_check",
+            "found",
+            "found_persons",
+        ):
             if 0 < figures[name] < MASK_BELOW:
                 figures[name] = f"< {MASK_BELOW}"
         if 0 < figures["solicitations"] < MASK_BELOW:

@@ -261,6 +261,12 @@ def test_indicators_count_waiting_oriented_found_and_answers(o):
 
     before = indicators(o.cpts)
     assert (before["waiting"], before["being_oriented"], before["found"]) == (1, 0, 0)
+    # in persons: the household of two; five GPs with two places each
+    assert (before["waiting_persons"], before["places_left"], before["gps_with_places"]) == (
+        2,
+        10,
+        5,
+    )
     created = _ask(o, *o.gps[:3])
     _accept(created[0])
     _decline(created[1])
@@ -270,6 +276,7 @@ def test_indicators_count_waiting_oriented_found_and_answers(o):
     placement_record(request=o.request, practitioner=o.gps[0], recorded_by=RecordedBy.COORDINATOR)
     after = indicators(o.cpts)
     assert (after["found"], after["median_wait_days"]) == (1, 10)  # waiting_request: 10 days
+    assert (after["found_persons"], after["places_left"]) == (2, 8)
     other = indicators(o.world.other)
     assert (other["found"], other["solicitations"]) == (0, 0)
 
@@ -283,7 +290,8 @@ def test_observer_sees_the_indicators_on_the_cpts_home(client, o):
     client.force_login(observer)
     page = client.get(reverse("core:cpts_home", kwargs={"cpts_slug": o.cpts.slug}))
     text = html.unescape(page.content.decode())
-    assert "Foyers en attente d'un médecin" in text and "< 5, dont 0 prioritaire" in text
+    assert "Foyers en attente d'un médecin" in text
+    assert "< 5 (< 5 personnes), dont 0 prioritaire" in " ".join(text.split())
     assert o.request.reference not in text
 
 

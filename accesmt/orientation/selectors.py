@@ -238,9 +238,9 @@ def gp_households_to_take(
     rows_of_gp = index.sites_of.get(practitioner.pk)
     if rows_of_gp is None:
         return 0, []
-    places_left = int(index.remaining_capacity[rows_of_gp].max()) if len(rows_of_gp) else 0
-    if not index.open_mask[rows_of_gp].any():
-        return places_left, []
+    if not index.open_mask[rows_of_gp].any():  # no valid declaration accepting, or full
+        return 0, []
+    places_left = int(index.remaining_capacity[rows_of_gp].max())
     waiting = (
         Request.objects.filter(cpts=cpts, status=Status.WAITING)
         .exclude(solicitations__practitioner=practitioner)

@@ -76,6 +76,7 @@ def test_coordinator_sees_why_a_gp_with_too_few_places_is_not_proposed(coordinat
         "(un foyer n'est pas séparé entre médecins)" in " ".join(page.split())
     )
     assert "accepte de nouveaux patients : encore 2 personnes ce mois-ci" in page
+    assert "Places ce mois (personnes)" in page
 
 
 def test_coordinator_asks_the_top_candidates_then_notes_a_phone_answer(coordinator_client, o):

@@ -416,9 +416,10 @@ def analyze() -> None:
 
 
 def check_optimum(run, now) -> None:
-    """The run's objective V next to an independent exact solver's (HiGHS LP, bench_allocation)
-    and the greedy baseline's, on the same instance re-read from the database. No arc crosses
-    two CPTS, so the sum of the per-CPTS optima is the platform's optimum."""
+    """The run's objective V next to an independent bound (HiGHS LP, bench_allocation: exact
+    when every household is one person, an upper bound of the best whole-household allocation
+    otherwise) and the greedy baseline's, on the same instance re-read from the database. No arc
+    crosses two CPTS, so the sum of the per-CPTS optima is the platform's optimum."""
     from bench_allocation import lp_optimum
 
     from accesmt.matching.allocation import allocate_greedy, build_arcs
@@ -442,7 +443,7 @@ def check_optimum(run, now) -> None:
             greedy_total += allocate_greedy(indexes[c.pk], sub, arcs=arcs).objective
     print(f"objective V, product (stored run): {run.objective:,}")
     print(
-        f"objective V, exact LP (HiGHS):     {lp_total:,.0f}  "
+        f"objective V, LP bound (HiGHS):     {lp_total:,.0f}  "
         f"(ratio {run.objective / lp_total:.6f}; checked in {time.perf_counter() - t0:.1f} s)"
     )
     print(

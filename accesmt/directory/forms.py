@@ -36,7 +36,11 @@ class DeclarationForm(forms.Form):
         required=False,
         min_value=0,
         max_value=MAX_MONTHLY_CAPACITY,
-        help_text="Jamais affiché au public. Laissez vide si vous ne savez pas.",
+        help_text=(
+            "Comptés en personnes : un foyer de trois personnes prend trois places, et il vous "
+            "est proposé entier ou pas du tout. Jamais affiché au public. Laissez vide si vous "
+            "ne savez pas."
+        ),
         error_messages={
             "invalid": "Saisissez un nombre entier.",
             "min_value": "Le nombre ne peut pas être négatif.",

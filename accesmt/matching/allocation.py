@@ -3,9 +3,12 @@
 Plain Python on numpy arrays (the GP side is a `candidates.CandidateIndex`); see
 docs/decisions/0007-matching-and-allocation.md for the objective and why min-cost flow.
 
-Objective (maximised, exactly, by `allocate`):
+Capacity is counted in persons: a household of n_h persons (its members) uses n_h of a GP's
+places, and it is never split between GPs.
 
-    V = Σ over assigned pairs (h → p) of  K·W_h − u_hp
+Objective (maximised by `allocate`; exactly when every household is one person, see below):
+
+    V = Σ over assigned pairs (h → p) of  n_h·(K·W_h − u_hp)
 
 - W_h = 1 + min(⌊waiting days / 7⌋, 104) + 105·[h is priority]  (`household_weight`): a priority
   household outweighs any non-priority one, then each full week of waiting counts (capped at two
@@ -16,13 +19,26 @@ Objective (maximised, exactly, by `allocate`):
 
 A pair is eligible when the GP is open (valid declaration, accepting, capacity left), accepts every
 profile the household needs, covers the address with its home-visit zone when the household needs
-visits, and is within the household's distance limit (its CPTS setting). Each household gets at
-most one GP (it stays together), each GP at most its remaining capacity of households.
+visits, is within the household's distance limit (its CPTS setting), and has at least n_h places
+left. Each household gets at most one GP (it stays together), each GP at most its remaining
+capacity in persons.
 
-Min-cost flow: every household node supplies 1 unit; arcs household → GP (capacity 1, cost u_hp),
-household → sink (capacity 1, cost K·W_h: "not served"), GP → sink (capacity = remaining
-capacity, cost 0); the sink demands all units. Total cost = Σ_h K·W_h − V, so the minimum-cost flow
-maximises V. All costs are non-negative integers; OR-Tools `SimpleMinCostFlow` solves it exactly.
+Min-cost flow: every household node supplies n_h units (one per person); arcs household → GP
+(capacity n_h, cost u_hp per unit), household → sink (capacity n_h, cost K·W_h per unit: "not
+served"), GP → sink (capacity = remaining capacity, cost 0); the sink demands all units. Total
+cost = Σ_h n_h·K·W_h − V, so the minimum-cost flow maximises V. All costs are non-negative
+integers; OR-Tools `SimpleMinCostFlow` solves it exactly. Each place is thus worth the weight of the
+person who takes it: a priority person still outweighs any non-priority one.
+
+A flow cannot say "all of the household or none of it": with n_h > 1 the optimum may send part of
+a household to one GP and the rest elsewhere (or nowhere). `allocate` therefore keeps every
+household whose whole flow goes to one GP, then completes: the households still unplaced (split
+ones, and those the flow left out), heaviest first, each whole with the GP that received most of
+it in the flow if it still has room, else with the nearest eligible GP that has room. No household
+is left out while an eligible GP still has room for all of it. When every household is one person
+no flow is ever split and nothing is left to complete: the result is the exact optimum. Otherwise
+the flow's value is an upper bound of V (`stats["upper_bound"]`), so the gap is known;
+`bench/bench_allocation.py` measures it (see docs/decisions/0007-matching-and-allocation.md).
 """
 
 from __future__ import annotations
@@ -49,6 +65,7 @@ DISTANCE_UNIT_KM = 0.1
 
 NO_ELIGIBLE_GP = "no_eligible_gp"
 CAPACITY_TAKEN = "capacity_taken"
+HOUSEHOLD_TOO_BIG = "household_too_big"  # eligible GPs nearby, none with n_h places this month
 
 
 def household_weight(is_priority, waiting_days) -> np.ndarray:
@@ -71,6 +88,11 @@ class HouseholdBatch:
     max_distance_km: np.ndarray  # float, the limit of the household's CPTS
     commune_insee: np.ndarray | None = None  # str, for home-visit zones given as communes
     cpts_id: np.ndarray | None = None  # int64, the CPTS of each household (per-CPTS solving)
+    persons: np.ndarray | None = None  # int64 members of each household (default: 1 each)
+
+    def __post_init__(self):
+        if self.persons is None:
+            self.persons = np.ones(len(self.household_id), dtype=np.int64)
 
     @classmethod
     def build(
@@ -86,6 +108,7 @@ class HouseholdBatch:
         max_distance_km,
         commune_insee=None,
         cpts_id=None,
+        persons=None,
     ) -> HouseholdBatch:
         household_id = np.asarray(household_id, dtype=np.int64)
         n = len(household_id)
@@ -102,6 +125,7 @@ class HouseholdBatch:
             if commune_insee is None
             else np.asarray(commune_insee, dtype=object),
             cpts_id=None if cpts_id is None else np.asarray(cpts_id, dtype=np.int64),
+            persons=None if persons is None else np.maximum(np.asarray(persons, dtype=np.int64), 1),
         )
 
     def subset(self, rows: np.ndarray) -> HouseholdBatch:
@@ -144,8 +168,10 @@ class Arcs:
     distance_km: np.ndarray
     units: np.ndarray  # int64 distance in DISTANCE_UNIT_KM
     practitioner_id: np.ndarray  # practitioner ids of the open GPs
-    capacity: np.ndarray  # their remaining capacity
+    capacity: np.ndarray  # their remaining capacity (persons)
     k: int  # K of the objective
+    # per household: it had eligible GPs, but none with as many places as it has persons
+    too_big: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.household)
@@ -170,11 +196,12 @@ class Proposal:
         hh = self.households
         rows = self.assigned_rows
         return [
-            _assignment_reason(km, priority, days // 7)
-            for km, priority, days in zip(
+            _assignment_reason(km, priority, days // 7, persons)
+            for km, priority, days, persons in zip(
                 self.distance_km.tolist(),
                 hh.is_priority[rows].tolist(),
                 hh.waiting_days[rows].tolist(),
+                hh.persons[rows].tolist(),
                 strict=True,
             )
         ]
@@ -182,9 +209,10 @@ class Proposal:
     def unassigned_reasons(self) -> list[str]:
         """The French reason of each household left without a GP, in `unassigned_rows` order."""
         limits = self.households.max_distance_km[self.unassigned_rows].tolist()
+        persons = self.households.persons[self.unassigned_rows].tolist()
         return [
-            _unassigned_reason(code, km)
-            for code, km in zip(self.unassigned_code.tolist(), limits, strict=True)
+            _unassigned_reason(code, km, n)
+            for code, km, n in zip(self.unassigned_code.tolist(), limits, persons, strict=True)
         ]
 
     def assignments(self) -> list[Assignment]:
@@ -219,21 +247,27 @@ class Proposal:
         ]
 
 
-def _assignment_reason(km: float, priority: bool, weeks: int) -> str:
+def _assignment_reason(km: float, priority: bool, weeks: int, persons: int = 1) -> str:
     waiting = (
         f"en attente depuis {weeks} semaine{'s' if weeks > 1 else ''}"
         if weeks
         else "en attente depuis moins d'une semaine"
     )
+    size = f" ; {persons} personnes, {persons} places" if persons > 1 else ""
     if priority:
-        return f"médecin à {format_km(km)} ; foyer prioritaire ; {waiting}"
-    return f"médecin à {format_km(km)} ; {waiting}"
+        return f"médecin à {format_km(km)} ; foyer prioritaire ; {waiting}{size}"
+    return f"médecin à {format_km(km)} ; {waiting}{size}"
 
 
 @functools.lru_cache(maxsize=256)
-def _unassigned_reason(code: str, max_km: float) -> str:
+def _unassigned_reason(code: str, max_km: float, persons: int = 1) -> str:
     if code == NO_ELIGIBLE_GP:
         return f"aucun médecin disponible et adapté au foyer à moins de {format_km(max_km)}"
+    if code == HOUSEHOLD_TOO_BIG:
+        return (
+            f"foyer de {persons} personnes : aucun médecin adapté à moins de {format_km(max_km)} "
+            "n'a autant de places restantes ce mois-ci (un foyer n'est pas séparé entre médecins)"
+        )
     return (
         "les médecins adaptés à proximité n'ont plus de place : elles sont proposées "
         "à des foyers prioritaires ou qui attendent depuis plus longtemps"
@@ -252,8 +286,11 @@ def build_arcs(index: CandidateIndex, households: HouseholdBatch, *, chunk: int 
     max_km = float(households.max_distance_km.max()) if len(households) else 0.0
     k = int(round(max_km / DISTANCE_UNIT_KM)) + 1
     empty = np.zeros(0, dtype=np.int64)
+    no_household = np.zeros(len(households), dtype=bool)
     if not len(open_rows) or not len(households):
-        return Arcs(empty, empty, empty, np.zeros(0), empty, practitioner_id, capacity, k)
+        return Arcs(
+            empty, empty, empty, np.zeros(0), empty, practitioner_id, capacity, k, no_household
+        )
 
     site_tree = cKDTree(index.xyz[open_rows])
     radius = float(chord_from_km(max_km)) * (1 + 1e-12)
@@ -267,8 +304,15 @@ def build_arcs(index: CandidateIndex, households: HouseholdBatch, *, chunk: int 
         parts.append(_eligible(index, households, open_rows, site_practitioner, rows_h, pairs))
         del pairs, household_tree
     h, p, rows, km = (np.concatenate([part[i] for part in parts]) for i in range(4))
+    # a household is never split: a GP with fewer places than its persons cannot take it
+    fits = capacity[p] >= households.persons[h]
+    eligible = no_household.copy()
+    eligible[h] = True
+    h, p, rows, km = h[fits], p[fits], rows[fits], km[fits]
+    too_big = eligible.copy()
+    too_big[h] = False
     units = np.rint(km / DISTANCE_UNIT_KM).astype(np.int64)
-    return Arcs(h, p, rows, km, units, practitioner_id, capacity, k)
+    return Arcs(h, p, rows, km, units, practitioner_id, capacity, k, too_big)
 
 
 def _eligible(index, households, open_rows, site_practitioner, rows_h, pairs):
@@ -323,13 +367,20 @@ def _proposal(method, index, households, arcs, chosen, stats) -> Proposal:
     """`chosen`: indices into `arcs` of the pairs kept (at most one per household)."""
     weight = households.weight
     assigned_rows = arcs.household[chosen]
-    objective = int((arcs.k * weight[assigned_rows] - arcs.units[chosen]).sum())
+    objective = int(
+        (
+            households.persons[assigned_rows]
+            * (arcs.k * weight[assigned_rows] - arcs.units[chosen])
+        ).sum()
+    )
     served = np.zeros(len(households), dtype=bool)
     served[assigned_rows] = True
     has_arc = np.zeros(len(households), dtype=bool)
     has_arc[arcs.household] = True
     unassigned_rows = np.flatnonzero(~served)
     code = np.where(has_arc[unassigned_rows], CAPACITY_TAKEN, NO_ELIGIBLE_GP)
+    if arcs.too_big is not None:
+        code = np.where(arcs.too_big[unassigned_rows], HOUSEHOLD_TOO_BIG, code)
     order = np.lexsort((households.household_id[assigned_rows], -weight[assigned_rows]))
     chosen = chosen[order]
     return Proposal(
@@ -355,49 +406,102 @@ def _relabel(values: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     return nodes, local[values]
 
 
-def allocate(
-    index: CandidateIndex, households: HouseholdBatch, *, arcs: Arcs | None = None
-) -> Proposal:
-    """The exact optimum of V (module docstring) by min-cost flow."""
+def _flow_round(arcs: Arcs, households: HouseholdBatch, active: np.ndarray, capacity_left):
+    """The min-cost flow over the arcs `active` (indices into `arcs`), each household supplying
+    one unit per person, each GP taking at most `capacity_left` units. Returns the flow on each
+    active arc, the flow's value of V (an upper bound: households may be split) and the seconds
+    spent building the graph and solving it."""
     from ortools.graph.python import min_cost_flow
 
     started = time.perf_counter()
-    if arcs is None:
-        arcs = build_arcs(index, households)
-    built = time.perf_counter()
+    h_rows, p_rows = arcs.household[active], arcs.practitioner[active]
     # Nodes: households that have at least one arc, GPs that have at least one arc, the sink.
-    h_nodes, h_local = _relabel(arcs.household, len(households))
-    p_nodes, p_local = _relabel(arcs.practitioner, len(arcs.practitioner_id))
+    h_nodes, h_local = _relabel(h_rows, len(households))
+    p_nodes, p_local = _relabel(p_rows, len(arcs.practitioner_id))
     n_h, n_p = len(h_nodes), len(p_nodes)
     sink = n_h + n_p
     weight = households.weight[h_nodes]
+    persons = households.persons[h_nodes]
     smcf = min_cost_flow.SimpleMinCostFlow()
     smcf.add_arcs_with_capacity_and_unit_cost(
         np.concatenate([h_local, np.arange(n_h), n_h + np.arange(n_p)]),
         np.concatenate([n_h + p_local, np.full(n_h, sink), np.full(n_p, sink)]),
         np.concatenate(
-            [np.ones(len(arcs) + n_h, dtype=np.int64), arcs.capacity[p_nodes].astype(np.int64)]
+            [households.persons[h_rows], persons, capacity_left[p_nodes].astype(np.int64)]
         ),
-        np.concatenate([arcs.units, arcs.k * weight, np.zeros(n_p, dtype=np.int64)]),
+        np.concatenate([arcs.units[active], arcs.k * weight, np.zeros(n_p, dtype=np.int64)]),
     )
     smcf.set_nodes_supplies(
         np.arange(sink + 1),
-        np.concatenate([np.ones(n_h, dtype=np.int64), np.zeros(n_p, dtype=np.int64), [-n_h]]),
+        np.concatenate([persons, np.zeros(n_p, dtype=np.int64), [-int(persons.sum())]]),
     )
     graph_done = time.perf_counter()
     status = smcf.solve() if n_h else smcf.OPTIMAL
     if status != smcf.OPTIMAL:
         raise RuntimeError(f"min-cost flow failed with status {status}")
-    solved = time.perf_counter()
-    flows = smcf.flows(np.arange(len(arcs))) if len(arcs) else np.zeros(0, dtype=np.int64)
-    chosen = np.flatnonzero(flows > 0)
+    flows = smcf.flows(np.arange(len(active))) if len(active) else np.zeros(0, dtype=np.int64)
+    value = int((persons * arcs.k * weight).sum()) - (smcf.optimal_cost() if n_h else 0)
+    return flows, value, graph_done - started, time.perf_counter() - graph_done
+
+
+def _complete(arcs, households, flow, placed, capacity_left) -> list[int]:
+    """Place the households still unplaced, heaviest first (then by id), whole: with the GP that
+    received most of the household in the flow if it has room, else the nearest eligible GP that
+    has room. Updates `placed` and `capacity_left`; returns the arcs chosen."""
+    persons = households.persons
+    candidates = np.flatnonzero(
+        ~placed[arcs.household] & (capacity_left[arcs.practitioner] >= persons[arcs.household])
+    )
+    h = arcs.household[candidates]
+    order = np.lexsort(
+        (
+            arcs.distance_km[candidates],
+            -flow[candidates],
+            households.household_id[h],
+            -households.weight[h],
+        )
+    )
+    chosen = []
+    for i in candidates[order].tolist():
+        hh, p = int(arcs.household[i]), int(arcs.practitioner[i])
+        if not placed[hh] and capacity_left[p] >= persons[hh]:
+            placed[hh] = True
+            capacity_left[p] -= persons[hh]
+            chosen.append(i)
+    return chosen
+
+
+def allocate(
+    index: CandidateIndex, households: HouseholdBatch, *, arcs: Arcs | None = None
+) -> Proposal:
+    """The optimum of V (module docstring) by min-cost flow, completed whole household by whole
+    household where the flow split one (exact when every household is one person)."""
+    started = time.perf_counter()
+    if arcs is None:
+        arcs = build_arcs(index, households)
+    built = time.perf_counter()
+    persons = households.persons
+    capacity_left = arcs.capacity.astype(np.int64).copy()
+    everything = np.arange(len(arcs))
+    flow, upper_bound, graph_s, solve_s = _flow_round(arcs, households, everything, capacity_left)
+    # the households the flow sends whole to one GP (at most one such arc per household)
+    whole = np.flatnonzero(flow == persons[arcs.household])
+    placed = np.zeros(len(households), dtype=bool)
+    placed[arcs.household[whole]] = True
+    np.subtract.at(capacity_left, arcs.practitioner[whole], persons[arcs.household[whole]])
+    split = np.unique(arcs.household[(flow > 0) & (flow < persons[arcs.household])])
+    completed = np.array(_complete(arcs, households, flow, placed, capacity_left), dtype=np.int64)
+    chosen = np.sort(np.concatenate([whole, completed]))
     stats = {
         "arcs": len(arcs),
-        "households_with_arcs": n_h,
-        "gps_with_arcs": n_p,
+        "households_with_arcs": len(np.unique(arcs.household)),
+        "gps_with_arcs": len(np.unique(arcs.practitioner)),
         "build_arcs_s": built - started,
-        "build_graph_s": graph_done - built,
-        "solve_s": solved - graph_done,
+        "build_graph_s": graph_s,
+        "solve_s": solve_s,
+        "split_households": len(split),
+        "completed_households": len(completed),
+        "upper_bound": upper_bound,
         "total_s": time.perf_counter() - started,
     }
     return _proposal("min_cost_flow", index, households, arcs, chosen, stats)
@@ -407,7 +511,7 @@ def allocate_greedy(
     index: CandidateIndex, households: HouseholdBatch, *, arcs: Arcs | None = None
 ) -> Proposal:
     """Baseline: households by decreasing weight (priority, then longest waiting, then id), each
-    to its nearest eligible GP that still has room."""
+    to its nearest eligible GP that still has room for all its persons."""
     started = time.perf_counter()
     if arcs is None:
         arcs = build_arcs(index, households)
@@ -416,14 +520,15 @@ def allocate_greedy(
         (arcs.distance_km, households.household_id[arcs.household], -weight[arcs.household])
     )
     capacity = arcs.capacity.tolist()
+    persons = households.persons.tolist()
     served = bytearray(len(households))
     chosen = []
     hs = arcs.household[order].tolist()
     ps = arcs.practitioner[order].tolist()
     for i, h, p in zip(order.tolist(), hs, ps, strict=True):
-        if not served[h] and capacity[p] > 0:
+        if not served[h] and capacity[p] >= persons[h]:
             served[h] = 1
-            capacity[p] -= 1
+            capacity[p] -= persons[h]
             chosen.append(i)
     stats = {"arcs": len(arcs), "total_s": time.perf_counter() - started}
     return _proposal("greedy", index, households, arcs, np.array(chosen, dtype=np.int64), stats)

@@ -13,10 +13,11 @@ Plain Python on numpy arrays, no Django: `selectors.py` builds the arrays from t
   other GP, the first reason it is excluded, in the order of `EXCLUSION_ORDER`.
 
 A GP qualifies at a site when: it has an availability declaration, accepting new patients, not
-expired; it has capacity left this month; its accepted profiles cover every profile the household
-needs (`Profile` bits: the household stays together, so the union over its members); when a member
-needs home visits, its home-visit zone (a radius around the site and/or a set of communes) covers
-the address; and the site is within `max_distance_km` of the address.
+expired; it has enough places left this month for every person of the household (capacity is
+counted in persons and a household is never split between GPs); its accepted profiles cover every
+profile the household needs (`Profile` bits: the household stays together, so the union over its
+members); when a member needs home visits, its home-visit zone (a radius around the site and/or a
+set of communes) covers the address; and the site is within `max_distance_km` of the address.
 """
 
 from __future__ import annotations
@@ -77,6 +78,7 @@ NO_DECLARATION = "no_declaration"
 NOT_ACCEPTING = "not_accepting"
 EXPIRED = "expired"
 CAPACITY_REACHED = "capacity_reached"
+HOUSEHOLD_TOO_BIG = "household_too_big"  # places left, but fewer than the household's persons
 PROFILE = "profile"
 VISIT_ZONE = "visit_zone"
 TOO_FAR = "too_far"
@@ -85,6 +87,7 @@ EXCLUSION_ORDER = (
     NOT_ACCEPTING,
     EXPIRED,
     CAPACITY_REACHED,
+    HOUSEHOLD_TOO_BIG,
     PROFILE,
     VISIT_ZONE,
     TOO_FAR,
@@ -127,6 +130,7 @@ class HouseholdNeeds:
     commune_insee: str = ""
     required_profiles: int = 0  # `Profile` bits, union over the members
     needs_home_visits: bool = False
+    persons: int = 1  # members of the household: the places it takes with one GP
 
     @classmethod
     def from_flags(
@@ -159,6 +163,7 @@ class HouseholdNeeds:
             commune_insee=commune_insee,
             required_profiles=int(bits),
             needs_home_visits=home_visits,
+            persons=max(members, 1),
         )
 
 
@@ -295,7 +300,7 @@ def _qualifies(
     ok = (
         (index.declaration[rows] == Declaration.VALID)
         & index.accepting[rows]
-        & (index.remaining_capacity[rows] > 0)
+        & (index.remaining_capacity[rows] >= max(household.persons, 1))
     )
     ok &= (index.profiles[rows] & household.required_profiles) == household.required_profiles
     ok &= km <= max_km
@@ -327,15 +332,18 @@ def _profile_reasons(household: HouseholdNeeds) -> list[str]:
     return reasons
 
 
+def places_left_text(left: int) -> str:
+    """'encore 3 personnes ce mois-ci': places are counted in persons."""
+    return f"encore {left} personne{'s' if left > 1 else ''} ce mois-ci"
+
+
 def _candidate_reasons(
     index: CandidateIndex, row: int, km: float, profile_reasons: list[str]
 ) -> tuple[str, ...]:
     left = int(index.remaining_capacity[row])
     return (
         f"à {format_km(km)}",
-        "accepte de nouveaux patients (1 place restante ce mois-ci)"
-        if left == 1
-        else f"accepte de nouveaux patients ({left} places restantes ce mois-ci)",
+        f"accepte de nouveaux patients : {places_left_text(left)}",
         *profile_reasons,
         f"sollicitations du mois : {round(100 * float(index.load[row]))} % de sa capacité",
     )
@@ -422,6 +430,7 @@ def _exclusion_codes(
         index.accepting[rows],
         index.declaration[rows] == Declaration.VALID,
         index.remaining_capacity[rows] > 0,
+        index.remaining_capacity[rows] >= max(household.persons, 1),
         (index.profiles[rows] & household.required_profiles) == household.required_profiles,
         _in_zone(index, rows, km, household.commune_insee)
         if household.needs_home_visits
@@ -431,6 +440,15 @@ def _exclusion_codes(
     for position in range(len(checks) - 1, -1, -1):
         stage[~checks[position]] = position
     return stage
+
+
+def household_too_big_text(persons: int, left: int) -> str:
+    """The reason a GP is not proposed a household larger than their places left (kept whole)."""
+    places = "1 place restante" if left == 1 else f"{left} places restantes"
+    return (
+        f"foyer de {persons} personnes pour {places} ce mois-ci "
+        "(un foyer n'est pas séparé entre médecins)"
+    )
 
 
 def _exclusion_reason(
@@ -444,6 +462,8 @@ def _exclusion_reason(
         return "déclaration expirée"
     if code == CAPACITY_REACHED:
         return "capacité du mois atteinte"
+    if code == HOUSEHOLD_TOO_BIG:
+        return household_too_big_text(household.persons, int(index.remaining_capacity[row]))
     if code == PROFILE:
         missing = household.required_profiles & ~int(index.profiles[row])
         return next(text for bit, text in _REFUSED_TEXTS if missing & bit)

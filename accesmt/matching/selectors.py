@@ -5,12 +5,13 @@
   accepting ("oui" or "au cas par cas"); capacity left this month; profiles; home-visit zone.
   `candidate_indexes(cpts_list)` builds one per CPTS, still in three queries.
 - `household_needs(request)` — one request as `HouseholdNeeds` (the household stays together:
-  the profile bits are the union over its members).
+  the profile bits are the union over its members; it takes one place per member).
 - `household_batch(requests)` — many requests as a `HouseholdBatch` for the allocation, in three
   queries whatever their number (the database computes the waiting time and aggregates the
   members' profile flags per household: no row per member crosses the wire).
 
-Capacity left this month = declared monthly capacity − patients the GP took this month, and
+Capacity is counted in persons (the declaration asks for new patients per month): capacity left
+this month = declared monthly capacity − persons the GP took (or reserved) this month, and
 load = solicitations this month / declared capacity. Who was asked and who took whom are recorded
 by the orientation app (`accesmt.orientation.selectors.gp_month_counts`); callers pass those
 counts (`taken_this_month`, `solicitations_this_month`, practitioner id → count); without them
@@ -224,6 +225,7 @@ def household_needs(request: Request, *, today: datetime.date | None = None) -> 
         commune_insee=request.commune_id,
         required_profiles=bits,
         needs_home_visits=bool(bits & Profile.HOME_VISITS),
+        persons=max(len(members), 1),
     )
 
 
@@ -324,4 +326,5 @@ def household_batch(
         max_distance_km=[limits[r[1]] for r in rows],
         commune_insee=[r[4] for r in rows],
         cpts_id=[r[1] for r in rows],
+        persons=count,
     )

@@ -256,10 +256,14 @@ def allocation_run_create(
             created_at=now,
             method=method,
             households=len(batch),
+            persons=int(batch.persons.sum()),
             priority_households=int(batch.is_priority.sum()),
             gps=solved.gps,
             places=solved.places,
             assigned=len(all_km),
+            assigned_persons=sum(
+                int(p.households.persons[p.assigned_rows].sum()) for p in solved.proposals
+            ),
             priority_assigned=assigned_priority,
             mean_distance_km=float(all_km.mean()) if len(all_km) else None,
             objective=sum(p.objective for p in solved.proposals),

@@ -8,12 +8,13 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Count
+import numpy as np
+from django.db.models import Count, Sum
 from django.utils import timezone
 
 from accesmt.directory.models import PracticeSite, Practitioner
 from accesmt.intake.ages import age_bands_text
-from accesmt.intake.models import HomeVisits, Request, Status
+from accesmt.intake.models import HomeVisits, HouseholdMember, Request, Status
 from accesmt.intake.priority import RULE_TITLES
 from accesmt.matching.candidates import (
     Candidate,
@@ -37,11 +38,11 @@ def gp_month_counts(
     cpts_ids: Iterable[int] | None = None, now: datetime.datetime | None = None
 ) -> tuple[dict[int, int], dict[int, int]]:
     """(places used this month, solicitations this month) by practitioner id, counted over every
-    CPTS (a GP's capacity is theirs, not a CPTS's). A place is used by a household placed with
-    the GP this month, or reserved by a household the GP accepted that is still choosing
-    (proposing or awaiting choice), so that two runs or two coordinators cannot offer a GP more
-    households than they declared. `cpts_ids` only narrows the GPs to those practising in those
-    CPTS; None = all."""
+    CPTS (a GP's capacity is theirs, not a CPTS's). Places are persons: each member of a
+    household placed with the GP this month uses one, and so does each member of a household the
+    GP accepted that is still choosing (proposing or awaiting choice), so that two runs or two
+    coordinators cannot offer a GP more persons than they declared. `cpts_ids` only narrows the
+    GPs to those practising in those CPTS; None = all."""
     start = month_start(now)
     placements = Placement.objects.current().filter(at__gte=start)
     reserved = Solicitation.objects.filter(
@@ -57,17 +58,19 @@ def gp_month_counts(
         reserved = reserved.filter(practitioner_id__in=gps)
         solicitations = solicitations.filter(practitioner_id__in=gps)
 
-    def by_gp(queryset) -> Counter:
+    def by_gp(queryset, counted) -> Counter:
         return Counter(
             dict(
-                queryset.values("practitioner_id")
-                .annotate(n=Count("pk"))
+                queryset.order_by()
+                .values("practitioner_id")
+                .annotate(n=counted)
                 .values_list("practitioner_id", "n")
             )
         )
 
-    taken = dict(by_gp(placements) + by_gp(reserved))
-    asked = dict(by_gp(solicitations))
+    # a placement keeps the household's size when it was placed; an acceptance counts its members
+    taken = dict(by_gp(placements, Sum("members")) + by_gp(reserved, Count("request__members")))
+    asked = dict(by_gp(solicitations, Count("pk")))
     return taken, asked
 
 
@@ -194,14 +197,39 @@ def gp_candidate_for(practitioner: Practitioner, request: Request) -> Candidate 
     return found[0] if found else None
 
 
+def gp_exclusion_reason(practitioner: Practitioner, request: Request) -> str:
+    """Why `practitioner` cannot take `request` under their current declaration (the first
+    reason of `explain_exclusions`, e.g. a household larger than their places left), or ""."""
+    settings = MatchingSettings.for_cpts(request.cpts)
+    found = explain_exclusions(
+        _current_index(request.cpts),
+        household_needs(request),
+        [practitioner.pk],
+        max_distance_km=settings.max_distance_km,
+    )
+    return found[0].reason if found else ""
+
+
 def requests_a_gp_can_take(practitioner: Practitioner, cpts, *, limit: int = 50) -> list[dict]:
     """Waiting households of `cpts` that `practitioner` may take under their current
-    declaration (profiles, capacity, home-visit zone, distance), priority first, then the
+    declaration (profiles, places left, home-visit zone, distance), priority first, then the
     longest wait. Anonymised rows: the summary, the distance, the request id."""
+    return gp_households_to_take(practitioner, cpts, limit=limit)[1]
+
+
+def gp_households_to_take(
+    practitioner: Practitioner, cpts, *, limit: int = 50
+) -> tuple[int, list[dict]]:
+    """(places the GP has left this month, in persons; `requests_a_gp_can_take`). A household
+    of more persons than the places left is not offered: it is never split between GPs."""
     settings = MatchingSettings.for_cpts(cpts)
     index = _current_index(cpts)
-    if practitioner.pk not in set(index.practitioner_id.tolist()):
-        return []
+    rows_of_gp = index.sites_of.get(practitioner.pk)
+    if rows_of_gp is None:
+        return 0, []
+    if not index.open_mask[rows_of_gp].any():  # no valid declaration accepting, or full
+        return 0, []
+    places_left = int(index.remaining_capacity[rows_of_gp].max())
     waiting = (
         Request.objects.filter(cpts=cpts, status=Status.WAITING)
         .exclude(solicitations__practitioner=practitioner)
@@ -231,7 +259,7 @@ def requests_a_gp_can_take(practitioner: Practitioner, cpts, *, limit: int = 50)
             )
             if len(rows) >= limit:
                 break
-    return rows
+    return places_left, rows
 
 
 def solicitation_counts_by_status(request: Request) -> dict[str, int]:
@@ -248,10 +276,11 @@ def indicators(
     cpts, *, now: datetime.datetime | None = None, days: int = 90, masked: bool = False
 ) -> dict:
     """Aggregates for the CPTS home (every role, observers included): no name, no reference.
-    Waiting households, those being oriented, GPs found over `days` days and the median wait
-    before it, and how GPs answered the solicitations of that period. `masked` (roles other than
-    the coordination): counts of 1 to 4 read "< 5", and the median wait and the acceptance rate
-    are given only over at least 5 households or answers."""
+    Waiting households and their persons, those being oriented, GPs found over `days` days (for
+    how many persons) and the median wait before it, how GPs answered the solicitations of that
+    period, and the places the GPs have left this month (in persons, as capacity is counted).
+    `masked` (roles other than the coordination): counts of 1 to 4 read "< 5", and the median
+    wait and the acceptance rate are given only over at least 5 households or answers."""
     now = now or timezone.now()
     since = now - datetime.timedelta(days=days)
     by_status = dict(
@@ -261,12 +290,15 @@ def indicators(
         .annotate(n=Count("pk"))
         .values_list("status", "n")
     )
-    waits = sorted(
-        (placed - waiting).days
-        for placed, waiting in Placement.objects.current()
+    placed = list(
+        Placement.objects.current()
         .filter(cpts=cpts, at__gte=since)
-        .values_list("at", "request__waiting_since")
+        .values_list("at", "request__waiting_since", "members")
     )
+    waits = sorted((at - waiting).days for at, waiting, _ in placed)
+    index = _current_index(cpts, now)
+    open_rows = index.open_rows
+    gps, first = np.unique(index.practitioner_id[open_rows], return_index=True)
     answers = dict(
         Solicitation.objects.filter(cpts=cpts, asked_at__gte=since)
         .values("status")
@@ -279,6 +311,9 @@ def indicators(
     figures = {
         "days": days,
         "waiting": by_status.get(Status.WAITING, 0),
+        "waiting_persons": HouseholdMember.objects.filter(
+            request__cpts=cpts, request__status=Status.WAITING
+        ).count(),
         "waiting_priority": Request.objects.filter(
             cpts=cpts, status=Status.WAITING, is_priority=True
         ).count(),
@@ -286,6 +321,9 @@ def indicators(
         + by_status.get(Status.AWAITING_CHOICE, 0),
         "to_check": by_status.get(Status.NEW, 0) + by_status.get(Status.TO_VERIFY, 0),
         "found": len(waits),
+        "found_persons": sum(members for _, _, members in placed),
+        "places_left": int(index.remaining_capacity[open_rows][first].sum()),
+        "gps_with_places": len(gps),
         "median_wait_days": waits[len(waits) // 2] if waits else None,
         "solicitations": sum(answers.values()),
         "acceptance_rate": round(100 * answers.get(SolicitationStatus.ACCEPTED, 0) / answered)
@@ -297,7 +335,15 @@ def indicators(
             figures["median_wait_days"] = None
         if answered < MASK_BELOW:
             figures["acceptance_rate"] = None
-        for name in ("waiting", "waiting_priority", "being_oriented", "to_check", "found"):
+        for name in (
+            "waiting",
+            "waiting_persons",
+            "waiting_priority",
+            "being_oriented",
+            "to_check",
+            "found",
+            "found_persons",
+        ):
             if 0 < figures[name] < MASK_BELOW:
                 figures[name] = f"< {MASK_BELOW}"
         if 0 < figures["solicitations"] < MASK_BELOW:

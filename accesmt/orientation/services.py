@@ -475,7 +475,7 @@ def household_take(
     """A GP takes a waiting household themselves (from their list of households near them, in
     their account or behind their survey link): an accepted solicitation, and the person is told
     at once."""
-    from .selectors import gp_candidate_for
+    from .selectors import gp_candidate_for, gp_exclusion_reason
 
     now = now or timezone.now()
     with transaction.atomic():
@@ -488,8 +488,10 @@ def household_take(
             raise OrientationError("Ce foyer n'est plus en attente : un autre médecin l'a pris.")
         fit = gp_candidate_for(practitioner, locked)
         if fit is None or locked.solicitations.filter(practitioner=practitioner).exists():
+            reason = "" if fit is not None else gp_exclusion_reason(practitioner, locked)
             raise OrientationError(
-                "Ce foyer ne correspond pas à votre déclaration de disponibilité."
+                "Ce foyer ne correspond pas à votre déclaration de disponibilité"
+                + (f" : {reason}." if reason else ".")
             )
         solicitation = Solicitation.objects.create(
             cpts=locked.cpts,

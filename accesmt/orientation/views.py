@@ -43,9 +43,9 @@ from .models import (
 )
 from .selectors import (
     accepted_solicitations,
+    gp_households_to_take,
     household_summary,
     request_candidates,
-    requests_a_gp_can_take,
 )
 from .services import (
     InvalidToken,
@@ -312,13 +312,14 @@ def _gp_households_page(http_request, *, cpts, practitioner, here: str, channel:
         .select_related("request", "request__commune")
         .prefetch_related("request__members", "request__priority_reasons")
     ]
-    rows = requests_a_gp_can_take(practitioner, cpts)
+    places_left, rows = gp_households_to_take(practitioner, cpts)
     return render(
         http_request,
         "orientation/gp_households.html",
         {
             "cpts": cpts,
             "practitioner": practitioner,
+            "places_left": places_left,
             "rows": rows,
             "pending": pending,
             "logged_in": user is not None,

@@ -98,3 +98,22 @@ def test_cpts_home_links_only_the_pages_of_the_role(
         assert reverse(name, kwargs={"cpts_slug": "lievin"}) in page
     for name in hidden:
         assert reverse(name, kwargs={"cpts_slug": "lievin"}) not in page
+
+
+def test_cpts_home_counts_persons_and_places_in_persons(client):
+    from tests.intake.factories import HouseholdMemberFactory
+    from tests.matching.territories import gp_at, two_cpts, waiting_request
+
+    w = two_cpts()
+    gp_at(w.cpts, w.here, capacity=4)
+    gp_at(w.cpts, w.here, north=1, capacity=0, accepting="no")
+    family = waiting_request(w.cpts, w.here, priority=True)
+    HouseholdMemberFactory(request=family)
+    HouseholdMemberFactory(request=family)
+    waiting_request(w.other, w.there)  # another CPTS: not counted
+    client.force_login(MembershipFactory(cpts=w.cpts, role="coordinator").user)
+    page = client.get(reverse("core:cpts_home", kwargs={"cpts_slug": w.cpts.slug}))
+    text = " ".join(page.content.decode().split())
+    assert "1 (3 personnes), dont 1 prioritaire" in text
+    assert "Places libres ce mois-ci chez les médecins (une place par personne)" in text
+    assert "4 places chez 1 médecin" in text

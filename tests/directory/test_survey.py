@@ -252,3 +252,15 @@ def test_coordinator_launches_a_campaign_through_the_page(client, cpts, gp_site)
     page = client.get(response["Location"]).content.decode()
     assert "0 / 1 (0 %)" in page
     assert gp_site.practitioner.display_name in page
+
+
+def test_declaration_form_says_capacity_is_counted_in_persons(client, cpts, gp_site):
+    user = MembershipFactory(cpts=cpts, role="gp", user__email="dr.martin@exemple.fr").user
+    client.force_login(user)
+    url = reverse("directory:my_declaration", kwargs={"cpts_slug": cpts.slug})
+    page = " ".join(client.get(url).content.decode().split())
+    assert "Combien de nouveaux patients par mois, environ ?" in page
+    assert (
+        "Comptés en personnes : un foyer de trois personnes prend trois places, et il vous est "
+        "proposé entier ou pas du tout." in page
+    )

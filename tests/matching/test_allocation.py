@@ -5,6 +5,7 @@ import pytest
 
 from accesmt.matching.allocation import (
     CAPACITY_TAKEN,
+    HOUSEHOLD_TOO_BIG,
     NO_ELIGIBLE_GP,
     PRIORITY_BONUS,
     HouseholdBatch,
@@ -20,7 +21,7 @@ from .helpers import ALL_PROFILES, gp, index_of, point_at, random_index
 
 
 def households(*rows, max_km=15.0):
-    """rows: dicts with north/east (km), priority, days, profiles, visits, commune."""
+    """rows: dicts with north/east (km), priority, days, profiles, visits, commune, persons."""
     points = [point_at(r.get("north", 0.0), r.get("east", 0.0)) for r in rows]
     return HouseholdBatch.build(
         household_id=[r.get("id", 100 + i) for i, r in enumerate(rows)],
@@ -32,6 +33,7 @@ def households(*rows, max_km=15.0):
         needs_home_visits=[r.get("visits", False) for r in rows],
         max_distance_km=max_km,
         commune_insee=[r.get("commune", "44109") for r in rows],
+        persons=[r.get("persons", 1) for r in rows],
     )
 
 
@@ -144,18 +146,124 @@ def test_home_visit_zone_given_as_communes_and_no_eligible_gp_reason():
     assert assignment.reason == "médecin à 3,0 km ; en attente depuis moins d'une semaine"
 
 
-def brute_force_optimum(arcs, weight, n_households):
+def brute_force_optimum(arcs, weight, n_households, persons=None):
+    """Every way of giving each household one GP or none, whole households, places in persons."""
+    persons = np.ones(n_households, dtype=np.int64) if persons is None else persons
     options = [[None] for _ in range(n_households)]
     for i in range(len(arcs)):
         options[arcs.household[i]].append(i)
     best = 0
     for choice in itertools.product(*options):
         chosen = [i for i in choice if i is not None]
-        used = np.bincount(arcs.practitioner[chosen], minlength=len(arcs.capacity))
+        used = np.bincount(
+            arcs.practitioner[chosen],
+            weights=persons[arcs.household[chosen]],
+            minlength=len(arcs.capacity),
+        )
         if (used <= arcs.capacity).all():
-            value = sum(arcs.k * weight[arcs.household[i]] - arcs.units[i] for i in chosen)
+            value = sum(
+                persons[arcs.household[i]] * (arcs.k * weight[arcs.household[i]] - arcs.units[i])
+                for i in chosen
+            )
             best = max(best, int(value))
     return best
+
+
+def places_used(proposal, index):
+    """Persons placed with each practitioner id by a proposal."""
+    used = {}
+    for row, pid in zip(proposal.assigned_rows, proposal.practitioner_id, strict=True):
+        used[int(pid)] = used.get(int(pid), 0) + int(proposal.households.persons[row])
+    return used
+
+
+def test_a_household_uses_one_place_per_person():
+    index = index_of(gp(1, remaining_capacity=3))
+    batch = households(
+        {"id": 1, "north": 1.0, "days": 70, "persons": 3, "profiles": int(Profile.HOUSEHOLDS)},
+        {"id": 2, "north": 2.0, "days": 7},
+    )
+    for method in (allocate, allocate_greedy):
+        proposal = method(index, batch)
+        # the household of three fills the three places: the person alone waits
+        assert pairs(proposal) == {1: 1}
+        (left,) = proposal.unassigned()
+        assert (left.household_id, left.code) == (2, CAPACITY_TAKEN)
+        (assignment,) = proposal.assignments()
+        assert assignment.reason == (
+            "médecin à 1,0 km ; en attente depuis 10 semaines ; 3 personnes, 3 places"
+        )
+
+
+def test_a_household_larger_than_any_gp_places_is_not_proposed_nor_split():
+    index = index_of(gp(1, north=1.0, remaining_capacity=2), gp(2, north=2.0, remaining_capacity=2))
+    batch = households(
+        {"id": 1, "priority": True, "persons": 3, "profiles": int(Profile.HOUSEHOLDS)},
+        {"id": 2, "north": 0.5},
+    )
+    for method in (allocate, allocate_greedy):
+        proposal = method(index, batch)
+        assert pairs(proposal) == {2: 1}
+        (left,) = proposal.unassigned()
+        assert (left.household_id, left.code) == (1, HOUSEHOLD_TOO_BIG)
+        assert left.reason == (
+            "foyer de 3 personnes : aucun médecin adapté à moins de 15 km n'a autant de places "
+            "restantes ce mois-ci (un foyer n'est pas séparé entre médecins)"
+        )
+
+
+def test_priority_person_outweighs_a_larger_household_for_the_last_places():
+    index = index_of(gp(1, remaining_capacity=2))
+    batch = households(
+        {"id": 1, "days": 700, "persons": 2, "profiles": int(Profile.HOUSEHOLDS)},
+        {"id": 2, "priority": True},
+    )
+    for method in (allocate, allocate_greedy):
+        assert pairs(method(index, batch)) == {2: 1}
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_households_of_several_persons_kept_whole_within_capacity_none_left_with_room(seed):
+    rng = np.random.default_rng(1000 + seed)
+    n_gp, n_h = int(rng.integers(1, 4)), int(rng.integers(2, 7))
+    index = index_of(
+        *(
+            gp(
+                pid,
+                north=float(rng.uniform(-8, 8)),
+                east=float(rng.uniform(-8, 8)),
+                remaining_capacity=int(rng.integers(1, 6)),
+            )
+            for pid in range(1, n_gp + 1)
+        )
+    )
+    batch = households(
+        *(
+            {
+                "north": float(rng.uniform(-8, 8)),
+                "east": float(rng.uniform(-8, 8)),
+                "priority": bool(rng.random() < 0.3),
+                "days": int(rng.integers(0, 60)),
+                "persons": int(rng.choice([1, 1, 2, 3, 4])),
+            }
+            for _ in range(n_h)
+        ),
+        max_km=10.0,
+    )
+    arcs = build_arcs(index, batch)
+    exact = allocate(index, batch, arcs=arcs)
+    capacity = dict(zip(arcs.practitioner_id.tolist(), arcs.capacity.tolist(), strict=True))
+    for proposal in (exact, allocate_greedy(index, batch, arcs=arcs)):
+        used = places_used(proposal, index)
+        assert all(n <= capacity[pid] for pid, n in used.items())
+        assert len(set(proposal.assigned_rows.tolist())) == len(proposal.assigned_rows)
+        # no household left out while an eligible GP still has room for all of it
+        for row in proposal.unassigned_rows.tolist():
+            for pid in arcs.practitioner_id[arcs.practitioner[arcs.household == row]].tolist():
+                assert capacity[pid] - used.get(pid, 0) < batch.persons[row]
+    # the flow is an upper bound of the best whole-household proposal
+    optimum = brute_force_optimum(arcs, batch.weight, n_h, batch.persons)
+    assert exact.objective <= optimum <= exact.stats["upper_bound"]
 
 
 @pytest.mark.parametrize("seed", range(25))

@@ -44,6 +44,12 @@ def test_format_km_uses_decimal_comma_and_whole_km_beyond_ten():
         ({"declaration": Declaration.EXPIRED}, HOME, "déclaration expirée"),
         ({"remaining_capacity": 0}, HOME, "capacité du mois atteinte"),
         (
+            {"remaining_capacity": 2},
+            HouseholdNeeds.from_flags(latitude=ORIGIN[0], longitude=ORIGIN[1], members=3),
+            "foyer de 3 personnes pour 2 places restantes ce mois-ci "
+            "(un foyer n'est pas séparé entre médecins)",
+        ),
+        (
             {"profiles": ALL_PROFILES & ~Profile.CHILDREN_UNDER_6},
             HouseholdNeeds.from_flags(
                 latitude=ORIGIN[0], longitude=ORIGIN[1], children_under_6=True
@@ -125,8 +131,33 @@ def test_candidate_shows_distance_and_reasons():
     assert candidate.distance_km == pytest.approx(2.3, abs=0.01)
     assert candidate.reasons[0] == "à 2,3 km"
     assert "accepte les patients en ALD" in candidate.reasons
-    assert "accepte de nouveaux patients (2 places restantes ce mois-ci)" in candidate.reasons
+    assert "accepte de nouveaux patients : encore 2 personnes ce mois-ci" in candidate.reasons
     assert "sollicitations du mois : 50 % de sa capacité" in candidate.reasons
+
+
+def test_a_household_takes_one_place_per_person_and_is_never_split():
+    family = HouseholdNeeds.from_flags(latitude=ORIGIN[0], longitude=ORIGIN[1], members=3)
+    assert family.persons == 3
+    index = index_of(
+        gp(1, north=1, remaining_capacity=1),
+        gp(2, north=2, remaining_capacity=2),
+        gp(3, north=3, remaining_capacity=3),
+        gp(4, north=4, remaining_capacity=5),
+    )
+    # GP 1 and 2 together have 3 places, but the household stays with one GP
+    assert ids(rank_candidates(index, family, max_distance_km=15, limit=None)) == [3, 4]
+    reasons = {
+        e.practitioner_id: e.reason
+        for e in explain_exclusions(index, family, [1, 2], max_distance_km=15)
+    }
+    assert reasons == {
+        1: "foyer de 3 personnes pour 1 place restante ce mois-ci "
+        "(un foyer n'est pas séparé entre médecins)",
+        2: "foyer de 3 personnes pour 2 places restantes ce mois-ci "
+        "(un foyer n'est pas séparé entre médecins)",
+    }
+    # a person alone fits every one of them
+    assert ids(rank_candidates(index, HOME, max_distance_km=15, limit=None)) == [1, 2, 3, 4]
 
 
 def test_gp_with_several_sites_listed_once_at_its_nearest_qualifying_site():
@@ -179,7 +210,7 @@ def brute_force(index, household, max_km, limit):
     ok = (
         (index.declaration == Declaration.VALID)
         & index.accepting
-        & (index.remaining_capacity > 0)
+        & (index.remaining_capacity >= household.persons)
         & ((index.profiles & need) == need)
         & (km <= max_km)
     )

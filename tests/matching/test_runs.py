@@ -5,11 +5,11 @@ from django.db import connection
 
 from accesmt.intake.models import Status
 from accesmt.matching import services
-from accesmt.matching.allocation import CAPACITY_TAKEN, NO_ELIGIBLE_GP
+from accesmt.matching.allocation import CAPACITY_TAKEN, HOUSEHOLD_TOO_BIG, NO_ELIGIBLE_GP
 from accesmt.matching.models import AllocationLine, AllocationStatus
 from accesmt.matching.services import allocation_run_create
 from tests.accounts.factories import UserFactory
-from tests.intake.factories import RequestFactory
+from tests.intake.factories import HouseholdMemberFactory, RequestFactory
 
 from .territories import NOW, gp_at, two_cpts, waiting_request
 
@@ -55,6 +55,36 @@ def test_priority_then_longest_waiting_are_served_within_capacity(coordinator):
     assert lines[old.pk].weight > lines[recent.pk].weight
     assert lines[priority.pk].weight > lines[old.pk].weight
     assert 0 < run.mean_distance_km < 7
+
+
+def test_households_take_one_place_per_person_and_stay_whole(coordinator):
+    w = two_cpts()
+    gp_at(w.cpts, w.here, north=0.5, capacity=2)
+    gp_at(w.cpts, w.here, north=1.5, capacity=2)
+    family = waiting_request(w.cpts, w.here, days=300, priority=True)  # 3 persons
+    HouseholdMemberFactory(request=family)
+    HouseholdMemberFactory(request=family)
+    couple = waiting_request(w.cpts, w.here, days=50)
+    HouseholdMemberFactory(request=couple)
+    alone = [waiting_request(w.cpts, w.here, days=d) for d in (40, 30, 20)]
+
+    run = allocation_run_create(cpts=w.cpts, by=coordinator, now=NOW)
+
+    lines = lines_by_request(run)
+    assert (run.households, run.persons, run.places) == (5, 8, 4)
+    # 4 places: never the family of three across two GPs; the couple, then the longest waiting
+    assert lines[family.pk].practitioner_id is None
+    assert lines[family.pk].unassigned_code == HOUSEHOLD_TOO_BIG
+    assert lines[family.pk].reason == (
+        "foyer de 3 personnes : aucun médecin adapté à moins de 15 km n'a autant de places "
+        "restantes ce mois-ci (un foyer n'est pas séparé entre médecins)"
+    )
+    assert lines[couple.pk].practitioner_id is not None
+    assert lines[couple.pk].reason.endswith("; 2 personnes, 2 places")
+    assigned = {pk for pk, line in lines.items() if line.practitioner_id}
+    assert assigned == {couple.pk, alone[0].pk, alone[1].pk}
+    assert (run.assigned, run.assigned_persons) == (3, 4)
+    assert lines[alone[2].pk].unassigned_code == CAPACITY_TAKEN
 
 
 def test_capacity_and_distance_are_respected(coordinator):

@@ -148,7 +148,7 @@ def test_household_batch_and_allocation_from_the_database(territory, django_asse
     AvailabilityDeclarationFactory(
         practitioner=site.practitioner,
         cpts=cpts,
-        monthly_capacity=1,
+        monthly_capacity=2,
         accepts_children_under_6=True,
         accepts_households=True,
     )
@@ -157,11 +157,13 @@ def test_household_batch_and_allocation_from_the_database(territory, django_asse
         batch = household_batch(waiting_requests(cpts), now=now)
     assert list(batch.household_id) == [old.pk, recent.pk]
     assert list(batch.waiting_days) == [70, 0]
+    assert list(batch.persons) == [2, 1]  # places are persons
     assert list(batch.required_profiles) == [Profile.CHILDREN_UNDER_6 | Profile.HOUSEHOLDS, 0]
     assert list(batch.max_distance_km) == [5.0, 5.0]
     assert np.allclose(batch.latitude, [47.2, 47.201])
     proposal = allocate(candidate_index(cpts), batch)
-    # one place: the one waiting for ten weeks gets it, though the other is as close
+    # two places, both taken by the household of two waiting for ten weeks, though the other is
+    # as close
     assert [(a.household_id, a.practitioner_id) for a in proposal.assignments()] == [
         (old.pk, site.practitioner_id)
     ]

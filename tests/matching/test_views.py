@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def world():
     w = two_cpts()
-    gp = gp_at(w.cpts, w.here, north=1, capacity=2)
+    gp = gp_at(w.cpts, w.here, north=1, capacity=3)  # the priority household of 2 and one more
     gp.practitioner.first_name, gp.practitioner.last_name = "Inès", "LAMBERT"
     gp.practitioner.save()
     gp_at(w.other, w.there, capacity=2)
@@ -52,7 +52,12 @@ def test_a_coordinator_launches_and_reviews_a_run(client, world):
     run = AllocationRun.objects.get()
     assert response.status_code == 302 and response["Location"] == run_url(w.cpts, run)
     assert run.cpts == w.cpts and run.created_by == w.coordinator and run.assigned == 2
+    # places are persons: the priority household of two and the oldest person fill the 3 places
+    assert (run.persons, run.assigned_persons, run.places) == (4, 3, 3)
     page = client.get(run_url(w.cpts, run)).content.decode()
+    figures = " ".join(page.split())
+    assert "2 sur 3 en attente (3 personnes sur 4)" in figures
+    assert "1 (3 places ce mois-ci, une par personne)" in figures
     references = re.findall(r'data-line="\d+">.*?(MT-[0-9A-Z]{4}-[0-9A-Z]{4})', page, re.S)
     assert references == [w.priority.reference, w.old.reference]  # priority, then longest wait
     assert "Inès LAMBERT" in page and "prioritaire" in page

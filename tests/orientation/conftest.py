@@ -9,8 +9,9 @@ from tests.matching.territories import gp_at, two_cpts, waiting_request
 
 
 class Orientation:
-    """CPTS A with five GPs 1 to 5 km north of a waiting household, each with an e-mail and
-    room for one patient this month; a coordinator and a referrer of A."""
+    """CPTS A with five GPs 1 to 5 km north of a waiting household of two persons, each with an
+    e-mail and room for two patients this month (that household); a coordinator and a referrer
+    of A."""
 
     def __init__(self):
         self.world = two_cpts()
@@ -20,7 +21,7 @@ class Orientation:
         self.cpts.save()
         self.sites = []
         for km in (1, 2, 3, 4, 5):
-            site = gp_at(self.cpts, self.world.here, north=km, capacity=1)
+            site = gp_at(self.cpts, self.world.here, north=km, capacity=2)
             site.phone = f"03 21 44 55 0{km}"
             site.address_line2 = f"{km} rue du Marché"
             site.save()

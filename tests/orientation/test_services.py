@@ -182,13 +182,13 @@ def test_the_person_chooses_closes_as_mt_found_counts_capacity_and_tells_the_ref
     assert placement.members == 2
     assert o.request.transitions.order_by("-pk").first().by_patient
     taken, asked = gp_month_counts([o.cpts.pk])
-    assert taken == {o.gps[1].pk: 1}
+    assert taken == {o.gps[1].pk: 2}  # the household's two persons
     assert asked == {gp.pk: 1 for gp in o.gps[:3]}
     index = candidate_index(o.cpts, taken_this_month=taken, solicitations_this_month=asked)
     remaining = dict(
         zip(index.practitioner_id.tolist(), index.remaining_capacity.tolist(), strict=True)
     )
-    assert remaining[o.gps[1].pk] == 0 and remaining[o.gps[0].pk] == 1
+    assert remaining[o.gps[1].pk] == 0 and remaining[o.gps[0].pk] == 2
     [mail] = OutboxMessage.objects.filter(topic="orientation.referrer_found")
     assert mail.recipient == o.referrer.email
     assert o.request.reference in mail.body and "Secret-Dupont" not in mail.body
@@ -271,6 +271,12 @@ def test_indicators_count_waiting_oriented_found_and_answers(o):
 
     before = indicators(o.cpts)
     assert (before["waiting"], before["being_oriented"], before["found"]) == (1, 0, 0)
+    # in persons: the household of two; five GPs with two places each
+    assert (before["waiting_persons"], before["places_left"], before["gps_with_places"]) == (
+        2,
+        10,
+        5,
+    )
     created = _ask(o, *o.gps[:3])
     _accept(created[0])
     _decline(created[1])
@@ -280,6 +286,7 @@ def test_indicators_count_waiting_oriented_found_and_answers(o):
     placement_record(request=o.request, practitioner=o.gps[0], recorded_by=RecordedBy.COORDINATOR)
     after = indicators(o.cpts)
     assert (after["found"], after["median_wait_days"]) == (1, 10)  # waiting_request: 10 days
+    assert (after["found_persons"], after["places_left"]) == (2, 8)
     other = indicators(o.world.other)
     assert (other["found"], other["solicitations"]) == (0, 0)
 
@@ -293,7 +300,8 @@ def test_observer_sees_the_indicators_on_the_cpts_home(client, o):
     client.force_login(observer)
     page = client.get(reverse("core:cpts_home", kwargs={"cpts_slug": o.cpts.slug}))
     text = html.unescape(page.content.decode())
-    assert "Foyers en attente d'un médecin" in text and "< 5, dont 0 prioritaire" in text
+    assert "Foyers en attente d'un médecin" in text
+    assert "< 5 (< 5 personnes), dont 0 prioritaire" in " ".join(text.split())
     assert o.request.reference not in text
 
 
@@ -301,12 +309,12 @@ def test_an_acceptance_reserves_a_place_until_the_person_chooses(o):
     created = _ask(o, *o.gps[:3])
     _accept(created[0])
     taken, _ = gp_month_counts([o.cpts.pk])
-    assert taken == {o.gps[0].pk: 1}  # reserved while the request is still open
+    assert taken == {o.gps[0].pk: 2}  # both persons reserved while the request is still open
     index = candidate_index(o.cpts, taken_this_month=taken)
     remaining = dict(
         zip(index.practitioner_id.tolist(), index.remaining_capacity.tolist(), strict=True)
     )
-    assert remaining[o.gps[0].pk] == 0  # capacity 1: nobody else is offered to this GP
+    assert remaining[o.gps[0].pk] == 0  # capacity 2: nobody else is offered to this GP
     orientation_restart(request=o.request, by=o.coordinator)
     taken, _ = gp_month_counts([o.cpts.pk])
     assert taken == {}  # back to the queue: the place is free again
@@ -335,7 +343,7 @@ def test_a_reopened_request_can_find_its_gp_again(o):
     placement_record(request=o.request, practitioner=o.gps[1], recorded_by=RecordedBy.COORDINATOR)
     assert Placement.objects.get().practitioner == o.gps[1]
     taken, _ = gp_month_counts([o.cpts.pk])
-    assert taken == {o.gps[1].pk: 1}
+    assert taken == {o.gps[1].pk: 2}
 
 
 def test_without_email_or_mobile_the_offer_is_a_letter_to_print(o):

@@ -21,6 +21,8 @@ from accesmt.orientation.services import (
     solicitations_send,
 )
 from tests.accounts.factories import MembershipFactory, UserFactory
+from tests.intake.factories import HouseholdMemberFactory
+from tests.matching.territories import waiting_request
 
 
 def text(response) -> str:
@@ -63,6 +65,18 @@ def test_coordinator_page_shows_candidates_exclusions_and_audits(coordinator_cli
     assert AuditLog.objects.filter(
         actor=o.coordinator, action="read", object_id=str(o.request.pk)
     ).exists()
+
+
+def test_coordinator_sees_why_a_gp_with_too_few_places_is_not_proposed(coordinator_client, o):
+    o.gps[1].declarations.update(monthly_capacity=1)  # the household has two persons
+    page = text(coordinator_client.get(page_url(o)))
+    assert "Médecins du territoire exclus et pourquoi (1)" in page
+    assert (
+        f"{o.gps[1].last_name} (2,0 km) : foyer de 2 personnes pour 1 place restante ce mois-ci "
+        "(un foyer n'est pas séparé entre médecins)" in " ".join(page.split())
+    )
+    assert "accepte de nouveaux patients : encore 2 personnes ce mois-ci" in page
+    assert "Places ce mois (personnes)" in page
 
 
 def test_coordinator_asks_the_top_candidates_then_notes_a_phone_answer(coordinator_client, o):
@@ -214,6 +228,32 @@ def test_gp_sees_households_near_them_and_takes_one(client, o):
     # Taking it again (double click) changes nothing.
     client.post(url, {"request": [o.request.pk]})
     assert o.request.solicitations.count() == 1
+
+
+def test_gp_is_offered_only_households_that_fit_whole_in_their_places_left(client, o):
+    family = waiting_request(o.cpts, o.world.here, days=200, priority=True)  # 3 persons
+    HouseholdMemberFactory(request=family)
+    HouseholdMemberFactory(request=family)
+    gp_user = UserFactory(email=o.gps[0].email)
+    MembershipFactory(cpts=o.cpts, user=gp_user, role="gp")
+    client.force_login(gp_user)
+    url = reverse("orientation:gp_households", kwargs={"cpts_slug": o.cpts.slug})
+    page = " ".join(text(client.get(url)).split())
+    assert "Places restantes ce mois-ci : 2 personnes." in page
+    assert f"Je prends le foyer {o.request.reference}" in page  # two persons: fits
+    assert family.reference not in page  # three persons, two places: not offered
+    # taken anyway (a stale page): refused with the reason, the household that fits is taken
+    response = client.post(url, {"request": [family.pk, o.request.pk]}, follow=True)
+    page = " ".join(text(response).split())
+    assert (
+        f"{family.reference} : Ce foyer ne correspond pas à votre déclaration de disponibilité : "
+        "foyer de 3 personnes pour 2 places restantes ce mois-ci "
+        "(un foyer n'est pas séparé entre médecins)." in page
+    )
+    family.refresh_from_db()
+    o.request.refresh_from_db()
+    assert (family.status, o.request.status) == (Status.WAITING, Status.AWAITING_CHOICE)
+    assert "Places restantes ce mois-ci : 0 personnes." in " ".join(text(client.get(url)).split())
 
 
 def test_gp_does_not_see_households_outside_their_declaration(client, o):

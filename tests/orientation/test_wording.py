@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accesmt.common.formats import long_date
+from accesmt.directory.models import AvailabilityDeclaration
 from accesmt.matching.services import allocation_run_create
 from accesmt.notifications.models import OutboxMessage
 from accesmt.orientation.services import solicitation_token, solicitations_send
@@ -40,6 +41,8 @@ def test_gp_page_and_allocation_review_describe_the_same_household_alike(client,
         request=o.request, birth_date=today.replace(year=today.year - 65), is_contact_person=False
     )
     expected = "moins de 6 ans, 18 à 59 ans, 60 à 69 ans"
+    # A household of 3 takes 3 places: give the nearest GP room for all of it.
+    AvailabilityDeclaration.objects.filter(practitioner=o.gps[0]).update(monthly_capacity=3)
     run = allocation_run_create(cpts=o.cpts, by=o.coordinator)
     [s] = _ask(o)
     gp_page = text(

@@ -1,4 +1,4 @@
-from django.http import Http404
+from django.http import Http404, JsonResponse
 
 
 class RejectNulMiddleware:
@@ -10,6 +10,9 @@ class RejectNulMiddleware:
 
     def __call__(self, request):
         if "\x00" in request.path_info:
+            if request.path_info.startswith("/api/"):  # the API answers JSON, field named
+                message = "Adresse inconnue : le chemin contient un caractère nul."
+                return JsonResponse({"errors": [{"field": "path", "message": message}]}, status=404)
             raise Http404("NUL dans le chemin")
         return self.get_response(request)
 

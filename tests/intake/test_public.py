@@ -1,6 +1,7 @@
 """The public registration page, through HTTP."""
 
 import html
+import importlib
 import uuid
 
 import pytest
@@ -274,3 +275,17 @@ def test_acknowledgment_shows_followup_link_from_public_base_url(client, territo
     page = html.unescape(response.content.decode())
     assert "https://accesmt.example.org/" in page
     assert "evil.example" not in page
+
+
+def test_stored_settings_at_the_old_limit_are_raised_by_the_migration(territory):
+    from django.apps import apps
+
+    migration = importlib.import_module(
+        "accesmt.intake.migrations.0007_intakesettings_higher_limit_per_address"
+    )
+    old = IntakeSettings.objects.create(cpts=territory["lievin"], submissions_per_hour=5)
+    chosen = IntakeSettings.objects.create(cpts=territory["lens"], submissions_per_hour=12)
+    migration.raise_old_default(apps, None)
+    old.refresh_from_db()
+    chosen.refresh_from_db()
+    assert (old.submissions_per_hour, chosen.submissions_per_hour) == (30, 12)

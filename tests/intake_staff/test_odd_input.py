@@ -52,7 +52,9 @@ def test_nul_byte_in_the_api_reference_is_404(cpts):
     _, raw = api_key_create(cpts=cpts, name="Site")
     client = Client(raise_request_exception=False)
     auth = {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
-    assert client.get("/api/v1/requests/%00", **auth).status_code == 404
+    response = client.get("/api/v1/requests/%00", **auth)
+    assert response.status_code == 404
+    assert response.json()["errors"][0]["field"] == "path"  # JSON, like every API error
     assert client.get("/api/v1/requests/MT-%00", **auth).status_code == 404
 
 

@@ -111,7 +111,7 @@ def access_record(
     except (queryset.model.DoesNotExist, ValidationError, ValueError, TypeError) as exc:
         raise Http404(NOT_FOUND) from exc
     cpts = _tenant_of(obj, queryset.tenant_field)
-    audit_record(actor=request.user, action=action, obj=obj, cpts=cpts, request=request)
+    audit_record(actor=request.user, action=action, obj=obj, cpts=cpts, http_request=request)
     return obj
 
 

@@ -2,6 +2,7 @@
 
 from django.db import models
 
+from .actors import actor_or_none
 from .ip import client_ip
 from .models import PLATFORM_ADMIN, AuditAction, AuditLog, Membership
 
@@ -29,7 +30,7 @@ def audit_record(
     object_type: str = "",
     object_id: str = "",
     cpts=None,
-    request=None,
+    http_request=None,
 ) -> AuditLog:
     """Append one line to the audit log: who (user id and role), did what, on which record
     (`obj`, or `object_type` such as "intake.request" and `object_id`), in which CPTS, from
@@ -39,8 +40,7 @@ def audit_record(
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or str(obj.pk)
-    if actor is not None and not getattr(actor, "is_authenticated", False):
-        actor = None  # AnonymousUser
+    actor = actor_or_none(actor)
     line = AuditLog(
         actor=actor,
         actor_role=_role_of(actor, cpts),
@@ -48,21 +48,20 @@ def audit_record(
         action=action,
         object_type=object_type,
         object_id=str(object_id),
-        ip_address=client_ip(request),
+        ip_address=client_ip(http_request),
     )
     line.full_clean()
     line.save()
     return line
 
 
-def audit_record_many(*, actor, action: str, objects, cpts=None, request=None) -> int:
+def audit_record_many(*, actor, action: str, objects, cpts=None, http_request=None) -> int:
     """One audit line per record of `objects` (a list page showing several patient files, in
     one INSERT). Same rules as `audit_record`: identifiers only."""
     if action not in AuditAction.values:
         raise ValueError(f"Action d'audit inconnue : {action!r}")
-    if actor is not None and not getattr(actor, "is_authenticated", False):
-        actor = None
-    role, ip = _role_of(actor, cpts), client_ip(request)
+    actor = actor_or_none(actor)
+    role, ip = _role_of(actor, cpts), client_ip(http_request)
     lines = [
         AuditLog(
             actor=actor,

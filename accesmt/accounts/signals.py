@@ -15,7 +15,7 @@ from .services import audit_record
 
 @receiver(user_logged_in, dispatch_uid="accounts_audit_login")
 def audit_login(sender, request, user, **kwargs):
-    audit_record(actor=user, action=AuditAction.LOGIN, request=request)
+    audit_record(actor=user, action=AuditAction.LOGIN, http_request=request)
 
 
 @receiver(user_login_failed, dispatch_uid="accounts_audit_login_failed")
@@ -24,4 +24,4 @@ def audit_login_failed(sender, credentials, request=None, **kwargs):
     user_model = get_user_model()
     email = str(credentials.get(user_model.USERNAME_FIELD) or credentials.get("username") or "")
     actor = user_model.objects.filter(email__iexact=email.strip()).first() if email else None
-    audit_record(actor=actor, action=AuditAction.LOGIN_FAILED, request=request)
+    audit_record(actor=actor, action=AuditAction.LOGIN_FAILED, http_request=request)

@@ -9,6 +9,8 @@ import secrets
 from django.db import transaction
 from django.utils import timezone
 
+from accesmt.accounts.actors import actor_or_none
+
 from .models import ApiKey
 
 KEY_PREFIX = "amt_"
@@ -29,7 +31,7 @@ def api_key_create(*, cpts, name: str, by=None) -> tuple[ApiKey, str]:
         name=name,
         prefix=prefix,
         key_hash=hash_key(raw),
-        created_by=by if getattr(by, "is_authenticated", False) else None,
+        created_by=actor_or_none(by),
     )
     with transaction.atomic():
         key.full_clean()

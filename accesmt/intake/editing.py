@@ -86,6 +86,10 @@ def request_update(
         DuplicateFlag.objects.filter(request=locked, resolved_at__isnull=True).delete()
         request_detect_duplicates(request=locked)
         audit_record(
-            actor=by, action=AuditAction.UPDATE, obj=locked, cpts=locked.cpts, request=http_request
+            actor=by,
+            action=AuditAction.UPDATE,
+            obj=locked,
+            cpts=locked.cpts,
+            http_request=http_request,
         )
     return locked

@@ -23,6 +23,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from accesmt.accounts.actors import actor_or_none
+
 from .models import OPEN_STATUSES, ClosedReason, Request, RequestTransition, Status
 
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -98,8 +100,7 @@ def request_transition(
         raise TransitionRefused(f"État inconnu : {to}.")
     if to == Status.CLOSED and reason not in ClosedReason.values:
         raise TransitionRefused("Indiquez le motif de clôture.")
-    if by is not None and not getattr(by, "is_authenticated", False):
-        by = None
+    by = actor_or_none(by)
     with transaction.atomic():
         locked = Request.objects.select_for_update().get(pk=request.pk)
         current = locked.status
@@ -139,8 +140,7 @@ def request_transition(
 
 def record_creation(*, request: Request, by=None, note: str = "") -> RequestTransition:
     """The first line of the history ("" → initial status), written by the creating service."""
-    if by is not None and not getattr(by, "is_authenticated", False):
-        by = None
+    by = actor_or_none(by)
     return RequestTransition.objects.create(
         request=request,
         from_status="",

@@ -196,7 +196,11 @@ def request_merge(*, keep: Request, duplicate: Request, by, http_request=None) -
         )
         for obj in (kept, closed):
             audit_record(
-                actor=by, action=AuditAction.UPDATE, obj=obj, cpts=obj.cpts, request=http_request
+                actor=by,
+                action=AuditAction.UPDATE,
+                obj=obj,
+                cpts=obj.cpts,
+                http_request=http_request,
             )
     keep.refresh_from_db()
     duplicate.refresh_from_db()
@@ -218,6 +222,6 @@ def duplicate_dismiss(*, flag: DuplicateFlag, by, http_request=None) -> Duplicat
         action=AuditAction.UPDATE,
         obj=flag.request,
         cpts=flag.request.cpts,
-        request=http_request,
+        http_request=http_request,
     )
     return flag

@@ -20,6 +20,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from accesmt.accounts.actors import actor_or_none
 from accesmt.common.links import public_url
 from accesmt.notifications.services import outbox_enqueue
 
@@ -309,7 +310,7 @@ def request_create(
     commune = household["commune"]
     check_eligibility(cpts=cpts, commune=commune)
     now = now or timezone.now()
-    by = by if by is not None and getattr(by, "is_authenticated", False) else None
+    by = actor_or_none(by)
     geocoded = _geocode(
         street=household["address"], commune=commune, postcode=household.get("postcode", "")
     )
@@ -587,7 +588,7 @@ def request_update_contact(
             action="update",
             obj=locked,
             cpts=locked.cpts,
-            request=http_request,
+            http_request=http_request,
         )
     return locked
 

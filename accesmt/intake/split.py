@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from accesmt.accounts.actors import actor_or_none
 from accesmt.accounts.models import AuditAction
 from accesmt.accounts.services import audit_record
 
@@ -36,7 +37,7 @@ NOT_COPIED = {
 
 
 def request_split(*, request: Request, member_ids, by=None, http_request=None) -> Request:
-    by = by if by is not None and getattr(by, "is_authenticated", False) else None
+    by = actor_or_none(by)
     with transaction.atomic():
         locked = Request.objects.select_for_update(of=("self",)).get(pk=request.pk)
         if locked.status not in SPLITTABLE:
@@ -79,6 +80,6 @@ def request_split(*, request: Request, member_ids, by=None, http_request=None) -
                 action=AuditAction.UPDATE,
                 obj=each,
                 cpts=each.cpts,
-                request=http_request,
+                http_request=http_request,
             )
     return new

@@ -126,7 +126,11 @@ def run_detail(http_request, cpts_slug: str, pk: int):
     ).get_page(http_request.GET.get("page"))
     _decorate(page.object_list, timezone.localdate())
     audit_record(
-        actor=http_request.user, action=AuditAction.READ, obj=run, cpts=cpts, request=http_request
+        actor=http_request.user,
+        action=AuditAction.READ,
+        obj=run,
+        cpts=cpts,
+        http_request=http_request,
     )
     # Each household listed (reference, commune, age bands, priority reasons) is a read too.
     audit_record_many(
@@ -134,7 +138,7 @@ def run_detail(http_request, cpts_slug: str, pk: int):
         action=AuditAction.READ,
         objects=[line.request for line in page.object_list],
         cpts=cpts,
-        request=http_request,
+        http_request=http_request,
     )
     context = {
         "cpts": cpts,

@@ -56,7 +56,7 @@ def letters(http_request, cpts_slug: str):
                     action=AuditAction.UPDATE,
                     obj=message,
                     cpts=cpts,
-                    request=http_request,
+                    http_request=http_request,
                 )
                 messages.success(
                     http_request,
@@ -76,7 +76,7 @@ def letters(http_request, cpts_slug: str):
         action=AuditAction.READ,
         objects=listed.values(),
         cpts=cpts,
-        request=http_request,
+        http_request=http_request,
     )
     return render(
         http_request,

@@ -31,6 +31,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from accesmt.accounts.actors import actor_or_none
 from accesmt.common.formats import long_date
 from accesmt.common.links import public_url
 from accesmt.directory.models import PracticeSite, Practitioner
@@ -311,8 +312,7 @@ def solicitations_send(
     practise in the CPTS."""
     now = now or timezone.now()
     config = OrientationSettings.for_cpts(request.cpts)
-    if by is not None and not getattr(by, "is_authenticated", False):
-        by = None
+    by = actor_or_none(by)
     created: list[Solicitation] = []
     with transaction.atomic():
         locked = (
@@ -437,8 +437,7 @@ def solicitation_answer(
         raise OrientationError("Canal de réponse inconnu.")
     if not accept and decline_reason not in DeclineReason.values:
         raise OrientationError({"decline_reason": "Indiquez le motif du refus."})
-    if by is not None and not getattr(by, "is_authenticated", False):
-        by = None
+    by = actor_or_none(by)
     with transaction.atomic():
         request = (
             Request.objects.select_for_update(of=("self",))
@@ -553,8 +552,7 @@ def placement_record(
     now = now or timezone.now()
     if recorded_by not in RecordedBy.values:
         raise OrientationError("Auteur inconnu.")
-    if by is not None and not getattr(by, "is_authenticated", False):
-        by = None
+    by = actor_or_none(by)
     with transaction.atomic():
         locked = (
             Request.objects.select_for_update(of=("self",))

@@ -40,6 +40,7 @@ from django.db.models.functions import Coalesce, Greatest
 from django.urls import reverse
 from django.utils import timezone
 
+from accesmt.accounts.actors import actor_or_none
 from accesmt.common.formats import long_date
 from accesmt.intake.lifecycle import request_transition
 from accesmt.intake.models import ClosedReason, Request, RequestTransition, Status
@@ -401,8 +402,7 @@ def still_needed_answer(
     open any more (answered, closed as unreachable, cancelled) or the request is not waiting."""
     if answer not in StillNeededAnswer.values:
         raise StillNeededError("Choisissez une réponse.", code="invalid")
-    if by is not None and not getattr(by, "is_authenticated", False):
-        by = None
+    by = actor_or_none(by)
     now = now or timezone.now()
     with transaction.atomic():
         request = (

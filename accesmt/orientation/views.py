@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from accesmt.accounts.access import access_record, cpts_role_required
+from accesmt.accounts.actors import actor_or_none
 from accesmt.accounts.models import AuditAction, Role
 from accesmt.accounts.services import audit_record
 from accesmt.directory.models import Practitioner
@@ -274,7 +275,7 @@ def answer(http_request, token: str):
 def _gp_households_page(http_request, *, cpts, practitioner, here: str, channel: str):
     """The GP's list of households to take (account or survey link): GET shows it, POST takes
     the checked households and comes back to `here`."""
-    user = http_request.user if http_request.user.is_authenticated else None
+    user = actor_or_none(http_request.user)
     if http_request.method == "POST":
         taken = 0
         for value in http_request.POST.getlist("request"):
@@ -292,7 +293,7 @@ def _gp_households_page(http_request, *, cpts, practitioner, here: str, channel:
                         action=AuditAction.UPDATE,
                         obj=request,
                         cpts=cpts,
-                        request=http_request,
+                        http_request=http_request,
                     )
                 taken += 1
         if taken:

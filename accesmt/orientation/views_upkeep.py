@@ -115,7 +115,7 @@ def still_needed_list(http_request, cpts_slug: str):
                     action=AuditAction.UPDATE,
                     obj=check.request,
                     cpts=cpts,
-                    request=http_request,
+                    http_request=http_request,
                 )
                 messages.success(
                     http_request,

@@ -22,7 +22,7 @@ def line():
         action="update",
         obj=membership,
         cpts=membership.cpts,
-        request=request,
+        http_request=request,
     )
 
 

@@ -83,7 +83,7 @@ def queue(http_request, cpts_slug: str):
         action=AuditAction.READ,
         objects=rows,
         cpts=cpts,
-        request=http_request,
+        http_request=http_request,
     )
     context = {
         "cpts": cpts,
@@ -316,7 +316,7 @@ def request_status(http_request, cpts_slug: str, reference: str):
             action=AuditAction.TRANSITION,
             obj=request,
             cpts=cpts,
-            request=http_request,
+            http_request=http_request,
         )
         messages.success(http_request, f"Demande {request.reference} : {Status(target).label}.")
     return _detail(cpts, request)

@@ -60,7 +60,7 @@ def rights_help_list(http_request, cpts_slug: str):
         action=AuditAction.READ,
         objects=rows,
         cpts=cpts,
-        request=http_request,
+        http_request=http_request,
     )
     for row in rows:
         row.phone_display = format_phone_for_display(row.phone)

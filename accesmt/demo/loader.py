@@ -201,6 +201,19 @@ def _households_persist(territory, cpts, communes, coordinator, referrers, rng) 
                 household=household | {"address": household["address"].upper()},
                 members=members[:1],
             )
+        # A person with neither phone nor e-mail, registered by the coordination during a call
+        # from a neighbour: every message to them is a letter to print ("Courriers à imprimer").
+        if len(territory.households) > 1:
+            household, members = _household_data(territory.households[1], communes)
+            request_create(
+                cpts=cpts,
+                channel="phone",
+                household=household | {"phone": "", "email": "", "address": "3 rue des Écoles"},
+                members=[members[0] | {"first_name": "Germaine", "last_name": "Lefebvre"}],
+                by=coordinator,
+                consent_oral=True,
+                now=now - dt.timedelta(days=2),
+            )
 
 
 def _gp_create(gp: DemoGP, cpts: CPTS, communes: dict[str, Commune], now) -> None:

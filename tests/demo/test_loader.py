@@ -4,6 +4,7 @@ from django.core.management import call_command
 from accesmt.accounts.models import Membership, Role, User
 from accesmt.demo.loader import ACCOUNTS, DEMO_PASSWORD
 from accesmt.intake.models import DuplicateFlag, Request, Status
+from accesmt.notifications.models import OutboxMessage
 from accesmt.territory.models import CPTS, TerritoryCommune
 
 
@@ -33,7 +34,9 @@ def test_load_demo_builds_the_lievin_territory_accounts_and_requests(client):
     assert response.status_code == 302
 
     requests = Request.objects.filter(cpts=lievin)
-    assert requests.count() == 41  # 40 households, one of them registered twice
+    assert requests.count() == 42  # 40 households, one of them registered twice, one by post
+    postal_only = requests.get(phone="", email="")
+    assert OutboxMessage.objects.filter(channel="letter", related_id=str(postal_only.pk)).exists()
     assert DuplicateFlag.objects.filter(request__cpts=lievin).exists()
     assert set(requests.values_list("status", flat=True)) == set(Status.values)
     assert set(requests.values_list("channel", flat=True)) >= {"online", "referral", "phone"}
@@ -42,7 +45,7 @@ def test_load_demo_builds_the_lievin_territory_accounts_and_requests(client):
     assert not requests.filter(latitude__isnull=True).exists()
 
     call_command("load_demo", households=40)  # a second run changes nothing
-    assert Request.objects.count() == 41
+    assert Request.objects.count() == 42
 
 
 @pytest.mark.django_db

@@ -72,3 +72,19 @@ def test_age_bands(age, band):
 def test_household_description_youngest_first_counts_only_above_one():
     assert age_bands_text([40, 3, 45, 65]) == "moins de 6 ans, 2 × 18 à 59 ans, 60 à 69 ans"
     assert age_bands_text([]) == ""
+
+
+def test_templates_format_dates_only_through_the_shared_filters():
+    """One place formats dates: a template's `|date:"…"` is allowed only for the machine-readable
+    `datetime="…"` attribute of <time>."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "accesmt"
+    offenders = [
+        f"{path.relative_to(root)}:{number}"
+        for path in root.rglob("*.html")
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if re.search(r"\|\s*date\b", re.sub(r'datetime="[^"]*"', "", line))
+    ]
+    assert offenders == []

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -6,7 +6,6 @@ app_name = "core"
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
-    path("espace/", views.espace, name="espace"),
-    path("espace/<slug:cpts_slug>/", views.cpts_home, name="cpts_home"),
-    path("espace/<slug:cpts_slug>/membres/", views.cpts_members, name="cpts_members"),
+    # The professionals' space lives in the reporting app; its URL names stay under "core:".
+    path("", include("accesmt.reporting.urls")),
 ]

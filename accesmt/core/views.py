@@ -1,16 +1,9 @@
-from django.contrib.auth.decorators import login_required
+"""The shell's own pages: the public home, the health check, the CSRF failure page. The
+professionals' space and the CPTS home are in the reporting app."""
+
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
-
-from accesmt.accounts.access import ALL_ROLES, cpts_role_required
-from accesmt.accounts.models import Role
-from accesmt.notifications.selectors import counts_for_coordination
-from accesmt.orientation.selectors import indicators as orientation_indicators
-
-from . import selectors
-
-COORDINATION_ROLES = (Role.COORDINATOR,)
 
 
 def home(request):
@@ -25,38 +18,3 @@ def healthz(request):
 
 def csrf_failure(request, reason=""):
     return render(request, "core/csrf_failure.html", status=403)
-
-
-@login_required
-def espace(request):
-    """The logged-in user's home: their CPTS and their role in each."""
-    return render(request, "core/espace.html", {"spaces": selectors.spaces_for_user(request.user)})
-
-
-@cpts_role_required(*ALL_ROLES)
-def cpts_home(request, cpts_slug: str):
-    """A CPTS home for its members: aggregates of the territory; observers see nothing more."""
-    membership = request.membership
-    can_manage = membership is None or membership.role == Role.COORDINATOR
-    return render(
-        request,
-        "core/cpts_home.html",
-        {
-            "cpts": request.cpts,
-            "membership": membership,
-            "figures": selectors.territory_figures(request.cpts),
-            "indicators": orientation_indicators(request.cpts, masked=not can_manage),
-            "can_manage": can_manage,
-            "outbox_counts": counts_for_coordination(request.cpts) if can_manage else None,
-        },
-    )
-
-
-@cpts_role_required(*COORDINATION_ROLES)
-def cpts_members(request, cpts_slug: str):
-    """Members of the CPTS and their roles, for its coordinators and platform admins."""
-    return render(
-        request,
-        "core/cpts_members.html",
-        {"cpts": request.cpts, "members": selectors.members_of(request.cpts, request.user)},
-    )

@@ -11,7 +11,7 @@ Among the waiting households of a CPTS (after the intake part of the demo is loa
 - one was taken by the demo GP from their list of households near them.
 
 The demo GP account (`medecin@cpts-lievin.example.org`) is linked to a GP of the directory who
-accepts every profile (same e-mail, see `directory.views_declaration.practitioner_of_user`): they
+accepts every profile (same e-mail, see `directory.selectors.practitioner_of_user`): they
 have requests waiting for their answer and households to take.
 
 Deterministic: a `random.Random` seeded from the demo seed, requests and GPs in a fixed order.

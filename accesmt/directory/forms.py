@@ -9,7 +9,7 @@ from __future__ import annotations
 from django import forms
 from django.core.exceptions import ValidationError
 
-from accesmt.core.widgets import DateInput
+from accesmt.common.widgets import DateInput
 
 from .models import (
     MAX_HOME_VISIT_RADIUS_KM,

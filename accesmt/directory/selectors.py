@@ -11,6 +11,14 @@ from accesmt.territory.models import CPTS
 from .models import AvailabilityDeclaration, PracticeSite, Practitioner
 
 
+def practitioner_of_user(user, cpts: CPTS) -> Practitioner | None:
+    """The present practitioner of the CPTS whose e-mail is the user's (None if none or several)."""
+    if not user.email:
+        return None
+    found = list(Practitioner.objects.present().in_cpts(cpts).filter(email__iexact=user.email)[:2])
+    return found[0] if len(found) == 1 else None
+
+
 def cpts_of(practitioner: Practitioner, *, include_gone_sites: bool = False) -> list[CPTS]:
     """The CPTS a practitioner belongs to: those whose territory holds the commune of one of
     their sites (present sites only unless `include_gone_sites`). Usually one, possibly two."""

@@ -12,6 +12,7 @@ from accesmt.accounts.models import Role
 
 from .forms import DeclarationForm, declaration_save
 from .models import AvailabilityDeclaration, DeclarationSource, Practitioner
+from .selectors import practitioner_of_user
 
 
 def _current(practitioner, cpts):
@@ -44,14 +45,6 @@ def _declaration_page(request, *, practitioner, cpts, source):
         },
         status=400 if form.errors else 200,
     )
-
-
-def practitioner_of_user(user, cpts):
-    """The present practitioner of the CPTS whose e-mail is the user's (None if none or several)."""
-    if not user.email:
-        return None
-    found = list(Practitioner.objects.present().in_cpts(cpts).filter(email__iexact=user.email)[:2])
-    return found[0] if len(found) == 1 else None
 
 
 @require_http_methods(["GET", "POST"])

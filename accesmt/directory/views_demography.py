@@ -12,23 +12,20 @@ from django.utils import timezone
 
 from accesmt.accounts.access import cpts_role_required
 from accesmt.accounts.models import Role
+from accesmt.common.masking import is_small, masked_count
 from accesmt.territory.models import Commune
 
 from .models import AgeBand, AvailabilityDeclaration, PracticeSite, Practitioner
-
-MASK_BELOW = 5
-
-
-def _mask(value: int, masked: bool):
-    return "< 5" if masked and 0 < value < MASK_BELOW else value
 
 
 def demography_figures(cpts, *, masked: bool) -> dict:
     today = timezone.localdate()
     practitioners = list(Practitioner.objects.present().in_cpts(cpts))
     bands = Counter(p.age_band_on(today) or "" for p in practitioners)
-    by_band = [(label, _mask(bands[value], masked)) for value, label in AgeBand.choices]
-    by_band.append(("inconnu", _mask(bands[""], masked)))
+    by_band = [
+        (label, masked_count(bands[value], masked=masked)) for value, label in AgeBand.choices
+    ]
+    by_band.append(("inconnu", masked_count(bands[""], masked=masked)))
     communes = Commune.objects.filter(territory__cpts=cpts).order_by("name")
     per_commune = Counter(
         PracticeSite.objects.present()
@@ -42,9 +39,9 @@ def demography_figures(cpts, *, masked: bool) -> dict:
     for commune in communes:
         count = per_commune[commune.pk]
         density = round(count * 10000 / commune.population, 1) if commune.population else None
-        if masked and 0 < count < MASK_BELOW:
+        if masked and is_small(count):
             density = None
-        commune_rows.append((commune, _mask(count, masked), density))
+        commune_rows.append((commune, masked_count(count, masked=masked), density))
     departures = AvailabilityDeclaration.objects.current().filter(
         cpts=cpts, practitioner__is_gone=False, planned_departure_date__gte=today
     )
@@ -52,7 +49,7 @@ def demography_figures(cpts, *, masked: bool) -> dict:
     for months in (12, 24, 36):
         limit = today + datetime.timedelta(days=round(months * 365.25 / 12))
         count = departures.filter(planned_departure_date__lte=limit).count()
-        horizons.append((months, _mask(count, masked)))
+        horizons.append((months, masked_count(count, masked=masked)))
     return {
         "total": len(practitioners),
         "by_band": by_band,

@@ -13,7 +13,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from accesmt.core.widgets import DateInput
+from accesmt.common.widgets import DateInput
 
 from .consent import (
     CONSENT_PROCESSING,

@@ -7,7 +7,8 @@ import datetime
 from django.core import signing
 
 from .models import IntakeSettings, Request
-from .services import FOLLOWUP_SALT
+
+FOLLOWUP_SALT = "accesmt.intake.followup"  # signs the person's follow-up links (services.py)
 
 
 class FollowupLinkInvalid(Exception):

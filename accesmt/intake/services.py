@@ -43,10 +43,10 @@ from .models import (
     Status,
     normalise_name,
 )
+from .selectors import FOLLOWUP_SALT
 
 logger = logging.getLogger(__name__)
 
-FOLLOWUP_SALT = "accesmt.intake.followup"
 
 HOUSEHOLD_FIELDS = (
     "address",

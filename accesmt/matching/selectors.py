@@ -38,6 +38,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.http import Http404
 from django.utils import timezone
 
 from accesmt.directory.models import (
@@ -50,7 +51,7 @@ from accesmt.intake.models import Coverage, HomeVisits, HouseholdMember, Request
 
 from .allocation import HouseholdBatch
 from .candidates import CandidateIndex, Declaration, HouseholdNeeds, Profile
-from .models import DEFAULT_MAX_DISTANCE_KM, MatchingSettings
+from .models import DEFAULT_MAX_DISTANCE_KM, AllocationRun, MatchingSettings
 
 UNKNOWN_CAPACITY = 1
 ACCEPTING_VALUES = (Accepting.YES, Accepting.ON_REQUEST)
@@ -328,3 +329,19 @@ def household_batch(
         cpts_id=[r[1] for r in rows],
         persons=count,
     )
+
+
+def allocation_runs_for(user, cpts) -> QuerySet:
+    """Runs visible under this CPTS's URL: its own, plus platform-wide ones for an admin."""
+    scope = Q(cpts=cpts)
+    if user.is_platform_admin:
+        scope |= Q(cpts__isnull=True)
+    return AllocationRun.objects.filter(scope).select_related("created_by", "cpts")
+
+
+def allocation_run_for(user, cpts, pk: int):
+    """One run visible under this CPTS's URL, or Http404 (another tenant's run is not found)."""
+    run = allocation_runs_for(user, cpts).filter(pk=pk).first()
+    if run is None:
+        raise Http404("Page introuvable.")
+    return run

@@ -5,14 +5,15 @@
   (a household is only ever matched with GPs of its own CPTS, whose declarations, capacities and
   distance limit belong to that CPTS), and writes the proposal back as one `AllocationRun` and one
   `AllocationLine` per household. The run records how long reading, solving and writing took.
-- `allocation_run_send(run=…, by=…, line_ids=None, cpts=None)` asks the proposed GP of each
-  selected line through `accesmt.orientation.services.solicitations_send` (origin "allocation"):
-  a line whose request is no longer waiting is skipped and reported, a line is never sent twice.
 - `allocation_run_discard(run=…, by=…)` sets a draft run aside.
 
-Capacity left and load this month come from `accesmt.orientation.selectors.gp_month_counts`
-(taken and solicited this month, per practitioner). See
-docs/decisions/0007-matching-and-allocation.md.
+Sending a run asks GPs through the orientation flow, so it lives one floor up, in
+`accesmt.orientation.allocation_send` (matching imports nothing from orientation).
+
+Capacity left and load this month (taken and solicited this month, per practitioner) are counted
+by the orientation app: they come in as the `month_counts` argument, or else from the provider
+orientation registers at start-up (`month_counts_register`). See
+docs/decisions/0007-matching-and-allocation.md and 0011-layering.md.
 """
 
 from __future__ import annotations
@@ -20,13 +21,13 @@ from __future__ import annotations
 import datetime
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 from django.db import connection, transaction
 from django.utils import timezone
 
-from accesmt.intake.models import Request, Status
 from accesmt.territory.models import CPTS
 
 from .allocation import (
@@ -40,7 +41,6 @@ from .models import (
     AllocationMethod,
     AllocationRun,
     AllocationStatus,
-    LineOutcome,
 )
 from .selectors import candidate_indexes, household_batch, waiting_requests
 
@@ -67,11 +67,19 @@ class AllocationRefused(Exception):
     """The run cannot be sent or discarded in its present state (message in French)."""
 
 
-def gp_month_counts(cpts_ids, *, now=None) -> tuple[dict[int, int], dict[int, int]]:
-    """(taken this month, solicitations this month) per practitioner id (orientation app)."""
-    from accesmt.orientation.selectors import gp_month_counts as counts
+MonthCounts = Callable[..., tuple[dict[int, int], dict[int, int]]]
+_month_counts_provider: MonthCounts | None = None
 
-    return counts(list(cpts_ids), now=now)
+
+def month_counts_register(provider: MonthCounts) -> None:
+    """Register `provider(cpts_ids, now=…) -> (taken, solicited)` this month, per practitioner
+    id; the orientation app registers its own at start-up (matching cannot import it)."""
+    global _month_counts_provider
+    _month_counts_provider = provider
+
+
+def _no_month_counts(cpts_ids, *, now=None) -> tuple[dict[int, int], dict[int, int]]:
+    return {}, {}
 
 
 @dataclass
@@ -82,13 +90,15 @@ class _Solved:
     read_seconds: float = 0.0
 
 
-def _solve_per_cpts(batch: HouseholdBatch, cpts_by_id: dict, method: str, now) -> _Solved:
+def _solve_per_cpts(
+    batch: HouseholdBatch, cpts_by_id: dict, method: str, now, month_counts: MonthCounts
+) -> _Solved:
     """One candidate index and one allocation per CPTS (the natural decomposition: no household
     may be offered a GP of another CPTS). Returns the proposals and the open offer."""
     solver = SOLVERS[method]
     solved = _Solved()
     started = time.perf_counter()
-    taken, asked = gp_month_counts(cpts_by_id, now=now)
+    taken, asked = month_counts(list(cpts_by_id), now=now)
     solved.read_seconds += time.perf_counter() - started
     order = np.argsort(batch.cpts_id, kind="stable")
     ids, starts = np.unique(batch.cpts_id[order], return_index=True)
@@ -223,9 +233,13 @@ def allocation_run_create(
     method: str = AllocationMethod.EXACT,
     now: datetime.datetime | None = None,
     writer: str = "auto",
+    month_counts: MonthCounts | None = None,
 ) -> AllocationRun:
     """Allocate the waiting list of `cpts` (of every active CPTS when None) and store the
-    proposal as a draft run. Nothing is sent: the coordinator reviews, then sends."""
+    proposal as a draft run. Nothing is sent: the coordinator reviews, then sends.
+    `month_counts(cpts_ids, now=…)` gives the places taken and solicitations this month per
+    practitioner (default: the registered provider, see `month_counts_register`)."""
+    month_counts = month_counts or _month_counts_provider or _no_month_counts
     if method not in SOLVERS:
         raise ValueError(f"méthode inconnue : {method!r}")
     now = now or timezone.now()
@@ -238,7 +252,7 @@ def allocation_run_create(
         requests = waiting_requests(cpts)
     batch = household_batch(requests, now=now)
     read_done = time.perf_counter()
-    solved = _solve_per_cpts(batch, cpts_by_id, method, now)
+    solved = _solve_per_cpts(batch, cpts_by_id, method, now, month_counts)
     solve_done = time.perf_counter()
     # the GPs are read CPTS by CPTS inside `_solve_per_cpts`: count that as reading
     read_s = (read_done - started) + solved.read_seconds
@@ -282,72 +296,3 @@ def allocation_run_discard(*, run: AllocationRun, by) -> AllocationRun:
     run.status = AllocationStatus.DISCARDED
     run.save(update_fields=["status"])
     return run
-
-
-@dataclass
-class SendReport:
-    sent: list[str] = field(default_factory=list)  # references
-    skipped: list[str] = field(default_factory=list)  # request no longer waiting
-    failed: list[str] = field(default_factory=list)
-    already_sent: int = 0
-
-
-def allocation_run_send(
-    *, run: AllocationRun, by, line_ids=None, cpts: CPTS | None = None
-) -> SendReport:
-    """Ask the proposed GP of each selected assigned line (all of them when `line_ids` is None;
-    only the lines of `cpts` when given) through `orientation.services.solicitations_send`
-    (origin "allocation": an e-mail without name nor health data, the request moves to
-    "proposing"). Each line is handled in its own transaction with the line locked: a line
-    already handled is never sent again, a request that is no longer waiting is skipped, a
-    refusal of the orientation flow is reported; the others go on."""
-    from accesmt.orientation.models import Origin
-    from accesmt.orientation.services import OrientationError, solicitations_send
-
-    if run.status == AllocationStatus.DISCARDED:
-        raise AllocationRefused("Cette répartition a été écartée : elle ne peut plus être envoyée.")
-    lines = run.lines.assigned()
-    if cpts is not None:
-        lines = lines.filter(cpts=cpts)
-    if line_ids is not None:
-        lines = lines.filter(pk__in=list(line_ids))
-    report = SendReport()
-    for line_id in lines.order_by("-is_priority", "-waiting_days", "pk").values_list(
-        "pk", flat=True
-    ):
-        with transaction.atomic():
-            line = AllocationLine.objects.select_for_update().filter(pk=line_id).first()
-            if line is None:
-                continue
-            if line.outcome:
-                report.already_sent += 1
-                continue
-            request = Request.objects.select_for_update(of=("self",)).get(pk=line.request_id)
-            line.outcome_at = timezone.now()
-            if request.status != Status.WAITING:
-                line.outcome = LineOutcome.SKIPPED
-                report.skipped.append(request.reference)
-            else:
-                try:
-                    with transaction.atomic():
-                        created = solicitations_send(
-                            request=request,
-                            practitioner_ids=[line.practitioner_id],
-                            by=by,
-                            origin=Origin.ALLOCATION,
-                        )
-                except OrientationError:
-                    created = None
-                if not created:  # refused, or this GP was already asked about this request
-                    line.outcome = LineOutcome.FAILED
-                    report.failed.append(request.reference)
-                else:
-                    line.outcome = LineOutcome.SENT
-                    report.sent.append(request.reference)
-            line.save(update_fields=["outcome", "outcome_at"])
-    if report.sent or report.skipped or report.failed:
-        run.status = AllocationStatus.SENT
-        run.sent_at = run.sent_at or timezone.now()
-        run.sent_by = run.sent_by or by
-        run.save(update_fields=["status", "sent_at", "sent_by"])
-    return report

@@ -5,7 +5,8 @@
 - `run_detail`: review one run, its lines priority first then longest waiting, with the GP
   proposed and the reason, or why no GP could be proposed. No names of people: the reference,
   the commune, age bands, priority reasons. Each view of a run is one "read" audit line;
-- `run_send`: send the checked lines (all by default), `run_discard`: set a draft aside.
+- `run_discard`: set a draft aside. Sending the checked lines goes through the orientation flow,
+  so its view is `orientation.views_allocation.run_send` (same path, `…/<pk>/envoyer/`).
 
 Only coordinators of the CPTS (and platform admins) reach them (`cpts_role_required`); a run of
 another CPTS answers 404. A platform-wide run (cpts None) is visible to platform admins only and,
@@ -19,7 +20,6 @@ import datetime
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Prefetch, Q
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
@@ -30,13 +30,9 @@ from accesmt.accounts.services import audit_record, audit_record_many
 from accesmt.intake.ages import age_bands_text
 from accesmt.intake.models import HouseholdMember, RequestPriorityReason
 
-from .models import AllocationMethod, AllocationRun, AllocationStatus
-from .services import (
-    AllocationRefused,
-    allocation_run_create,
-    allocation_run_discard,
-    allocation_run_send,
-)
+from .models import AllocationMethod, AllocationStatus
+from .selectors import allocation_run_for, allocation_runs_for
+from .services import AllocationRefused, allocation_run_create, allocation_run_discard
 
 ROLES = (Role.COORDINATOR,)
 LINES_PER_PAGE = 100
@@ -44,21 +40,6 @@ FILTERS = {
     "proposees": ("Foyers avec un médecin proposé", Q(practitioner__isnull=False)),
     "sans": ("Foyers sans proposition", Q(practitioner__isnull=True)),
 }
-
-
-def _runs_of(http_request, cpts):
-    """Runs visible under this CPTS's URL: its own, plus platform-wide ones for an admin."""
-    scope = Q(cpts=cpts)
-    if http_request.user.is_platform_admin:
-        scope |= Q(cpts__isnull=True)
-    return AllocationRun.objects.filter(scope).select_related("created_by", "cpts")
-
-
-def _run(http_request, cpts, pk: int) -> AllocationRun:
-    run = _runs_of(http_request, cpts).filter(pk=pk).first()
-    if run is None:
-        raise Http404("Page introuvable.")
-    return run
 
 
 @cpts_role_required(*ROLES)
@@ -81,7 +62,7 @@ def runs(http_request, cpts_slug: str):
         return redirect("matching:run", cpts_slug=cpts.slug, pk=run.pk)
     context = {
         "cpts": cpts,
-        "runs": _runs_of(http_request, cpts)[:50],
+        "runs": allocation_runs_for(http_request.user, cpts)[:50],
         "methods": AllocationMethod.choices,
         "can_run_platform": http_request.user.is_platform_admin,
     }
@@ -101,7 +82,7 @@ def _decorate(lines, today: datetime.date) -> None:
 @cpts_role_required(*ROLES)
 def run_detail(http_request, cpts_slug: str, pk: int):
     cpts = http_request.cpts
-    run = _run(http_request, cpts, pk)
+    run = allocation_run_for(http_request.user, cpts, pk)
     shown = http_request.GET.get("lignes", "proposees")
     if shown not in FILTERS:
         shown = "proposees"
@@ -155,45 +136,9 @@ def run_detail(http_request, cpts_slug: str, pk: int):
 
 @cpts_role_required(*ROLES)
 @require_POST
-def run_send(http_request, cpts_slug: str, pk: int):
-    cpts = http_request.cpts
-    run = _run(http_request, cpts, pk)
-    line_ids = None
-    if http_request.POST.get("scope") != "all":
-        line_ids = [int(v) for v in http_request.POST.getlist("line") if v.isdigit()]
-        if not line_ids:
-            messages.error(http_request, "Cochez au moins une ligne à envoyer.")
-            return redirect("matching:run", cpts_slug=cpts.slug, pk=run.pk)
-    try:
-        report = allocation_run_send(run=run, by=http_request.user, line_ids=line_ids, cpts=cpts)
-    except AllocationRefused as exc:
-        messages.error(http_request, str(exc))
-        return redirect("matching:run", cpts_slug=cpts.slug, pk=run.pk)
-    n = len(report.sent)
-    messages.success(
-        http_request,
-        f"{n} demande{'s' if n > 1 else ''} envoyée{'s' if n > 1 else ''} aux médecins proposés.",
-    )
-    if report.skipped:
-        messages.warning(
-            http_request,
-            "Ignorées car elles ne sont plus en attente : " + ", ".join(report.skipped) + ".",
-        )
-    if report.failed:
-        messages.error(
-            http_request,
-            "Non envoyées, le suivi de la demande l'a refusé (ouvrez-les pour voir pourquoi) : "
-            + ", ".join(report.failed)
-            + ".",
-        )
-    return redirect("matching:run", cpts_slug=cpts.slug, pk=run.pk)
-
-
-@cpts_role_required(*ROLES)
-@require_POST
 def run_discard(http_request, cpts_slug: str, pk: int):
     cpts = http_request.cpts
-    run = _run(http_request, cpts, pk)
+    run = allocation_run_for(http_request.user, cpts, pk)
     try:
         allocation_run_discard(run=run, by=http_request.user)
     except AllocationRefused as exc:

@@ -12,6 +12,7 @@ import numpy as np
 from django.db.models import Count, Sum
 from django.utils import timezone
 
+from accesmt.common.masking import MASK_BELOW, masked_count
 from accesmt.directory.models import PracticeSite, Practitioner
 from accesmt.intake.ages import age_bands_text
 from accesmt.intake.models import HomeVisits, HouseholdMember, Request, Status
@@ -269,9 +270,6 @@ def solicitation_counts_by_status(request: Request) -> dict[str, int]:
     return {status: counts.get(status, 0) for status in SolicitationStatus.values}
 
 
-MASK_BELOW = 5  # small counts could point at a person: shown as "< 5" outside the coordination
-
-
 def indicators(
     cpts, *, now: datetime.datetime | None = None, days: int = 90, masked: bool = False
 ) -> dict:
@@ -331,7 +329,7 @@ def indicators(
         else None,
     }
     if masked:
-        if len(waits) < MASK_BELOW:
+        if len(waits) < MASK_BELOW:  # a median or a rate over so few could point at someone
             figures["median_wait_days"] = None
         if answered < MASK_BELOW:
             figures["acceptance_rate"] = None
@@ -343,9 +341,7 @@ def indicators(
             "to_check",
             "found",
             "found_persons",
+            "solicitations",
         ):
-            if 0 < figures[name] < MASK_BELOW:
-                figures[name] = f"< {MASK_BELOW}"
-        if 0 < figures["solicitations"] < MASK_BELOW:
-            figures["solicitations"] = f"< {MASK_BELOW}"
+            figures[name] = masked_count(figures[name])
     return figures

@@ -4,7 +4,7 @@ token), the coordinator's list of households to call again."""
 
 from django.urls import path
 
-from . import views, views_upkeep
+from . import views, views_allocation, views_upkeep
 
 app_name = "orientation"
 REQUEST = "espace/<slug:cpts_slug>/demandes/<str:reference>/"
@@ -23,5 +23,11 @@ urlpatterns = [
     ),
     path(
         "espace/<slug:cpts_slug>/a-relancer/", views_upkeep.still_needed_list, name="still_needed"
+    ),
+    # Sending an allocation run of the matching app (its review pages stay under matching:).
+    path(
+        "espace/<slug:cpts_slug>/repartition/<int:pk>/envoyer/",
+        views_allocation.allocation_run_send_view,
+        name="allocation_run_send",
     ),
 ]

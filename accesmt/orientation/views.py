@@ -25,9 +25,9 @@ from accesmt.accounts.actors import actor_or_none
 from accesmt.accounts.models import AuditAction, Role
 from accesmt.accounts.services import audit_record
 from accesmt.directory.models import Practitioner
+from accesmt.directory.selectors import practitioner_of_user
 from accesmt.directory.survey import InvalidToken as SurveyInvalidToken
 from accesmt.directory.survey import invitation_from_token
-from accesmt.directory.views_declaration import practitioner_of_user
 from accesmt.intake.models import Request, Status
 from accesmt.intake.selectors import FollowupLinkInvalid, request_for_followup_token
 from accesmt.matching.candidates import format_km

@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "accesmt.api",
     "accesmt.matching",
     "accesmt.orientation",
+    "accesmt.reporting",
     "accesmt.demo",
 ]
 

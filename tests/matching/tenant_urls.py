@@ -32,7 +32,8 @@ def _commune_of(cpts):
 
 def _on_run(name):
     return lambda cpts, objs: reverse(
-        f"matching:{name}", kwargs={"cpts_slug": cpts.slug, "pk": objs["run"].pk}
+        name if ":" in name else f"matching:{name}",
+        kwargs={"cpts_slug": cpts.slug, "pk": objs["run"].pk},
     )
 
 
@@ -68,8 +69,8 @@ register(
 )
 register(
     TenantURL(
-        name="matching:run_send",
-        url=_on_run("run_send"),
+        name="orientation:allocation_run_send",
+        url=_on_run("orientation:allocation_run_send"),
         method="post",
         data=lambda cpts, objs: {"scope": "all"},
         allowed=COORDINATION,

@@ -4,7 +4,6 @@ import pytest
 from django.db import connection
 
 from accesmt.intake.models import Status
-from accesmt.matching import services
 from accesmt.matching.allocation import CAPACITY_TAKEN, HOUSEHOLD_TOO_BIG, NO_ELIGIBLE_GP
 from accesmt.matching.models import AllocationLine, AllocationStatus
 from accesmt.matching.services import allocation_run_create
@@ -140,7 +139,7 @@ def test_a_platform_run_solves_each_cpts_with_its_own_gps(coordinator):
     assert {line.cpts_id for line in lines.values()} == {w.cpts.pk, w.other.pk}
 
 
-def test_this_month_s_taken_patients_reduce_the_capacity(coordinator, monkeypatch):
+def test_this_month_s_taken_patients_reduce_the_capacity(coordinator):
     w = two_cpts()
     gp = gp_at(w.cpts, w.here, capacity=3)
     for days in (10, 20, 30):
@@ -151,8 +150,7 @@ def test_this_month_s_taken_patients_reduce_the_capacity(coordinator, monkeypatc
         calls.append(sorted(cpts_ids))
         return {gp.practitioner_id: 2}, {gp.practitioner_id: 5}
 
-    monkeypatch.setattr(services, "gp_month_counts", counts)
-    run = allocation_run_create(cpts=w.cpts, by=coordinator, now=NOW)
+    run = allocation_run_create(cpts=w.cpts, by=coordinator, now=NOW, month_counts=counts)
 
     assert calls == [[w.cpts.pk]]
     assert (run.places, run.assigned) == (1, 1)

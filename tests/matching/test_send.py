@@ -10,9 +10,9 @@ from accesmt.matching.services import (
     AllocationRefused,
     allocation_run_create,
     allocation_run_discard,
-    allocation_run_send,
 )
 from accesmt.notifications.models import OutboxMessage
+from accesmt.orientation.allocation_send import allocation_run_send
 from accesmt.orientation.models import Solicitation
 from tests.accounts.factories import MembershipFactory
 
@@ -130,7 +130,7 @@ def test_a_discarded_run_cannot_be_sent(world):
 
 
 def send_url(cpts, run):
-    return reverse("matching:run_send", kwargs={"cpts_slug": cpts.slug, "pk": run.pk})
+    return reverse("orientation:allocation_run_send", kwargs={"cpts_slug": cpts.slug, "pk": run.pk})
 
 
 def test_the_coordinator_sends_all_or_the_checked_lines_from_the_page(client, world):

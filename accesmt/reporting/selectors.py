@@ -1,4 +1,4 @@
-"""Reads for the professionals' space (espace)."""
+"""Reads for the professionals' space (espace) and the CPTS home's figures."""
 
 from django.db.models import Count, Sum
 

@@ -1,0 +1,52 @@
+"""The professionals' space: the user's CPTS (`espace`), a CPTS home with the figures of its
+territory and of the orientation flow (`cpts_home`, counts of 1 to 4 masked outside the
+coordination), the members of a CPTS (`cpts_members`)."""
+
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+
+from accesmt.accounts.access import ALL_ROLES, cpts_role_required
+from accesmt.accounts.models import Role
+from accesmt.notifications.selectors import counts_for_coordination
+from accesmt.orientation.selectors import indicators as orientation_indicators
+
+from . import selectors
+
+COORDINATION_ROLES = (Role.COORDINATOR,)
+
+
+@login_required
+def espace(request):
+    """The logged-in user's home: their CPTS and their role in each."""
+    return render(
+        request, "reporting/espace.html", {"spaces": selectors.spaces_for_user(request.user)}
+    )
+
+
+@cpts_role_required(*ALL_ROLES)
+def cpts_home(request, cpts_slug: str):
+    """A CPTS home for its members: aggregates of the territory; observers see nothing more."""
+    membership = request.membership
+    can_manage = membership is None or membership.role == Role.COORDINATOR
+    return render(
+        request,
+        "reporting/cpts_home.html",
+        {
+            "cpts": request.cpts,
+            "membership": membership,
+            "figures": selectors.territory_figures(request.cpts),
+            "indicators": orientation_indicators(request.cpts, masked=not can_manage),
+            "can_manage": can_manage,
+            "outbox_counts": counts_for_coordination(request.cpts) if can_manage else None,
+        },
+    )
+
+
+@cpts_role_required(*COORDINATION_ROLES)
+def cpts_members(request, cpts_slug: str):
+    """Members of the CPTS and their roles, for its coordinators and platform admins."""
+    return render(
+        request,
+        "reporting/cpts_members.html",
+        {"cpts": request.cpts, "members": selectors.members_of(request.cpts, request.user)},
+    )

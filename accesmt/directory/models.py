@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from accesmt.accounts.access import TenantQuerySet, scope_to_memberships
 from accesmt.common.formats import short_date
+from accesmt.territory.geocoding import GeocodeSource  # noqa: F401 (re-exported)
 from accesmt.territory.models import Commune
 
 rpps_validator = RegexValidator(r"^\d{11}$", "Le numéro RPPS compte 11 chiffres.")
@@ -210,14 +211,6 @@ class PracticeType(models.TextChoices):
     MSP = "msp", "maison de santé pluriprofessionnelle (MSP)"
     HEALTH_CENTRE = "health_centre", "centre de santé"
     OTHER = "other", "autre ou inconnu"
-
-
-class GeocodeSource(models.TextChoices):
-    """Same values as accesmt.territory.geocoding.Source."""
-
-    ADDRESS = "address", "adresse (BAN)"
-    COMMUNE_CENTRE = "commune_centre", "centre de la commune"
-    NONE = "none", "non géolocalisé"
 
 
 class PracticeSiteQuerySet(TenantQuerySet):

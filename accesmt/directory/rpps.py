@@ -39,6 +39,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accesmt.territory.codes import normalise_name
+from accesmt.territory.geocoding import commune_centre
 from accesmt.territory.models import CPTS, Commune, PostalCode, TerritoryCommune
 
 from .models import (
@@ -676,13 +677,9 @@ def _chunks(items: list, size: int = BATCH_SIZE) -> Iterable[list]:
 
 
 def _place(site: PracticeSite, communes: dict[str, Commune]) -> None:
-    commune = communes.get(site.commune_id)
-    if commune is not None and commune.has_coordinates:
-        site.latitude, site.longitude = commune.latitude, commune.longitude
-        site.geocode_source = GeocodeSource.COMMUNE_CENTRE
-    else:
-        site.latitude = site.longitude = None
-        site.geocode_source = GeocodeSource.NONE
+    site.latitude, site.longitude, site.geocode_source = commune_centre(
+        communes.get(site.commune_id)
+    )
 
 
 def _present_gps_by_cpts() -> dict[int, set[int]]:

@@ -173,14 +173,17 @@ def centre(points: list[tuple[float, float]]) -> tuple[float, float]:
     return (sum(p[0] for p in points) / len(points), sum(p[1] for p in points) / len(points))
 
 
-def build(communes_json: list[dict], epci_json: list[dict], places) -> list[dict]:
-    communes = [
-        c for c in communes_json if c["type"] == "commune-actuelle" and c["zone"] in KEPT_ZONES
-    ]
+def _former_communes(communes_json: list[dict]) -> dict[str, list[dict]]:
     former = defaultdict(list)  # current code → former communes (déléguées, associées)
     for c in communes_json:
         if c["type"] in ("commune-deleguee", "commune-associee") and c.get("chefLieu"):
             former[c["chefLieu"]].append(c)
+    return former
+
+
+def _row_by_name(c: dict, former: list[dict], places) -> dict:
+    """The row of a current commune, placed by its name (or its seat's), else by a former
+    commune's name; unplaced otherwise."""
 
     def lookup(departement: str, name: str):
         candidates = places.get((departement, normalise(name)))
@@ -189,35 +192,33 @@ def build(communes_json: list[dict], epci_json: list[dict], places) -> list[dict
         population, lat, lon = max(candidates)  # homonyms: the most populous place
         return lat, lon
 
-    rows = []
-    for c in communes:
-        row = {
-            "insee": c["code"],
-            "name": c["nom"],
-            "departement": c["departement"],
-            "region": c.get("region", ""),
-            "population": int(c.get("population") or 0),
-            "postal_codes": sorted(set(c.get("codesPostaux") or [])),
-            "coords": None,
-            "quality": "unknown",
-            "method": "",
-        }
-        seat = [f for f in former[c["code"]] if f["code"] == c["code"]]
-        for name in [c["nom"], *(f["nom"] for f in seat)]:
-            found = lookup(c["departement"], name)
-            if found:
-                row["coords"], row["quality"], row["method"] = found, "exact", "nom"
-                break
-        else:
-            for f in former[c["code"]]:
-                found = lookup(c["departement"], f["nom"])
-                if found:
-                    row["coords"], row["quality"] = found, "approximate"
-                    row["method"] = "ancienne commune"
-                    break
-        rows.append(row)
+    row = {
+        "insee": c["code"],
+        "name": c["nom"],
+        "departement": c["departement"],
+        "region": c.get("region", ""),
+        "population": int(c.get("population") or 0),
+        "postal_codes": sorted(set(c.get("codesPostaux") or [])),
+        "coords": None,
+        "quality": "unknown",
+        "method": "",
+    }
+    seat = [f for f in former if f["code"] == c["code"]]
+    for name in [c["nom"], *(f["nom"] for f in seat)]:
+        found = lookup(c["departement"], name)
+        if found:
+            row["coords"], row["quality"], row["method"] = found, "exact", "nom"
+            return row
+    for f in former:
+        found = lookup(c["departement"], f["nom"])
+        if found:
+            row["coords"], row["quality"] = found, "approximate"
+            row["method"] = "ancienne commune"
+            return row
+    return row
 
-    exact = {r["insee"]: r["coords"] for r in rows if r["quality"] == "exact"}
+
+def _place_by_postal_code(rows: list[dict]) -> None:
     by_postal_code = defaultdict(list)
     for r in rows:
         if r["quality"] == "exact":
@@ -230,6 +231,8 @@ def build(communes_json: list[dict], epci_json: list[dict], places) -> list[dict
                 r["coords"], r["quality"] = centre(points), "approximate"
                 r["method"] = "code postal"
 
+
+def _place_by_epci(rows: list[dict], exact: dict, epci_json: list[dict]) -> None:
     epci_of = {}
     for epci in epci_json:
         for member in epci["membres"]:
@@ -242,6 +245,17 @@ def build(communes_json: list[dict], epci_json: list[dict], places) -> list[dict
         if r["coords"] is None and r["insee"] in epci_of and by_epci[epci_of[r["insee"]]]:
             r["coords"], r["quality"] = centre(by_epci[epci_of[r["insee"]]]), "approximate"
             r["method"] = "EPCI"
+
+
+def build(communes_json: list[dict], epci_json: list[dict], places) -> list[dict]:
+    communes = [
+        c for c in communes_json if c["type"] == "commune-actuelle" and c["zone"] in KEPT_ZONES
+    ]
+    former = _former_communes(communes_json)
+    rows = [_row_by_name(c, former[c["code"]], places) for c in communes]
+    exact = {r["insee"]: r["coords"] for r in rows if r["quality"] == "exact"}
+    _place_by_postal_code(rows)
+    _place_by_epci(rows, exact, epci_json)
     rows.sort(key=lambda r: r["insee"])
     return rows
 

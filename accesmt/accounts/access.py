@@ -22,7 +22,7 @@ from django.db import models
 from django.http import Http404
 
 from .models import PLATFORM_ADMIN, AuditAction, Membership, Role
-from .querysets import TenantQuerySet
+from .querysets import TenantQuerySet, scope_to_memberships
 from .services import audit_record
 
 __all__ = [
@@ -33,6 +33,7 @@ __all__ = [
     "access_cpts",
     "access_record",
     "cpts_role_required",
+    "scope_to_memberships",
 ]
 
 ALL_ROLES: tuple[str, ...] = tuple(Role.values)

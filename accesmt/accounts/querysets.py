@@ -18,13 +18,23 @@ class TenantQuerySet(models.QuerySet):
         """Rows the user may see: none when anonymous or inactive, all for a platform admin,
         otherwise the rows of the active CPTS where the user has an active membership with one
         of `roles` (any role when `roles` is None)."""
-        from .models import Membership
+        return scope_to_memberships(
+            self, user, roles, lambda cpts: self.filter(**{f"{self.tenant_field}__in": cpts})
+        )
 
-        if user is None or not user.is_authenticated or not user.is_active:
-            return self.none()
-        if user.is_platform_admin:
-            return self.all()
-        memberships = Membership.objects.filter(user=user, is_active=True, cpts__is_active=True)
-        if roles is not None:
-            memberships = memberships.filter(role__in=list(roles))
-        return self.filter(**{f"{self.tenant_field}__in": memberships.values("cpts")})
+
+def scope_to_memberships(queryset, user, roles: Iterable[str] | None, by_cpts):
+    """The tenancy rule written once: `queryset.none()` when the user is anonymous or inactive,
+    `queryset.all()` for a platform admin, otherwise `by_cpts(cpts)` where `cpts` is a subquery
+    of the active CPTS where the user has an active membership with one of `roles` (any role
+    when `roles` is None)."""
+    from .models import Membership
+
+    if user is None or not user.is_authenticated or not user.is_active:
+        return queryset.none()
+    if user.is_platform_admin:
+        return queryset.all()
+    memberships = Membership.objects.filter(user=user, is_active=True, cpts__is_active=True)
+    if roles is not None:
+        memberships = memberships.filter(role__in=list(roles))
+    return by_cpts(memberships.values("cpts"))

@@ -23,8 +23,9 @@ from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from accesmt.accounts.access import TenantQuerySet
+from accesmt.accounts.access import TenantQuerySet, scope_to_memberships
 from accesmt.common.formats import short_date
+from accesmt.territory.geocoding import GeocodeSource  # noqa: F401 (re-exported)
 from accesmt.territory.models import Commune
 
 rpps_validator = RegexValidator(r"^\d{11}$", "Le numéro RPPS compte 11 chiffres.")
@@ -88,22 +89,17 @@ class PractitionerQuerySet(models.QuerySet):
         """Practitioners of the CPTS where the user has an active membership with one of `roles`
         (all for a platform admin). Not a TenantQuerySet: the tenant is reached through the
         sites (a practitioner may practise in two CPTS), so it cannot be one `tenant_field`."""
-        from accesmt.accounts.models import Membership
-
-        if user is None or not user.is_authenticated or not user.is_active:
-            return self.none()
-        if user.is_platform_admin:
-            return self.all()
-        memberships = Membership.objects.filter(user=user, is_active=True, cpts__is_active=True)
-        if roles is not None:
-            memberships = memberships.filter(role__in=list(roles))
-        return self.filter(
-            Exists(
-                PracticeSite.objects.filter(
-                    practitioner=OuterRef("pk"),
-                    commune__territory__cpts__in=memberships.values("cpts"),
+        return scope_to_memberships(
+            self,
+            user,
+            roles,
+            lambda cpts: self.filter(
+                Exists(
+                    PracticeSite.objects.filter(
+                        practitioner=OuterRef("pk"), commune__territory__cpts__in=cpts
+                    )
                 )
-            )
+            ),
         )
 
 
@@ -215,14 +211,6 @@ class PracticeType(models.TextChoices):
     MSP = "msp", "maison de santé pluriprofessionnelle (MSP)"
     HEALTH_CENTRE = "health_centre", "centre de santé"
     OTHER = "other", "autre ou inconnu"
-
-
-class GeocodeSource(models.TextChoices):
-    """Same values as accesmt.territory.geocoding.Source."""
-
-    ADDRESS = "address", "adresse (BAN)"
-    COMMUNE_CENTRE = "commune_centre", "centre de la commune"
-    NONE = "none", "non géolocalisé"
 
 
 class PracticeSiteQuerySet(TenantQuerySet):

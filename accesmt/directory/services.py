@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from accesmt.territory.geocoding import commune_centre
 from accesmt.territory.models import CPTS, Commune
 
 from .models import (
@@ -79,13 +80,7 @@ def _place_site(site: PracticeSite) -> None:
         if site.geocode_source == GeocodeSource.NONE:
             site.geocode_source = GeocodeSource.ADDRESS
         return
-    commune: Commune | None = site.commune
-    if commune is not None and commune.has_coordinates:
-        site.latitude, site.longitude = commune.latitude, commune.longitude
-        site.geocode_source = GeocodeSource.COMMUNE_CENTRE
-    else:
-        site.latitude = site.longitude = None
-        site.geocode_source = GeocodeSource.NONE
+    site.latitude, site.longitude, site.geocode_source = commune_centre(site.commune)
 
 
 @transaction.atomic

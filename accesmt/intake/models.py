@@ -43,6 +43,7 @@ from django.db import models
 from django.utils import timezone
 
 from accesmt.accounts.access import TenantQuerySet
+from accesmt.territory.geocoding import GeocodeSource  # noqa: F401 (re-exported)
 
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read over the phone
 
@@ -129,14 +130,6 @@ class HomeVisits(models.TextChoices):
 class Sex(models.TextChoices):
     FEMALE = "F", "femme"
     MALE = "M", "homme"
-
-
-class GeocodeSource(models.TextChoices):
-    """The `source` of `accesmt.territory.geocoding.GeocodeResult`."""
-
-    ADDRESS = "address", "adresse (Base Adresse Nationale)"
-    COMMUNE_CENTRE = "commune_centre", "centre de la commune"
-    NONE = "none", "position inconnue"
 
 
 class RequestQuerySet(TenantQuerySet):

@@ -23,6 +23,7 @@ from django.utils import timezone
 from accesmt.accounts.actors import actor_or_none
 from accesmt.common.links import public_url
 from accesmt.notifications.services import outbox_enqueue
+from accesmt.territory.geocoding import commune_centre
 
 from . import priority
 from .consent import CONSENT_TEXT_VERSION
@@ -139,11 +140,11 @@ def _geocode(*, street: str, commune, postcode: str) -> dict[str, Any]:
         }
     except Exception:  # the fallback must hold whatever the geocoder does
         logger.exception("intake: geocoding failed, commune centre used")
-        has_point = commune.latitude is not None and commune.longitude is not None
+        latitude, longitude, source = commune_centre(commune)
         return {
-            "latitude": commune.latitude if has_point else None,
-            "longitude": commune.longitude if has_point else None,
-            "geocode_source": GeocodeSource.COMMUNE_CENTRE if has_point else GeocodeSource.NONE,
+            "latitude": latitude,
+            "longitude": longitude,
+            "geocode_source": source,
             "geocode_score": None,
             "geocode_message": "Géocodage indisponible : centre de la commune utilisé",
         }

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 from django.conf import settings
+from django.db import models
 
 if TYPE_CHECKING:
     from accesmt.territory.models import Commune
@@ -46,10 +47,23 @@ _LEADING_JUNK = re.compile(r"^[^\w]+")
 _POSTCODE = re.compile(r"^\d{5}$")
 
 
-class Source:
-    ADDRESS = "address"
-    COMMUNE_CENTRE = "commune_centre"
-    NONE = "none"
+class GeocodeSource(models.TextChoices):
+    """Where a stored position comes from: the one list for requests and practice sites."""
+
+    ADDRESS = "address", "adresse (Base Adresse Nationale)"
+    COMMUNE_CENTRE = "commune_centre", "centre de la commune"
+    NONE = "none", "position inconnue"
+
+
+Source = GeocodeSource  # the older name
+
+
+def commune_centre(commune: Commune | None) -> tuple[float | None, float | None, str]:
+    """The fallback position (latitude, longitude, source): the centre of `commune`, or no
+    position (source "none") when there is no commune or its coordinates are unknown."""
+    if commune is not None and commune.latitude is not None and commune.longitude is not None:
+        return commune.latitude, commune.longitude, GeocodeSource.COMMUNE_CENTRE
+    return None, None, GeocodeSource.NONE
 
 
 class Outcome:
@@ -289,14 +303,14 @@ def _read_answer(payload: Any, *, commune: Commune) -> GeocodeResult | _Failure:
 
 
 def _fallback(commune: Commune, failure: _Failure) -> GeocodeResult:
-    known = commune.latitude is not None and commune.longitude is not None
+    latitude, longitude, source = commune_centre(commune)
     return GeocodeResult(
-        latitude=commune.latitude if known else None,
-        longitude=commune.longitude if known else None,
-        source=Source.COMMUNE_CENTRE if known else Source.NONE,
+        latitude=latitude,
+        longitude=longitude,
+        source=source,
         score=None,  # the score describes the position given, and this one is not BAN's
         label=commune.name,
-        message=failure.message(commune_has_coordinates=known),
+        message=failure.message(commune_has_coordinates=source == GeocodeSource.COMMUNE_CENTRE),
         outcome=failure.outcome,
     )
 

@@ -5,10 +5,10 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from accesmt.directory import geocode
-from accesmt.directory.geocode import RateLimiter, geocode_sites, sites_to_geocode
+from accesmt.directory import site_geocoding
 from accesmt.directory.models import PracticeSite
 from accesmt.directory.services import practice_site_correct
+from accesmt.directory.site_geocoding import RateLimiter, geocode_sites, sites_to_geocode
 from accesmt.territory import geocoding
 from tests.servers import BanResponder, LocalHTTPServer
 
@@ -110,7 +110,7 @@ def test_coordinates_corrected_by_a_coordinator_are_never_asked_for(ban_server, 
 
 
 def test_a_correction_made_during_the_request_wins(ban_server, sites, monkeypatch):
-    real = geocode.geocode_address
+    real = site_geocoding.geocode_address
 
     def correcting_meanwhile(**kwargs):
         result = real(**kwargs)  # the real HTTP round trip
@@ -119,7 +119,7 @@ def test_a_correction_made_during_the_request_wins(ban_server, sites, monkeypatc
         )
         return result
 
-    monkeypatch.setattr(geocode, "geocode_address", correcting_meanwhile)
+    monkeypatch.setattr(site_geocoding, "geocode_address", correcting_meanwhile)
     report = geocode_sites(per_second=1000, sites=[sites["vaillant"]])
     assert report.skipped == 1 and report.placed == 0
     vaillant = _fresh(sites["vaillant"])

@@ -134,7 +134,7 @@ def test_failed_apply_leaves_the_previous_state_intact(tmp_path, cpts, monkeypat
     def broken(*args, **kwargs):
         raise RuntimeError("disque plein")
 
-    monkeypatch.setattr(rpps.PracticeSite.objects, "bulk_create", broken)
+    monkeypatch.setattr(PracticeSite.objects, "bulk_create", broken)
     new_file = write_rpps_file(tmp_path / "b.txt", [gp_row(rpps="10000000002")])
     with pytest.raises(RuntimeError):
         rpps_import(new_file)
@@ -143,7 +143,7 @@ def test_failed_apply_leaves_the_previous_state_intact(tmp_path, cpts, monkeypat
 
 
 def test_command_prints_progress_and_report(tmp_path, cpts, monkeypatch):
-    monkeypatch.setattr(rpps, "PROGRESS_EVERY_LINES", 2)
+    monkeypatch.setattr(rpps.reader, "PROGRESS_EVERY_LINES", 2)
     rows = [gp_row(rpps=f"1000000000{n}") for n in range(5)] + [gp_row(rpps="X")]
     out = StringIO()
     call_command("import_rpps", str(write_rpps_file(tmp_path / "rpps.txt", rows)), stdout=out)

@@ -1,7 +1,7 @@
 from django import template
 
 from accesmt.common import formats
-from accesmt.intake.validation import format_phone_for_display
+from accesmt.common.phones import format_phone_for_display
 
 register = template.Library()
 

@@ -5,7 +5,7 @@ they were stored in E.164; anything else is left as it is."""
 
 from django.db import migrations
 
-from accesmt.intake.validation import overseas_e164
+from accesmt.common.phones import overseas_e164
 
 PHONE_FIELDS = (("intake", "Request"), ("directory", "PracticeSite"), ("territory", "CPTS"))
 

@@ -4,7 +4,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from ...geocode import geocode_sites, sites_to_geocode
+from ...site_geocoding import geocode_sites, sites_to_geocode
 
 
 class Command(BaseCommand):

@@ -63,26 +63,9 @@ class Command(BaseCommand):
         confirm_absences,
         **options,
     ):
-        if departement and all_platform_communes:
-            raise CommandError("Choisissez --departement ou --all-platform-communes, pas les deux.")
-        departements = []
-        for value in departement:
-            code = normalise_departement(value)
-            if code is None:
-                raise CommandError(f"Département invalide : « {value} ».")
-            departements.append(code)
+        departements = _departements(departement, all_platform_communes)
         started = time.monotonic()
-        last = [0.0]
-
-        def progress(lines: int, done: int, total: int) -> None:
-            now = time.monotonic()
-            if done < total and now - last[0] < 1.0:
-                return
-            last[0] = now
-            percent = 100 * done / total if total else 100
-            shown = f"{lines:>10,}".replace(",", "\u202f")
-            self.stdout.write(f"  {shown} lignes lues ({percent:5.1f} %)".replace(".", ","))
-
+        progress = self._progress_printer()
         self.stdout.write("Lecture du fichier…")
         try:
             report = rpps_import(
@@ -100,10 +83,7 @@ class Command(BaseCommand):
                 f"Import refusé : {exc} (option --accept-partial pour un import partiel)"
             ) from None
         except RppsAbsencesNeedConfirmation as exc:
-            for line in exc.report.summary_lines()[:2]:  # what was read (nothing was written)
-                self.stdout.write(line)
-            for error in exc.report.errors:
-                self.stdout.write(f"  {error}")
+            self._write_report(exc.report, summary_lines=2)  # what was read (nothing written)
             for line in exc.lines()[1:]:
                 self.stdout.write(line)
             raise CommandError(
@@ -111,16 +91,46 @@ class Command(BaseCommand):
             ) from None
         except RppsFormatError as exc:
             raise CommandError(f"Import refusé : {exc}") from None
-        for line in report.summary_lines():
-            self.stdout.write(line)
-        for error in report.errors:
-            self.stdout.write(f"  {error}")
-        if report.rejected > len(report.errors):
-            self.stdout.write(
-                f"  … et {report.rejected - len(report.errors)} autres lignes refusées"
-            )
+        self._write_report(report)
         if dry_run:
             self.stdout.write("Essai à blanc : rien n'a été enregistré.")
         self.stdout.write(
             self.style.SUCCESS(f"Import terminé en {time.monotonic() - started:.1f} s.")
         )
+
+    def _progress_printer(self):
+        last = [0.0]
+
+        def progress(lines: int, done: int, total: int) -> None:
+            now = time.monotonic()
+            if done < total and now - last[0] < 1.0:
+                return
+            last[0] = now
+            percent = 100 * done / total if total else 100
+            shown = f"{lines:>10,}".replace(",", "\u202f")
+            self.stdout.write(f"  {shown} lignes lues ({percent:5.1f} %)".replace(".", ","))
+
+        return progress
+
+    def _write_report(self, report, *, summary_lines: int | None = None) -> None:
+        """The summary lines (only the first `summary_lines` if given), then the refused lines."""
+        for line in report.summary_lines()[:summary_lines]:
+            self.stdout.write(line)
+        for error in report.errors:
+            self.stdout.write(f"  {error}")
+        if summary_lines is None and report.rejected > len(report.errors):
+            self.stdout.write(
+                f"  … et {report.rejected - len(report.errors)} autres lignes refusées"
+            )
+
+
+def _departements(departement: list[str], all_platform_communes: bool) -> list[str]:
+    if departement and all_platform_communes:
+        raise CommandError("Choisissez --departement ou --all-platform-communes, pas les deux.")
+    departements = []
+    for value in departement:
+        code = normalise_departement(value)
+        if code is None:
+            raise CommandError(f"Département invalide : « {value} ».")
+        departements.append(code)
+    return departements

@@ -2,7 +2,8 @@
 
 The RPPS import puts every new or moved site at the centre of its commune (geocode_source
 "commune_centre", or "none" when the commune has no coordinates). `geocode_sites` asks the BAN
-(accesmt.territory.geocoding) for the address of each such site, one site at a time:
+(through accesmt.territory.geocoding, the one geocoding client) for the address of each such
+site, one site at a time:
 
 - resumable: each site is written (or marked as tried) in its own transaction, and a site
   already tried is skipped until it changes again (`geocode_attempted_at` older than
@@ -28,9 +29,9 @@ from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
-from accesmt.territory.geocoding import Outcome, geocode_address
+from accesmt.territory.geocoding import GeocodeSource, Outcome, geocode_address
 
-from .models import GeocodeSource, PracticeSite
+from .models import PracticeSite
 
 # The BAN did not answer: the site is neither marked as tried nor saved, so the next run asks
 # again (without --retry) and `updated_at` is not bumped.

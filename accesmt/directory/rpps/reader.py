@@ -1,0 +1,363 @@
+"""Phase 1 of an RPPS import: stream the file in binary, line by line (constant memory), check
+every line's field count, parse the GP rows and keep those of the scope, aggregated per RPPS
+number. Nothing is written to the database here."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import time
+import unicodedata
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from django.db.models import Q
+
+from accesmt.territory.codes import normalise_name
+from accesmt.territory.models import Commune, PostalCode, TerritoryCommune
+
+from ..models import GP_PROFESSION_CODE, GP_SAVOIR_FAIRE_CODES, PracticeType
+from .columns import COLUMNS, REQUIRED, decode_line, map_columns, normalise_header, read_header
+from .report import (
+    TRUNCATED_ADVICE,
+    ImportReport,
+    Reason,
+    RppsFormatError,
+    RppsTruncatedFile,
+)
+
+PROGRESS_EVERY_LINES = 100_000
+_READ_BUFFER = 1 << 20
+
+# Cheap pre-filter on raw bytes: a GP row holds one of these savoir-faire codes as a whole field.
+_GP_MARKERS = tuple(b"|" + code.encode() + b"|" for code in sorted(GP_SAVOIR_FAIRE_CODES))
+_LINE_ENDS = (b"|\n", b"|\r\n", b"|")  # a full line ends with its trailing "|"
+
+
+@dataclass
+class SiteRow:
+    site_key: str
+    structure_id: str
+    label: str
+    address_line1: str
+    address_line2: str
+    address_line3: str
+    postcode: str
+    commune_name: str
+    commune_id: str
+    phone: str
+    email: str
+    practice_type: str
+
+
+@dataclass
+class PractitionerRow:
+    rpps: str
+    civility: str
+    first_name: str
+    last_name: str
+    specialty_codes: set[str]
+    email: str
+    sites: dict[str, SiteRow]
+
+
+@dataclass
+class Scope:
+    """The communes an import covers: the platform's CPTS territories or some départements."""
+
+    communes: frozenset[str]
+    departements: tuple[str, ...] = ()
+
+    def q(self, prefix: str = "commune") -> Q:
+        if self.departements:
+            return Q(**{f"{prefix}__departement__in": self.departements})
+        return Q(**{f"{prefix}__territory__isnull": False})
+
+    @classmethod
+    def platform(cls) -> Scope:
+        return cls(frozenset(TerritoryCommune.objects.values_list("commune_id", flat=True)))
+
+    @classmethod
+    def for_departements(cls, departements: Iterable[str]) -> Scope:
+        codes = tuple(sorted(set(departements)))
+        communes = Commune.objects.filter(departement__in=codes).values_list("pk", flat=True)
+        return cls(frozenset(communes), codes)
+
+
+class _CommuneResolver:
+    """Commune of a row: the INSEE code when known, else the postal code (and, when a postal
+    code serves several communes, the commune name). Loaded once for the scope."""
+
+    def __init__(self, scope: Scope):
+        self.scope = scope.communes
+        self.known = frozenset(Commune.objects.values_list("pk", flat=True))
+        scope_postcodes = PostalCode.objects.filter(commune_id__in=self.scope).values("code")
+        self.by_postcode: dict[str, list[tuple[str, str]]] = {}
+        for code, insee, name in PostalCode.objects.filter(code__in=scope_postcodes).values_list(
+            "code", "commune_id", "commune__name"
+        ):
+            self.by_postcode.setdefault(code, []).append((insee, normalise_name(name)))
+
+    def resolve(self, commune_code: str, postcode: str, name: str) -> tuple[str | None, str | None]:
+        """(INSEE code in scope, None), (None, None) when out of scope, (None, reason) when
+        refused."""
+        if commune_code and commune_code in self.known:
+            return (commune_code, None) if commune_code in self.scope else (None, None)
+        if not postcode:
+            return None, Reason.NO_COMMUNE
+        if not _POSTCODE.fullmatch(postcode):
+            return None, Reason.POSTCODE
+        candidates = self.by_postcode.get(postcode)
+        if not candidates:
+            return None, None  # no commune of the scope has this postal code
+        if len(candidates) == 1:
+            insee = candidates[0][0]
+        else:
+            wanted = normalise_name(_CEDEX.sub("", name))
+            matches = [insee for insee, key in candidates if key == wanted]
+            if len(matches) != 1:
+                if all(insee not in self.scope for insee, _ in candidates):
+                    return None, None
+                return None, Reason.AMBIGUOUS
+            insee = matches[0]
+        return (insee, None) if insee in self.scope else (None, None)
+
+
+_POSTCODE = re.compile(r"\d{5}")
+_RPPS = re.compile(r"\d{11}")
+_CEDEX = re.compile(r"^\s*\d{5}\s+|\s+cedex(\s+\d+)?\s*$", re.IGNORECASE)
+_EMAIL = re.compile(r"[^@\s|]+@[^@\s|]+\.[a-zA-Z]{2,}")
+_MSP = re.compile(
+    r"\b(MSP|MAISON\s+(DE\s+)?SANTE|MAISON\s+MEDICALE\s+PLURI|POLE\s+(DE\s+)?SANTE)\b"
+)
+
+
+def _ascii_upper(value: str) -> str:
+    value = unicodedata.normalize("NFKD", value)
+    return "".join(ch for ch in value if not unicodedata.combining(ch)).upper()
+
+
+def practice_type_for(sector_code: str, sector: str, label: str) -> str:
+    """Solo / group / MSP / centre de santé from the activity sector and the structure's name
+    (a heuristic: the file has no MSP flag; the coordination corrects it when wrong)."""
+    name = _ascii_upper(label)
+    sector_upper = _ascii_upper(sector)
+    if sector_code == "SA05" or "CENTRE DE SANTE" in sector_upper or "CENTRE DE SANTE" in name:
+        return PracticeType.HEALTH_CENTRE
+    if _MSP.search(name):
+        return PracticeType.MSP
+    if sector_code == "SA07" or "INDIVIDUEL" in sector_upper:
+        return PracticeType.SOLO
+    if sector_code in ("SA08", "SA09") or "GROUPE" in sector_upper or "SOCIETE" in sector_upper:
+        return PracticeType.GROUP
+    return PracticeType.OTHER
+
+
+def site_key_for(structure_id: str, address: str, postcode: str, commune: str) -> str:
+    """Stable key of a site: the structure's technical identifier when the file gives one, else
+    the normalised address. 32 hex characters."""
+    if structure_id:
+        basis = "s:" + structure_id
+    else:
+        basis = "a:" + "|".join(normalise_header(p) for p in (address, postcode, commune))
+    return hashlib.blake2b(basis.encode(), digest_size=16).hexdigest()
+
+
+def _clip(value: str, length: int) -> str:
+    return value[:length]
+
+
+def _phone(value: str) -> str:
+    digits = re.sub(r"[^\d+]", "", value)
+    return digits if len(digits) <= 20 else ""
+
+
+def _email(value: str) -> str:
+    value = value.strip()
+    return value.lower() if len(value) <= 254 and _EMAIL.fullmatch(value) else ""
+
+
+ProgressCallback = Callable[[int, int, int], None]
+
+
+def site_row_for(
+    get: Callable[[str], str], postcode: str, commune_name: str, insee: str
+) -> SiteRow:
+    """The practice site of a GP row; `get` reads the row's optional columns."""
+    street = " ".join(
+        p for p in (get("number"), get("repetition"), get("street_type"), get("street")) if p
+    )
+    line1 = " ".join(p for p in (get("recipient"), get("place")) if p)
+    line3 = get("distribution")
+    structure_id = get("structure_id")
+    label = get("brand") or get("company_name")
+    return SiteRow(
+        site_key=site_key_for(structure_id, f"{line1} {street} {line3}", postcode, insee),
+        structure_id=_clip(structure_id, 40),
+        label=_clip(label, 200),
+        address_line1=_clip(line1, 200),
+        address_line2=_clip(street, 200),
+        address_line3=_clip(line3, 200),
+        postcode=postcode if _POSTCODE.fullmatch(postcode) else "",
+        commune_name=_clip(commune_name, 120),
+        commune_id=insee,
+        phone=_phone(get("phone")),
+        email=_email(get("email")),
+        practice_type=practice_type_for(get("sector_code"), get("sector"), label),
+    )
+
+
+class _LineReader:
+    """Reads the lines after the header one at a time (`feed`), refusing into `report` and
+    keeping the GP rows of the scope in `practitioners`."""
+
+    def __init__(self, header: bytes, resolver: _CommuneResolver, report: ImportReport):
+        encoding, names = read_header(header)
+        mapping, unknown = map_columns(names)
+        report.encoding = encoding
+        report.columns = len(names)
+        report.unknown_columns = unknown
+        self.encoding, self.width = encoding, len(names)
+        self.resolver, self.report = resolver, report
+        self.i_rpps, self.i_last, self.i_prof, self.i_sf = (
+            mapping[k] for k in ("rpps", "last_name", "profession", "savoir_faire")
+        )
+        self.i_pc, self.i_cc = mapping["postcode"], mapping["commune_code"]
+        optional = {key: mapping.get(key) for key in COLUMNS if key not in REQUIRED}
+        self.present = [(key, index) for key, index in optional.items() if index is not None]
+        self.absent = [key for key, index in optional.items() if index is None]
+        self.practitioners: dict[str, PractitionerRow] = {}
+        self.gp_rows = 0
+        self.last_line_refusal = ""  # why the last line read was refused for its field count
+
+    def feed(self, raw: bytes, line_no: int) -> None:
+        # Every line, whatever the profession, has the header's field count: a cut line
+        # (often the last one, from a download that stopped) is never skipped silently.
+        # Counting "|" runs in C on the raw bytes: the read stays cheap.
+        width = self.width
+        pipes = raw.count(b"|")
+        markers = _GP_MARKERS
+        maybe_gp = markers[0] in raw or markers[1] in raw or markers[2] in raw
+        if pipes == width and not raw.endswith(_LINE_ENDS):
+            pipes += 1  # a field after the last "|": one too many
+        if pipes != width and pipes != width - 1:  # width - 1: trailing "|" missing
+            if raw.strip():  # an empty line holds no data
+                self.gp_rows += maybe_gp
+                reason = Reason.TRUNCATED if pipes < width else Reason.TOO_MANY_FIELDS
+                self.last_line_refusal = reason + f" : {pipes} champs sur {width}"
+                self.report.refuse(line_no, self.last_line_refusal)
+            return
+        self.last_line_refusal = ""
+        if maybe_gp:
+            self._read_gp_line(raw, line_no)
+
+    def _read_gp_line(self, raw: bytes, line_no: int) -> None:
+        try:
+            text = decode_line(raw, self.encoding)
+        except UnicodeDecodeError:
+            self.gp_rows += 1
+            self.report.refuse(line_no, Reason.ENCODING)
+            return
+        fields = text.rstrip("\r\n").split("|")
+        savoir_faire = fields[self.i_sf].strip()
+        if fields[self.i_prof].strip() != GP_PROFESSION_CODE:
+            return
+        if savoir_faire not in GP_SAVOIR_FAIRE_CODES:
+            return
+        self.gp_rows += 1
+        rpps = fields[self.i_rpps].strip()
+        last_name = fields[self.i_last].strip()
+        if not _RPPS.fullmatch(rpps) or not last_name:
+            self.report.refuse(line_no, Reason.NAME if _RPPS.fullmatch(rpps) else Reason.RPPS)
+            return
+        values = dict.fromkeys(self.absent, "")
+        values.update((key, fields[index].strip()) for key, index in self.present)
+        site = self._site(fields, values.__getitem__, line_no)
+        if site is not None:
+            self.report.rows_in_scope += 1
+            self._add(rpps, last_name, savoir_faire, values.__getitem__, site)
+
+    def _site(self, fields: list[str], get: Callable[[str], str], line_no: int) -> SiteRow | None:
+        postcode = fields[self.i_pc].strip()
+        commune_name = get("commune_name") or _CEDEX.sub("", get("cedex")).strip()
+        commune_code = fields[self.i_cc].strip().upper()
+        insee, refusal = self.resolver.resolve(commune_code, postcode, commune_name)
+        if refusal:
+            self.report.refuse(line_no, refusal + (f" ({postcode})" if postcode else ""))
+            return None
+        if insee is None:
+            self.report.rows_out_of_scope += 1
+            return None
+        return site_row_for(get, postcode, commune_name, insee)
+
+    def _add(self, rpps: str, last_name: str, savoir_faire: str, get, site: SiteRow) -> None:
+        practitioner = self.practitioners.get(rpps)
+        if practitioner is None:
+            practitioner = self.practitioners[rpps] = PractitionerRow(
+                rpps=rpps,
+                civility=_clip(get("civility"), 20),
+                first_name=_clip(get("first_name"), 120),
+                last_name=_clip(last_name, 120),
+                specialty_codes={savoir_faire},
+                email=site.email,
+                sites={},
+            )
+        else:
+            practitioner.specialty_codes.add(savoir_faire)
+            practitioner.email = practitioner.email or site.email
+        if site.site_key in practitioner.sites:
+            self.report.duplicates += 1
+            return
+        practitioner.sites[site.site_key] = site
+
+
+def _refuse_cut_file(last_raw: bytes, line_no: int, last_line_refusal: str) -> None:
+    if not last_raw.endswith(b"\n"):
+        raise RppsTruncatedFile(
+            f"Fichier incomplet : la dernière ligne (ligne {line_no}) n'a pas de fin de "
+            "ligne. " + TRUNCATED_ADVICE
+        )
+    if last_line_refusal:
+        raise RppsTruncatedFile(
+            f"Fichier incomplet : la dernière ligne (ligne {line_no}) n'a pas le nombre de "
+            f"champs de l'en-tête ({last_line_refusal}). " + TRUNCATED_ADVICE
+        )
+
+
+def read_rpps_file(
+    path: str | os.PathLike,
+    *,
+    scope: Scope,
+    report: ImportReport | None = None,
+    progress: ProgressCallback | None = None,
+    accept_partial: bool = False,
+) -> tuple[dict[str, PractitionerRow], ImportReport]:
+    """Stream the file and return the GP rows of the scope, aggregated per RPPS number, with the
+    report of what was read and refused. Raises RppsFormatError when the file cannot be read,
+    RppsTruncatedFile when its last line has no line ending or the wrong field count (a cut
+    file: the GPs after the cut would be marked absent), unless `accept_partial`."""
+    report = report or ImportReport()
+    report.path = os.fspath(path)
+    started = time.monotonic()
+    total = os.path.getsize(path)
+    with open(path, "rb", buffering=_READ_BUFFER) as fh:
+        header = fh.readline()
+        if not header.strip():
+            raise RppsFormatError("Fichier vide : aucune ligne d'en-tête.")
+        lines = _LineReader(header, _CommuneResolver(scope), report)
+        line_no = 1
+        raw = header
+        for raw in fh:
+            line_no += 1
+            if line_no % PROGRESS_EVERY_LINES == 0 and progress is not None:
+                progress(line_no - 1, fh.tell(), total)
+            lines.feed(raw, line_no)
+        report.lines_read = line_no - 1
+        report.gp_rows = lines.gp_rows
+    if line_no > 1 and not accept_partial:
+        _refuse_cut_file(raw, line_no, lines.last_line_refusal)
+    if progress is not None:
+        progress(report.lines_read, total, total)
+    report.read_seconds = time.monotonic() - started
+    return lines.practitioners, report

@@ -7,8 +7,7 @@ from tests.tenant_matrix import COORDINATION, TenantURL, register
 
 def _run_in(cpts) -> dict:
     from accesmt.matching.services import allocation_run_create
-
-    from .territories import gp_at, waiting_request
+    from tests.worlds import gp_at, waiting_request
 
     commune = _commune_of(cpts)
     gp = gp_at(cpts, commune, capacity=2)
@@ -20,9 +19,9 @@ def _run_in(cpts) -> dict:
 
 
 def _commune_of(cpts):
-    from tests.directory.factories import CommuneFactory, territory_with
-
-    from .helpers import point_at
+    from tests.directory.factories import territory_with
+    from tests.territory.factories import CommuneFactory
+    from tests.worlds import point_at
 
     lat, lon = point_at(0, 0)
     commune = CommuneFactory(latitude=lat, longitude=lon)

@@ -10,8 +10,7 @@ from accesmt.matching.models import AllocationLine, AllocationStatus
 from accesmt.matching.services import allocation_run_create
 from tests.accounts.factories import UserFactory
 from tests.intake.factories import HouseholdMemberFactory, RequestFactory
-
-from .territories import NOW, gp_at, two_cpts, waiting_request
+from tests.worlds import NOW, gp_at, two_cpts, waiting_request
 
 pytestmark = pytest.mark.django_db
 

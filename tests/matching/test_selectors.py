@@ -18,12 +18,11 @@ from accesmt.matching.selectors import (
 )
 from tests.directory.factories import (
     AvailabilityDeclarationFactory,
-    CommuneFactory,
-    CPTSFactory,
     PracticeSiteFactory,
     territory_with,
 )
 from tests.intake.factories import HouseholdMemberFactory, RequestFactory
+from tests.territory.factories import CommuneFactory, CPTSFactory
 
 pytestmark = pytest.mark.django_db
 

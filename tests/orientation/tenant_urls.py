@@ -9,7 +9,7 @@ def _request_with_accepted_gp(cpts) -> dict:
     from accesmt.orientation.models import AnswerChannel
     from accesmt.orientation.services import solicitation_answer, solicitations_send
     from tests.intake.factories import HouseholdMemberFactory, RequestFactory
-    from tests.matching.territories import gp_at
+    from tests.worlds import gp_at
 
     request = RequestFactory(cpts=cpts, status="waiting", email=f"temoin-{cpts.slug}@exemple.fr")
     member = HouseholdMemberFactory(request=request, last_name=f"Témoin-{cpts.slug}")

@@ -2,7 +2,6 @@
 
 import datetime
 import html
-import re
 import time
 
 import pytest
@@ -25,7 +24,8 @@ from accesmt.orientation.upkeep import (
 )
 from tests.accounts.factories import MembershipFactory
 from tests.intake.factories import HouseholdMemberFactory
-from tests.matching.territories import waiting_request
+from tests.messages import link_in, token_in
+from tests.worlds import waiting_request
 
 DAY = datetime.timedelta(days=1)
 QUESTION = "orientation.still_needed"
@@ -61,9 +61,8 @@ def test_a_household_waiting_91_days_gets_one_check_and_one_message_per_channel(
     assert (email.channel, email.recipient) == ("email", "foyer@exemple.fr")
     assert (sms.channel, sms.recipient) == ("sms", "+33612345678")
     for message in (email, sms):
-        [token] = re.findall(
-            r"https://accesmt\.example/suivi/([^/\s]+)/toujours-besoin/", message.body
-        )
+        token = token_in(message, "/suivi/", base="https://accesmt.example")
+        assert link_in(message, "/suivi/") == f"/suivi/{token}/toujours-besoin/"
         assert check_from_token(token) == check
         for secret in ("Secret-Dupont", "Jeanne", "Léo", o.request.address):
             assert secret not in message.body + message.subject
@@ -415,7 +414,7 @@ def test_two_workers_at_once_open_one_check_and_send_one_reminder(settings):
 
     if connection.vendor != "postgresql":
         pytest.skip("row locks between two connections: PostgreSQL only")
-    from tests.matching.territories import two_cpts
+    from tests.worlds import two_cpts
 
     settings.PUBLIC_BASE_URL = "https://accesmt.example"
     world = two_cpts()

@@ -22,7 +22,7 @@ from accesmt.orientation.services import (
 )
 from tests.accounts.factories import MembershipFactory, UserFactory
 from tests.intake.factories import HouseholdMemberFactory
-from tests.matching.territories import waiting_request
+from tests.worlds import waiting_request
 
 
 def text(response) -> str:
@@ -347,7 +347,7 @@ def test_the_queue_shows_how_many_gps_agreed_and_are_awaited(coordinator_client,
 def test_the_gp_list_costs_the_same_queries_whatever_the_number_of_households(
     client, o, django_assert_max_num_queries
 ):
-    from tests.matching.territories import waiting_request
+    from tests.worlds import waiting_request
 
     gp_user = UserFactory(email=o.gps[0].email)
     MembershipFactory(cpts=o.cpts, user=gp_user, role="gp")

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
+from accesmt.orientation.services import solicitations_send
 from tests.accounts.factories import MembershipFactory
 from tests.directory.factories import (
     AvailabilityDeclarationFactory,
@@ -16,6 +17,7 @@ from tests.directory.factories import (
     territory_with,
 )
 from tests.intake.factories import HouseholdMemberFactory, RequestFactory
+from tests.matching.factories import MatchingSettingsFactory
 from tests.territory.factories import CommuneFactory, CPTSFactory
 
 ORIGIN = (47.2, -1.55)  # Nantes
@@ -85,9 +87,7 @@ def two_cpts(max_distance_km: int | None = None) -> World:
     territory_with(cpts, here)
     territory_with(other, there)
     if max_distance_km is not None:
-        from accesmt.matching.models import MatchingSettings
-
-        MatchingSettings.objects.create(cpts=cpts, max_distance_km=max_distance_km)
+        MatchingSettingsFactory(cpts=cpts, max_distance_km=max_distance_km)
     return World(cpts, other, here, there)
 
 
@@ -134,4 +134,10 @@ class Orientation:
             last_name="Secret-Dupont",
             birth_date=timezone.localdate() - datetime.timedelta(days=3 * 365),
             is_contact_person=False,
+        )
+
+    def ask(self, *gps, by=None):
+        """Ask these GPs for the household (solicitations_send), by the coordinator unless told."""
+        return solicitations_send(
+            request=self.request, practitioner_ids=[g.pk for g in gps], by=by or self.coordinator
         )

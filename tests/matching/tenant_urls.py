@@ -2,7 +2,7 @@
 
 from django.urls import reverse
 
-from tests.tenant_matrix import COORDINATION, TenantURL, register
+from tests.tenant_matrix import COORDINATION, TenantURL, register, register_page
 
 
 def _run_in(cpts) -> dict:
@@ -35,24 +35,19 @@ def _on_run(name):
     )
 
 
-register(
-    TenantURL(
-        name="matching:runs",
-        url=lambda cpts, objs: reverse("matching:runs", kwargs={"cpts_slug": cpts.slug}),
-        allowed=COORDINATION,
-        setup=_run_in,
-    )
+register_page(
+    "matching:runs",
+    allowed=COORDINATION,
+    setup=_run_in,
 )
-register(
-    TenantURL(
-        name="matching:runs (launch)",
-        url=lambda cpts, objs: reverse("matching:runs", kwargs={"cpts_slug": cpts.slug}),
-        method="post",
-        data=lambda cpts, objs: {"method": "exact"},
-        allowed=COORDINATION,
-        setup=_run_in,
-        ok_statuses=(302,),
-    )
+register_page(
+    "matching:runs (launch)",
+    url_name="matching:runs",
+    method="post",
+    data=lambda cpts, objs: {"method": "exact"},
+    allowed=COORDINATION,
+    setup=_run_in,
+    ok_statuses=(302,),
 )
 register(TenantURL(name="matching:run", url=_on_run("run"), allowed=COORDINATION, setup=_run_in))
 register(

@@ -1,8 +1,6 @@
 """The queue-wide allocation pages of `espace/<cpts_slug>/repartition/` in the tenant matrix."""
 
-from django.urls import reverse
-
-from tests.tenant_matrix import COORDINATION, TenantURL, register, register_page
+from tests.tenant_matrix import COORDINATION, register_page
 
 
 def _run_in(cpts) -> dict:
@@ -29,12 +27,6 @@ def _commune_of(cpts):
     return commune
 
 
-def _on_run(name):
-    return lambda cpts, objs: reverse(
-        f"matching:{name}", kwargs={"cpts_slug": cpts.slug, "pk": objs["run"].pk}
-    )
-
-
 register_page(
     "matching:runs",
     allowed=COORDINATION,
@@ -49,25 +41,21 @@ register_page(
     setup=_run_in,
     ok_statuses=(302,),
 )
-register(TenantURL(name="matching:run", url=_on_run("run"), allowed=COORDINATION, setup=_run_in))
-register(
-    TenantURL(
-        name="matching:run_discard",
-        url=_on_run("run_discard"),
-        method="post",
-        allowed=COORDINATION,
-        setup=_run_in,
-        ok_statuses=(302,),
-    )
+register_page("matching:run", pk="run", allowed=COORDINATION, setup=_run_in)
+register_page(
+    "matching:run_discard",
+    pk="run",
+    method="post",
+    allowed=COORDINATION,
+    setup=_run_in,
+    ok_statuses=(302,),
 )
-register(
-    TenantURL(
-        name="matching:run_send",
-        url=_on_run("run_send"),
-        method="post",
-        data=lambda cpts, objs: {"scope": "all"},
-        allowed=COORDINATION,
-        setup=_run_in,
-        ok_statuses=(302,),
-    )
+register_page(
+    "matching:run_send",
+    pk="run",
+    method="post",
+    data=lambda cpts, objs: {"scope": "all"},
+    allowed=COORDINATION,
+    setup=_run_in,
+    ok_statuses=(302,),
 )

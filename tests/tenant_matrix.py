@@ -76,6 +76,23 @@ def register(entry: TenantURL) -> TenantURL:
     return entry
 
 
+def register_page(
+    name: str, *, url_name: str | None = None, pk: str | None = None, **fields
+) -> TenantURL:
+    """Register the page `url_name` (default: `name`) of `espace/<cpts_slug>/`; with `pk`, the
+    URL also takes the pk of objs[pk] (an object the setup built)."""
+
+    def url(cpts, objs: dict) -> str:
+        from django.urls import reverse
+
+        kwargs = {"cpts_slug": cpts.slug}
+        if pk is not None:
+            kwargs["pk"] = objs[pk].pk
+        return reverse(url_name or name, kwargs=kwargs)
+
+    return register(TenantURL(name=name, url=url, **fields))
+
+
 def collect() -> list[TenantURL]:
     """Import every tests/<app>/tenant_urls.py, then return the registry sorted by name."""
     tests_dir = Path(__file__).resolve().parent

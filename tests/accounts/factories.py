@@ -1,7 +1,17 @@
 import factory
 
 from accesmt.accounts.models import Membership, Profession, Role, User
-from accesmt.territory.models import CPTS, Commune, CoordinatesQuality, TerritoryCommune
+from tests.territory.factories import CommuneFactory, CPTSFactory, TerritoryCommuneFactory
+
+# CPTS and communes are built by tests/territory/factories.py; kept importable from here.
+__all__ = [
+    "PASSWORD",
+    "CommuneFactory",
+    "CPTSFactory",
+    "MembershipFactory",
+    "TerritoryCommuneFactory",
+    "UserFactory",
+]
 
 PASSWORD = "Un-Mot2passe-Solide"
 
@@ -18,37 +28,6 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     class Params:
         platform_admin = factory.Trait(is_platform_admin=True, is_staff=True, is_superuser=True)
-
-
-class CPTSFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = CPTS
-        django_get_or_create = ("slug",)
-
-    name = factory.Sequence(lambda n: f"CPTS Territoire {n}")
-    slug = factory.Sequence(lambda n: f"cpts-territoire-{n}")
-
-
-class CommuneFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Commune
-
-    insee_code = factory.Sequence(lambda n: f"{62000 + n:05d}")
-    name = factory.Sequence(lambda n: f"Commune {n}")
-    departement = "62"
-    region = "32"
-    population = 1000
-    latitude = 50.42
-    longitude = 2.78
-    coordinates_quality = CoordinatesQuality.EXACT
-
-
-class TerritoryCommuneFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = TerritoryCommune
-
-    cpts = factory.SubFactory(CPTSFactory)
-    commune = factory.SubFactory(CommuneFactory)
 
 
 class MembershipFactory(factory.django.DjangoModelFactory):

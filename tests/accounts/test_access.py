@@ -7,8 +7,9 @@ from django.test import RequestFactory
 
 from accesmt.accounts.access import LoginRequired, access_cpts, access_record
 from accesmt.accounts.models import AuditLog, Membership, Role
-from tests.accounts.factories import CPTSFactory, MembershipFactory, UserFactory
+from tests.accounts.factories import MembershipFactory, UserFactory
 from tests.tenant_matrix import INACTIVE_MEMBER, MEMBER_ROLES, PLATFORM_ADMIN
+from tests.territory.factories import CPTSFactory
 
 pytestmark = pytest.mark.django_db
 

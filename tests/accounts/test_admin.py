@@ -5,7 +5,8 @@ from django.urls import reverse
 
 from accesmt.accounts.models import AuditLog, User
 from accesmt.accounts.services import audit_record
-from tests.accounts.factories import CPTSFactory, UserFactory
+from tests.accounts.factories import UserFactory
+from tests.territory.factories import CPTSFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,8 @@ from django.test import RequestFactory
 from accesmt.accounts.ip import client_ip
 from accesmt.accounts.models import AuditLog, AuditLogIsAppendOnly
 from accesmt.accounts.services import audit_record
-from tests.accounts.factories import CPTSFactory, MembershipFactory
+from tests.accounts.factories import MembershipFactory
+from tests.territory.factories import CPTSFactory
 
 pytestmark = pytest.mark.django_db
 

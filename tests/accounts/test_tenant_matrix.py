@@ -7,7 +7,7 @@ from django.urls import reverse
 from pypdf import PdfReader
 
 from accesmt.accounts.models import Membership, Role
-from tests.accounts.factories import CPTSFactory, MembershipFactory, UserFactory
+from tests.accounts.factories import MembershipFactory, UserFactory
 from tests.tenant_matrix import (
     ANONYMOUS,
     INACTIVE_MEMBER,
@@ -16,6 +16,7 @@ from tests.tenant_matrix import (
     USER_KINDS,
     collect,
 )
+from tests.territory.factories import CPTSFactory
 
 ENTRIES = collect()
 LOGIN_URL = reverse("accounts:login")

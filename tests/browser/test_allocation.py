@@ -9,7 +9,7 @@ from django.urls import reverse
 from accesmt.intake.models import Request, Status
 from accesmt.orientation.models import Solicitation
 from tests.accounts.factories import PASSWORD, MembershipFactory
-from tests.matching.territories import gp_at, two_cpts, waiting_request
+from tests.worlds import gp_at, two_cpts, waiting_request
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

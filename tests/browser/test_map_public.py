@@ -7,11 +7,10 @@ from django.urls import reverse
 
 from tests.directory.factories import (
     AvailabilityDeclarationFactory,
-    CommuneFactory,
-    CPTSFactory,
     PracticeSiteFactory,
     territory_with,
 )
+from tests.territory.factories import CommuneFactory, CPTSFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

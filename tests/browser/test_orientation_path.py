@@ -16,11 +16,11 @@ from accesmt.intake.services import followup_path
 from accesmt.notifications.models import OutboxMessage
 from accesmt.orientation.models import Placement, RecordedBy, SolicitationStatus
 from tests.accounts.factories import PASSWORD
-from tests.orientation.conftest import Orientation
+from tests.messages import link_in
+from tests.worlds import Orientation
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-LINK = re.compile(r"/orientation/[^/\s]+/")
 SECRETS = ("Secret-Dupont", "Jeanne", "Léo", "foyer@exemple.fr", "06 12 34 56 78")
 
 
@@ -107,7 +107,7 @@ def test_from_the_queue_to_a_gp_found(live_server, browser, settings):
         links = []
         for message in asks:
             assert not any(secret in message.body for secret in SECRETS)
-            links.append(LINK.search(message.body).group(0))
+            links.append(link_in(message, "/orientation/"))
 
         # The first GP cannot: the reason is required, next to its field; then they refuse.
         gp = pages.new()

@@ -12,14 +12,9 @@ from django.utils import timezone
 
 from accesmt.intake.models import Request
 from accesmt.territory.models import PostalCode
-from tests.accounts.factories import (
-    PASSWORD,
-    CommuneFactory,
-    CPTSFactory,
-    MembershipFactory,
-    TerritoryCommuneFactory,
-)
+from tests.accounts.factories import PASSWORD, MembershipFactory
 from tests.intake.factories import HouseholdMemberFactory, RequestFactory
+from tests.territory.factories import CommuneFactory, CPTSFactory, TerritoryCommuneFactory
 
 from .conftest import PHONE
 
@@ -28,7 +23,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def _world():
     cpts = CPTSFactory(name="CPTS Liévin Pays d'Artois", slug="lievin", phone="03 21 00 00 00")
-    commune = CommuneFactory(insee_code="62510", name="Liévin")
+    commune = CommuneFactory(insee_code="62510", name="Liévin", artois=True)
     PostalCode.objects.create(code="62800", commune=commune)
     TerritoryCommuneFactory(cpts=cpts, commune=commune)
     coordinator = MembershipFactory(cpts=cpts, role="coordinator").user

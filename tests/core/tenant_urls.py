@@ -2,7 +2,14 @@
 
 from django.urls import reverse
 
-from tests.tenant_matrix import COORDINATION, EVERY_MEMBER, LOGGED_IN, TenantURL, register
+from tests.tenant_matrix import (
+    COORDINATION,
+    EVERY_MEMBER,
+    LOGGED_IN,
+    TenantURL,
+    register,
+    register_page,
+)
 
 register(
     TenantURL(
@@ -12,12 +19,9 @@ register(
         tenant_scoped=False,
     )
 )
-register(
-    TenantURL(
-        name="core:cpts_home",
-        url=lambda cpts, objs: reverse("core:cpts_home", kwargs={"cpts_slug": cpts.slug}),
-        allowed=EVERY_MEMBER,
-    )
+register_page(
+    "core:cpts_home",
+    allowed=EVERY_MEMBER,
 )
 
 
@@ -28,11 +32,8 @@ def _member_of(cpts) -> dict:
     return {"member": member, "secrets": [member.user.last_name, member.user.email]}
 
 
-register(
-    TenantURL(
-        name="core:cpts_members",
-        url=lambda cpts, objs: reverse("core:cpts_members", kwargs={"cpts_slug": cpts.slug}),
-        allowed=COORDINATION,
-        setup=_member_of,
-    )
+register_page(
+    "core:cpts_members",
+    allowed=COORDINATION,
+    setup=_member_of,
 )

@@ -5,12 +5,8 @@ import re
 import pytest
 from django.urls import reverse
 
-from tests.accounts.factories import (
-    CPTSFactory,
-    MembershipFactory,
-    TerritoryCommuneFactory,
-    UserFactory,
-)
+from tests.accounts.factories import MembershipFactory, UserFactory
+from tests.territory.factories import CPTSFactory, TerritoryCommuneFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -102,7 +98,7 @@ def test_cpts_home_links_only_the_pages_of_the_role(
 
 def test_cpts_home_counts_persons_and_places_in_persons(client):
     from tests.intake.factories import HouseholdMemberFactory
-    from tests.matching.territories import gp_at, two_cpts, waiting_request
+    from tests.worlds import gp_at, two_cpts, waiting_request
 
     w = two_cpts()
     gp_at(w.cpts, w.here, capacity=4)

@@ -14,11 +14,10 @@ from accesmt.directory.survey import campaign_figures
 from accesmt.notifications.models import OutboxMessage
 from tests.directory.factories import (
     AvailabilityDeclarationFactory,
-    CommuneFactory,
-    CPTSFactory,
     PracticeSiteFactory,
     territory_with,
 )
+from tests.territory.factories import CommuneFactory, CPTSFactory
 
 
 @pytest.mark.django_db

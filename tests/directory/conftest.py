@@ -1,8 +1,9 @@
 import pytest
 
 from tests.territory.conftest import make_commune
+from tests.territory.factories import CPTSFactory
 
-from .factories import CPTSFactory, territory_with
+from .factories import territory_with
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from tests.tenant_matrix import (
     REFERRER,
     TenantURL,
     register,
+    register_page,
 )
 
 
@@ -37,13 +38,10 @@ register(
         setup=_practitioner_in,
     )
 )
-register(
-    TenantURL(
-        name="directory:my_declaration",
-        url=lambda cpts, objs: reverse("directory:my_declaration", kwargs={"cpts_slug": cpts.slug}),
-        allowed=frozenset({GP, PLATFORM_ADMIN}),
-        setup=_practitioner_in,
-    )
+register_page(
+    "directory:my_declaration",
+    allowed=frozenset({GP, PLATFORM_ADMIN}),
+    setup=_practitioner_in,
 )
 
 
@@ -58,33 +56,22 @@ def _campaign_in(cpts) -> dict:
     return objs
 
 
-register(
-    TenantURL(
-        name="directory:campaigns",
-        url=lambda cpts, objs: reverse("directory:campaigns", kwargs={"cpts_slug": cpts.slug}),
-        allowed=COORDINATION,
-        setup=_campaign_in,
-    )
+register_page(
+    "directory:campaigns",
+    allowed=COORDINATION,
+    setup=_campaign_in,
 )
-register(
-    TenantURL(
-        name="directory:campaign",
-        url=lambda cpts, objs: reverse(
-            "directory:campaign", kwargs={"cpts_slug": cpts.slug, "pk": objs["campaign"].pk}
-        ),
-        allowed=COORDINATION,
-        setup=_campaign_in,
-    )
+register_page(
+    "directory:campaign",
+    pk="campaign",
+    allowed=COORDINATION,
+    setup=_campaign_in,
 )
-register(
-    TenantURL(
-        name="directory:campaign_rate",
-        url=lambda cpts, objs: reverse(
-            "directory:campaign_rate", kwargs={"cpts_slug": cpts.slug, "pk": objs["campaign"].pk}
-        ),
-        allowed=COORDINATION,
-        setup=_campaign_in,
-    )
+register_page(
+    "directory:campaign_rate",
+    pk="campaign",
+    allowed=COORDINATION,
+    setup=_campaign_in,
 )
 
 PROFESSIONALS = frozenset({COORDINATOR, REFERRER, GP, CPAM_MEDIATOR, PLATFORM_ADMIN})
@@ -110,21 +97,13 @@ for _name in ("directory:professional_list", "directory:professional_markers"):
         )
     )
 
-register(
-    TenantURL(
-        name="directory:demography",
-        url=lambda cpts, objs: reverse("directory:demography", kwargs={"cpts_slug": cpts.slug}),
-        allowed=frozenset({COORDINATOR, OBSERVER, PLATFORM_ADMIN}),
-        setup=_practitioner_in,
-    )
+register_page(
+    "directory:demography",
+    allowed=frozenset({COORDINATOR, OBSERVER, PLATFORM_ADMIN}),
+    setup=_practitioner_in,
 )
-register(
-    TenantURL(
-        name="directory:coordinator_directory",
-        url=lambda cpts, objs: reverse(
-            "directory:coordinator_directory", kwargs={"cpts_slug": cpts.slug}
-        ),
-        allowed=COORDINATION,
-        setup=_practitioner_in,
-    )
+register_page(
+    "directory:coordinator_directory",
+    allowed=COORDINATION,
+    setup=_practitioner_in,
 )

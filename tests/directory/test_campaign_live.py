@@ -55,7 +55,7 @@ def test_campaign_page_points_its_live_region_at_the_json(client, cpts, campaign
 
 
 def test_rate_of_a_campaign_of_another_cpts_is_404(client, cpts, campaign):
-    from .factories import CPTSFactory
+    from tests.territory.factories import CPTSFactory
 
     other = CPTSFactory()
     client.force_login(MembershipFactory(cpts=other, role="coordinator").user)

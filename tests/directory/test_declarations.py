@@ -13,14 +13,9 @@ from accesmt.directory.models import (
     Listing,
 )
 from accesmt.directory.services import declaration_create
+from tests.territory.factories import CommuneFactory, CPTSFactory
 
-from .factories import (
-    AvailabilityDeclarationFactory,
-    CommuneFactory,
-    CPTSFactory,
-    PracticeSiteFactory,
-    territory_with,
-)
+from .factories import AvailabilityDeclarationFactory, PracticeSiteFactory, territory_with
 
 pytestmark = pytest.mark.django_db
 

@@ -148,7 +148,9 @@ def test_a_field_after_the_last_separator_is_one_too_many(tmp_path, cpts):
 
 def test_absences_are_counted_per_cpts(tmp_path, cpts, communes):
     """Two GPs leave Liévin's CPTS (2 of 3); the other CPTS loses none."""
-    from .factories import CPTSFactory, territory_with
+    from tests.territory.factories import CPTSFactory
+
+    from .factories import territory_with
 
     territory_with(CPTSFactory(name="CPTS Lens", slug="lens"), communes["lens"])
     lens = [gp_row(rpps=f"3000000000{n}", postcode="62300", commune_code="62498") for n in range(5)]

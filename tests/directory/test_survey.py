@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from accesmt.directory.models import AvailabilityDeclaration, DeclarationSource
 from tests.accounts.factories import MembershipFactory
+from tests.messages import token_in
 
 from .factories import PracticeSiteFactory
 
@@ -181,7 +182,7 @@ def test_launch_invites_present_gps_with_email_and_queues_emails(campaign, gp_si
     body = messages.get(recipient="dr.martin@exemple.fr").body
     invitation = campaign.invitations.get(practitioner=gp_site.practitioner)
     # The token embeds a timestamp: decode the link found in the body rather than re-signing.
-    [token] = re.findall(r"/enquete/([^/\s]+)/", body)
+    token = token_in(body, "/enquete/")
     assert invitation_from_token(token) == invitation
     assert gp_site.practitioner.last_name not in body
 

@@ -1,7 +1,7 @@
 import pytest
 
 from accesmt.territory.models import PostalCode
-from tests.accounts.factories import CommuneFactory, CPTSFactory, TerritoryCommuneFactory
+from tests.territory.factories import CommuneFactory, CPTSFactory, TerritoryCommuneFactory
 
 
 @pytest.fixture
@@ -19,13 +19,13 @@ def territory(db):
         ("62498", "Lens", "62300", lens_cpts),
         ("62041", "Arras", "62000", None),
     ]:
-        commune = CommuneFactory(insee_code=insee, name=name)
+        commune = CommuneFactory(insee_code=insee, name=name, artois=True)
         PostalCode.objects.create(code=postcode, commune=commune)
         if cpts is not None:
             TerritoryCommuneFactory(cpts=cpts, commune=commune)
         communes[name] = commune
     # Two communes sharing a postcode, both in Liévin's territory.
-    eleu = CommuneFactory(insee_code="62291", name="Éleu-dit-Leauwette")
+    eleu = CommuneFactory(insee_code="62291", name="Éleu-dit-Leauwette", artois=True)
     PostalCode.objects.create(code="62800", commune=eleu)
     TerritoryCommuneFactory(cpts=lievin_cpts, commune=eleu)
     communes["Éleu-dit-Leauwette"] = eleu

@@ -12,7 +12,7 @@ from accesmt.intake.models import (
     Request,
     Status,
 )
-from tests.accounts.factories import CommuneFactory, CPTSFactory, TerritoryCommuneFactory
+from tests.territory.factories import CommuneFactory, CPTSFactory, TerritoryCommuneFactory
 
 __all__ = [
     "CommuneFactory",

@@ -1,8 +1,6 @@
 """The intake pages of `espace/<cpts_slug>/` in the tenant matrix (tests/tenant_matrix.py)."""
 
-from django.urls import reverse
-
-from tests.tenant_matrix import COORDINATOR, PLATFORM_ADMIN, REFERRER, TenantURL, register
+from tests.tenant_matrix import COORDINATOR, PLATFORM_ADMIN, REFERRER, register_page
 
 REFERRAL_KINDS = frozenset({REFERRER, COORDINATOR, PLATFORM_ADMIN})
 
@@ -24,27 +22,18 @@ def _referral_in(cpts) -> dict:
     return {"request": request, "secrets": [request.reference, member.last_name, request.email]}
 
 
-register(
-    TenantURL(
-        name="intake:refer",
-        url=lambda cpts, objs: reverse("intake:refer", kwargs={"cpts_slug": cpts.slug}),
-        allowed=REFERRAL_KINDS,
-        setup=_referral_in,
-    )
+register_page(
+    "intake:refer",
+    allowed=REFERRAL_KINDS,
+    setup=_referral_in,
 )
-register(
-    TenantURL(
-        name="intake:my_referrals",
-        url=lambda cpts, objs: reverse("intake:my_referrals", kwargs={"cpts_slug": cpts.slug}),
-        allowed=REFERRAL_KINDS,
-        setup=_referral_in,
-    )
+register_page(
+    "intake:my_referrals",
+    allowed=REFERRAL_KINDS,
+    setup=_referral_in,
 )
-register(
-    TenantURL(
-        name="intake:phone_entry",
-        url=lambda cpts, objs: reverse("intake:phone_entry", kwargs={"cpts_slug": cpts.slug}),
-        allowed=frozenset({COORDINATOR, PLATFORM_ADMIN}),
-        setup=_referral_in,
-    )
+register_page(
+    "intake:phone_entry",
+    allowed=frozenset({COORDINATOR, PLATFORM_ADMIN}),
+    setup=_referral_in,
 )

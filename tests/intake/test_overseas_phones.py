@@ -8,8 +8,9 @@ from django.apps import apps
 from accesmt.intake.models import Request
 from accesmt.intake.validation import format_phone_for_display, normalise_phone, overseas_e164
 from tests.directory.factories import PracticeSiteFactory
-from tests.intake.factories import CPTSFactory, RequestFactory
+from tests.intake.factories import RequestFactory
 from tests.intake.test_public import form_data, url
+from tests.territory.factories import CPTSFactory
 
 # (national form, international form, E.164, display)
 OVERSEAS = [

@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from accesmt.matching.candidates import CandidateIndex, Declaration, Profile
+from tests.worlds import ORIGIN, point_at
+
+__all__ = ["ALL_PROFILES", "ORIGIN", "gp", "index_of", "point_at", "random_index"]
 
 ALL_PROFILES = int(sum(Profile))
-ORIGIN = (47.2, -1.55)  # Nantes
-
-
-def point_at(km_north: float = 0.0, km_east: float = 0.0, origin=ORIGIN) -> tuple[float, float]:
-    """A point roughly `km_north` / `km_east` of `origin` (small offsets)."""
-    lat = origin[0] + km_north / 111.195
-    lon = origin[1] + km_east / (111.195 * math.cos(math.radians(origin[0])))
-    return lat, lon
 
 
 def gp(pid, *, north=0.0, east=0.0, site=None, **fields):

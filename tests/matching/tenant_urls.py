@@ -1,14 +1,11 @@
 """The queue-wide allocation pages of `espace/<cpts_slug>/repartition/` in the tenant matrix."""
 
-from django.urls import reverse
-
-from tests.tenant_matrix import COORDINATION, TenantURL, register
+from tests.tenant_matrix import COORDINATION, register_page
 
 
 def _run_in(cpts) -> dict:
     from accesmt.matching.services import allocation_run_create
-
-    from .territories import gp_at, waiting_request
+    from tests.worlds import gp_at, waiting_request
 
     commune = _commune_of(cpts)
     gp = gp_at(cpts, commune, capacity=2)
@@ -20,9 +17,9 @@ def _run_in(cpts) -> dict:
 
 
 def _commune_of(cpts):
-    from tests.directory.factories import CommuneFactory, territory_with
-
-    from .helpers import point_at
+    from tests.directory.factories import territory_with
+    from tests.territory.factories import CommuneFactory
+    from tests.worlds import point_at
 
     lat, lon = point_at(0, 0)
     commune = CommuneFactory(latitude=lat, longitude=lon)
@@ -30,51 +27,35 @@ def _commune_of(cpts):
     return commune
 
 
-def _on_run(name):
-    return lambda cpts, objs: reverse(
-        name if ":" in name else f"matching:{name}",
-        kwargs={"cpts_slug": cpts.slug, "pk": objs["run"].pk},
-    )
-
-
-register(
-    TenantURL(
-        name="matching:runs",
-        url=lambda cpts, objs: reverse("matching:runs", kwargs={"cpts_slug": cpts.slug}),
-        allowed=COORDINATION,
-        setup=_run_in,
-    )
+register_page(
+    "matching:runs",
+    allowed=COORDINATION,
+    setup=_run_in,
 )
-register(
-    TenantURL(
-        name="matching:runs (launch)",
-        url=lambda cpts, objs: reverse("matching:runs", kwargs={"cpts_slug": cpts.slug}),
-        method="post",
-        data=lambda cpts, objs: {"method": "exact"},
-        allowed=COORDINATION,
-        setup=_run_in,
-        ok_statuses=(302,),
-    )
+register_page(
+    "matching:runs (launch)",
+    url_name="matching:runs",
+    method="post",
+    data=lambda cpts, objs: {"method": "exact"},
+    allowed=COORDINATION,
+    setup=_run_in,
+    ok_statuses=(302,),
 )
-register(TenantURL(name="matching:run", url=_on_run("run"), allowed=COORDINATION, setup=_run_in))
-register(
-    TenantURL(
-        name="matching:run_discard",
-        url=_on_run("run_discard"),
-        method="post",
-        allowed=COORDINATION,
-        setup=_run_in,
-        ok_statuses=(302,),
-    )
+register_page("matching:run", pk="run", allowed=COORDINATION, setup=_run_in)
+register_page(
+    "matching:run_discard",
+    pk="run",
+    method="post",
+    allowed=COORDINATION,
+    setup=_run_in,
+    ok_statuses=(302,),
 )
-register(
-    TenantURL(
-        name="orientation:allocation_run_send",
-        url=_on_run("orientation:allocation_run_send"),
-        method="post",
-        data=lambda cpts, objs: {"scope": "all"},
-        allowed=COORDINATION,
-        setup=_run_in,
-        ok_statuses=(302,),
-    )
+register_page(
+    "orientation:allocation_run_send",
+    pk="run",
+    method="post",
+    data=lambda cpts, objs: {"scope": "all"},
+    allowed=COORDINATION,
+    setup=_run_in,
+    ok_statuses=(302,),
 )

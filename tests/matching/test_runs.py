@@ -9,8 +9,9 @@ from accesmt.matching.models import AllocationLine, AllocationStatus
 from accesmt.matching.services import allocation_run_create
 from tests.accounts.factories import UserFactory
 from tests.intake.factories import HouseholdMemberFactory, RequestFactory
-
-from .territories import NOW, gp_at, two_cpts, waiting_request
+from tests.matching.factories import AllocationRunFactory
+from tests.orientation.factories import PlacementFactory
+from tests.worlds import NOW, gp_at, two_cpts, waiting_request
 
 pytestmark = pytest.mark.django_db
 
@@ -212,14 +213,13 @@ def test_every_writer_writes_the_same_lines(coordinator):
 
 @pytest.mark.parametrize("writer", ["copy", "executemany", "bulk_create"])
 def test_text_with_tabs_backslashes_and_new_lines_is_written_as_is(coordinator, writer):
-    from accesmt.matching.models import AllocationRun
     from accesmt.matching.services import LINE_COLUMNS, write_lines
 
     if writer not in writers():
         pytest.skip("COPY is PostgreSQL only")
     w = two_cpts()
     request = waiting_request(w.cpts, w.here)
-    run = AllocationRun.objects.create(cpts=w.cpts, created_by=coordinator)
+    run = AllocationRunFactory(cpts=w.cpts, created_by=coordinator)
     reason = "a\tb\\c\nd\re — « é »"
     values = [run.pk, w.cpts.pk, request.pk, None, None, None, 3, True, 4, "x", reason, ""]
     write_lines(
@@ -235,15 +235,11 @@ def test_text_with_tabs_backslashes_and_new_lines_is_written_as_is(coordinator, 
 
 
 def test_patients_taken_and_gps_asked_this_month_come_from_the_orientation_records(coordinator):
-    from accesmt.orientation.models import Placement
-
     w = two_cpts()
     busy = gp_at(w.cpts, w.here, capacity=2)
     free = gp_at(w.cpts, w.here, north=3, capacity=1)
     taken = RequestFactory(cpts=w.cpts, commune=w.here, closed=True, closed_reason="mt_found")
-    Placement.objects.create(
-        cpts=w.cpts, request=taken, practitioner=busy.practitioner, recorded_by="coordinator"
-    )
+    PlacementFactory(cpts=w.cpts, request=taken, practitioner=busy.practitioner)
     households = [waiting_request(w.cpts, w.here, days=d) for d in (10, 20, 30)]
 
     run = allocation_run_create(cpts=w.cpts, by=coordinator, now=NOW)

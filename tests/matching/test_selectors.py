@@ -8,7 +8,6 @@ from accesmt.directory.models import PROFILE_FIELDS
 from accesmt.intake.models import Coverage, HomeVisits, Status
 from accesmt.matching.allocation import allocate
 from accesmt.matching.candidates import Declaration, Profile, explain_exclusions, rank_candidates
-from accesmt.matching.models import MatchingSettings
 from accesmt.matching.selectors import (
     UNKNOWN_CAPACITY,
     candidate_index,
@@ -18,12 +17,12 @@ from accesmt.matching.selectors import (
 )
 from tests.directory.factories import (
     AvailabilityDeclarationFactory,
-    CommuneFactory,
-    CPTSFactory,
     PracticeSiteFactory,
     territory_with,
 )
 from tests.intake.factories import HouseholdMemberFactory, RequestFactory
+from tests.matching.factories import MatchingSettingsFactory
+from tests.territory.factories import CommuneFactory, CPTSFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -132,7 +131,7 @@ def test_household_needs_union_over_members_and_candidates_end_to_end(territory)
 
 def test_household_batch_and_allocation_from_the_database(territory, django_assert_max_num_queries):
     cpts, here, near = territory
-    MatchingSettings.objects.create(cpts=cpts, max_distance_km=5)
+    MatchingSettingsFactory(cpts=cpts, max_distance_km=5)
     now = timezone.now()
     old = RequestFactory(cpts=cpts, commune=here, status=Status.WAITING)
     old.waiting_since = now - datetime.timedelta(days=70)

@@ -15,8 +15,7 @@ from accesmt.notifications.models import OutboxMessage
 from accesmt.orientation.allocation_send import allocation_run_send
 from accesmt.orientation.models import Solicitation
 from tests.accounts.factories import MembershipFactory
-
-from .territories import NOW, gp_at, two_cpts, waiting_request
+from tests.worlds import NOW, gp_at, two_cpts, waiting_request
 
 pytestmark = pytest.mark.django_db
 

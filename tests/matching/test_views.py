@@ -10,8 +10,7 @@ from accesmt.matching.models import AllocationRun, AllocationStatus
 from accesmt.matching.services import allocation_run_create
 from tests.accounts.factories import MembershipFactory, UserFactory
 from tests.intake.factories import HouseholdMemberFactory
-
-from .territories import NOW, gp_at, two_cpts, waiting_request
+from tests.worlds import NOW, gp_at, two_cpts, waiting_request
 
 pytestmark = pytest.mark.django_db
 

@@ -1,9 +1,7 @@
 """The coordination's letters and undeliverable messages in the tenant matrix
 (tests/tenant_matrix.py)."""
 
-from django.urls import reverse
-
-from tests.tenant_matrix import COORDINATION, TenantURL, register
+from tests.tenant_matrix import COORDINATION, register_page
 
 
 def _letter_and_undeliverable(cpts) -> dict:
@@ -38,21 +36,14 @@ def _letter_and_undeliverable(cpts) -> dict:
     }
 
 
-register(
-    TenantURL(
-        name="notifications:letters",
-        url=lambda cpts, objs: reverse("notifications:letters", kwargs={"cpts_slug": cpts.slug}),
-        allowed=COORDINATION,
-        setup=_letter_and_undeliverable,
-    )
+register_page(
+    "notifications:letters",
+    allowed=COORDINATION,
+    setup=_letter_and_undeliverable,
 )
-register(
-    TenantURL(
-        name="notifications:letter_pdf",
-        url=lambda cpts, objs: reverse(
-            "notifications:letter_pdf", kwargs={"cpts_slug": cpts.slug, "pk": objs["letter"].pk}
-        ),
-        allowed=COORDINATION,
-        setup=_letter_and_undeliverable,
-    )
+register_page(
+    "notifications:letter_pdf",
+    pk="letter",
+    allowed=COORDINATION,
+    setup=_letter_and_undeliverable,
 )

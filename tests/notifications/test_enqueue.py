@@ -15,7 +15,8 @@ from accesmt.notifications.services import (
     outbox_redact_old,
     outbox_retry,
 )
-from tests.accounts.factories import CPTSFactory, UserFactory
+from tests.accounts.factories import UserFactory
+from tests.territory.factories import CPTSFactory
 
 from .factories import OutboxMessageFactory
 

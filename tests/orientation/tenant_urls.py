@@ -2,14 +2,14 @@
 
 from django.urls import reverse
 
-from tests.tenant_matrix import COORDINATION, GP, PLATFORM_ADMIN, TenantURL, register
+from tests.tenant_matrix import COORDINATION, GP, PLATFORM_ADMIN, TenantURL, register, register_page
 
 
 def _request_with_accepted_gp(cpts) -> dict:
     from accesmt.orientation.models import AnswerChannel
     from accesmt.orientation.services import solicitation_answer, solicitations_send
     from tests.intake.factories import HouseholdMemberFactory, RequestFactory
-    from tests.matching.territories import gp_at
+    from tests.worlds import gp_at
 
     request = RequestFactory(cpts=cpts, status="waiting", email=f"temoin-{cpts.slug}@exemple.fr")
     member = HouseholdMemberFactory(request=request, last_name=f"Témoin-{cpts.slug}")
@@ -42,15 +42,10 @@ register(
         setup=_request_with_accepted_gp,
     )
 )
-register(
-    TenantURL(
-        name="orientation:gp_households",
-        url=lambda cpts, objs: reverse(
-            "orientation:gp_households", kwargs={"cpts_slug": cpts.slug}
-        ),
-        allowed=frozenset({GP, PLATFORM_ADMIN}),
-        setup=_request_with_accepted_gp,
-    )
+register_page(
+    "orientation:gp_households",
+    allowed=frozenset({GP, PLATFORM_ADMIN}),
+    setup=_request_with_accepted_gp,
 )
 
 
@@ -66,11 +61,8 @@ def _still_needed_to_call(cpts) -> dict:
     return {"request": request, "secrets": [request.reference, member.last_name]}
 
 
-register(
-    TenantURL(
-        name="orientation:still_needed",
-        url=lambda cpts, objs: reverse("orientation:still_needed", kwargs={"cpts_slug": cpts.slug}),
-        allowed=COORDINATION,
-        setup=_still_needed_to_call,
-    )
+register_page(
+    "orientation:still_needed",
+    allowed=COORDINATION,
+    setup=_still_needed_to_call,
 )

@@ -11,7 +11,6 @@ from accesmt.matching.selectors import candidate_index
 from accesmt.notifications.models import OutboxMessage
 from accesmt.orientation.models import (
     AnswerChannel,
-    OrientationSettings,
     Origin,
     Placement,
     RecordedBy,
@@ -29,12 +28,8 @@ from accesmt.orientation.services import (
 )
 from tests.directory.factories import PracticeSiteFactory
 from tests.intake.factories import RequestFactory
-
-
-def _ask(o, *gps, by=None):
-    return solicitations_send(
-        request=o.request, practitioner_ids=[g.pk for g in gps], by=by or o.coordinator
-    )
+from tests.messages import token_in
+from tests.orientation.factories import OrientationSettingsFactory
 
 
 def _status(o):
@@ -55,22 +50,21 @@ def _decline(s, reason="full"):
 def test_candidates_are_ranked_by_distance_and_skip_gps_already_asked(o):
     rows, _ = request_candidates(o.request)
     assert [r.practitioner for r in rows] == o.gps
-    _ask(o, o.gps[0])
+    o.ask(o.gps[0])
     rows, _ = request_candidates(o.request)
     assert [r.practitioner for r in rows] == o.gps[1:]
 
 
 def test_asking_moves_to_proposing_and_emails_each_gp_a_link_without_name(o):
-    created = _ask(o, *o.gps[:3])
+    created = o.ask(*o.gps[:3])
     assert _status(o) == Status.PROPOSING
     assert [s.status for s in created] == [SolicitationStatus.PENDING] * 3
     assert created[0].distance_km == pytest.approx(1.0, abs=0.05)
     mails = OutboxMessage.objects.filter(topic="orientation.ask").order_by("recipient")
     assert [m.recipient for m in mails] == ["dr1@exemple.fr", "dr2@exemple.fr", "dr3@exemple.fr"]
     body = mails[0].body
-    assert "https://accesmt.example/orientation/" in body
     assert "Secret-Dupont" not in body and "Jeanne" not in body and "ALD" not in body
-    token = body.split("/orientation/")[1].split("/")[0]
+    token = token_in(body, "/orientation/", base="https://accesmt.example")
     assert solicitation_from_token(token).practitioner.email == mails[0].recipient
     # The transition is in the history, by the coordinator.
     line = o.request.transitions.order_by("-pk").first()
@@ -78,15 +72,15 @@ def test_asking_moves_to_proposing_and_emails_each_gp_a_link_without_name(o):
 
 
 def test_a_gp_is_asked_once_per_request(o):
-    _ask(o, o.gps[0])
-    assert _ask(o, o.gps[0], o.gps[1])[0].practitioner == o.gps[1]
+    o.ask(o.gps[0])
+    assert o.ask(o.gps[0], o.gps[1])[0].practitioner == o.gps[1]
     assert o.request.solicitations.count() == 2
 
 
 def test_asking_a_gp_of_another_territory_or_about_a_closed_request_is_refused(o):
     outsider = PracticeSiteFactory(commune=o.world.there).practitioner
     with pytest.raises(OrientationError):
-        _ask(o, outsider)
+        o.ask(outsider)
     assert not o.request.solicitations.exists()
     assert _status(o) == Status.WAITING
     fresh = RequestFactory(cpts=o.cpts, commune=o.world.here)  # "new": not verified yet
@@ -95,7 +89,7 @@ def test_asking_a_gp_of_another_territory_or_about_a_closed_request_is_refused(o
 
 
 def test_three_acceptances_offer_the_gps_to_the_person(o):
-    created = _ask(o, *o.gps[:4])
+    created = o.ask(*o.gps[:4])
     for s in created[:3]:
         _accept(s)
     assert _status(o) == Status.AWAITING_CHOICE
@@ -112,7 +106,7 @@ def test_three_acceptances_offer_the_gps_to_the_person(o):
 
 
 def test_a_refusal_asks_the_next_candidate_automatically(o):
-    [first] = _ask(o, o.gps[0])
+    [first] = o.ask(o.gps[0])
     _decline(first, "profile")
     nxt = o.request.solicitations.exclude(pk=first.pk).get()
     assert (nxt.practitioner, nxt.origin, nxt.status) == (
@@ -124,18 +118,18 @@ def test_a_refusal_asks_the_next_candidate_automatically(o):
 
 
 def test_when_nobody_is_left_the_request_goes_back_to_the_queue(o):
-    OrientationSettings.objects.create(cpts=o.cpts, accepted_target=3)
+    OrientationSettingsFactory(cpts=o.cpts, accepted_target=3)
     for gp in o.gps:
         if not o.request.solicitations.filter(practitioner=gp).exists():
-            _ask(o, gp)
+            o.ask(gp)
         _decline(o.request.solicitations.get(practitioner=gp))
     assert _status(o) == Status.WAITING
     assert o.request.solicitations.filter(status=SolicitationStatus.DECLINED).count() == 5
 
 
 def test_one_acceptance_and_nobody_left_offers_that_one(o):
-    OrientationSettings.objects.create(cpts=o.cpts, accepted_target=3)
-    created = _ask(o, *o.gps)
+    OrientationSettingsFactory(cpts=o.cpts, accepted_target=3)
+    created = o.ask(*o.gps)
     _accept(created[0])
     for s in created[1:]:
         _decline(s)
@@ -143,7 +137,7 @@ def test_one_acceptance_and_nobody_left_offers_that_one(o):
 
 
 def test_declining_needs_a_reason_and_an_answer_is_final(o):
-    [s] = _ask(o, o.gps[0])
+    [s] = o.ask(o.gps[0])
     with pytest.raises(OrientationError):
         solicitation_answer(solicitation=s, accept=False, channel=AnswerChannel.LINK)
     _accept(s)
@@ -154,7 +148,7 @@ def test_declining_needs_a_reason_and_an_answer_is_final(o):
 
 
 def test_no_answer_gets_one_reminder_then_the_next_gp(o):
-    [s] = _ask(o, o.gps[0])
+    [s] = o.ask(o.gps[0])
     later = timezone.now() + datetime.timedelta(hours=73)
     assert solicitations_follow_up(now=later) == 1
     assert solicitations_follow_up(now=later) == 0  # idempotent
@@ -171,7 +165,7 @@ def test_no_answer_gets_one_reminder_then_the_next_gp(o):
 
 
 def test_the_person_chooses_closes_as_mt_found_counts_capacity_and_tells_the_referrer(o):
-    created = _ask(o, *o.gps[:3])
+    created = o.ask(*o.gps[:3])
     for s in created:
         _accept(s)
     placement = placement_record(
@@ -195,7 +189,7 @@ def test_the_person_chooses_closes_as_mt_found_counts_capacity_and_tells_the_ref
 
 
 def test_the_person_cannot_name_a_gp_who_did_not_accept(o):
-    created = _ask(o, *o.gps[:3])
+    created = o.ask(*o.gps[:3])
     _accept(created[0])
     with pytest.raises(OrientationError):
         placement_record(request=o.request, practitioner=o.gps[2], recorded_by=RecordedBy.PATIENT)
@@ -219,7 +213,7 @@ def test_the_coordinator_may_record_a_gp_found_outside_the_platform(o):
 def test_restart_writes_to_a_person_without_e_mail_nor_mobile(o):
     o.request.email, o.request.phone = "", ""
     o.request.save()
-    _accept(_ask(o, o.gps[0])[0])
+    _accept(o.ask(o.gps[0])[0])
     orientation_restart(request=o.request, by=o.coordinator, note="injoignable")
     [letter] = OutboxMessage.objects.filter(topic="orientation.restarted")
     assert (letter.channel, letter.status) == ("letter", "pending")
@@ -227,7 +221,7 @@ def test_restart_writes_to_a_person_without_e_mail_nor_mobile(o):
 
 
 def test_restart_ends_every_open_solicitation_and_tells_gps_and_person(o):
-    created = _ask(o, *o.gps[:2])
+    created = o.ask(*o.gps[:2])
     _accept(created[0])
     orientation_restart(request=o.request, by=o.coordinator, note="injoignable")
     assert _status(o) == Status.WAITING
@@ -239,7 +233,7 @@ def test_restart_ends_every_open_solicitation_and_tells_gps_and_person(o):
     assert sorted(told.values_list("channel", flat=True)) == ["email", "sms"]
     assert all("Secret-Dupont" not in m.body and "/suivi/" in m.body for m in told)
     # A second round: one acceptance is not mistaken for two.
-    [again] = _ask(o, o.gps[2])
+    [again] = o.ask(o.gps[2])
     _accept(again)
     assert _status(o) == Status.AWAITING_CHOICE  # nobody else pending: offered at once
     offer = OutboxMessage.objects.filter(topic="orientation.offer", channel="email").last()
@@ -249,7 +243,7 @@ def test_restart_ends_every_open_solicitation_and_tells_gps_and_person(o):
 def test_closing_by_hand_cancels_the_pending_solicitations_at_the_next_run(o):
     from accesmt.intake.lifecycle import request_transition
 
-    [s] = _ask(o, o.gps[0])
+    [s] = o.ask(o.gps[0])
     request_transition(request=o.request, to=Status.CLOSED, reason="moved_away", by=o.coordinator)
     assert solicitations_follow_up() == 1
     s.refresh_from_db()
@@ -260,7 +254,7 @@ def test_closing_by_hand_cancels_the_pending_solicitations_at_the_next_run(o):
 def test_no_sms_to_a_landline(o):
     o.request.phone = "+33321000000"
     o.request.save()
-    for s in _ask(o, *o.gps[:3]):
+    for s in o.ask(*o.gps[:3]):
         _accept(s)
     assert not OutboxMessage.objects.filter(topic="orientation.offer", channel="sms").exists()
     assert OutboxMessage.objects.filter(topic="orientation.offer", channel="email").exists()
@@ -277,7 +271,7 @@ def test_indicators_count_waiting_oriented_found_and_answers(o):
         10,
         5,
     )
-    created = _ask(o, *o.gps[:3])
+    created = o.ask(*o.gps[:3])
     _accept(created[0])
     _decline(created[1])
     middle = indicators(o.cpts)
@@ -306,7 +300,7 @@ def test_observer_sees_the_indicators_on_the_cpts_home(client, o):
 
 
 def test_an_acceptance_reserves_a_place_until_the_person_chooses(o):
-    created = _ask(o, *o.gps[:3])
+    created = o.ask(*o.gps[:3])
     _accept(created[0])
     taken, _ = gp_month_counts([o.cpts.pk])
     assert taken == {o.gps[0].pk: 2}  # both persons reserved while the request is still open
@@ -321,7 +315,7 @@ def test_an_acceptance_reserves_a_place_until_the_person_chooses(o):
 
 
 def test_only_the_coordination_closes_before_the_person_is_told(o):
-    created = _ask(o, *o.gps[:3])
+    created = o.ask(*o.gps[:3])
     _accept(created[0])  # still proposing: the person has not been told yet
     for who in (RecordedBy.GP, RecordedBy.PATIENT):
         with pytest.raises(OrientationError, match="n'attend pas de choix"):
@@ -350,7 +344,7 @@ def test_without_email_or_mobile_the_offer_is_a_letter_to_print(o):
     o.request.email = ""
     o.request.phone = "+33321000000"  # a landline: no SMS
     o.request.save()
-    for s in _ask(o, *o.gps[:3]):
+    for s in o.ask(*o.gps[:3]):
         _accept(s)
     [letter] = OutboxMessage.objects.filter(topic="orientation.offer")
     assert (letter.channel, letter.status) == ("letter", "pending")
@@ -364,7 +358,7 @@ def test_without_email_or_mobile_the_offer_is_a_letter_to_print(o):
 def test_small_counts_are_masked_outside_the_coordination(o):
     from accesmt.orientation.selectors import indicators
 
-    created = _ask(o, *o.gps[:3])
+    created = o.ask(*o.gps[:3])
     _accept(created[0])
     placement_record(request=o.request, practitioner=o.gps[0], recorded_by=RecordedBy.COORDINATOR)
     exact = indicators(o.cpts)
@@ -375,10 +369,10 @@ def test_small_counts_are_masked_outside_the_coordination(o):
 
 
 def test_asking_more_gps_while_the_person_chooses_keeps_their_choice_open(o):
-    for s in _ask(o, *o.gps[:3]):
+    for s in o.ask(*o.gps[:3]):
         _accept(s)
     assert _status(o) == Status.AWAITING_CHOICE
-    [more] = _ask(o, o.gps[3])
+    [more] = o.ask(o.gps[3])
     assert _status(o) == Status.AWAITING_CHOICE  # the person can still choose meanwhile
     _accept(more)
     offers = OutboxMessage.objects.filter(topic="orientation.offer", channel="email")
@@ -389,9 +383,9 @@ def test_asking_more_gps_while_the_person_chooses_keeps_their_choice_open(o):
 
 
 def test_a_pending_gp_while_the_person_chooses_is_not_cancelled_by_the_worker(o):
-    for s in _ask(o, *o.gps[:3]):
+    for s in o.ask(*o.gps[:3]):
         _accept(s)
-    [more] = _ask(o, o.gps[3])
+    [more] = o.ask(o.gps[3])
     solicitations_follow_up()
     more.refresh_from_db()
     assert more.status == SolicitationStatus.PENDING

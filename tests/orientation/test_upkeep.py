@@ -2,7 +2,6 @@
 
 import datetime
 import html
-import re
 import time
 
 import pytest
@@ -14,7 +13,7 @@ from accesmt.accounts.models import AuditLog
 from accesmt.intake.lifecycle import request_transition
 from accesmt.intake.models import RequestTransition, Status
 from accesmt.notifications.models import OutboxMessage
-from accesmt.orientation.models import OrientationSettings, StillNeededCheck
+from accesmt.orientation.models import StillNeededCheck
 from accesmt.orientation.upkeep import (
     TOKEN_SALT,
     check_from_token,
@@ -25,7 +24,9 @@ from accesmt.orientation.upkeep import (
 )
 from tests.accounts.factories import MembershipFactory
 from tests.intake.factories import HouseholdMemberFactory
-from tests.matching.territories import waiting_request
+from tests.messages import link_in, token_in
+from tests.orientation.factories import OrientationSettingsFactory
+from tests.worlds import waiting_request
 
 DAY = datetime.timedelta(days=1)
 QUESTION = "orientation.still_needed"
@@ -61,9 +62,8 @@ def test_a_household_waiting_91_days_gets_one_check_and_one_message_per_channel(
     assert (email.channel, email.recipient) == ("email", "foyer@exemple.fr")
     assert (sms.channel, sms.recipient) == ("sms", "+33612345678")
     for message in (email, sms):
-        [token] = re.findall(
-            r"https://accesmt\.example/suivi/([^/\s]+)/toujours-besoin/", message.body
-        )
+        token = token_in(message, "/suivi/", base="https://accesmt.example")
+        assert link_in(message, "/suivi/") == f"/suivi/{token}/toujours-besoin/"
         assert check_from_token(token) == check
         for secret in ("Secret-Dupont", "Jeanne", "Léo", o.request.address):
             assert secret not in message.body + message.subject
@@ -78,7 +78,7 @@ def test_not_before_the_delay_and_the_delay_is_per_cpts(long_wait):
     o.request.waiting_since = o.now - 89 * DAY
     o.request.save(update_fields=["waiting_since"])
     assert still_needed_run(now=o.now) == 0
-    OrientationSettings.objects.create(cpts=o.cpts, still_needed_after_days=60)
+    OrientationSettingsFactory(cpts=o.cpts, still_needed_after_days=60)
     assert still_needed_run(now=o.now) == 1
 
 
@@ -141,9 +141,7 @@ def test_reminders_then_closed_as_unreachable_with_a_transition_line(long_wait):
 
 def test_the_reminder_count_and_delay_come_from_the_cpts_settings(long_wait):
     o = long_wait
-    OrientationSettings.objects.create(
-        cpts=o.cpts, still_needed_reminders=0, still_needed_reminder_days=7
-    )
+    OrientationSettingsFactory(cpts=o.cpts, still_needed_reminders=0, still_needed_reminder_days=7)
     still_needed_run(now=o.now)
     assert still_needed_run(now=o.now + 7 * DAY) == 1
     o.request.refresh_from_db()
@@ -415,7 +413,7 @@ def test_two_workers_at_once_open_one_check_and_send_one_reminder(settings):
 
     if connection.vendor != "postgresql":
         pytest.skip("row locks between two connections: PostgreSQL only")
-    from tests.matching.territories import two_cpts
+    from tests.worlds import two_cpts
 
     settings.PUBLIC_BASE_URL = "https://accesmt.example"
     world = two_cpts()

@@ -18,11 +18,10 @@ from accesmt.orientation.services import (
     TOKEN_SALT,
     solicitation_answer,
     solicitation_token,
-    solicitations_send,
 )
 from tests.accounts.factories import MembershipFactory, UserFactory
 from tests.intake.factories import HouseholdMemberFactory
-from tests.matching.territories import waiting_request
+from tests.worlds import waiting_request
 
 
 def text(response) -> str:
@@ -37,12 +36,6 @@ def page_url(o, name="request"):
 
 def answer_url(s, token=None):
     return reverse("orientation:answer", kwargs={"token": token or solicitation_token(s)})
-
-
-def _ask(o, n=3):
-    return solicitations_send(
-        request=o.request, practitioner_ids=[g.pk for g in o.gps[:n]], by=o.coordinator
-    )
 
 
 @pytest.fixture
@@ -138,7 +131,7 @@ def test_other_cpts_coordinator_gets_404(client, o):
 
 def test_letter_lists_the_gps_who_accepted(coordinator_client, o):
     assert coordinator_client.get(page_url(o, "letter")).status_code == 404
-    for s in _ask(o, 2):
+    for s in o.ask(*o.gps[:2]):
         solicitation_answer(solicitation=s, accept=True, channel=AnswerChannel.LINK)
     response = coordinator_client.get(page_url(o, "letter"))
     assert response["Content-Type"] == "application/pdf"
@@ -153,7 +146,7 @@ def test_letter_lists_the_gps_who_accepted(coordinator_client, o):
 
 
 def test_gp_link_shows_the_minimum_and_accepts(client, o):
-    [s, *_] = _ask(o)
+    [s, *_] = o.ask(*o.gps[:3])
     page = text(client.get(answer_url(s)))
     assert "moins de 6 ans" in page and "18 à 59 ans" in page
     assert o.world.here.name in page and "1,0 km" in page
@@ -166,7 +159,7 @@ def test_gp_link_shows_the_minimum_and_accepts(client, o):
 
 
 def test_gp_link_decline_needs_a_reason_next_to_the_field(client, o):
-    [s, *_] = _ask(o)
+    [s, *_] = o.ask(*o.gps[:3])
     response = client.post(answer_url(s), {"choice": "decline"})
     assert response.status_code == 400
     assert "Indiquez le motif du refus." in text(response)
@@ -177,7 +170,7 @@ def test_gp_link_decline_needs_a_reason_next_to_the_field(client, o):
 
 def test_replayed_tampered_and_expired_links(client, o, monkeypatch):
     real_time = time.time
-    [s, *_] = _ask(o)
+    [s, *_] = o.ask(*o.gps[:3])
     client.post(answer_url(s), {"choice": "accept"})
     replay = client.post(answer_url(s), {"choice": "decline", "decline_reason": "full"})
     assert replay.status_code == 400
@@ -194,7 +187,7 @@ def test_replayed_tampered_and_expired_links(client, o, monkeypatch):
 
 
 def test_gp_declares_the_patient_is_now_theirs(client, o):
-    created = _ask(o)
+    created = o.ask(*o.gps[:3])
     for s in created:
         solicitation_answer(solicitation=s, accept=True, channel=AnswerChannel.LINK)
     page = text(client.get(answer_url(created[1])))
@@ -272,7 +265,7 @@ def test_gp_does_not_see_households_outside_their_declaration(client, o):
 
 
 def test_person_sees_the_gps_and_chooses(client, o):
-    created = _ask(o)
+    created = o.ask(*o.gps[:3])
     for s in created:
         solicitation_answer(solicitation=s, accept=True, channel=AnswerChannel.LINK)
     followup = followup_path(o.request)
@@ -309,7 +302,7 @@ def test_gp_without_account_takes_a_household_behind_their_survey_link(client, o
 
 
 def test_person_says_none_could_see_them_and_goes_back_to_the_queue(client, o):
-    created = _ask(o)
+    created = o.ask(*o.gps[:3])
     for s in created:
         solicitation_answer(solicitation=s, accept=True, channel=AnswerChannel.LINK)
     since = o.request.waiting_since
@@ -333,7 +326,7 @@ def test_person_says_none_could_see_them_and_goes_back_to_the_queue(client, o):
 
 
 def test_the_queue_shows_how_many_gps_agreed_and_are_awaited(coordinator_client, o):
-    created = _ask(o)
+    created = o.ask(*o.gps[:3])
     solicitation_answer(solicitation=created[0], accept=True, channel=AnswerChannel.LINK)
     page = text(
         coordinator_client.get(
@@ -347,7 +340,7 @@ def test_the_queue_shows_how_many_gps_agreed_and_are_awaited(coordinator_client,
 def test_the_gp_list_costs_the_same_queries_whatever_the_number_of_households(
     client, o, django_assert_max_num_queries
 ):
-    from tests.matching.territories import waiting_request
+    from tests.worlds import waiting_request
 
     gp_user = UserFactory(email=o.gps[0].email)
     MembershipFactory(cpts=o.cpts, user=gp_user, role="gp")

@@ -13,7 +13,7 @@ from accesmt.common.formats import long_date
 from accesmt.directory.models import AvailabilityDeclaration
 from accesmt.matching.services import allocation_run_create
 from accesmt.notifications.models import OutboxMessage
-from accesmt.orientation.services import solicitation_token, solicitations_send
+from accesmt.orientation.services import solicitation_token
 from accesmt.orientation.upkeep import still_needed_run
 from tests.intake.factories import HouseholdMemberFactory
 
@@ -22,12 +22,6 @@ pytestmark = pytest.mark.django_db
 
 def text(response) -> str:
     return html.unescape(response.content.decode())
-
-
-def _ask(o, n=1):
-    return solicitations_send(
-        request=o.request, practitioner_ids=[g.pk for g in o.gps[:n]], by=o.coordinator
-    )
 
 
 def _household_line(page: str) -> str:
@@ -44,7 +38,7 @@ def test_gp_page_and_allocation_review_describe_the_same_household_alike(client,
     # A household of 3 takes 3 places: give the nearest GP room for all of it.
     AvailabilityDeclaration.objects.filter(practitioner=o.gps[0]).update(monthly_capacity=3)
     run = allocation_run_create(cpts=o.cpts, by=o.coordinator)
-    [s] = _ask(o)
+    [s] = o.ask(o.gps[0])
     gp_page = text(
         client.get(reverse("orientation:answer", kwargs={"token": solicitation_token(s)}))
     )
@@ -58,7 +52,7 @@ def test_gp_page_and_allocation_review_describe_the_same_household_alike(client,
 
 
 def test_gp_answer_reads_acceptee_with_the_long_date_and_no_space_before_the_comma(client, o):
-    [s] = _ask(o)
+    [s] = o.ask(o.gps[0])
     url = reverse("orientation:answer", kwargs={"token": solicitation_token(s)})
     client.post(url, {"choice": "accept"})
     page = text(client.get(url))
@@ -68,7 +62,7 @@ def test_gp_answer_reads_acceptee_with_the_long_date_and_no_space_before_the_com
 
 
 def test_gp_answer_reads_refusee_with_its_reason(client, o):
-    [s] = _ask(o)
+    [s] = o.ask(o.gps[0])
     url = reverse("orientation:answer", kwargs={"token": solicitation_token(s)})
     client.post(url, {"choice": "decline", "decline_reason": "too_far"})
     page = " ".join(text(client.get(url)).split())
@@ -76,7 +70,7 @@ def test_gp_answer_reads_refusee_with_its_reason(client, o):
 
 
 def test_dates_read_the_same_on_the_coordinator_page_and_in_the_gp_email(client, o):
-    [s] = _ask(o)
+    [s] = o.ask(o.gps[0])
     client.force_login(o.coordinator)
     page = text(
         client.get(

@@ -1,25 +1,21 @@
 import pytest
 
 from accesmt.territory import geocoding
-from accesmt.territory.models import Commune, CoordinatesQuality, PostalCode
 from tests.servers import BanResponder, LocalHTTPServer
+from tests.territory.factories import CommuneFactory
 
 
 def make_commune(insee_code, name, latitude=None, longitude=None, postcodes=()):
-    commune = Commune.objects.create(
+    """A commune of population 0, unplaced when no coordinates are given."""
+    placed = {"latitude": latitude, "longitude": longitude} if latitude is not None else {}
+    return CommuneFactory(
         insee_code=insee_code,
         name=name,
-        departement=insee_code[:2],
-        region="32",
-        latitude=latitude,
-        longitude=longitude,
-        coordinates_quality=(
-            CoordinatesQuality.EXACT if latitude is not None else CoordinatesQuality.UNKNOWN
-        ),
+        population=0,
+        unplaced=latitude is None,
+        postcodes=postcodes,
+        **placed,
     )
-    for code in postcodes:
-        PostalCode.objects.create(code=code, commune=commune)
-    return commune
 
 
 @pytest.fixture

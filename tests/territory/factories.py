@@ -1,10 +1,17 @@
 import csv
 import gzip
 import io
+import itertools
 
 import factory
 
-from accesmt.territory.models import CPTS, Commune, CoordinatesQuality, PostalCode
+from accesmt.territory.models import (
+    CPTS,
+    Commune,
+    CoordinatesQuality,
+    PostalCode,
+    TerritoryCommune,
+)
 from accesmt.territory.services import COMMUNES_FILE
 
 COLUMNS = [
@@ -20,7 +27,13 @@ COLUMNS = [
 ]
 
 
+_artois_numbers = itertools.count()
+
+
 class CommuneFactory(factory.django.DjangoModelFactory):
+    """A placed commune (80xxx by default); `artois=True` gives the Pas-de-Calais commune
+    (62xxx, near Liévin) that the accounts and intake tests always used."""
+
     class Meta:
         model = Commune
         django_get_or_create = ("insee_code",)
@@ -39,6 +52,12 @@ class CommuneFactory(factory.django.DjangoModelFactory):
         unplaced = factory.Trait(
             latitude=None, longitude=None, coordinates_quality=CoordinatesQuality.UNKNOWN
         )
+        artois = factory.Trait(
+            insee_code=factory.LazyFunction(lambda: f"{62000 + next(_artois_numbers):05d}"),
+            departement="62",
+            latitude=50.42,
+            longitude=2.78,
+        )
 
     @factory.post_generation
     def postcodes(self, create, extracted, **kwargs):
@@ -49,9 +68,18 @@ class CommuneFactory(factory.django.DjangoModelFactory):
 class CPTSFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = CPTS
+        django_get_or_create = ("slug",)
 
-    name = factory.Sequence(lambda n: f"CPTS Test {n}")
-    slug = factory.Sequence(lambda n: f"cpts-test-{n}")
+    name = factory.Sequence(lambda n: f"CPTS Territoire {n}")
+    slug = factory.Sequence(lambda n: f"cpts-territoire-{n}")
+
+
+class TerritoryCommuneFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TerritoryCommune
+
+    cpts = factory.SubFactory(CPTSFactory)
+    commune = factory.SubFactory(CommuneFactory, artois=True)
 
 
 def real_rows(predicate=lambda row: True) -> list[dict]:

@@ -16,7 +16,7 @@ STREET = "14 Rue Édouard Vaillant"
 
 @pytest.fixture
 def lievin_cpts(lievin):
-    from tests.accounts.factories import CPTSFactory, TerritoryCommuneFactory
+    from tests.territory.factories import CPTSFactory, TerritoryCommuneFactory
 
     cpts = CPTSFactory(slug="lievin")
     TerritoryCommuneFactory(cpts=cpts, commune=lievin)

@@ -10,7 +10,7 @@ def _describe_database() -> str:
     from django.conf import settings
 
     db = settings.DATABASES["default"]
-    if db["ENGINE"].endswith("sqlite3"):
+    if "sqlite" in db["ENGINE"]:
         return f"SQLite {db['NAME']}"
     return f"PostgreSQL {db.get('HOST') or 'socket'}:{db.get('PORT') or 5432}/{db.get('NAME')}"
 
@@ -30,7 +30,7 @@ def run_with_clear_errors(func: Callable, *args) -> None:
 def _hint(message: str) -> str:
     from django.conf import settings
 
-    if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    if "sqlite" in settings.DATABASES["default"]["ENGINE"]:
         return "Vérifiez DATABASE_URL et que le dossier du fichier existe et est accessible."
     if "does not exist" in message:
         return "Créez la base (createdb) ou corrigez son nom dans DATABASE_URL."

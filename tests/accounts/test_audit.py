@@ -134,3 +134,9 @@ def test_flush_empties_the_log_and_keeps_it_protected():
     audit_record(actor=None, action="login_failed")
     with pytest.raises((IntegrityError, DatabaseError)), connection.cursor() as cursor:
         cursor.execute("DELETE FROM accounts_auditlog")
+
+
+def test_flush_is_djangos_own_command():
+    from django.core.management import get_commands
+
+    assert get_commands()["flush"] == "django.core"  # no local command shadows it

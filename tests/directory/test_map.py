@@ -7,7 +7,6 @@ from tests.accounts.factories import MembershipFactory
 
 from .factories import AvailabilityDeclarationFactory, PracticeSiteFactory
 
-
 CAPACITY = 37
 
 

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
@@ -22,6 +21,7 @@ from django.utils import timezone
 
 from accesmt.accounts.actors import actor_or_none
 from accesmt.common.links import public_url
+from accesmt.common.signing import make_link_token
 from accesmt.notifications.services import outbox_enqueue
 
 from . import priority
@@ -219,7 +219,7 @@ def requests_geocode_retry(*, now: datetime.datetime | None = None) -> int:
 
 def followup_token(request: Request) -> str:
     """A signed, timestamped token holding only the request id (see selectors for reading)."""
-    return signing.dumps({"r": request.pk}, salt=FOLLOWUP_SALT, compress=True)
+    return make_link_token(request.pk, salt=FOLLOWUP_SALT, key="r")
 
 
 def followup_path(request: Request) -> str:

@@ -25,7 +25,6 @@ import datetime
 import logging
 from collections.abc import Iterable
 
-from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
@@ -34,6 +33,7 @@ from django.utils import timezone
 from accesmt.accounts.actors import actor_or_none
 from accesmt.common.formats import long_date
 from accesmt.common.links import public_url
+from accesmt.common.signing import INVALID, LinkError, make_link_token, read_link_token
 from accesmt.directory.models import PracticeSite, Practitioner
 from accesmt.intake.lifecycle import request_transition
 from accesmt.intake.models import ClosedReason, Request, Status
@@ -69,40 +69,28 @@ class OrientationError(ValidationError):
 # --- links ---------------------------------------------------------------------------------------
 
 
-def absolute_url(path: str) -> str:
-    return public_url(path)
-
-
 def solicitation_token(solicitation: Solicitation) -> str:
-    return signing.dumps({"s": solicitation.pk}, salt=TOKEN_SALT, compress=True)
+    return make_link_token(solicitation.pk, salt=TOKEN_SALT, key="s")
 
 
 def solicitation_url(solicitation: Solicitation) -> str:
-    return absolute_url(
+    return public_url(
         reverse("orientation:answer", kwargs={"token": solicitation_token(solicitation)})
     )
 
 
-class InvalidToken(Exception):
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason  # "expired" or "invalid"
+InvalidToken = LinkError  # the name other code imports
 
 
 def solicitation_from_token(token: str) -> Solicitation:
-    try:
-        data = signing.loads(token, salt=TOKEN_SALT, max_age=TOKEN_MAX_AGE)
-    except signing.SignatureExpired as exc:
-        raise InvalidToken("expired") from exc
-    except signing.BadSignature as exc:
-        raise InvalidToken("invalid") from exc
+    pk = read_link_token(token, salt=TOKEN_SALT, key="s", max_age=TOKEN_MAX_AGE)
     found = (
         Solicitation.objects.select_related("request", "cpts", "practitioner", "site")
-        .filter(pk=data.get("s") if isinstance(data, dict) else None)
+        .filter(pk=pk)
         .first()
     )
     if found is None:
-        raise InvalidToken("invalid")
+        raise LinkError(INVALID)
     return found
 
 
@@ -172,7 +160,7 @@ def _tell_person(
     """A short message to the person (e-mail and/or SMS to a mobile) ending with their
     follow-up link, or a letter (`letter_text`, no link) when they have neither; returns how
     many were queued."""
-    link = absolute_url(followup_path(request))
+    link = public_url(followup_path(request))
     queued = 0
     if not person_reachable(request):
         letter_enqueue(
@@ -212,7 +200,7 @@ def _tell_person(
 def _tell_person_offer(request: Request, accepted: list[Solicitation], *, now) -> None:
     """The GPs who accepted, to the person: names, addresses and phones by e-mail, the link to
     them by SMS. Without e-mail or mobile, a letter for the coordination to print."""
-    link = absolute_url(followup_path(request))
+    link = public_url(followup_path(request))
     if request.email:
         outbox_enqueue(
             now=now,

@@ -32,7 +32,6 @@ from __future__ import annotations
 import datetime
 import logging
 
-from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import DateTimeField, Exists, F, Max, OuterRef, Q, Subquery
@@ -42,6 +41,14 @@ from django.utils import timezone
 
 from accesmt.accounts.actors import actor_or_none
 from accesmt.common.formats import long_date
+from accesmt.common.links import public_url
+from accesmt.common.signing import (
+    INVALID,
+    LinkError,
+    check_link_age,
+    make_link_token,
+    read_link_token,
+)
 from accesmt.intake.lifecycle import request_transition
 from accesmt.intake.models import ClosedReason, Request, RequestTransition, Status
 from accesmt.intake.services import letter_enqueue
@@ -56,7 +63,6 @@ from .models import (
     StillNeededAnswer,
     StillNeededCheck,
 )
-from .services import absolute_url
 
 logger = logging.getLogger(__name__)
 
@@ -68,12 +74,8 @@ NEW_CHECKS_PER_RUN = 200
 TOKEN_GRACE_DAYS = 30
 
 
-class StillNeededLinkInvalid(Exception):
-    """`reason`: "tampered" (bad signature, unknown check) or "expired"."""
-
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
+# `reason`: "invalid" (bad signature, unknown check) or "expired".
+StillNeededLinkInvalid = LinkError
 
 
 class StillNeededError(ValidationError):
@@ -85,7 +87,7 @@ class StillNeededError(ValidationError):
 
 
 def check_token(check: StillNeededCheck) -> str:
-    return signing.dumps({"k": check.pk}, salt=TOKEN_SALT, compress=True)
+    return make_link_token(check.pk, salt=TOKEN_SALT, key="k")
 
 
 def check_path(check: StillNeededCheck) -> str:
@@ -93,7 +95,7 @@ def check_path(check: StillNeededCheck) -> str:
 
 
 def check_url(check: StillNeededCheck) -> str:
-    return absolute_url(check_path(check))
+    return public_url(check_path(check))
 
 
 def link_lifetime(config: OrientationSettings) -> datetime.timedelta:
@@ -104,24 +106,18 @@ def link_lifetime(config: OrientationSettings) -> datetime.timedelta:
 def check_from_token(token: str) -> StillNeededCheck:
     """The check a token designates, if its signature holds and it is not older than the life
     of a check (`link_lifetime`) of its CPTS."""
-    try:
-        payload = signing.loads(token, salt=TOKEN_SALT)
-        check = StillNeededCheck.objects.select_related(
+    pk = read_link_token(token, salt=TOKEN_SALT, key="k")
+    check = (
+        StillNeededCheck.objects.select_related(
             "cpts", "request", "request__cpts", "request__commune"
-        ).get(pk=int(payload["k"]))
-    except (
-        signing.BadSignature,
-        KeyError,
-        TypeError,
-        ValueError,
-        StillNeededCheck.DoesNotExist,
-    ):
-        raise StillNeededLinkInvalid("tampered") from None
+        )
+        .filter(pk=pk)
+        .first()
+    )
+    if check is None:
+        raise LinkError(INVALID)
     lifetime = link_lifetime(OrientationSettings.for_cpts(check.cpts))
-    try:
-        signing.loads(token, salt=TOKEN_SALT, max_age=lifetime)
-    except signing.SignatureExpired:
-        raise StillNeededLinkInvalid("expired") from None
+    check_link_age(token, salt=TOKEN_SALT, max_age=lifetime)
     return check
 
 

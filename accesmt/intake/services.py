@@ -351,7 +351,7 @@ def request_create(
             record_creation(request=request, by=by, note=Channel(channel).label)
             request_recompute_priority(request=request, today=timezone.localdate(now))
             duplicates = request_detect_duplicates(request=request)
-            _enqueue_acknowledgment(request=request)
+            _enqueue_acknowledgment(request=request, now=now)
             if by is not None:
                 from accesmt.accounts.services import audit_record
 
@@ -491,7 +491,7 @@ def letter_enqueue(
     )
 
 
-def _enqueue_acknowledgment(*, request: Request) -> int:
+def _enqueue_acknowledgment(*, request: Request, now: datetime.datetime | None = None) -> int:
     """Queue the acknowledgment e-mail and/or SMS in the same transaction as the request, or the
     acknowledgment letter when the household has neither e-mail nor mobile."""
     from .validation import is_mobile
@@ -500,6 +500,7 @@ def _enqueue_acknowledgment(*, request: Request) -> int:
     subject, email_body, sms_body = acknowledgment_texts(request=request, followup_url=followup_url)
     if not reachable_by_message(request):
         letter_enqueue(
+            now=now,
             request=request,
             topic="intake.acknowledgment",
             subject=subject,
@@ -519,6 +520,7 @@ def _enqueue_acknowledgment(*, request: Request) -> int:
     count = 0
     if request.email:
         outbox_enqueue(
+            now=now,
             channel="email",
             to=request.email,
             subject=subject,
@@ -531,6 +533,7 @@ def _enqueue_acknowledgment(*, request: Request) -> int:
         count += 1
     if request.phone and is_mobile(request.phone):
         outbox_enqueue(
+            now=now,
             channel="sms",
             to=request.phone,
             body=sms_body,

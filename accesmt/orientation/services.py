@@ -357,7 +357,7 @@ def solicitations_send(
 def _next_candidate(request: Request, *, now) -> Solicitation | None:
     from .selectors import request_candidates
 
-    candidates, _ = request_candidates(request, limit=1)
+    candidates, _ = request_candidates(request, limit=1, now=now)
     if not candidates:
         return None
     [created] = solicitations_send(

@@ -549,6 +549,16 @@ def _enqueue_acknowledgment(*, request: Request, now: datetime.datetime | None =
 # --- changes after creation --------------------------------------------------------------------
 
 
+def request_lock(pk: int, *, related: tuple[str, ...] = ()) -> Request:
+    """The request `pk`, its row locked until the end of the current transaction (call it inside
+    `transaction.atomic()`), with the `related` relations joined (not locked). Other apps that
+    change a request's state lock it through here, request first, then their own rows."""
+    rows = Request.objects.select_for_update(of=("self",))
+    if related:
+        rows = rows.select_related(*related)
+    return rows.get(pk=pk)
+
+
 def request_update_contact(
     *,
     request: Request,

@@ -37,7 +37,7 @@ from accesmt.common.signing import INVALID, LinkError, make_link_token, read_lin
 from accesmt.directory.models import PracticeSite, Practitioner
 from accesmt.intake.lifecycle import request_transition
 from accesmt.intake.models import ClosedReason, Request, Status
-from accesmt.intake.services import followup_path, letter_enqueue
+from accesmt.intake.services import followup_path, letter_enqueue, request_lock
 from accesmt.intake.validation import format_phone_for_display, is_mobile
 from accesmt.notifications.services import outbox_enqueue
 from accesmt.territory.distances import haversine_km
@@ -303,11 +303,7 @@ def solicitations_send(
     by = actor_or_none(by)
     created: list[Solicitation] = []
     with transaction.atomic():
-        locked = (
-            Request.objects.select_for_update(of=("self",))
-            .select_related("cpts", "commune")
-            .get(pk=request.pk)
-        )
+        locked = request_lock(request.pk, related=("cpts", "commune"))
         if locked.status not in ASKABLE:
             raise OrientationError(
                 f"La demande {locked.reference} est « {Status(locked.status).label} » : "
@@ -427,11 +423,7 @@ def solicitation_answer(
         raise OrientationError({"decline_reason": "Indiquez le motif du refus."})
     by = actor_or_none(by)
     with transaction.atomic():
-        request = (
-            Request.objects.select_for_update(of=("self",))
-            .select_related("cpts")
-            .get(pk=solicitation.request_id)
-        )
+        request = request_lock(solicitation.request_id, related=("cpts",))
         locked = Solicitation.objects.select_for_update(of=("self",)).get(pk=solicitation.pk)
         if locked.status != SolicitationStatus.PENDING:
             raise OrientationError(
@@ -466,11 +458,7 @@ def household_take(
 
     now = now or timezone.now()
     with transaction.atomic():
-        locked = (
-            Request.objects.select_for_update(of=("self",))
-            .select_related("cpts", "commune")
-            .get(pk=request.pk)
-        )
+        locked = request_lock(request.pk, related=("cpts", "commune"))
         if locked.status != Status.WAITING:
             raise OrientationError("Ce foyer n'est plus en attente : un autre médecin l'a pris.")
         fit = gp_candidate_for(practitioner, locked)
@@ -542,11 +530,7 @@ def placement_record(
         raise OrientationError("Auteur inconnu.")
     by = actor_or_none(by)
     with transaction.atomic():
-        locked = (
-            Request.objects.select_for_update(of=("self",))
-            .select_related("cpts", "referrer")
-            .get(pk=request.pk)
-        )
+        locked = request_lock(request.pk, related=("cpts", "referrer"))
         if locked.status == Status.CLOSED:
             raise OrientationError("Cette demande est déjà clôturée.")
         if recorded_by == RecordedBy.COORDINATOR:
@@ -606,11 +590,7 @@ def orientation_restart(
     `waiting_since`."""
     now = now or timezone.now()
     with transaction.atomic():
-        locked = (
-            Request.objects.select_for_update(of=("self",))
-            .select_related("cpts")
-            .get(pk=request.pk)
-        )
+        locked = request_lock(request.pk, related=("cpts",))
         allowed = (Status.AWAITING_CHOICE,) if by_patient else ORIENTING
         if locked.status not in allowed:
             raise OrientationError("La demande n'est pas en cours d'orientation.")
@@ -695,7 +675,7 @@ def solicitations_follow_up(*, now: datetime.datetime | None = None) -> int:
         with transaction.atomic():
             # Same lock order as solicitation_answer (request, then solicitation): no deadlock
             # between the worker and a GP answering at that moment.
-            request = Request.objects.select_for_update(of=("self",)).get(pk=request_id)
+            request = request_lock(request_id)
             s = (
                 Solicitation.objects.select_for_update(of=("self",))
                 .select_related("cpts", "practitioner")

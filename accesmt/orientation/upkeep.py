@@ -51,7 +51,7 @@ from accesmt.common.signing import (
 )
 from accesmt.intake.lifecycle import request_transition
 from accesmt.intake.models import ClosedReason, Request, RequestTransition, Status
-from accesmt.intake.services import letter_enqueue
+from accesmt.intake.services import letter_enqueue, request_lock
 from accesmt.intake.validation import is_mobile
 from accesmt.notifications.services import outbox_enqueue
 from accesmt.territory.models import CPTS
@@ -269,13 +269,11 @@ def due_requests(cpts, *, now: datetime.datetime, config: OrientationSettings | 
 
 def _start_check(request_id: int, *, now: datetime.datetime) -> StillNeededCheck | None:
     with transaction.atomic():
-        request = (
-            Request.objects.select_for_update(of=("self",))
-            .select_related("cpts")
-            .filter(pk=request_id, status=Status.WAITING)
-            .first()
-        )
-        if request is None or _open_checks().filter(request=request).exists():
+        try:
+            request = request_lock(request_id, related=("cpts",))
+        except Request.DoesNotExist:
+            return None
+        if request.status != Status.WAITING or _open_checks().filter(request=request).exists():
             return None
         check = StillNeededCheck(
             cpts=request.cpts, request=request, channel=channel_of(request), sent_at=now
@@ -300,11 +298,7 @@ def _follow_up(check_id: int, *, now: datetime.datetime) -> str:
         request_id = StillNeededCheck.objects.filter(pk=check_id).values_list(
             "request_id", flat=True
         )[0]
-        request = (
-            Request.objects.select_for_update(of=("self",))
-            .select_related("cpts")
-            .get(pk=request_id)
-        )
+        request = request_lock(request_id, related=("cpts",))
         check = (
             _open_checks()
             .select_for_update(of=("self",))
@@ -401,11 +395,7 @@ def still_needed_answer(
     by = actor_or_none(by)
     now = now or timezone.now()
     with transaction.atomic():
-        request = (
-            Request.objects.select_for_update(of=("self",))
-            .select_related("cpts")
-            .get(pk=check.request_id)
-        )
+        request = request_lock(check.request_id, related=("cpts",))
         locked = StillNeededCheck.objects.select_for_update().get(pk=check.pk)
         if locked.answered_at is not None:
             raise StillNeededError("Votre réponse est déjà enregistrée.", code="answered")

@@ -43,6 +43,7 @@ from .models import (
     Status,
     normalise_name,
 )
+from .validation import is_mobile
 
 logger = logging.getLogger(__name__)
 
@@ -454,11 +455,15 @@ def acknowledgment_texts(*, request: Request, followup_url: str) -> tuple[str, s
     return subject, email, sms
 
 
+def message_channels(request: Request) -> tuple[bool, bool]:
+    """(e-mail, SMS) that reach the household: an e-mail address; a mobile, not a landline, for
+    SMS. The one reachability rule: with neither, every message goes by printed letter."""
+    return bool(request.email), is_mobile(request.phone)
+
+
 def reachable_by_message(request: Request) -> bool:
     """An e-mail address, or a mobile for SMS: otherwise every message goes by printed letter."""
-    from .validation import is_mobile
-
-    return bool(request.email) or bool(request.phone and is_mobile(request.phone))
+    return any(message_channels(request))
 
 
 def letter_enqueue(
@@ -491,59 +496,95 @@ def letter_enqueue(
     )
 
 
-def _enqueue_acknowledgment(*, request: Request, now: datetime.datetime | None = None) -> int:
-    """Queue the acknowledgment e-mail and/or SMS in the same transaction as the request, or the
-    acknowledgment letter when the household has neither e-mail nor mobile."""
-    from .validation import is_mobile
+def household_tell(
+    *,
+    request: Request,
+    topic: str,
+    subject: str = "",
+    email_body: str = "",
+    sms_body: str = "",
+    letter_subject: str | None = None,
+    letter_body: str = "",
+    related=None,
+    dedup_key: str | None = None,
+    channels: tuple[bool, bool] | None = None,
+    now: datetime.datetime | None = None,
+) -> int:
+    """Tell the household of `request`: the e-mail and/or the SMS on the channels that reach it
+    (`channels`, by default `message_channels`), or else the letter `letter_body` for the
+    coordination to print (none when it is empty). `dedup_key` may hold "{channel}" (email,
+    sms, letter). E-mails and SMS are related to `related` (the request by default), letters
+    to the request. Returns how many messages were queued."""
+    by_email, by_sms = message_channels(request) if channels is None else channels
 
-    followup_url = public_url(followup_path(request))
-    subject, email_body, sms_body = acknowledgment_texts(request=request, followup_url=followup_url)
-    if not reachable_by_message(request):
+    def key(channel: str) -> str | None:
+        return dedup_key.format(channel=channel) if dedup_key else None
+
+    if not (by_email or by_sms):
+        if not letter_body:
+            return 0
         letter_enqueue(
             now=now,
             request=request,
-            topic="intake.acknowledgment",
-            subject=subject,
-            body=(
-                "Madame, Monsieur,\n\n"
-                f"La {request.cpts.name} a bien reçu votre demande d'aide pour trouver un "
-                f"médecin traitant. Votre référence : {request.reference}.\n\n"
-                "La coordination va l'examiner. Les personnes les plus fragiles sont aidées en "
-                "premier. Nous vous écrirons par courrier dès que des médecins pourront vous "
-                "accueillir.\n\n"
-                "En attendant, pour un souci de santé le soir, la nuit ou le week-end, appelez "
-                "le 116 117. En cas d'urgence vitale, appelez le 15 ou le 112."
-            ),
-            dedup_key=f"intake-ack-letter-{request.pk}",
+            topic=topic,
+            subject=subject if letter_subject is None else letter_subject,
+            body=letter_body,
+            dedup_key=key("letter"),
         )
         return 1
     count = 0
-    if request.email:
+    if by_email and request.email and email_body:
         outbox_enqueue(
             now=now,
             channel="email",
             to=request.email,
             subject=subject,
             body=email_body,
-            topic="intake.acknowledgment",
+            topic=topic,
             cpts=request.cpts,
-            related=request,
-            dedup_key=f"intake-ack-email-{request.pk}",
+            related=related or request,
+            dedup_key=key("email"),
         )
         count += 1
-    if request.phone and is_mobile(request.phone):
+    if by_sms and request.phone and sms_body:
         outbox_enqueue(
             now=now,
             channel="sms",
             to=request.phone,
             body=sms_body,
-            topic="intake.acknowledgment",
+            topic=topic,
             cpts=request.cpts,
-            related=request,
-            dedup_key=f"intake-ack-sms-{request.pk}",
+            related=related or request,
+            dedup_key=key("sms"),
         )
         count += 1
     return count
+
+
+def _enqueue_acknowledgment(*, request: Request, now: datetime.datetime | None = None) -> int:
+    """Queue the acknowledgment e-mail and/or SMS in the same transaction as the request, or the
+    acknowledgment letter when the household has neither e-mail nor mobile."""
+    followup_url = public_url(followup_path(request))
+    subject, email_body, sms_body = acknowledgment_texts(request=request, followup_url=followup_url)
+    return household_tell(
+        now=now,
+        request=request,
+        topic="intake.acknowledgment",
+        subject=subject,
+        email_body=email_body,
+        sms_body=sms_body,
+        letter_body=(
+            "Madame, Monsieur,\n\n"
+            f"La {request.cpts.name} a bien reçu votre demande d'aide pour trouver un "
+            f"médecin traitant. Votre référence : {request.reference}.\n\n"
+            "La coordination va l'examiner. Les personnes les plus fragiles sont aidées en "
+            "premier. Nous vous écrirons par courrier dès que des médecins pourront vous "
+            "accueillir.\n\n"
+            "En attendant, pour un souci de santé le soir, la nuit ou le week-end, appelez "
+            "le 116 117. En cas d'urgence vitale, appelez le 15 ou le 112."
+        ),
+        dedup_key="intake-ack-{channel}-" + str(request.pk),
+    )
 
 
 # --- changes after creation --------------------------------------------------------------------

@@ -37,8 +37,13 @@ from accesmt.common.signing import INVALID, LinkError, make_link_token, read_lin
 from accesmt.directory.models import PracticeSite, Practitioner
 from accesmt.intake.lifecycle import request_transition
 from accesmt.intake.models import ClosedReason, Request, Status
-from accesmt.intake.services import followup_path, letter_enqueue, request_lock
-from accesmt.intake.validation import format_phone_for_display, is_mobile
+from accesmt.intake.services import (
+    followup_path,
+    household_tell,
+    reachable_by_message,
+    request_lock,
+)
+from accesmt.intake.validation import format_phone_for_display
 from accesmt.notifications.services import outbox_enqueue
 from accesmt.territory.distances import haversine_km
 
@@ -149,9 +154,7 @@ def offer_text(request: Request, solicitations: Iterable[Solicitation]) -> str:
     return "\n".join(lines)
 
 
-def person_reachable(request: Request) -> bool:
-    """Messages reach the person: an e-mail address, or a mobile for SMS (not a landline)."""
-    return bool(request.email) or bool(request.phone and is_mobile(request.phone))
+person_reachable = reachable_by_message  # the name the views import
 
 
 def _tell_person(
@@ -161,88 +164,44 @@ def _tell_person(
     follow-up link, or a letter (`letter_text`, no link) when they have neither; returns how
     many were queued."""
     link = public_url(followup_path(request))
-    queued = 0
-    if not person_reachable(request):
-        letter_enqueue(
-            now=now,
-            request=request,
-            topic=topic,
-            subject=subject,
-            body=f"Madame, Monsieur,\n\n{letter_text or text}",
-        )
-        return 1
-    if request.email:
-        outbox_enqueue(
-            now=now,
-            channel="email",
-            to=request.email,
-            subject=subject,
-            body=f"Bonjour,\n\n{text}\n{link}\n\nLa coordination de la {request.cpts.name}",
-            topic=topic,
-            cpts=request.cpts,
-            related=request,
-        )
-        queued += 1
-    if request.phone and is_mobile(request.phone):
-        outbox_enqueue(
-            now=now,
-            channel="sms",
-            to=request.phone,
-            body=f"{request.cpts.name} : {text} {link}",
-            topic=topic,
-            cpts=request.cpts,
-            related=request,
-        )
-        queued += 1
-    return queued
+    return household_tell(
+        now=now,
+        request=request,
+        topic=topic,
+        subject=subject,
+        email_body=f"Bonjour,\n\n{text}\n{link}\n\nLa coordination de la {request.cpts.name}",
+        sms_body=f"{request.cpts.name} : {text} {link}",
+        letter_body=f"Madame, Monsieur,\n\n{letter_text or text}",
+    )
 
 
 def _tell_person_offer(request: Request, accepted: list[Solicitation], *, now) -> None:
     """The GPs who accepted, to the person: names, addresses and phones by e-mail, the link to
     them by SMS. Without e-mail or mobile, a letter for the coordination to print."""
-    link = public_url(followup_path(request))
-    if request.email:
-        outbox_enqueue(
-            now=now,
-            channel="email",
-            to=request.email,
-            subject=f"Des médecins peuvent vous accueillir — référence {request.reference}",
-            body=(
-                "Bonjour,\n\n"
-                "Ces médecins ont accepté de vous accueillir comme nouveau patient :\n\n"
-                f"{offer_text(request, accepted)}\n\n"
-                "Choisissez librement l'un d'eux et appelez son cabinet pour un premier "
-                f"rendez-vous en donnant votre référence {request.reference}. Dites-nous "
-                f"ensuite votre choix sur votre page de suivi :\n{link}\n\n"
-                f"La coordination de la {request.cpts.name}"
-            ),
-            topic="orientation.offer",
-            cpts=request.cpts,
-            related=request,
-        )
-    if request.phone and is_mobile(request.phone):
-        outbox_enqueue(
-            now=now,
-            channel="sms",
-            to=request.phone,
-            body=(
-                f"{request.cpts.name} : des médecins peuvent vous accueillir. "
-                f"Leurs coordonnées et votre choix : {link}"
-            ),
-            topic="orientation.offer",
-            cpts=request.cpts,
-            related=request,
-        )
-    if not person_reachable(request):
-        from .letter import offer_letter_body, offer_letter_subject
+    from .letter import offer_letter_body, offer_letter_subject
 
-        letter_enqueue(
-            now=now,
-            request=request,
-            topic="orientation.offer",
-            subject=offer_letter_subject(request),
-            body=offer_letter_body(request, accepted),
-        )
+    link = public_url(followup_path(request))
+    household_tell(
+        now=now,
+        request=request,
+        topic="orientation.offer",
+        subject=f"Des médecins peuvent vous accueillir — référence {request.reference}",
+        email_body=(
+            "Bonjour,\n\n"
+            "Ces médecins ont accepté de vous accueillir comme nouveau patient :\n\n"
+            f"{offer_text(request, accepted)}\n\n"
+            "Choisissez librement l'un d'eux et appelez son cabinet pour un premier "
+            f"rendez-vous en donnant votre référence {request.reference}. Dites-nous "
+            f"ensuite votre choix sur votre page de suivi :\n{link}\n\n"
+            f"La coordination de la {request.cpts.name}"
+        ),
+        sms_body=(
+            f"{request.cpts.name} : des médecins peuvent vous accueillir. "
+            f"Leurs coordonnées et votre choix : {link}"
+        ),
+        letter_subject=offer_letter_subject(request),
+        letter_body=offer_letter_body(request, accepted),
+    )
 
 
 def _tell_referrer_found(request: Request, *, now) -> None:

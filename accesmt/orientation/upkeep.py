@@ -51,9 +51,7 @@ from accesmt.common.signing import (
 )
 from accesmt.intake.lifecycle import request_transition
 from accesmt.intake.models import ClosedReason, Request, RequestTransition, Status
-from accesmt.intake.services import letter_enqueue, request_lock
-from accesmt.intake.validation import is_mobile
-from accesmt.notifications.services import outbox_enqueue
+from accesmt.intake.services import household_tell, message_channels, request_lock
 from accesmt.territory.models import CPTS
 
 from .models import (
@@ -125,8 +123,7 @@ def check_from_token(token: str) -> StillNeededCheck:
 
 
 def channel_of(request: Request) -> str:
-    email = bool(request.email)
-    sms = bool(request.phone) and is_mobile(request.phone)
+    email, sms = message_channels(request)
     if email and sms:
         return CheckChannel.BOTH
     if email:
@@ -140,47 +137,36 @@ def _send(check: StillNeededCheck, request: Request, *, now, reminder: int = 0) 
     """The question (reminder = 0) or reminder number `reminder`, on the check's channels."""
     cpts = request.cpts
     link = check_url(check)
-    topic = "orientation.still_needed_reminder" if reminder else "orientation.still_needed"
-    key = f"orientation.still_needed.{check.pk}.{reminder}"
-    if check.channel in (CheckChannel.EMAIL, CheckChannel.BOTH) and request.email:
-        subject = "Avez-vous toujours besoin d'un médecin traitant ?"
-        if reminder:
-            subject = f"Rappel : {subject[0].lower()}{subject[1:]}"
-        outbox_enqueue(
-            now=now,
-            channel="email",
-            to=request.email,
-            subject=subject,
-            body=(
-                "Bonjour,\n\n"
-                f"Vous attendez un médecin traitant auprès de la {cpts.name} "
-                f"(référence {request.reference}). Pour garder la liste d'attente à jour, "
-                "dites-nous en un clic si vous avez toujours besoin d'un médecin traitant :\n\n"
-                f"{link}\n\n"
-                "Si vous répondez « oui », vous gardez votre place dans la file d'attente. "
-                "Sans réponse après nos rappels, votre demande sera clôturée.\n\n"
-                f"La coordination de la {cpts.name}"
-            ),
-            topic=topic,
-            cpts=cpts,
-            related=check,
-            dedup_key=f"{key}.email",
-        )
-    if check.channel in (CheckChannel.SMS, CheckChannel.BOTH) and request.phone:
-        prefix = "Rappel - " if reminder else ""
-        outbox_enqueue(
-            now=now,
-            channel="sms",
-            to=request.phone,
-            body=(
-                f"{prefix}{cpts.name} : avez-vous toujours besoin d'un médecin traitant ? "
-                f"Répondez en un clic : {link}"
-            ),
-            topic=topic,
-            cpts=cpts,
-            related=check,
-            dedup_key=f"{key}.sms",
-        )
+    subject = "Avez-vous toujours besoin d'un médecin traitant ?"
+    if reminder:
+        subject = f"Rappel : {subject[0].lower()}{subject[1:]}"
+    prefix = "Rappel - " if reminder else ""
+    household_tell(
+        now=now,
+        request=request,
+        topic="orientation.still_needed_reminder" if reminder else "orientation.still_needed",
+        subject=subject,
+        email_body=(
+            "Bonjour,\n\n"
+            f"Vous attendez un médecin traitant auprès de la {cpts.name} "
+            f"(référence {request.reference}). Pour garder la liste d'attente à jour, "
+            "dites-nous en un clic si vous avez toujours besoin d'un médecin traitant :\n\n"
+            f"{link}\n\n"
+            "Si vous répondez « oui », vous gardez votre place dans la file d'attente. "
+            "Sans réponse après nos rappels, votre demande sera clôturée.\n\n"
+            f"La coordination de la {cpts.name}"
+        ),
+        sms_body=(
+            f"{prefix}{cpts.name} : avez-vous toujours besoin d'un médecin traitant ? "
+            f"Répondez en un clic : {link}"
+        ),
+        related=check,
+        channels=(
+            check.channel in (CheckChannel.EMAIL, CheckChannel.BOTH),
+            check.channel in (CheckChannel.SMS, CheckChannel.BOTH),
+        ),
+        dedup_key=f"orientation.still_needed.{check.pk}.{reminder}.{{channel}}",
+    )
 
 
 def _send_letter(check: StillNeededCheck, request: Request, *, now) -> None:
@@ -188,12 +174,12 @@ def _send_letter(check: StillNeededCheck, request: Request, *, now) -> None:
     household in its list to call)."""
     cpts = request.cpts
     phone = f" au {cpts.phone}" if cpts.phone else ""
-    letter_enqueue(
+    household_tell(
         now=now,
         request=request,
         topic="orientation.still_needed",
         subject="Avez-vous toujours besoin d'un médecin traitant ?",
-        body=(
+        letter_body=(
             "Madame, Monsieur,\n\n"
             f"Vous attendez un médecin traitant auprès de la {cpts.name} "
             f"(référence {request.reference}). Pour garder la liste d'attente à jour, "
@@ -201,7 +187,8 @@ def _send_letter(check: StillNeededCheck, request: Request, *, now) -> None:
             "médecin traitant. Si c'est le cas, vous gardez votre place dans la file d'attente. "
             "Sans nouvelles de votre part, nous vous appellerons."
         ),
-        dedup_key=f"orientation.still_needed.{check.pk}.0.letter",
+        channels=(False, False),
+        dedup_key=f"orientation.still_needed.{check.pk}.0.{{channel}}",
     )
 
 

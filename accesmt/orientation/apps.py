@@ -8,8 +8,8 @@ class OrientationConfig(AppConfig):
     def ready(self) -> None:
         from accesmt.notifications import jobs
 
-        from . import upkeep
+        from . import still_needed
         from .services import solicitations_follow_up
 
         jobs.register("orientation.follow_up", solicitations_follow_up, every_seconds=900)
-        jobs.register("orientation.still_needed", upkeep.still_needed_run, every_seconds=3600)
+        jobs.register("orientation.still_needed", still_needed.still_needed_run, every_seconds=3600)

@@ -299,7 +299,7 @@ class StillNeededCheck(models.Model):
     """ "Avez-vous toujours besoin d'un médecin traitant ?" asked of a household waiting for long.
 
     Open while it has no answer, is not closed as unreachable and is not cancelled (the request
-    left the queue otherwise); one open check at a time per request. See `upkeep.py`."""
+    left the queue otherwise); one open check at a time per request. See `still_needed.py`."""
 
     cpts = models.ForeignKey(
         "territory.CPTS", verbose_name="CPTS", on_delete=models.PROTECT, related_name="+"

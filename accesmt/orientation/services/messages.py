@@ -1,0 +1,144 @@
+"""Messages of the orientation flow: to the GP asked, to the person, to the referrer (no name of
+the person, no health data)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from accesmt.common.formats import long_date
+from accesmt.common.links import public_url
+from accesmt.intake.models import Request
+from accesmt.intake.services import (
+    followup_path,
+    household_tell,
+    reachable_by_message,
+)
+from accesmt.intake.validation import format_phone_for_display
+from accesmt.notifications.services import outbox_enqueue
+
+from ..models import Solicitation
+from .links import solicitation_url
+
+# --- messages (no name of the person, no health data) ------------------------------------------
+
+
+def _ask_gp(solicitation: Solicitation, *, now, reminder: bool = False) -> None:
+    email = solicitation.practitioner.email
+    if not email:
+        return  # the coordinator calls: the solicitation shows "à appeler"
+    due = long_date(solicitation.answer_due_at, with_time=True)
+    subject = (
+        "Rappel : un nouveau patient attend votre réponse"
+        if reminder
+        else "Pouvez-vous accueillir un nouveau patient ?"
+    )
+    body = (
+        f"Bonjour,\n\n"
+        f"La {solicitation.cpts.name} cherche un médecin traitant pour un foyer proche de votre "
+        f"cabinet. Voyez la demande (sans donnée nominative) et répondez en un clic :\n\n"
+        f"{solicitation_url(solicitation)}\n\n"
+        f"Sans réponse avant le {due}, la demande sera proposée à un autre médecin.\n\n"
+        f"Merci."
+    )
+    outbox_enqueue(
+        now=now,
+        channel="email",
+        to=email,
+        subject=subject,
+        body=body,
+        topic="orientation.reminder" if reminder else "orientation.ask",
+        cpts=solicitation.cpts,
+        related=solicitation,
+        dedup_key=f"orientation.{'reminder' if reminder else 'ask'}.{solicitation.pk}",
+    )
+
+
+def offer_text(request: Request, solicitations: Iterable[Solicitation]) -> str:
+    """The list of GPs who accepted, for the person (e-mail, SMS and letter)."""
+    lines = []
+    for s in solicitations:
+        site = s.site
+        address = ""
+        phone = ""
+        if site is not None:
+            address = ", ".join(site.address_lines)
+            phone = (
+                format_phone_for_display(site.phone) if site.phone.startswith("+") else site.phone
+            )
+        entry = f"- Dr {s.practitioner.first_name} {s.practitioner.last_name}".replace("  ", " ")
+        if address:
+            entry += f", {address}"
+        if phone:
+            entry += f", tél. {phone}"
+        lines.append(entry)
+    return "\n".join(lines)
+
+
+person_reachable = reachable_by_message  # the name the views import
+
+
+def _tell_person(
+    request: Request, *, now, topic: str, subject: str, text: str, letter_text: str = ""
+) -> int:
+    """A short message to the person (e-mail and/or SMS to a mobile) ending with their
+    follow-up link, or a letter (`letter_text`, no link) when they have neither; returns how
+    many were queued."""
+    link = public_url(followup_path(request))
+    return household_tell(
+        now=now,
+        request=request,
+        topic=topic,
+        subject=subject,
+        email_body=f"Bonjour,\n\n{text}\n{link}\n\nLa coordination de la {request.cpts.name}",
+        sms_body=f"{request.cpts.name} : {text} {link}",
+        letter_body=f"Madame, Monsieur,\n\n{letter_text or text}",
+    )
+
+
+def _tell_person_offer(request: Request, accepted: list[Solicitation], *, now) -> None:
+    """The GPs who accepted, to the person: names, addresses and phones by e-mail, the link to
+    them by SMS. Without e-mail or mobile, a letter for the coordination to print."""
+    from ..letter import offer_letter_body, offer_letter_subject
+
+    link = public_url(followup_path(request))
+    household_tell(
+        now=now,
+        request=request,
+        topic="orientation.offer",
+        subject=f"Des médecins peuvent vous accueillir — référence {request.reference}",
+        email_body=(
+            "Bonjour,\n\n"
+            "Ces médecins ont accepté de vous accueillir comme nouveau patient :\n\n"
+            f"{offer_text(request, accepted)}\n\n"
+            "Choisissez librement l'un d'eux et appelez son cabinet pour un premier "
+            f"rendez-vous en donnant votre référence {request.reference}. Dites-nous "
+            f"ensuite votre choix sur votre page de suivi :\n{link}\n\n"
+            f"La coordination de la {request.cpts.name}"
+        ),
+        sms_body=(
+            f"{request.cpts.name} : des médecins peuvent vous accueillir. "
+            f"Leurs coordonnées et votre choix : {link}"
+        ),
+        letter_subject=offer_letter_subject(request),
+        letter_body=offer_letter_body(request, accepted),
+    )
+
+
+def _tell_referrer_found(request: Request, *, now) -> None:
+    referrer = request.referrer
+    if referrer is None or not referrer.email:
+        return
+    outbox_enqueue(
+        now=now,
+        channel="email",
+        to=referrer.email,
+        subject=f"Demande {request.reference} : médecin traitant trouvé",
+        body=(
+            "Bonjour,\n\n"
+            f"La demande {request.reference} que vous avez orientée vers la {request.cpts.name} "
+            "a abouti : la personne a trouvé un médecin traitant.\n\nMerci de votre orientation."
+        ),
+        topic="orientation.referrer_found",
+        cpts=request.cpts,
+        related=request,
+    )

@@ -533,31 +533,23 @@ def household_tell(
         )
         return 1
     count = 0
-    if by_email and request.email and email_body:
-        outbox_enqueue(
-            now=now,
-            channel="email",
-            to=request.email,
-            subject=subject,
-            body=email_body,
-            topic=topic,
-            cpts=request.cpts,
-            related=related or request,
-            dedup_key=key("email"),
-        )
-        count += 1
-    if by_sms and request.phone and sms_body:
-        outbox_enqueue(
-            now=now,
-            channel="sms",
-            to=request.phone,
-            body=sms_body,
-            topic=topic,
-            cpts=request.cpts,
-            related=related or request,
-            dedup_key=key("sms"),
-        )
-        count += 1
+    for channel, wanted, to, channel_subject, body in (
+        ("email", by_email, request.email, subject, email_body),
+        ("sms", by_sms, request.phone, "", sms_body),
+    ):
+        if wanted and to and body:
+            outbox_enqueue(
+                now=now,
+                channel=channel,
+                to=to,
+                subject=channel_subject,
+                body=body,
+                topic=topic,
+                cpts=request.cpts,
+                related=related or request,
+                dedup_key=key(channel),
+            )
+            count += 1
     return count
 
 

@@ -22,6 +22,7 @@ from django.utils import timezone
 from accesmt.accounts.actors import actor_or_none
 from accesmt.common.links import public_url
 from accesmt.common.signing import make_link_token
+from accesmt.notifications.messages import render_message
 from accesmt.notifications.services import outbox_enqueue
 
 from . import priority
@@ -433,26 +434,24 @@ def request_detect_duplicates(*, request: Request) -> list[DuplicateFlag]:
 # --- acknowledgment through the outbox ---------------------------------------------------------
 
 
+ACKNOWLEDGMENT = "intake/messages/acknowledgment_{}.txt"
+
+
 def acknowledgment_texts(*, request: Request, followup_url: str) -> tuple[str, str, str]:
     """(subject, e-mail body, SMS body): reference and link only — no name, no health data."""
-    cpts_name = request.cpts.name
-    subject = f"Votre demande de médecin traitant — référence {request.reference}"
-    email = (
-        "Bonjour,\n\n"
-        f"{cpts_name} a bien reçu votre demande d'aide pour trouver un médecin traitant.\n"
-        f"Référence : {request.reference}\n\n"
-        "La coordination de la CPTS va l'examiner et pourra vous appeler pour la compléter. "
-        "Les personnes les plus fragiles sont aidées en premier.\n\n"
-        "Voir où en est votre demande, corriger vos coordonnées ou la retirer :\n"
-        f"{followup_url}\n\n"
-        "En attendant, pour un souci de santé le soir, la nuit ou le week-end, appelez le "
-        "116 117. En cas d'urgence vitale, appelez le 15 ou le 112.\n"
+    context = _acknowledgment_context(request, followup_url)
+    subject, email = render_message(
+        ACKNOWLEDGMENT.format("email"), context, subject_template=ACKNOWLEDGMENT.format("subject")
     )
-    sms = (
-        f"{cpts_name} : demande de médecin traitant reçue, réf. {request.reference}. "
-        f"Suivi : {followup_url}"
-    )
-    return subject, email, sms
+    return subject, email, render_message(ACKNOWLEDGMENT.format("sms"), context)[1]
+
+
+def _acknowledgment_context(request: Request, followup_url: str) -> dict[str, str]:
+    return {
+        "cpts_name": request.cpts.name,
+        "reference": request.reference,
+        "followup_url": followup_url,
+    }
 
 
 def message_channels(request: Request) -> tuple[bool, bool]:
@@ -565,16 +564,9 @@ def _enqueue_acknowledgment(*, request: Request, now: datetime.datetime | None =
         subject=subject,
         email_body=email_body,
         sms_body=sms_body,
-        letter_body=(
-            "Madame, Monsieur,\n\n"
-            f"La {request.cpts.name} a bien reçu votre demande d'aide pour trouver un "
-            f"médecin traitant. Votre référence : {request.reference}.\n\n"
-            "La coordination va l'examiner. Les personnes les plus fragiles sont aidées en "
-            "premier. Nous vous écrirons par courrier dès que des médecins pourront vous "
-            "accueillir.\n\n"
-            "En attendant, pour un souci de santé le soir, la nuit ou le week-end, appelez "
-            "le 116 117. En cas d'urgence vitale, appelez le 15 ou le 112."
-        ),
+        letter_body=render_message(
+            ACKNOWLEDGMENT.format("letter"), _acknowledgment_context(request, followup_url)
+        )[1],
         dedup_key="intake-ack-{channel}-" + str(request.pk),
     )
 

@@ -52,6 +52,7 @@ from accesmt.common.signing import (
 from accesmt.intake.lifecycle import request_transition
 from accesmt.intake.models import ClosedReason, Request, RequestTransition, Status
 from accesmt.intake.services import household_tell, message_channels, request_lock
+from accesmt.notifications.messages import render_message
 from accesmt.territory.models import CPTS
 
 from .models import (
@@ -133,33 +134,36 @@ def channel_of(request: Request) -> str:
     return CheckChannel.CALL
 
 
+STILL_NEEDED = "orientation/messages/still_needed_{}.txt"
+
+
+def _texts(request: Request, *, link: str = "", reminder: int = 0) -> dict[str, str]:
+    """The subject, e-mail, SMS and letter of the question (no name, no health data)."""
+    context = {
+        "cpts_name": request.cpts.name,
+        "cpts_phone": request.cpts.phone,
+        "reference": request.reference,
+        "link": link,
+        "reminder": reminder,
+    }
+    texts = {
+        part: render_message(STILL_NEEDED.format(part), context)[1]
+        for part in ("email", "sms", "letter")
+    }
+    texts["subject"] = render_message(STILL_NEEDED.format("subject"), context)[1].strip()
+    return texts
+
+
 def _send(check: StillNeededCheck, request: Request, *, now, reminder: int = 0) -> None:
     """The question (reminder = 0) or reminder number `reminder`, on the check's channels."""
-    cpts = request.cpts
-    link = check_url(check)
-    subject = "Avez-vous toujours besoin d'un médecin traitant ?"
-    if reminder:
-        subject = f"Rappel : {subject[0].lower()}{subject[1:]}"
-    prefix = "Rappel - " if reminder else ""
+    texts = _texts(request, link=check_url(check), reminder=reminder)
     household_tell(
         now=now,
         request=request,
         topic="orientation.still_needed_reminder" if reminder else "orientation.still_needed",
-        subject=subject,
-        email_body=(
-            "Bonjour,\n\n"
-            f"Vous attendez un médecin traitant auprès de la {cpts.name} "
-            f"(référence {request.reference}). Pour garder la liste d'attente à jour, "
-            "dites-nous en un clic si vous avez toujours besoin d'un médecin traitant :\n\n"
-            f"{link}\n\n"
-            "Si vous répondez « oui », vous gardez votre place dans la file d'attente. "
-            "Sans réponse après nos rappels, votre demande sera clôturée.\n\n"
-            f"La coordination de la {cpts.name}"
-        ),
-        sms_body=(
-            f"{prefix}{cpts.name} : avez-vous toujours besoin d'un médecin traitant ? "
-            f"Répondez en un clic : {link}"
-        ),
+        subject=texts["subject"],
+        email_body=texts["email"],
+        sms_body=texts["sms"],
         related=check,
         channels=(
             check.channel in (CheckChannel.EMAIL, CheckChannel.BOTH),
@@ -172,21 +176,13 @@ def _send(check: StillNeededCheck, request: Request, *, now, reminder: int = 0) 
 def _send_letter(check: StillNeededCheck, request: Request, *, now) -> None:
     """Neither e-mail nor mobile: the question by letter (the coordination also has the
     household in its list to call)."""
-    cpts = request.cpts
-    phone = f" au {cpts.phone}" if cpts.phone else ""
+    texts = _texts(request)
     household_tell(
         now=now,
         request=request,
         topic="orientation.still_needed",
-        subject="Avez-vous toujours besoin d'un médecin traitant ?",
-        letter_body=(
-            "Madame, Monsieur,\n\n"
-            f"Vous attendez un médecin traitant auprès de la {cpts.name} "
-            f"(référence {request.reference}). Pour garder la liste d'attente à jour, "
-            f"appelez la coordination{phone} pour nous dire si vous avez toujours besoin d'un "
-            "médecin traitant. Si c'est le cas, vous gardez votre place dans la file d'attente. "
-            "Sans nouvelles de votre part, nous vous appellerons."
-        ),
+        subject=texts["subject"],
+        letter_body=texts["letter"],
         channels=(False, False),
         dedup_key=f"orientation.still_needed.{check.pk}.0.{{channel}}",
     )

@@ -14,6 +14,7 @@ from accesmt.intake.services import (
     reachable_by_message,
 )
 from accesmt.intake.validation import format_phone_for_display
+from accesmt.notifications.messages import render_message
 from accesmt.notifications.services import outbox_enqueue
 
 from ..models import Solicitation
@@ -21,24 +22,22 @@ from .links import solicitation_url
 
 # --- messages (no name of the person, no health data) ------------------------------------------
 
+MESSAGES = "orientation/messages/{}.txt"
+
 
 def _ask_gp(solicitation: Solicitation, *, now, reminder: bool = False) -> None:
     email = solicitation.practitioner.email
     if not email:
         return  # the coordinator calls: the solicitation shows "à appeler"
-    due = long_date(solicitation.answer_due_at, with_time=True)
-    subject = (
-        "Rappel : un nouveau patient attend votre réponse"
-        if reminder
-        else "Pouvez-vous accueillir un nouveau patient ?"
-    )
-    body = (
-        f"Bonjour,\n\n"
-        f"La {solicitation.cpts.name} cherche un médecin traitant pour un foyer proche de votre "
-        f"cabinet. Voyez la demande (sans donnée nominative) et répondez en un clic :\n\n"
-        f"{solicitation_url(solicitation)}\n\n"
-        f"Sans réponse avant le {due}, la demande sera proposée à un autre médecin.\n\n"
-        f"Merci."
+    subject, body = render_message(
+        MESSAGES.format("ask_gp_email"),
+        {
+            "cpts_name": solicitation.cpts.name,
+            "link": solicitation_url(solicitation),
+            "due": long_date(solicitation.answer_due_at, with_time=True),
+            "reminder": reminder,
+        },
+        subject_template=MESSAGES.format("ask_gp_subject"),
     )
     outbox_enqueue(
         now=now,
@@ -100,25 +99,22 @@ def _tell_person_offer(request: Request, accepted: list[Solicitation], *, now) -
     them by SMS. Without e-mail or mobile, a letter for the coordination to print."""
     from ..letter import offer_letter_body, offer_letter_subject
 
-    link = public_url(followup_path(request))
+    context = {
+        "cpts_name": request.cpts.name,
+        "reference": request.reference,
+        "offer": offer_text(request, accepted),
+        "link": public_url(followup_path(request)),
+    }
+    subject, email_body = render_message(
+        MESSAGES.format("offer_email"), context, subject_template=MESSAGES.format("offer_subject")
+    )
     household_tell(
         now=now,
         request=request,
         topic="orientation.offer",
-        subject=f"Des médecins peuvent vous accueillir — référence {request.reference}",
-        email_body=(
-            "Bonjour,\n\n"
-            "Ces médecins ont accepté de vous accueillir comme nouveau patient :\n\n"
-            f"{offer_text(request, accepted)}\n\n"
-            "Choisissez librement l'un d'eux et appelez son cabinet pour un premier "
-            f"rendez-vous en donnant votre référence {request.reference}. Dites-nous "
-            f"ensuite votre choix sur votre page de suivi :\n{link}\n\n"
-            f"La coordination de la {request.cpts.name}"
-        ),
-        sms_body=(
-            f"{request.cpts.name} : des médecins peuvent vous accueillir. "
-            f"Leurs coordonnées et votre choix : {link}"
-        ),
+        subject=subject,
+        email_body=email_body,
+        sms_body=render_message(MESSAGES.format("offer_sms"), context)[1],
         letter_subject=offer_letter_subject(request),
         letter_body=offer_letter_body(request, accepted),
     )

@@ -120,21 +120,37 @@ def _tell_person_offer(request: Request, accepted: list[Solicitation], *, now) -
     )
 
 
+def email_professional(
+    *, to: str, message: str, request: Request, topic: str, related, now, **context
+) -> None:
+    """The e-mail `message` (orientation/messages/<message>.txt and <message>_subject.txt) to a
+    GP, a referrer or the coordination, about `request` (reference and CPTS name in the
+    context; no name of the person, no health data)."""
+    context.update(reference=request.reference, cpts_name=request.cpts.name)
+    subject, body = render_message(
+        MESSAGES.format(message), context, subject_template=MESSAGES.format(f"{message}_subject")
+    )
+    outbox_enqueue(
+        now=now,
+        channel="email",
+        to=to,
+        subject=subject,
+        body=body,
+        topic=topic,
+        cpts=request.cpts,
+        related=related,
+    )
+
+
 def _tell_referrer_found(request: Request, *, now) -> None:
     referrer = request.referrer
     if referrer is None or not referrer.email:
         return
-    outbox_enqueue(
-        now=now,
-        channel="email",
+    email_professional(
         to=referrer.email,
-        subject=f"Demande {request.reference} : médecin traitant trouvé",
-        body=(
-            "Bonjour,\n\n"
-            f"La demande {request.reference} que vous avez orientée vers la {request.cpts.name} "
-            "a abouti : la personne a trouvé un médecin traitant.\n\nMerci de votre orientation."
-        ),
+        message="referrer_found",
+        request=request,
         topic="orientation.referrer_found",
-        cpts=request.cpts,
         related=request,
+        now=now,
     )

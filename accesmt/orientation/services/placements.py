@@ -12,7 +12,6 @@ from accesmt.directory.models import Practitioner
 from accesmt.intake.lifecycle import request_transition
 from accesmt.intake.models import ClosedReason, Request, Status
 from accesmt.intake.services import request_lock
-from accesmt.notifications.services import outbox_enqueue
 
 from ..models import (
     ASKABLE,
@@ -23,7 +22,7 @@ from ..models import (
     SolicitationStatus,
 )
 from .errors import OrientationError
-from .messages import _tell_person, _tell_referrer_found
+from .messages import _tell_person, _tell_referrer_found, email_professional
 
 # --- the outcome ---------------------------------------------------------------------------------
 
@@ -123,35 +122,23 @@ def orientation_restart(
         )
         for s in accepted:
             if s.practitioner.email:
-                outbox_enqueue(
-                    now=now,
-                    channel="email",
+                email_professional(
                     to=s.practitioner.email,
-                    subject=f"Demande {locked.reference} : plus besoin de votre réponse",
-                    body=(
-                        f"Bonjour,\n\nVous aviez accepté d'accueillir le foyer de la demande "
-                        f"{locked.reference}. La {locked.cpts.name} a repris la recherche : "
-                        "ce foyer ne prendra pas rendez-vous avec vous à ce titre.\n\nMerci."
-                    ),
+                    message="gp_released",
+                    request=locked,
                     topic="orientation.gp_released",
-                    cpts=locked.cpts,
                     related=s,
+                    now=now,
                 )
         if by_patient:
             if locked.cpts.email:
-                outbox_enqueue(
-                    now=now,
-                    channel="email",
+                email_professional(
                     to=locked.cpts.email,
-                    subject=f"Demande {locked.reference} : aucun médecin proposé n'a convenu",
-                    body=(
-                        f"La personne de la demande {locked.reference} indique qu'aucun des "
-                        "médecins proposés n'a pu la recevoir. La demande est revenue dans la "
-                        "file d'attente, avec son ancienneté."
-                    ),
+                    message="none_suited",
+                    request=locked,
                     topic="orientation.none_suited",
-                    cpts=locked.cpts,
                     related=locked,
+                    now=now,
                 )
         else:
             _tell_person(

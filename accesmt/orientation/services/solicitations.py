@@ -13,7 +13,6 @@ from accesmt.directory.models import PracticeSite, Practitioner
 from accesmt.intake.lifecycle import request_transition
 from accesmt.intake.models import Request, Status
 from accesmt.intake.services import request_lock
-from accesmt.notifications.services import outbox_enqueue
 from accesmt.territory.distances import haversine_km
 
 from ..models import (
@@ -27,7 +26,7 @@ from ..models import (
     SolicitationStatus,
 )
 from .errors import OrientationError
-from .messages import _ask_gp, _tell_person_offer
+from .messages import _ask_gp, _tell_person_offer, email_professional
 
 # --- asking GPs ----------------------------------------------------------------------------------
 
@@ -256,19 +255,15 @@ def household_take(
         )
         _tell_person_offer(locked, [solicitation], now=now)
         if locked.cpts.email:
-            outbox_enqueue(
-                now=now,
-                channel="email",
+            email_professional(
                 to=locked.cpts.email,
-                subject=f"Demande {locked.reference} prise par un médecin",
-                body=(
-                    f"Dr {practitioner.first_name} {practitioner.last_name} a pris le foyer de la "
-                    f"demande {locked.reference} depuis son espace. La personne a reçu ses "
-                    "coordonnées ; la demande attend son choix."
-                ),
+                message="gp_took",
+                request=locked,
                 topic="orientation.gp_took",
-                cpts=locked.cpts,
                 related=locked,
+                now=now,
+                first_name=practitioner.first_name,
+                last_name=practitioner.last_name,
             )
     request.status = locked.status
     return solicitation

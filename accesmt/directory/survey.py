@@ -15,13 +15,13 @@ from __future__ import annotations
 import datetime
 
 from django.conf import settings
-from django.core import signing
 from django.db import transaction
 from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 
 from accesmt.common.links import public_url
+from accesmt.common.signing import INVALID, LinkError, make_link_token, read_link_token
 from accesmt.notifications.services import outbox_enqueue
 
 from .models import AvailabilityDeclaration, Practitioner, SurveyCampaign, SurveyInvitation
@@ -36,7 +36,7 @@ def token_max_age() -> datetime.timedelta:
 
 
 def invitation_token(invitation: SurveyInvitation) -> str:
-    return signing.dumps({"i": invitation.pk}, salt=SURVEY_SALT, compress=True)
+    return make_link_token(invitation.pk, salt=SURVEY_SALT, key="i")
 
 
 def invitation_url(invitation: SurveyInvitation) -> str:
@@ -45,27 +45,19 @@ def invitation_url(invitation: SurveyInvitation) -> str:
     )
 
 
-class InvalidToken(Exception):
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason  # "expired" or "invalid"
+InvalidToken = LinkError  # the name other code imports
 
 
 def invitation_from_token(token: str) -> SurveyInvitation:
     """The invitation of a token; raises InvalidToken("expired" | "invalid")."""
-    try:
-        data = signing.loads(token, salt=SURVEY_SALT, max_age=token_max_age())
-    except signing.SignatureExpired as exc:
-        raise InvalidToken("expired") from exc
-    except signing.BadSignature as exc:
-        raise InvalidToken("invalid") from exc
+    pk = read_link_token(token, salt=SURVEY_SALT, key="i", max_age=token_max_age())
     invitation = (
         SurveyInvitation.objects.select_related("campaign__cpts", "practitioner")
-        .filter(pk=data.get("i") if isinstance(data, dict) else None)
+        .filter(pk=pk)
         .first()
     )
     if invitation is None:
-        raise InvalidToken("invalid")
+        raise LinkError(INVALID)
     return invitation
 
 

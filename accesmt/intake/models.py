@@ -85,6 +85,10 @@ OPEN_STATUSES = (
     Status.PROPOSING,
     Status.AWAITING_CHOICE,
 )
+# The states of the orientation flow (accesmt.orientation): GPs may be asked; GPs were asked and
+# answers may come.
+ASKABLE_STATUSES = (Status.WAITING, Status.PROPOSING, Status.AWAITING_CHOICE)
+ORIENTING_STATUSES = (Status.PROPOSING, Status.AWAITING_CHOICE)
 
 
 class ClosedReason(models.TextChoices):

@@ -4,34 +4,25 @@ from __future__ import annotations
 
 import datetime
 
-from django.core import signing
+from accesmt.common.signing import INVALID, LinkError, check_link_age, read_link_token
 
 from .models import IntakeSettings, Request
 
 FOLLOWUP_SALT = "accesmt.intake.followup"  # signs the person's follow-up links (services.py)
 
-
-class FollowupLinkInvalid(Exception):
-    """`reason` is "tampered" (bad signature or unknown request) or "expired"."""
-
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
+# `reason` is "invalid" (bad signature or unknown request) or "expired".
+FollowupLinkInvalid = LinkError
 
 
 def request_for_followup_token(token: str) -> Request:
     """The request a follow-up token designates, if its signature holds and it has not outlived
     the CPTS's `follow_up_link_days`."""
-    try:
-        payload = signing.loads(token, salt=FOLLOWUP_SALT)
-        request = Request.objects.select_related("cpts", "commune").get(pk=int(payload["r"]))
-    except (signing.BadSignature, KeyError, TypeError, ValueError, Request.DoesNotExist):
-        raise FollowupLinkInvalid("tampered") from None
+    pk = read_link_token(token, salt=FOLLOWUP_SALT, key="r")
+    request = Request.objects.select_related("cpts", "commune").filter(pk=pk).first()
+    if request is None:
+        raise LinkError(INVALID)
     days = IntakeSettings.for_cpts(request.cpts).follow_up_link_days
-    try:
-        signing.loads(token, salt=FOLLOWUP_SALT, max_age=datetime.timedelta(days=days))
-    except signing.SignatureExpired:
-        raise FollowupLinkInvalid("expired") from None
+    check_link_age(token, salt=FOLLOWUP_SALT, max_age=datetime.timedelta(days=days))
     return request
 
 

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
@@ -22,6 +21,8 @@ from django.utils import timezone
 
 from accesmt.accounts.actors import actor_or_none
 from accesmt.common.links import public_url
+from accesmt.common.signing import make_link_token
+from accesmt.notifications.messages import render_message
 from accesmt.notifications.services import outbox_enqueue
 from accesmt.territory.geocoding import commune_centre
 
@@ -45,6 +46,7 @@ from .models import (
     normalise_name,
 )
 from .selectors import FOLLOWUP_SALT
+from .validation import is_mobile
 
 logger = logging.getLogger(__name__)
 
@@ -220,7 +222,7 @@ def requests_geocode_retry(*, now: datetime.datetime | None = None) -> int:
 
 def followup_token(request: Request) -> str:
     """A signed, timestamped token holding only the request id (see selectors for reading)."""
-    return signing.dumps({"r": request.pk}, salt=FOLLOWUP_SALT, compress=True)
+    return make_link_token(request.pk, salt=FOLLOWUP_SALT, key="r")
 
 
 def followup_path(request: Request) -> str:
@@ -352,7 +354,7 @@ def request_create(
             record_creation(request=request, by=by, note=Channel(channel).label)
             request_recompute_priority(request=request, today=timezone.localdate(now))
             duplicates = request_detect_duplicates(request=request)
-            _enqueue_acknowledgment(request=request)
+            _enqueue_acknowledgment(request=request, now=now)
             if by is not None:
                 from accesmt.accounts.services import audit_record
 
@@ -433,33 +435,35 @@ def request_detect_duplicates(*, request: Request) -> list[DuplicateFlag]:
 # --- acknowledgment through the outbox ---------------------------------------------------------
 
 
+ACKNOWLEDGMENT = "intake/messages/acknowledgment_{}.txt"
+
+
 def acknowledgment_texts(*, request: Request, followup_url: str) -> tuple[str, str, str]:
     """(subject, e-mail body, SMS body): reference and link only — no name, no health data."""
-    cpts_name = request.cpts.name
-    subject = f"Votre demande de médecin traitant — référence {request.reference}"
-    email = (
-        "Bonjour,\n\n"
-        f"{cpts_name} a bien reçu votre demande d'aide pour trouver un médecin traitant.\n"
-        f"Référence : {request.reference}\n\n"
-        "La coordination de la CPTS va l'examiner et pourra vous appeler pour la compléter. "
-        "Les personnes les plus fragiles sont aidées en premier.\n\n"
-        "Voir où en est votre demande, corriger vos coordonnées ou la retirer :\n"
-        f"{followup_url}\n\n"
-        "En attendant, pour un souci de santé le soir, la nuit ou le week-end, appelez le "
-        "116 117. En cas d'urgence vitale, appelez le 15 ou le 112.\n"
+    context = _acknowledgment_context(request, followup_url)
+    subject, email = render_message(
+        ACKNOWLEDGMENT.format("email"), context, subject_template=ACKNOWLEDGMENT.format("subject")
     )
-    sms = (
-        f"{cpts_name} : demande de médecin traitant reçue, réf. {request.reference}. "
-        f"Suivi : {followup_url}"
-    )
-    return subject, email, sms
+    return subject, email, render_message(ACKNOWLEDGMENT.format("sms"), context)[1]
+
+
+def _acknowledgment_context(request: Request, followup_url: str) -> dict[str, str]:
+    return {
+        "cpts_name": request.cpts.name,
+        "reference": request.reference,
+        "followup_url": followup_url,
+    }
+
+
+def message_channels(request: Request) -> tuple[bool, bool]:
+    """(e-mail, SMS) that reach the household: an e-mail address; a mobile, not a landline, for
+    SMS. The one reachability rule: with neither, every message goes by printed letter."""
+    return bool(request.email), is_mobile(request.phone)
 
 
 def reachable_by_message(request: Request) -> bool:
     """An e-mail address, or a mobile for SMS: otherwise every message goes by printed letter."""
-    from .validation import is_mobile
-
-    return bool(request.email) or bool(request.phone and is_mobile(request.phone))
+    return any(message_channels(request))
 
 
 def letter_enqueue(
@@ -492,59 +496,93 @@ def letter_enqueue(
     )
 
 
-def _enqueue_acknowledgment(*, request: Request) -> int:
-    """Queue the acknowledgment e-mail and/or SMS in the same transaction as the request, or the
-    acknowledgment letter when the household has neither e-mail nor mobile."""
-    from .validation import is_mobile
+def household_tell(
+    *,
+    request: Request,
+    topic: str,
+    subject: str = "",
+    email_body: str = "",
+    sms_body: str = "",
+    letter_subject: str | None = None,
+    letter_body: str = "",
+    related=None,
+    dedup_key: str | None = None,
+    channels: tuple[bool, bool] | None = None,
+    now: datetime.datetime | None = None,
+) -> int:
+    """Tell the household of `request`: the e-mail and/or the SMS on the channels that reach it
+    (`channels`, by default `message_channels`), or else the letter `letter_body` for the
+    coordination to print (none when it is empty). `dedup_key` may hold "{channel}" (email,
+    sms, letter). E-mails and SMS are related to `related` (the request by default), letters
+    to the request. Returns how many messages were queued."""
+    by_email, by_sms = message_channels(request) if channels is None else channels
 
-    followup_url = public_url(followup_path(request))
-    subject, email_body, sms_body = acknowledgment_texts(request=request, followup_url=followup_url)
-    if not reachable_by_message(request):
+    def key(channel: str) -> str | None:
+        return dedup_key.format(channel=channel) if dedup_key else None
+
+    if not (by_email or by_sms):
+        if not letter_body:
+            return 0
         letter_enqueue(
+            now=now,
             request=request,
-            topic="intake.acknowledgment",
-            subject=subject,
-            body=(
-                "Madame, Monsieur,\n\n"
-                f"La {request.cpts.name} a bien reçu votre demande d'aide pour trouver un "
-                f"médecin traitant. Votre référence : {request.reference}.\n\n"
-                "La coordination va l'examiner. Les personnes les plus fragiles sont aidées en "
-                "premier. Nous vous écrirons par courrier dès que des médecins pourront vous "
-                "accueillir.\n\n"
-                "En attendant, pour un souci de santé le soir, la nuit ou le week-end, appelez "
-                "le 116 117. En cas d'urgence vitale, appelez le 15 ou le 112."
-            ),
-            dedup_key=f"intake-ack-letter-{request.pk}",
+            topic=topic,
+            subject=subject if letter_subject is None else letter_subject,
+            body=letter_body,
+            dedup_key=key("letter"),
         )
         return 1
     count = 0
-    if request.email:
-        outbox_enqueue(
-            channel="email",
-            to=request.email,
-            subject=subject,
-            body=email_body,
-            topic="intake.acknowledgment",
-            cpts=request.cpts,
-            related=request,
-            dedup_key=f"intake-ack-email-{request.pk}",
-        )
-        count += 1
-    if request.phone and is_mobile(request.phone):
-        outbox_enqueue(
-            channel="sms",
-            to=request.phone,
-            body=sms_body,
-            topic="intake.acknowledgment",
-            cpts=request.cpts,
-            related=request,
-            dedup_key=f"intake-ack-sms-{request.pk}",
-        )
-        count += 1
+    for channel, wanted, to, channel_subject, body in (
+        ("email", by_email, request.email, subject, email_body),
+        ("sms", by_sms, request.phone, "", sms_body),
+    ):
+        if wanted and to and body:
+            outbox_enqueue(
+                now=now,
+                channel=channel,
+                to=to,
+                subject=channel_subject,
+                body=body,
+                topic=topic,
+                cpts=request.cpts,
+                related=related or request,
+                dedup_key=key(channel),
+            )
+            count += 1
     return count
 
 
+def _enqueue_acknowledgment(*, request: Request, now: datetime.datetime | None = None) -> int:
+    """Queue the acknowledgment e-mail and/or SMS in the same transaction as the request, or the
+    acknowledgment letter when the household has neither e-mail nor mobile."""
+    followup_url = public_url(followup_path(request))
+    subject, email_body, sms_body = acknowledgment_texts(request=request, followup_url=followup_url)
+    return household_tell(
+        now=now,
+        request=request,
+        topic="intake.acknowledgment",
+        subject=subject,
+        email_body=email_body,
+        sms_body=sms_body,
+        letter_body=render_message(
+            ACKNOWLEDGMENT.format("letter"), _acknowledgment_context(request, followup_url)
+        )[1],
+        dedup_key="intake-ack-{channel}-" + str(request.pk),
+    )
+
+
 # --- changes after creation --------------------------------------------------------------------
+
+
+def request_lock(pk: int, *, related: tuple[str, ...] = ()) -> Request:
+    """The request `pk`, its row locked until the end of the current transaction (call it inside
+    `transaction.atomic()`), with the `related` relations joined (not locked). Other apps that
+    change a request's state lock it through here, request first, then their own rows."""
+    rows = Request.objects.select_for_update(of=("self",))
+    if related:
+        rows = rows.select_related(*related)
+    return rows.get(pk=pk)
 
 
 def request_update_contact(

@@ -5,9 +5,10 @@ Another app registers a job once, in its AppConfig.ready():
     from accesmt.notifications import jobs
     jobs.register("orientation.remind_gps", remind_gps, every_seconds=3600)
 
-`func()` takes no argument, must be idempotent (it may run late, or again after a crash), may
-return a count to log, and must not log personal data. The next run time of each job lives in the
-database (PeriodicJob), so with several workers a job runs once per period, not once per worker.
+`func(now=...)` receives the run's time as its only (keyword) argument, must be idempotent (it may
+run late, or again after a crash), may return a count to log, and must not log personal data.
+The next run time of each job lives in the database (PeriodicJob), so with several workers a job
+runs once per period, not once per worker.
 """
 
 from __future__ import annotations
@@ -26,14 +27,14 @@ logger = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class Job:
     name: str
-    func: Callable[[], object]
+    func: Callable[..., object]
     every_seconds: int
 
 
 _registry: dict[str, Job] = {}
 
 
-def register(name: str, func: Callable[[], object], every_seconds: int) -> Job:
+def register(name: str, func: Callable[..., object], every_seconds: int) -> Job:
     """Register (or replace) a periodic job under a unique name."""
     if every_seconds <= 0:
         raise ValueError("every_seconds must be positive")
@@ -74,7 +75,7 @@ def run_due_jobs(*, now: datetime | None = None) -> dict[str, str]:
         if not _claim(job, now):
             continue
         try:
-            result = job.func()
+            result = job.func(now=now)
         except Exception as exc:  # noqa: BLE001 - one job's failure must not stop the worker
             outcome = f"erreur {type(exc).__name__}"[:120]
             logger.error("tâche %s : %s", job.name, outcome)

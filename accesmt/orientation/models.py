@@ -21,6 +21,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accesmt.accounts.access import TenantQuerySet
+from accesmt.intake.models import ASKABLE_STATUSES, ORIENTING_STATUSES, ClosedReason, Status
 
 
 class OrientationSettings(models.Model):
@@ -97,9 +98,9 @@ class SolicitationStatus(models.TextChoices):
 
 OPEN_SOLICITATION = (SolicitationStatus.PENDING, SolicitationStatus.ACCEPTED)
 
-# Request states of the flow (values of accesmt.intake.models.Status).
-ASKABLE = ("waiting", "proposing", "awaiting_choice")  # GPs may be asked
-ORIENTING = ("proposing", "awaiting_choice")  # GPs asked, answers may come
+# Request states of the flow, as intake names them.
+ASKABLE = ASKABLE_STATUSES  # GPs may be asked
+ORIENTING = ORIENTING_STATUSES  # GPs asked, answers may come
 
 
 class DeclineReason(models.TextChoices):
@@ -236,7 +237,9 @@ class PlacementQuerySet(TenantQuerySet):
     def current(self):
         """Outcomes that still stand: the request is closed "MT found" (a reopened request's
         placement no longer counts, until the next outcome replaces it)."""
-        return self.filter(request__status="closed", request__closed_reason="mt_found")
+        return self.filter(
+            request__status=Status.CLOSED, request__closed_reason=ClosedReason.MT_FOUND
+        )
 
 
 class Placement(models.Model):
@@ -296,7 +299,7 @@ class StillNeededCheck(models.Model):
     """ "Avez-vous toujours besoin d'un médecin traitant ?" asked of a household waiting for long.
 
     Open while it has no answer, is not closed as unreachable and is not cancelled (the request
-    left the queue otherwise); one open check at a time per request. See `upkeep.py`."""
+    left the queue otherwise); one open check at a time per request. See `still_needed.py`."""
 
     cpts = models.ForeignKey(
         "territory.CPTS", verbose_name="CPTS", on_delete=models.PROTECT, related_name="+"

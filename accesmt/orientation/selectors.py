@@ -102,12 +102,17 @@ def _current_index(cpts, now=None):
 
 
 def request_candidates(
-    request: Request, *, limit: int | None = None, with_exclusions: bool = False
+    request: Request,
+    *,
+    limit: int | None = None,
+    with_exclusions: bool = False,
+    now: datetime.datetime | None = None,
 ) -> tuple[list[CandidateRow], list[ExclusionRow]]:
     """The ranked candidates for `request`, without the GPs already asked about it, and (when
-    asked) every other GP of the territory with the reason it is excluded."""
+    asked) every other GP of the territory with the reason it is excluded; declarations and
+    places used are those of the month of `now`."""
     settings = MatchingSettings.for_cpts(request.cpts)
-    index = _current_index(request.cpts)
+    index = _current_index(request.cpts, now)
     needs = household_needs(request)
     asked = set(request.solicitations.values_list("practitioner_id", flat=True))
     ranked = [

@@ -1,4 +1,4 @@
-"""Pages of "keeping the list true" (see `upkeep.py`).
+"""Pages of "keeping the list true" (see `still_needed.py`).
 
 - The person (`suivi/<check token>/toujours-besoin/`, no account): "Avez-vous toujours besoin
   d'un médecin traitant ?" and two buttons (POST). Expired, tampered or replayed links get a
@@ -24,7 +24,7 @@ from accesmt.accounts.services import audit_record
 from accesmt.intake.models import ClosedReason, Request, Status
 
 from .models import CheckChannel, OrientationSettings, StillNeededAnswer, StillNeededCheck
-from .upkeep import (
+from .still_needed import (
     UNREACHABLE_LIST_DAYS,
     StillNeededError,
     StillNeededLinkInvalid,

@@ -40,7 +40,7 @@ def test_run_worker_once_delivers_everything_due_and_runs_due_jobs(smtp_server, 
     OutboxMessageFactory(sms=True)
     not_yet = OutboxMessageFactory(next_attempt_at=timezone.now() + timedelta(hours=1))
     calls = []
-    job_registry.register("test.count", lambda: calls.append(1) or 7, every_seconds=60)
+    job_registry.register("test.count", lambda now: calls.append(1) or 7, every_seconds=60)
     out = StringIO()
     call_command("run_worker", "--once", "--batch", "2", stdout=out)  # 3 full batches, then 0
     assert len(smtp_server.messages) == 5
@@ -67,21 +67,21 @@ def test_run_worker_stops_cleanly_on_sigterm(smtp_server, job_registry):
 
 def test_a_periodic_job_runs_once_per_period_whatever_the_number_of_workers(job_registry):
     calls = []
-    job_registry.register("test.every_hour", lambda: calls.append(1), every_seconds=3600)
+    job_registry.register("test.every_hour", lambda now: calls.append(now), every_seconds=3600)
     now = timezone.now()
     assert jobs.run_due_jobs(now=now) == {"test.every_hour": "ok"}
     assert jobs.run_due_jobs(now=now) == {}  # a second worker in the same minute
     assert jobs.run_due_jobs(now=now + timedelta(minutes=59)) == {}
     assert jobs.run_due_jobs(now=now + timedelta(minutes=61)) == {"test.every_hour": "ok"}
-    assert len(calls) == 2
+    assert calls == [now, now + timedelta(minutes=61)]  # each run gets its job's `now`
 
 
 def test_a_failing_job_is_recorded_and_does_not_stop_the_others(job_registry, caplog):
-    def broken():
+    def broken(now):
         raise ValueError("détail qui pourrait contenir des données")
 
     job_registry.register("test.broken", broken, every_seconds=60)
-    job_registry.register("test.fine", lambda: 3, every_seconds=60)
+    job_registry.register("test.fine", lambda now: 3, every_seconds=60)
     outcomes = jobs.run_due_jobs()
     assert outcomes == {"test.broken": "erreur ValueError", "test.fine": "ok 3"}
     assert PeriodicJob.objects.get(name="test.broken").last_outcome == "erreur ValueError"
@@ -90,7 +90,7 @@ def test_a_failing_job_is_recorded_and_does_not_stop_the_others(job_registry, ca
 
 def test_register_refuses_a_period_that_is_not_positive(job_registry):
     with pytest.raises(ValueError):
-        job_registry.register("test.never", lambda: None, every_seconds=0)
+        job_registry.register("test.never", lambda now: None, every_seconds=0)
 
 
 def test_the_redaction_job_is_registered_by_the_app():

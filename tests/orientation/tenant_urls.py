@@ -52,7 +52,7 @@ register_page(
 def _still_needed_to_call(cpts) -> dict:
     from django.utils import timezone
 
-    from accesmt.orientation.upkeep import _start_check
+    from accesmt.orientation.still_needed import _start_check
     from tests.intake.factories import HouseholdMemberFactory, RequestFactory
 
     request = RequestFactory(cpts=cpts, status="waiting", email="", phone="")

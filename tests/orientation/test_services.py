@@ -396,3 +396,34 @@ def test_the_flow_states_are_request_states():
 
     assert set(ORIENTING) == {Status.PROPOSING, Status.AWAITING_CHOICE}
     assert set(ASKABLE) == {Status.WAITING, *ORIENTING}
+
+
+def test_the_follow_up_at_a_frozen_now_uses_that_months_capacity(o):
+    """GP 2 is full this month (a household of two placed with them today): a follow-up run
+    dated next month finds their places free again and asks them next, not GP 3."""
+    from accesmt.intake.models import ClosedReason
+    from accesmt.orientation.selectors import month_start
+    from tests.matching.territories import waiting_request
+
+    placed = waiting_request(o.cpts, o.world.here)
+    placed.status, placed.closed_reason = Status.CLOSED, ClosedReason.MT_FOUND
+    placed.closed_at = timezone.now()
+    placed.save()
+    Placement.objects.create(
+        cpts=o.cpts,
+        request=placed,
+        practitioner=o.gps[1],
+        members=2,
+        recorded_by=RecordedBy.COORDINATOR,
+        at=timezone.now(),
+    )
+    this_month, _ = request_candidates(o.request)
+    assert o.gps[1] not in [r.practitioner for r in this_month]  # full this month
+    [s] = o.ask(o.gps[0])
+    next_month = (month_start() + datetime.timedelta(days=40)).replace(day=10)
+    solicitations_follow_up(now=next_month)  # reminder
+    solicitations_follow_up(now=next_month + datetime.timedelta(hours=73))  # expired: next GP
+    s.refresh_from_db()
+    assert s.status == SolicitationStatus.EXPIRED
+    nxt = o.request.solicitations.get(status=SolicitationStatus.PENDING)
+    assert nxt.practitioner == o.gps[1]

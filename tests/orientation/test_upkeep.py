@@ -1,4 +1,4 @@
-"""Keeping the list true: "Avez-vous toujours besoin d'un médecin traitant ?" (upkeep.py)."""
+"""Keeping the list true: "Avez-vous toujours besoin d'un médecin traitant ?" (still_needed.py)."""
 
 import datetime
 import html
@@ -14,7 +14,7 @@ from accesmt.intake.lifecycle import request_transition
 from accesmt.intake.models import RequestTransition, Status
 from accesmt.notifications.models import OutboxMessage
 from accesmt.orientation.models import StillNeededCheck
-from accesmt.orientation.upkeep import (
+from accesmt.orientation.still_needed import (
     TOKEN_SALT,
     check_from_token,
     check_path,
@@ -83,12 +83,12 @@ def test_not_before_the_delay_and_the_delay_is_per_cpts(long_wait):
 
 
 def test_a_backlog_is_spread_over_runs_longest_waiting_first(long_wait, monkeypatch):
-    from accesmt.orientation import upkeep
+    from accesmt.orientation import still_needed
 
     o = long_wait
     older = waiting_request(o.cpts, o.world.here, days=300, email="a@exemple.fr")
     oldest = waiting_request(o.cpts, o.world.here, days=400, email="b@exemple.fr")
-    monkeypatch.setattr(upkeep, "NEW_CHECKS_PER_RUN", 2)
+    monkeypatch.setattr(still_needed, "NEW_CHECKS_PER_RUN", 2)
     assert still_needed_run(now=o.now) == 2
     assert {c.request for c in StillNeededCheck.objects.all()} == {older, oldest}
     assert still_needed_run(now=o.now + datetime.timedelta(hours=1)) == 1

@@ -14,7 +14,7 @@ from accesmt.directory.models import AvailabilityDeclaration
 from accesmt.matching.services import allocation_run_create
 from accesmt.notifications.models import OutboxMessage
 from accesmt.orientation.services import solicitation_token
-from accesmt.orientation.upkeep import still_needed_run
+from accesmt.orientation.still_needed import still_needed_run
 from tests.intake.factories import HouseholdMemberFactory
 
 pytestmark = pytest.mark.django_db

@@ -32,7 +32,6 @@ from __future__ import annotations
 import datetime
 import logging
 
-from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import DateTimeField, Exists, F, Max, OuterRef, Q, Subquery
@@ -42,11 +41,18 @@ from django.utils import timezone
 
 from accesmt.accounts.actors import actor_or_none
 from accesmt.common.formats import long_date
+from accesmt.common.links import public_url
+from accesmt.common.signing import (
+    INVALID,
+    LinkError,
+    check_link_age,
+    make_link_token,
+    read_link_token,
+)
 from accesmt.intake.lifecycle import request_transition
 from accesmt.intake.models import ClosedReason, Request, RequestTransition, Status
-from accesmt.intake.services import letter_enqueue
-from accesmt.intake.validation import is_mobile
-from accesmt.notifications.services import outbox_enqueue
+from accesmt.intake.services import household_tell, message_channels, request_lock
+from accesmt.notifications.messages import render_message
 from accesmt.territory.models import CPTS
 
 from .models import (
@@ -56,7 +62,6 @@ from .models import (
     StillNeededAnswer,
     StillNeededCheck,
 )
-from .services import absolute_url
 
 logger = logging.getLogger(__name__)
 
@@ -68,12 +73,8 @@ NEW_CHECKS_PER_RUN = 200
 TOKEN_GRACE_DAYS = 30
 
 
-class StillNeededLinkInvalid(Exception):
-    """`reason`: "tampered" (bad signature, unknown check) or "expired"."""
-
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
+# `reason`: "invalid" (bad signature, unknown check) or "expired".
+StillNeededLinkInvalid = LinkError
 
 
 class StillNeededError(ValidationError):
@@ -85,7 +86,7 @@ class StillNeededError(ValidationError):
 
 
 def check_token(check: StillNeededCheck) -> str:
-    return signing.dumps({"k": check.pk}, salt=TOKEN_SALT, compress=True)
+    return make_link_token(check.pk, salt=TOKEN_SALT, key="k")
 
 
 def check_path(check: StillNeededCheck) -> str:
@@ -93,7 +94,7 @@ def check_path(check: StillNeededCheck) -> str:
 
 
 def check_url(check: StillNeededCheck) -> str:
-    return absolute_url(check_path(check))
+    return public_url(check_path(check))
 
 
 def link_lifetime(config: OrientationSettings) -> datetime.timedelta:
@@ -104,24 +105,18 @@ def link_lifetime(config: OrientationSettings) -> datetime.timedelta:
 def check_from_token(token: str) -> StillNeededCheck:
     """The check a token designates, if its signature holds and it is not older than the life
     of a check (`link_lifetime`) of its CPTS."""
-    try:
-        payload = signing.loads(token, salt=TOKEN_SALT)
-        check = StillNeededCheck.objects.select_related(
+    pk = read_link_token(token, salt=TOKEN_SALT, key="k")
+    check = (
+        StillNeededCheck.objects.select_related(
             "cpts", "request", "request__cpts", "request__commune"
-        ).get(pk=int(payload["k"]))
-    except (
-        signing.BadSignature,
-        KeyError,
-        TypeError,
-        ValueError,
-        StillNeededCheck.DoesNotExist,
-    ):
-        raise StillNeededLinkInvalid("tampered") from None
+        )
+        .filter(pk=pk)
+        .first()
+    )
+    if check is None:
+        raise LinkError(INVALID)
     lifetime = link_lifetime(OrientationSettings.for_cpts(check.cpts))
-    try:
-        signing.loads(token, salt=TOKEN_SALT, max_age=lifetime)
-    except signing.SignatureExpired:
-        raise StillNeededLinkInvalid("expired") from None
+    check_link_age(token, salt=TOKEN_SALT, max_age=lifetime)
     return check
 
 
@@ -129,8 +124,7 @@ def check_from_token(token: str) -> StillNeededCheck:
 
 
 def channel_of(request: Request) -> str:
-    email = bool(request.email)
-    sms = bool(request.phone) and is_mobile(request.phone)
+    email, sms = message_channels(request)
     if email and sms:
         return CheckChannel.BOTH
     if email:
@@ -140,72 +134,57 @@ def channel_of(request: Request) -> str:
     return CheckChannel.CALL
 
 
+STILL_NEEDED = "orientation/messages/still_needed_{}.txt"
+
+
+def _texts(request: Request, *, link: str = "", reminder: int = 0) -> dict[str, str]:
+    """The subject, e-mail, SMS and letter of the question (no name, no health data)."""
+    context = {
+        "cpts_name": request.cpts.name,
+        "cpts_phone": request.cpts.phone,
+        "reference": request.reference,
+        "link": link,
+        "reminder": reminder,
+    }
+    texts = {
+        part: render_message(STILL_NEEDED.format(part), context)[1]
+        for part in ("email", "sms", "letter")
+    }
+    texts["subject"] = render_message(STILL_NEEDED.format("subject"), context)[1].strip()
+    return texts
+
+
 def _send(check: StillNeededCheck, request: Request, *, now, reminder: int = 0) -> None:
     """The question (reminder = 0) or reminder number `reminder`, on the check's channels."""
-    cpts = request.cpts
-    link = check_url(check)
-    topic = "orientation.still_needed_reminder" if reminder else "orientation.still_needed"
-    key = f"orientation.still_needed.{check.pk}.{reminder}"
-    if check.channel in (CheckChannel.EMAIL, CheckChannel.BOTH) and request.email:
-        subject = "Avez-vous toujours besoin d'un médecin traitant ?"
-        if reminder:
-            subject = f"Rappel : {subject[0].lower()}{subject[1:]}"
-        outbox_enqueue(
-            now=now,
-            channel="email",
-            to=request.email,
-            subject=subject,
-            body=(
-                "Bonjour,\n\n"
-                f"Vous attendez un médecin traitant auprès de la {cpts.name} "
-                f"(référence {request.reference}). Pour garder la liste d'attente à jour, "
-                "dites-nous en un clic si vous avez toujours besoin d'un médecin traitant :\n\n"
-                f"{link}\n\n"
-                "Si vous répondez « oui », vous gardez votre place dans la file d'attente. "
-                "Sans réponse après nos rappels, votre demande sera clôturée.\n\n"
-                f"La coordination de la {cpts.name}"
-            ),
-            topic=topic,
-            cpts=cpts,
-            related=check,
-            dedup_key=f"{key}.email",
-        )
-    if check.channel in (CheckChannel.SMS, CheckChannel.BOTH) and request.phone:
-        prefix = "Rappel - " if reminder else ""
-        outbox_enqueue(
-            now=now,
-            channel="sms",
-            to=request.phone,
-            body=(
-                f"{prefix}{cpts.name} : avez-vous toujours besoin d'un médecin traitant ? "
-                f"Répondez en un clic : {link}"
-            ),
-            topic=topic,
-            cpts=cpts,
-            related=check,
-            dedup_key=f"{key}.sms",
-        )
+    texts = _texts(request, link=check_url(check), reminder=reminder)
+    household_tell(
+        now=now,
+        request=request,
+        topic="orientation.still_needed_reminder" if reminder else "orientation.still_needed",
+        subject=texts["subject"],
+        email_body=texts["email"],
+        sms_body=texts["sms"],
+        related=check,
+        channels=(
+            check.channel in (CheckChannel.EMAIL, CheckChannel.BOTH),
+            check.channel in (CheckChannel.SMS, CheckChannel.BOTH),
+        ),
+        dedup_key=f"orientation.still_needed.{check.pk}.{reminder}.{{channel}}",
+    )
 
 
 def _send_letter(check: StillNeededCheck, request: Request, *, now) -> None:
     """Neither e-mail nor mobile: the question by letter (the coordination also has the
     household in its list to call)."""
-    cpts = request.cpts
-    phone = f" au {cpts.phone}" if cpts.phone else ""
-    letter_enqueue(
+    texts = _texts(request)
+    household_tell(
         now=now,
         request=request,
         topic="orientation.still_needed",
-        subject="Avez-vous toujours besoin d'un médecin traitant ?",
-        body=(
-            "Madame, Monsieur,\n\n"
-            f"Vous attendez un médecin traitant auprès de la {cpts.name} "
-            f"(référence {request.reference}). Pour garder la liste d'attente à jour, "
-            f"appelez la coordination{phone} pour nous dire si vous avez toujours besoin d'un "
-            "médecin traitant. Si c'est le cas, vous gardez votre place dans la file d'attente. "
-            "Sans nouvelles de votre part, nous vous appellerons."
-        ),
-        dedup_key=f"orientation.still_needed.{check.pk}.0.letter",
+        subject=texts["subject"],
+        letter_body=texts["letter"],
+        channels=(False, False),
+        dedup_key=f"orientation.still_needed.{check.pk}.0.{{channel}}",
     )
 
 
@@ -273,13 +252,11 @@ def due_requests(cpts, *, now: datetime.datetime, config: OrientationSettings | 
 
 def _start_check(request_id: int, *, now: datetime.datetime) -> StillNeededCheck | None:
     with transaction.atomic():
-        request = (
-            Request.objects.select_for_update(of=("self",))
-            .select_related("cpts")
-            .filter(pk=request_id, status=Status.WAITING)
-            .first()
-        )
-        if request is None or _open_checks().filter(request=request).exists():
+        try:
+            request = request_lock(request_id, related=("cpts",))
+        except Request.DoesNotExist:
+            return None
+        if request.status != Status.WAITING or _open_checks().filter(request=request).exists():
             return None
         check = StillNeededCheck(
             cpts=request.cpts, request=request, channel=channel_of(request), sent_at=now
@@ -304,11 +281,7 @@ def _follow_up(check_id: int, *, now: datetime.datetime) -> str:
         request_id = StillNeededCheck.objects.filter(pk=check_id).values_list(
             "request_id", flat=True
         )[0]
-        request = (
-            Request.objects.select_for_update(of=("self",))
-            .select_related("cpts")
-            .get(pk=request_id)
-        )
+        request = request_lock(request_id, related=("cpts",))
         check = (
             _open_checks()
             .select_for_update(of=("self",))
@@ -405,11 +378,7 @@ def still_needed_answer(
     by = actor_or_none(by)
     now = now or timezone.now()
     with transaction.atomic():
-        request = (
-            Request.objects.select_for_update(of=("self",))
-            .select_related("cpts")
-            .get(pk=check.request_id)
-        )
+        request = request_lock(check.request_id, related=("cpts",))
         locked = StillNeededCheck.objects.select_for_update().get(pk=check.pk)
         if locked.answered_at is not None:
             raise StillNeededError("Votre réponse est déjà enregistrée.", code="answered")

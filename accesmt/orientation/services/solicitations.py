@@ -1,0 +1,313 @@
+"""Asking GPs, their answers, moving on to the next candidate, the worker's follow-up."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.utils import timezone
+
+from accesmt.accounts.actors import actor_or_none
+from accesmt.directory.models import PracticeSite, Practitioner
+from accesmt.intake.lifecycle import request_transition
+from accesmt.intake.models import Request, Status
+from accesmt.intake.services import request_lock
+from accesmt.territory.distances import haversine_km
+
+from ..models import (
+    ASKABLE,
+    ORIENTING,
+    AnswerChannel,
+    DeclineReason,
+    OrientationSettings,
+    Origin,
+    Solicitation,
+    SolicitationStatus,
+)
+from .errors import OrientationError
+from .messages import _ask_gp, _tell_person_offer, email_professional
+
+# --- asking GPs ----------------------------------------------------------------------------------
+
+
+def _nearest_site(request: Request, practitioner_id: int) -> tuple[PracticeSite | None, float]:
+    lat, lon = request.latitude, request.longitude
+    if lat is None:
+        lat, lon = request.commune.latitude, request.commune.longitude
+    best: tuple[PracticeSite | None, float] = (None, float("nan"))
+    sites = (
+        PracticeSite.objects.present()
+        .in_cpts(request.cpts)
+        .filter(practitioner_id=practitioner_id, latitude__isnull=False)
+    )
+    for site in sites:
+        km = haversine_km(lat, lon, site.latitude, site.longitude) if lat is not None else None
+        if km is not None and (best[0] is None or km < best[1]):
+            best = (site, km)
+    if best[0] is None:
+        best = (sites.first(), float("nan"))
+    return best
+
+
+def solicitations_send(
+    *,
+    request: Request,
+    practitioner_ids: Iterable[int],
+    by=None,
+    origin: str = Origin.COORDINATOR,
+    now: datetime.datetime | None = None,
+) -> list[Solicitation]:
+    """Ask these GPs about `request` (a GP already asked about it is skipped) and move it to
+    "proposing". Refused when the request is not waiting or being oriented, or a GP does not
+    practise in the CPTS."""
+    now = now or timezone.now()
+    config = OrientationSettings.for_cpts(request.cpts)
+    by = actor_or_none(by)
+    created: list[Solicitation] = []
+    with transaction.atomic():
+        locked = request_lock(request.pk, related=("cpts", "commune"))
+        if locked.status not in ASKABLE:
+            raise OrientationError(
+                f"La demande {locked.reference} est « {Status(locked.status).label} » : "
+                "on ne peut pas solliciter de médecin."
+            )
+        ids = list(dict.fromkeys(int(i) for i in practitioner_ids))
+        known = set(
+            Practitioner.objects.in_cpts(locked.cpts)
+            .filter(pk__in=ids, is_gone=False)
+            .values_list("pk", flat=True)
+        )
+        if set(ids) - known:
+            raise OrientationError("Médecin inconnu sur le territoire de la CPTS.")
+        already = set(locked.solicitations.values_list("practitioner_id", flat=True))
+        for pid in ids:
+            if pid in already:
+                continue
+            site, km = _nearest_site(locked, pid)
+            solicitation = Solicitation.objects.create(
+                cpts=locked.cpts,
+                request=locked,
+                practitioner_id=pid,
+                site=site,
+                distance_km=None if km != km else round(km, 2),
+                origin=origin,
+                asked_by=by,
+                asked_at=now,
+                answer_due_at=now + datetime.timedelta(hours=config.answer_delay_hours),
+            )
+            solicitation.practitioner  # noqa: B018 - loaded once for the message
+            _ask_gp(solicitation, now=now)
+            created.append(solicitation)
+        # While the person is choosing, more GPs may be asked without taking the choice away
+        # from them: the request stays "awaiting choice" and new acceptances are added to it.
+        if created and locked.status == Status.WAITING:
+            request_transition(
+                now=now,
+                request=locked,
+                to=Status.PROPOSING,
+                by=by,
+                note=f"{len(created)} médecin(s) sollicité(s)",
+            )
+    request.status = locked.status
+    return created
+
+
+def _next_candidate(request: Request, *, now) -> Solicitation | None:
+    from ..selectors import request_candidates
+
+    candidates, _ = request_candidates(request, limit=1, now=now)
+    if not candidates:
+        return None
+    [created] = solicitations_send(
+        request=request,
+        practitioner_ids=[candidates[0].candidate.practitioner_id],
+        origin=Origin.NEXT_CANDIDATE,
+        now=now,
+    )
+    return created
+
+
+def _advance(request: Request, *, by=None, now=None, accepted_now: bool = False) -> None:
+    """After an answer or an expiry: offer to the person, ask the next GP, or go back to the
+    queue. Runs inside the caller's transaction, on a locked request."""
+    now = now or timezone.now()
+    config = OrientationSettings.for_cpts(request.cpts)
+    accepted = list(
+        request.solicitations.accepted()
+        .select_related("practitioner", "site")
+        .order_by("distance_km", "pk")
+    )
+    pending = request.solicitations.pending().count()
+    if request.status == Status.AWAITING_CHOICE:
+        if accepted_now:
+            _tell_person_offer(request, accepted, now=now)  # the list, with the newcomer
+        return
+    if request.status != Status.PROPOSING:
+        return
+    if len(accepted) >= config.accepted_target or (accepted and not pending):
+        request.solicitations.pending().cancel(now=now, note="Assez de médecins ont accepté")
+        request_transition(
+            now=now,
+            request=request,
+            to=Status.AWAITING_CHOICE,
+            by=by,
+            note=f"{len(accepted)} médecin(s) ont accepté ; la personne choisit",
+        )
+        _tell_person_offer(request, accepted, now=now)
+        return
+    if pending:
+        return
+    if _next_candidate(request, now=now) is None:
+        request_transition(
+            now=now,
+            request=request,
+            to=Status.WAITING,
+            by=by,
+            note="Aucun médecin disponible n'a accepté : retour dans la file",
+        )
+
+
+def solicitation_answer(
+    *,
+    solicitation: Solicitation,
+    accept: bool,
+    channel: str,
+    decline_reason: str = "",
+    by=None,
+    note: str = "",
+    now: datetime.datetime | None = None,
+) -> Solicitation:
+    """Record a GP's answer (link, phone call noted by the coordinator, or their account)."""
+    now = now or timezone.now()
+    if channel not in AnswerChannel.values:
+        raise OrientationError("Canal de réponse inconnu.")
+    if not accept and decline_reason not in DeclineReason.values:
+        raise OrientationError({"decline_reason": "Indiquez le motif du refus."})
+    by = actor_or_none(by)
+    with transaction.atomic():
+        request = request_lock(solicitation.request_id, related=("cpts",))
+        locked = Solicitation.objects.select_for_update(of=("self",)).get(pk=solicitation.pk)
+        if locked.status != SolicitationStatus.PENDING:
+            raise OrientationError(
+                f"Réponse déjà enregistrée : {SolicitationStatus(locked.status).label}."
+            )
+        if request.status not in ORIENTING:
+            raise OrientationError("Cette demande n'est plus en recherche de médecin.")
+        locked.status = SolicitationStatus.ACCEPTED if accept else SolicitationStatus.DECLINED
+        locked.decline_reason = "" if accept else decline_reason
+        locked.answered_at = now
+        locked.answer_channel = channel
+        locked.answered_by = by
+        locked.note = note[:300]
+        locked.full_clean()
+        locked.save()
+        _advance(request, by=by, now=now, accepted_now=accept)
+    return locked
+
+
+def household_take(
+    *,
+    request: Request,
+    practitioner: Practitioner,
+    by=None,
+    channel: str = AnswerChannel.ACCOUNT,
+    now=None,
+) -> Solicitation:
+    """A GP takes a waiting household themselves (from their list of households near them, in
+    their account or behind their survey link): an accepted solicitation, and the person is told
+    at once."""
+    from ..selectors import gp_candidate_for, gp_exclusion_reason
+
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = request_lock(request.pk, related=("cpts", "commune"))
+        if locked.status != Status.WAITING:
+            raise OrientationError("Ce foyer n'est plus en attente : un autre médecin l'a pris.")
+        fit = gp_candidate_for(practitioner, locked)
+        if fit is None or locked.solicitations.filter(practitioner=practitioner).exists():
+            reason = "" if fit is not None else gp_exclusion_reason(practitioner, locked)
+            raise OrientationError(
+                "Ce foyer ne correspond pas à votre déclaration de disponibilité"
+                + (f" : {reason}." if reason else ".")
+            )
+        solicitation = Solicitation.objects.create(
+            cpts=locked.cpts,
+            request=locked,
+            practitioner=practitioner,
+            site_id=fit.site_id,
+            distance_km=round(fit.distance_km, 2),
+            origin=Origin.GP_PULL,
+            status=SolicitationStatus.ACCEPTED,
+            asked_by=by,
+            asked_at=now,
+            answer_due_at=now,
+            answered_at=now,
+            answer_channel=channel,
+            answered_by=by,
+        )
+        request_transition(
+            now=now,
+            request=locked,
+            to=Status.AWAITING_CHOICE,
+            by=by,
+            note="Un médecin a pris ce foyer depuis son espace",
+        )
+        _tell_person_offer(locked, [solicitation], now=now)
+        if locked.cpts.email:
+            email_professional(
+                to=locked.cpts.email,
+                message="gp_took",
+                request=locked,
+                topic="orientation.gp_took",
+                related=locked,
+                now=now,
+                first_name=practitioner.first_name,
+                last_name=practitioner.last_name,
+            )
+    request.status = locked.status
+    return solicitation
+
+
+# --- the worker -----------------------------------------------------------------------------------
+
+
+def solicitations_follow_up(*, now: datetime.datetime | None = None) -> int:
+    """Periodic job: remind GPs past their delay once, expire those past the second delay and
+    move their requests on. Idempotent. Returns how many solicitations it touched."""
+    now = now or timezone.now()
+    # A request closed, sent back to verification or to the queue by hand: its GPs need not answer.
+    touched = (
+        Solicitation.objects.pending()
+        .exclude(request__status__in=ORIENTING)
+        .cancel(now=now, note="La demande n'est plus en recherche de médecin")
+    )
+    due = Solicitation.objects.pending().filter(answer_due_at__lte=now).order_by("pk")
+    for solicitation_id, request_id in list(due.values_list("pk", "request_id")):
+        with transaction.atomic():
+            # Same lock order as solicitation_answer (request, then solicitation): no deadlock
+            # between the worker and a GP answering at that moment.
+            request = request_lock(request_id)
+            s = (
+                Solicitation.objects.select_for_update(of=("self",))
+                .select_related("cpts", "practitioner")
+                .filter(pk=solicitation_id, status=SolicitationStatus.PENDING)
+                .filter(answer_due_at__lte=now)
+                .first()
+            )
+            if s is None:
+                continue
+            reminded = s.reminded_at
+            config = OrientationSettings.for_cpts(s.cpts)
+            if reminded is None:  # one reminder (GPs without e-mail: one more delay to call)
+                s.reminded_at = now
+                s.answer_due_at = now + datetime.timedelta(hours=config.answer_delay_hours)
+                s.save(update_fields=["reminded_at", "answer_due_at"])
+                _ask_gp(s, now=now, reminder=True)
+            else:
+                s.status = SolicitationStatus.EXPIRED
+                s.answered_at = now
+                s.save(update_fields=["status", "answered_at"])
+                _advance(request, now=now)
+            touched += 1
+    return touched

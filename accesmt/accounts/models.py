@@ -95,6 +95,19 @@ class Membership(models.Model):
     def __str__(self) -> str:
         return f"{self.user} — {self.get_role_display()} ({self.cpts})"
 
+    # Named roles read by templates (instead of comparing `role` to strings).
+    @property
+    def is_gp(self) -> bool:
+        return self.role == Role.GP
+
+    @property
+    def is_referrer(self) -> bool:
+        return self.role == Role.REFERRER
+
+    @property
+    def is_cpam_mediator(self) -> bool:
+        return self.role == Role.CPAM_MEDIATOR
+
 
 PLATFORM_ADMIN = "platform_admin"  # pseudo-role recorded in the audit log for platform admins
 

@@ -14,10 +14,16 @@ changes `Request.status`: it refuses any move not in the table (`TransitionRefus
 ValidationError with a French message), sets/clears `closed_reason` and `closed_at`, and writes a
 `RequestTransition` line (who, when, reason code, note) in the same transaction. The database
 refuses the same moves (trigger of migration 0002, generated from `TRANSITIONS` at the time) and
-the inconsistent states (CheckConstraints of `Request`).
+the inconsistent states (CheckConstraints of `Request`), among them an anonymised request
+reopened (0009).
+
+`COORDINATOR_ACTIONS` names the moves a coordinator makes from the request page (button label,
+target state, closing reasons allowed); `coordinator_actions(request)` is what the page offers.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -71,6 +77,54 @@ STATUS_EXPLANATIONS = {
 }
 
 
+# Closing by hand: "duplicate" is set only by merging two requests (merge.request_merge).
+MANUAL_CLOSE_REASONS: tuple[tuple[str, str], ...] = tuple(
+    (value, label) for value, label in ClosedReason.choices if value != ClosedReason.DUPLICATE
+)
+
+ANONYMISED_REOPEN_REFUSED = (
+    "Demande anonymisée : elle ne peut pas être rouverte ; créez une nouvelle demande."
+)
+
+
+@dataclass(frozen=True)
+class Action:
+    """A move a coordinator makes from the request page: `code` is the form's value."""
+
+    code: str
+    to: str
+    label: str
+    from_statuses: frozenset[str]
+    reasons: tuple[tuple[str, str], ...] = ()
+
+
+COORDINATOR_ACTIONS: dict[str, Action] = {
+    action.code: action
+    for action in (
+        Action(
+            "verify",
+            Status.WAITING,
+            "Demande vérifiée : passer « en attente d'un médecin »",
+            frozenset({Status.NEW, Status.TO_VERIFY}),
+        ),
+        Action("to_verify", Status.TO_VERIFY, "Passer « à vérifier »", frozenset(OPEN_STATUSES)),
+        Action(
+            "close",
+            Status.CLOSED,
+            "Clôturer la demande",
+            frozenset(OPEN_STATUSES),
+            reasons=MANUAL_CLOSE_REASONS,
+        ),
+        Action(
+            "reopen",
+            Status.TO_VERIFY,
+            "Rouvrir la demande (à vérifier)",
+            frozenset({Status.CLOSED}),
+        ),
+    )
+}
+
+
 class TransitionRefused(ValidationError):
     pass
 
@@ -81,6 +135,17 @@ def allowed_targets(status: str) -> frozenset[str]:
 
 def can_transition(from_status: str, to_status: str) -> bool:
     return to_status in allowed_targets(from_status)
+
+
+def coordinator_actions(request: Request) -> dict[str, Action]:
+    """The actions the request page offers for `request`, by code."""
+    return {
+        code: action
+        for code, action in COORDINATOR_ACTIONS.items()
+        if request.status in action.from_statuses
+        and can_transition(request.status, action.to)
+        and (request.can_be_reopened or not request.is_closed)
+    }
 
 
 def request_transition(
@@ -104,6 +169,8 @@ def request_transition(
     with transaction.atomic():
         locked = Request.objects.select_for_update().get(pk=request.pk)
         current = locked.status
+        if current == Status.CLOSED and to != Status.CLOSED and locked.anonymised_at is not None:
+            raise TransitionRefused(ANONYMISED_REOPEN_REFUSED)
         if not can_transition(current, to):
             raise TransitionRefused(
                 f"Passage impossible de « {Status(current).label} » à « {Status(to).label} »."

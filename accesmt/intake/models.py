@@ -29,7 +29,8 @@
 
 The life cycle is in `lifecycle.py` (allowed transitions table, one function to move a request).
 The database backs it: CheckConstraints (status in the known set; closed ⇔ closed_reason and
-closed_at set; a referral has a referrer who attested consent; consent recorded) and a trigger
+closed_at set; an anonymised request stays closed; a referral has a referrer who attested
+consent; consent recorded) and a trigger
 (migration 0002) that refuses an UPDATE of `status` not listed in the transitions table.
 """
 
@@ -302,14 +303,44 @@ class Request(models.Model):
                 condition=models.Q(latitude__isnull=True, longitude__isnull=True)
                 | models.Q(latitude__isnull=False, longitude__isnull=False),
             ),
+            # An anonymised request is never reopened (lifecycle.request_transition says why).
+            models.CheckConstraint(
+                name="intake_request_anonymised_stays_closed",
+                condition=models.Q(anonymised_at__isnull=True) | models.Q(status=Status.CLOSED),
+            ),
         ]
 
     def __str__(self) -> str:
         return self.reference
 
+    # Named states read by templates and views (instead of comparing `status` to strings).
     @property
     def is_closed(self) -> bool:
         return self.status == Status.CLOSED
+
+    @property
+    def is_awaiting_choice(self) -> bool:
+        return self.status == Status.AWAITING_CHOICE
+
+    @property
+    def is_soliciting(self) -> bool:
+        """GPs are being asked, or have answered and the person chooses: answers still count."""
+        return self.status in (Status.PROPOSING, Status.AWAITING_CHOICE)
+
+    @property
+    def has_orientation(self) -> bool:
+        """The orientation page (candidates, solicitations) is relevant: the request is in the
+        queue or being oriented, or was closed because a GP took the household."""
+        return self.status in (
+            Status.WAITING,
+            Status.PROPOSING,
+            Status.AWAITING_CHOICE,
+        ) or (self.is_closed and self.closed_reason == ClosedReason.MT_FOUND)
+
+    @property
+    def can_be_reopened(self) -> bool:
+        """Closed and not anonymised (an anonymised request stays closed: a new one is made)."""
+        return self.is_closed and self.anonymised_at is None
 
 
 class HouseholdMember(models.Model):

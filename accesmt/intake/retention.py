@@ -4,8 +4,8 @@
 CLOSED_REQUEST_RETENTION_DAYS ago: names, NIR, contact details, street address and point, free
 texts, particular conditions and the notes typed in the history of states are blanked; a birth
 date keeps only its year (1 January), so that statistics by age band still hold. Duplicate flags
-stay (they hold no text). An anonymised request is never reopened (the coordinator's page
-refuses it). What stays has no name and no contact: CPTS, commune,
+stay (they hold no text). An anonymised request is never reopened (lifecycle.request_transition
+and constraint 0009 refuse it). What stays has no name and no contact: CPTS, commune,
 status and closing reason, dates, channel, reason for the request, coverage, priority reasons
 (rule labels), history of states, solicitations and outcome. Idempotent (`anonymised_at`).
 """

@@ -226,6 +226,19 @@ class Solicitation(models.Model):
     def is_pending(self) -> bool:
         return self.status == SolicitationStatus.PENDING
 
+    @property
+    def is_accepted(self) -> bool:
+        return self.status == SolicitationStatus.ACCEPTED
+
+    @property
+    def is_answered(self) -> bool:
+        """The GP answered (accepted or declined), as opposed to expired or cancelled."""
+        return self.status in (SolicitationStatus.ACCEPTED, SolicitationStatus.DECLINED)
+
+    @property
+    def is_expired(self) -> bool:
+        return self.status == SolicitationStatus.EXPIRED
+
 
 class RecordedBy(models.TextChoices):
     GP = "gp", "le médecin"

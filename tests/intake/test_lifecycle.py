@@ -109,3 +109,64 @@ def test_trigger_migration_matches_transition_table():
 
 def test_every_status_has_an_explanation_for_the_person():
     assert set(lifecycle.STATUS_EXPLANATIONS) == set(Status.values)
+
+
+def _anonymised_closed_request():
+    from django.utils import timezone
+
+    return RequestFactory(closed=True, anonymised_at=timezone.now())
+
+
+def test_service_refuses_to_reopen_an_anonymised_request():
+    request = _anonymised_closed_request()
+    with pytest.raises(TransitionRefused) as refused:
+        request_transition(request=request, to=Status.TO_VERIFY)
+    assert "anonymisée" in " ".join(refused.value.messages)
+    request.refresh_from_db()
+    assert request.status == Status.CLOSED
+    assert not request.transitions.filter(to_status=Status.TO_VERIFY).exists()
+
+
+def test_database_refuses_to_reopen_an_anonymised_request():
+    request = _anonymised_closed_request()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Request.objects.filter(pk=request.pk).update(
+            status=Status.TO_VERIFY, closed_reason="", closed_at=None
+        )
+    request.refresh_from_db()
+    assert request.status == Status.CLOSED
+
+
+def test_a_closed_request_not_anonymised_can_still_be_reopened_in_the_database():
+    request = RequestFactory(closed=True)
+    Request.objects.filter(pk=request.pk).update(
+        status=Status.TO_VERIFY, closed_reason="", closed_at=None
+    )
+    assert Request.objects.get(pk=request.pk).status == Status.TO_VERIFY
+
+
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [
+        (Status.NEW, {"verify", "to_verify", "close"}),
+        (Status.TO_VERIFY, {"verify", "close"}),
+        (Status.WAITING, {"to_verify", "close"}),
+        (Status.PROPOSING, {"to_verify", "close"}),
+        (Status.AWAITING_CHOICE, {"to_verify", "close"}),
+        (Status.CLOSED, {"reopen"}),
+    ],
+)
+def test_coordinator_actions_follow_the_transition_table(status, expected):
+    assert set(lifecycle.coordinator_actions(_request_in(status))) == expected
+
+
+def test_no_coordinator_action_on_an_anonymised_request():
+    assert lifecycle.coordinator_actions(_anonymised_closed_request()) == {}
+
+
+def test_closing_by_hand_never_offers_the_duplicate_reason():
+    reasons = dict(lifecycle.COORDINATOR_ACTIONS["close"].reasons)
+    assert ClosedReason.DUPLICATE not in reasons
+    assert set(reasons) == set(ClosedReason.values) - {ClosedReason.DUPLICATE}
+    for action in lifecycle.COORDINATOR_ACTIONS.values():
+        assert any(lifecycle.can_transition(s, action.to) for s in action.from_statuses)

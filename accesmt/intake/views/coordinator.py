@@ -22,10 +22,16 @@ from accesmt.accounts.services import audit_record, audit_record_many
 
 from ..editing import request_update
 from ..forms import MAX_MEMBERS, BaseMemberFormSet, HouseholdForm, MemberForm
-from ..lifecycle import TransitionRefused, allowed_targets, request_transition
+from ..lifecycle import (
+    COORDINATOR_ACTIONS,
+    TransitionRefused,
+    coordinator_actions,
+    request_transition,
+)
 from ..merge import duplicate_dismiss, merged_into, request_merge
 from ..models import ClosedReason, DuplicateFlag, Request, Status
 from ..queue import QUEUE_ROLES, QueueFilters, queue_page
+from ..selectors import duplicates_of
 from ..services import NotEligible
 from ..split import SPLITTABLE, request_split
 from ..validation import format_phone_for_display
@@ -33,9 +39,6 @@ from ..validation import format_phone_for_display
 ROLES = QUEUE_ROLES
 EDIT_CHANNEL = "edit"  # HouseholdForm without consent fields nor honeypot
 MEMBERS_PREFIX = "membres"
-MANUAL_CLOSE_REASONS = [
-    (value, label) for value, label in ClosedReason.choices if value != ClosedReason.DUPLICATE
-]
 
 
 class _EditMemberFormSet(BaseMemberFormSet):
@@ -101,34 +104,6 @@ def _urlencode(values: dict[str, str]) -> str:
     return urlencode(values)
 
 
-def _duplicates(request: Request) -> list[dict]:
-    """What the coordinator may know of the possible duplicates of `request`: the other
-    request of the same CPTS (reference, state), or only the fact that another CPTS has one."""
-    flags = (
-        DuplicateFlag.objects.filter(Q(request=request) | Q(other_request=request))
-        .select_related("request", "other_request", "resolved_by")
-        .order_by("created_at", "pk")
-    )
-    rows = []
-    for flag in flags:
-        other = flag.other_request if flag.request_id == request.pk else flag.request
-        same_cpts = other.cpts_id == request.cpts_id
-        rows.append(
-            {
-                "flag": flag,
-                "same_cpts": same_cpts,
-                "other": other if same_cpts else None,
-                "can_merge": same_cpts
-                and flag.resolved_at is None
-                and not request.is_closed
-                and not other.is_closed,
-                "can_dismiss": flag.resolved_at is None
-                and (same_cpts or flag.request_id == request.pk),
-            }
-        )
-    return rows
-
-
 def _history(request: Request) -> list:
     statuses, reasons = dict(Status.choices), dict(ClosedReason.choices)
     lines = list(request.transitions.select_related("by").order_by("at", "pk"))
@@ -143,7 +118,6 @@ def _history(request: Request) -> list:
 def request_detail(http_request, cpts_slug: str, reference: str):
     cpts = http_request.cpts
     request = _open(http_request, cpts, reference)
-    targets = allowed_targets(request.status)
     context = {
         "cpts": cpts,
         "r": request,
@@ -151,16 +125,9 @@ def request_detail(http_request, cpts_slug: str, reference: str):
         "members": request.members.order_by("position", "pk"),
         "reasons": request.priority_reasons.select_related("member").order_by("pk"),
         "transitions": _history(request),
-        "duplicates": _duplicates(request),
+        "duplicates": duplicates_of(request),
         "merged_into": merged_into(request) if request.is_closed else None,
-        "can_verify": request.status in (Status.NEW, Status.TO_VERIFY)
-        and Status.WAITING in targets,
-        "can_to_verify": Status.TO_VERIFY in targets and request.status != Status.CLOSED,
-        "can_close": Status.CLOSED in targets,
-        "can_reopen": request.is_closed
-        and request.anonymised_at is None
-        and Status.TO_VERIFY in targets,
-        "close_reasons": MANUAL_CLOSE_REASONS,
+        "actions": coordinator_actions(request),
         "can_split": request.status in SPLITTABLE,
     }
     return render(http_request, "intake/coordinator/detail.html", context)
@@ -269,37 +236,23 @@ def request_edit(http_request, cpts_slug: str, reference: str):
     return render(http_request, "intake/coordinator/edit.html", context, status=status)
 
 
-STATUS_ACTIONS = {
-    "verify": Status.WAITING,
-    "to_verify": Status.TO_VERIFY,
-    "close": Status.CLOSED,
-    "reopen": Status.TO_VERIFY,
-}
-
-
 @cpts_role_required(*ROLES)
 @require_POST
 def request_status(http_request, cpts_slug: str, reference: str):
     cpts = http_request.cpts
     request = _open(http_request, cpts, reference)
-    action = http_request.POST.get("action", "")
-    target = STATUS_ACTIONS.get(action)
-    reason = http_request.POST.get("reason", "") if action == "close" else ""
-    if target is None:
+    action = COORDINATOR_ACTIONS.get(http_request.POST.get("action", ""))
+    if action is None:
         messages.error(http_request, "Action inconnue.")
         return _detail(cpts, request)
-    if action == "close" and reason not in dict(MANUAL_CLOSE_REASONS):
+    reason = http_request.POST.get("reason", "") if action.reasons else ""
+    if action.reasons and reason not in dict(action.reasons):
         messages.error(http_request, "Choisissez le motif de clôture.")
         return _detail(cpts, request)
-    if action == "reopen" and not request.is_closed:
+    if action.code == "reopen" and not request.is_closed:
         messages.error(http_request, "Cette demande n'est pas clôturée.")
         return _detail(cpts, request)
-    if action == "reopen" and request.anonymised_at is not None:
-        messages.error(
-            http_request,
-            "Demande anonymisée : elle ne peut pas être rouverte ; créez une nouvelle demande.",
-        )
-        return _detail(cpts, request)
+    target = action.to
     try:
         request_transition(
             request=request,

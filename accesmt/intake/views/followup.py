@@ -9,7 +9,6 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from ..lifecycle import STATUS_EXPLANATIONS, TransitionRefused
-from ..models import Status
 from ..selectors import FollowupLinkInvalid, request_for_followup_token
 from ..services import NotEligible, request_update_contact, request_withdraw
 from ..validation import (
@@ -95,7 +94,7 @@ def followup(http_request, token: str):
         )
     contact_form = ContactForm(initial=_initial(request), prefix="contact")
     withdraw_form = WithdrawForm(prefix="retrait")
-    if http_request.method == "POST" and request.status != Status.CLOSED:
+    if http_request.method == "POST" and not request.is_closed:
         if "withdraw" in http_request.POST:
             withdraw_form = WithdrawForm(http_request.POST, prefix="retrait")
             if withdraw_form.is_valid():

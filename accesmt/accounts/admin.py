@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
+from accesmt.common.admin import ReadOnlyAdmin
+
 from .forms import AdminUserChangeForm, AdminUserCreationForm
 from .models import AuditLog, Membership, User
 
@@ -55,7 +57,7 @@ class UserAdmin(DjangoUserAdmin):
 
 
 @admin.register(AuditLog)
-class AuditLogAdmin(admin.ModelAdmin):
+class AuditLogAdmin(ReadOnlyAdmin):
     """Read-only: the journal is written by the application, never by hand."""
 
     list_display = ("at", "action", "actor_id", "actor_role", "cpts", "object_type", "object_id")
@@ -63,12 +65,3 @@ class AuditLogAdmin(admin.ModelAdmin):
     date_hierarchy = "at"
     search_fields = ("object_id", "=actor__id")
     list_select_related = ("cpts",)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -23,6 +23,7 @@ from .consent import (
     REFERRER_ATTESTATION,
 )
 from .models import Channel, Coverage, HomeVisits, Reason, Sex
+from .services import HOUSEHOLD_FIELDS
 from .validation import (
     normalise_email,
     normalise_phone,
@@ -209,23 +210,7 @@ class HouseholdForm(forms.Form):
         return data
 
     def household_values(self) -> dict:
-        keys = (
-            "address",
-            "postcode",
-            "commune",
-            "phone",
-            "email",
-            "coverage",
-            "needs_rights_help",
-            "reason",
-            "reason_other",
-            "urgent_follow_up",
-            "former_gp_name",
-            "former_gp_commune",
-            "other_professionals",
-            "comment",
-        )
-        return {key: self.cleaned_data[key] for key in keys}
+        return {key: self.cleaned_data[key] for key in HOUSEHOLD_FIELDS}
 
 
 NAME_MAX_LENGTH = 100

@@ -36,7 +36,7 @@ from .models import (
     Request,
     Status,
 )
-from .services import request_recompute_priority
+from .services import MEMBER_FIELDS, request_recompute_priority
 
 MERGED = "merged"
 DISMISSED = "dismissed"
@@ -145,20 +145,7 @@ def request_merge(*, keep: Request, duplicate: Request, by, http_request=None) -
                 request=kept,
                 position=next_position,
                 is_contact_person=False,
-                **{
-                    name: getattr(member, name)
-                    for name in (
-                        "first_name",
-                        "last_name",
-                        "birth_date",
-                        "sex",
-                        "nir",
-                        "has_ald",
-                        "has_disability",
-                        "conditions",
-                        "home_visits",
-                    )
-                },
+                **{name: getattr(member, name) for name in MEMBER_FIELDS},
             )
             copy.full_clean(exclude=["normalised_name"])
             copy.save()

@@ -3,12 +3,14 @@ texts are not shown at all: a text may carry a signed link that opens a patient'
 
 from django.contrib import admin, messages
 
+from accesmt.common.admin import ReadOnlyAdmin
+
 from .models import OutboxMessage, PeriodicJob
 from .services import outbox_retry
 
 
 @admin.register(OutboxMessage)
-class OutboxMessageAdmin(admin.ModelAdmin):
+class OutboxMessageAdmin(ReadOnlyAdmin):
     list_display = (
         "id",
         "channel",
@@ -54,15 +56,6 @@ class OutboxMessageAdmin(admin.ModelAdmin):
     @admin.display(description="longueur du texte")
     def body_length(self, obj: OutboxMessage) -> int:
         return len(obj.body)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_retry_permission(self, request) -> bool:
         user = request.user

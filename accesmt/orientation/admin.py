@@ -3,6 +3,8 @@ only through the services, so that every move is logged and announced)."""
 
 from django.contrib import admin
 
+from accesmt.common.admin import ReadOnlyAdmin
+
 from .models import OrientationSettings, Placement, Solicitation, StillNeededCheck
 
 
@@ -15,17 +17,6 @@ class OrientationSettingsAdmin(admin.ModelAdmin):
         "ask_at_once",
         "still_needed_after_days",
     )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Solicitation)

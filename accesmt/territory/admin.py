@@ -4,6 +4,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Count, Sum
 
+from accesmt.common.admin import ReadOnlyAdmin
+
 from .codes import format_codes
 from .models import CPTS, Commune, PostalCode, TerritoryCommune
 from .selectors import cpts_territory_summary
@@ -22,7 +24,7 @@ class PostalCodeInline(admin.TabularInline):
 
 
 @admin.register(Commune)
-class CommuneAdmin(admin.ModelAdmin):
+class CommuneAdmin(ReadOnlyAdmin):
     """Reference data, loaded by `manage.py load_communes`: read-only here."""
 
     list_display = ("insee_code", "name", "departement", "population", "coordinates_quality")
@@ -30,15 +32,6 @@ class CommuneAdmin(admin.ModelAdmin):
     search_fields = ("insee_code", "name", "postal_codes__code")
     inlines = [PostalCodeInline]
     show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class TerritoryCommuneInline(admin.TabularInline):

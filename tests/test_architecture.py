@@ -5,7 +5,7 @@ statement, those inside functions included, is checked against the floors below.
 import its own floor only where listed in SAME_FLOOR_ALLOWED. A lower app that needs a higher
 one's behaviour receives it as an argument or a registered hook (see orientation/apps.py).
 
-Two more rules: a `views*` module never imports another app's `views*` module, and a
+Three more rules: `core`, the shell, imports nothing but `common`; a `views*` module never imports another app's `views*` module, and a
 `selectors` module never imports a `services` module (reads do not depend on writes)."""
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ FLOORS = [
     {"core", "demo"},
 ]
 FLOOR = {app: level for level, apps in enumerate(FLOORS) for app in apps}
+# The shell (base template, middleware, error pages, public home) imports no domain app.
+SHELL = {"core"}
 
 # Same-floor imports that exist today, each allowed on purpose (importer, imported). There are
 # none between directory and intake.
@@ -88,6 +90,8 @@ def violations(source: str, parts: tuple[str, ...]) -> list[str]:
             continue
         other = target[1]
         last = target[-1]
+        if app in SHELL and other not in SHELL | {"common"}:
+            problems.append(f"{where}:{line} the shell ({app}) imports {name}: only common")
         if other != app:
             if FLOOR[other] > FLOOR[app] and (where, other) not in KNOWN_UPWARD:
                 problems.append(f"{where}:{line} {app} imports {name} (a higher floor)")
@@ -134,6 +138,7 @@ def test_imports_run_one_way():
         (("accesmt", "intake", "selectors"), "from .services import FOLLOWUP_SALT\n"),
         (("accesmt", "intake", "selectors"), "from . import services\n"),
         (("accesmt", "territory", "selectors"), "from ..intake.models import Request\n"),
+        (("accesmt", "core", "middleware"), "from accesmt.accounts.access import LoginRequired\n"),
     ],
 )
 def test_the_checker_catches_imports_against_the_order(parts, source):

@@ -21,6 +21,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.http import Http404
 
+from accesmt.common.errors import LoginRequired
+
 from .models import PLATFORM_ADMIN, AuditAction, Membership, Role
 from .querysets import TenantQuerySet, scope_to_memberships
 from .services import audit_record
@@ -38,10 +40,6 @@ __all__ = [
 
 ALL_ROLES: tuple[str, ...] = tuple(Role.values)
 NOT_FOUND = "Page introuvable."
-
-
-class LoginRequired(Exception):
-    """The request is anonymous (or the account inactive): send the user to the login page."""
 
 
 def _require_login(request) -> None:

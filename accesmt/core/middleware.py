@@ -1,5 +1,7 @@
 from django.http import Http404, JsonResponse
 
+from accesmt.common.errors import LoginRequired
+
 
 class RejectNulMiddleware:
     """A NUL byte in the path (`/demandes/%00/`) names nothing: 404, before any view or URL
@@ -34,7 +36,7 @@ class SecurityHeadersMiddleware:
 
 
 class LoginRequiredMiddleware:
-    """Turns `accesmt.accounts.access.LoginRequired` into a redirect to the login page."""
+    """Turns `accesmt.common.errors.LoginRequired` into a redirect to the login page."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -44,8 +46,6 @@ class LoginRequiredMiddleware:
 
     def process_exception(self, request, exception):
         from django.contrib.auth.views import redirect_to_login
-
-        from accesmt.accounts.access import LoginRequired
 
         if isinstance(exception, LoginRequired):
             return redirect_to_login(request.get_full_path())

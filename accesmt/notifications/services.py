@@ -47,6 +47,22 @@ def _validate_recipient(channel: str, to: str) -> str:
     return e164
 
 
+def _text_errors(channel: str, subject: str, body: str) -> dict[str, str]:
+    """What is wrong with a message's subject and body for its channel, by field."""
+    errors: dict[str, str] = {}
+    if channel in (Channel.EMAIL, Channel.LETTER) and not subject.strip():
+        errors["subject"] = "Un e-mail ou un courrier doit avoir un objet."
+    if "\n" in subject or "\r" in subject:
+        errors["subject"] = "L'objet tient sur une ligne."
+    if channel == Channel.SMS and subject:
+        errors["subject"] = "Un SMS n'a pas d'objet."
+    if not body.strip():
+        errors["body"] = "Le texte du message est vide."
+    if channel == Channel.SMS and len(body) > SMS_MAX_LENGTH:
+        errors["body"] = f"Un SMS fait au plus {SMS_MAX_LENGTH} caractères."
+    return errors
+
+
 def outbox_enqueue(
     *,
     channel: str,
@@ -77,18 +93,7 @@ def outbox_enqueue(
             raise ValidationError({"related": "Un courrier est lié à une demande."})
         to = related.reference
     recipient = _validate_recipient(channel, to)
-    errors: dict[str, str] = {}
-    if channel in (Channel.EMAIL, Channel.LETTER) and not subject.strip():
-        errors["subject"] = "Un e-mail ou un courrier doit avoir un objet."
-    if "\n" in subject or "\r" in subject:
-        errors["subject"] = "L'objet tient sur une ligne."
-    if channel == Channel.SMS and subject:
-        errors["subject"] = "Un SMS n'a pas d'objet."
-    if not body.strip():
-        errors["body"] = "Le texte du message est vide."
-    if channel == Channel.SMS and len(body) > SMS_MAX_LENGTH:
-        errors["body"] = f"Un SMS fait au plus {SMS_MAX_LENGTH} caractères."
-    if errors:
+    if errors := _text_errors(channel, subject, body):
         raise ValidationError(errors)
 
     if dedup_key:

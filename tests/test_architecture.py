@@ -5,8 +5,9 @@ statement, those inside functions included, is checked against the floors below.
 import its own floor only where listed in SAME_FLOOR_ALLOWED. A lower app that needs a higher
 one's behaviour receives it as an argument or a registered hook (see orientation/apps.py).
 
-Three more rules: `core`, the shell, imports nothing but `common`; a `views*` module never imports another app's `views*` module, and a
-`selectors` module never imports a `services` module (reads do not depend on writes)."""
+Three more rules: `core`, the shell, imports nothing but `common`; a `views*` module never
+imports another app's `views*` module, and a `selectors` module never imports a `services`
+module (reads do not depend on writes)."""
 
 from __future__ import annotations
 

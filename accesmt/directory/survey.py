@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from accesmt.common.links import public_url
 from accesmt.common.signing import INVALID, LinkError, make_link_token, read_link_token
+from accesmt.notifications.messages import render_message
 from accesmt.notifications.services import outbox_enqueue
 
 from .models import AvailabilityDeclaration, Practitioner, SurveyCampaign, SurveyInvitation
@@ -29,6 +30,7 @@ from .models import AvailabilityDeclaration, Practitioner, SurveyCampaign, Surve
 SURVEY_SALT = "accesmt.directory.survey"
 TOPIC_INVITATION = "directory.survey_invitation"
 TOPIC_REMINDER = "directory.survey_reminder"
+MESSAGES = "directory/messages/{}.txt"
 
 
 def token_max_age() -> datetime.timedelta:
@@ -61,20 +63,17 @@ def invitation_from_token(token: str) -> SurveyInvitation:
     return invitation
 
 
-def _email_body(invitation: SurveyInvitation, *, reminder: bool) -> str:
-    cpts = invitation.campaign.cpts
-    first = (
-        "Petit rappel : vous n'avez pas encore répondu à l'enquête de disponibilité de "
-        if reminder
-        else "Votre CPTS vous demande de mettre à jour vos disponibilités pour de nouveaux "
-        "patients, en une minute, auprès de "
-    )
-    return (
-        f"Bonjour,\n\n{first}{cpts.name}.\n\n"
-        f"Votre lien personnel (valable {token_max_age().days} jours, ne le transférez pas) :\n"
-        f"{invitation_url(invitation)}\n\n"
-        "Vous choisissez d'apparaître ou non sur la carte publique ; votre capacité n'est "
-        "jamais publiée.\n\nMerci."
+def survey_email(invitation: SurveyInvitation, *, reminder: bool) -> tuple[str, str]:
+    """(subject, body) of the invitation or reminder e-mail: the CPTS name and the link only."""
+    return render_message(
+        MESSAGES.format("survey_email"),
+        {
+            "cpts_name": invitation.campaign.cpts.name,
+            "days": token_max_age().days,
+            "link": invitation_url(invitation),
+            "reminder": reminder,
+        },
+        subject_template=MESSAGES.format("survey_subject"),
     )
 
 
@@ -99,11 +98,12 @@ def survey_campaign_launch(
         invitation = SurveyInvitation.objects.create(
             campaign=campaign, practitioner=practitioner, email=practitioner.email
         )
+        subject, body = survey_email(invitation, reminder=False)
         outbox_enqueue(
             channel="email",
             to=invitation.email,
-            subject=f"Vos disponibilités – {cpts.name}",
-            body=_email_body(invitation, reminder=False),
+            subject=subject,
+            body=body,
             topic=TOPIC_INVITATION,
             cpts=cpts,
             related=invitation,
@@ -150,11 +150,12 @@ def survey_send_reminders(*, now: datetime.datetime | None = None) -> int:
             ).update(reminded_at=now)
             if not claimed:
                 continue
+            subject, body = survey_email(invitation, reminder=True)
             outbox_enqueue(
                 channel="email",
                 to=invitation.email,
-                subject=f"Rappel : vos disponibilités – {invitation.campaign.cpts.name}",
-                body=_email_body(invitation, reminder=True),
+                subject=subject,
+                body=body,
                 topic=TOPIC_REMINDER,
                 cpts=invitation.campaign.cpts,
                 related=invitation,
@@ -205,5 +206,6 @@ __all__ = [
     "invitation_url",
     "survey_answer",
     "survey_campaign_launch",
+    "survey_email",
     "survey_send_reminders",
 ]

@@ -436,6 +436,7 @@ def request_detect_duplicates(*, request: Request) -> list[DuplicateFlag]:
 
 
 ACKNOWLEDGMENT = "intake/messages/acknowledgment_{}.txt"
+LETTER_FOOTER = "intake/messages/letter_footer.txt"
 
 
 def acknowledgment_texts(*, request: Request, followup_url: str) -> tuple[str, str, str]:
@@ -478,17 +479,15 @@ def letter_enqueue(
     """A letter to print by the coordination (household with neither e-mail nor mobile): its
     text, no name; the name and address are printed from the request. Ends with how to reach
     the coordination, since the person has no link to follow."""
-    cpts_phone = f" au {request.cpts.phone}" if request.cpts.phone else ""
+    footer = render_message(
+        LETTER_FOOTER, {"cpts_phone": request.cpts.phone, "reference": request.reference}
+    )[1]
     return outbox_enqueue(
         now=now,
         channel="letter",
         to="",
         subject=subject,
-        body=(
-            f"{body}\n\nPour toute question, pour corriger vos coordonnées ou retirer votre "
-            f"demande, appelez la coordination{cpts_phone} en donnant votre référence "
-            f"{request.reference}."
-        ),
+        body=f"{body}\n\n{footer}",
         topic=topic,
         cpts=request.cpts,
         related=request,

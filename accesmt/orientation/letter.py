@@ -14,7 +14,7 @@ from reportlab.pdfgen import canvas
 from accesmt.common.formats import long_date
 from accesmt.intake.models import Request
 
-from .services import offer_text
+from .services import offer_letter
 
 MARGIN = 20 * mm
 
@@ -59,24 +59,14 @@ def render_message_letter(request: Request, *, subject: str, body: str, when=Non
 
 
 def offer_letter_body(request: Request, accepted) -> str:
-    phone = f" au {request.cpts.phone}" if request.cpts.phone else ""
-    return (
-        "Madame, Monsieur,\n\nCes médecins ont accepté de vous accueillir comme nouveau patient :"
-        f"\n\n{offer_text(request, accepted)}\n\n"
-        "Choisissez librement l'un d'eux et appelez son cabinet pour un premier rendez-vous, "
-        f"en donnant votre référence {request.reference}. Lors de ce rendez-vous, vous pourrez "
-        "déclarer ce médecin comme votre médecin traitant.\n\n"
-        f"Prévenez ensuite la coordination de votre choix{phone}. Si aucun de ces médecins ne "
-        "peut vous recevoir, appelez-nous également : nous reprendrons la recherche."
-    )
+    return offer_letter(request, accepted)[1]
 
 
 def offer_letter_subject(request: Request) -> str:
-    return f"Votre demande de médecin traitant — référence {request.reference}"
+    return offer_letter(request, ())[0]
 
 
 def render_letter(request: Request, accepted) -> bytes:
     """The letter listing the GPs who accepted (printable from the request page at any time)."""
-    return render_message_letter(
-        request, subject=offer_letter_subject(request), body=offer_letter_body(request, accepted)
-    )
+    subject, body = offer_letter(request, accepted)
+    return render_message_letter(request, subject=subject, body=body)

@@ -32,7 +32,7 @@ from .links import (
     solicitation_token,
     solicitation_url,
 )
-from .messages import offer_text, person_reachable
+from .messages import offer_letter, offer_text, person_reachable
 from .placements import orientation_restart, placement_record
 from .solicitations import (
     household_take,
@@ -47,6 +47,7 @@ __all__ = [
     "InvalidToken",
     "OrientationError",
     "household_take",
+    "offer_letter",
     "offer_text",
     "orientation_restart",
     "person_reachable",

@@ -73,32 +73,52 @@ def offer_text(request: Request, solicitations: Iterable[Solicitation]) -> str:
     return "\n".join(lines)
 
 
+def offer_letter(request: Request, accepted: Iterable[Solicitation]) -> tuple[str, str]:
+    """(subject, body) of the letter listing the GPs who accepted, for a person with neither
+    e-mail nor mobile."""
+    return render_message(
+        MESSAGES.format("offer_letter"),
+        {
+            "offer": offer_text(request, accepted),
+            "reference": request.reference,
+            "cpts_phone": request.cpts.phone,
+        },
+        subject_template=MESSAGES.format("request_subject"),
+    )
+
+
 person_reachable = reachable_by_message  # the name the views import
 
 
-def _tell_person(
-    request: Request, *, now, topic: str, subject: str, text: str, letter_text: str = ""
-) -> int:
-    """A short message to the person (e-mail and/or SMS to a mobile) ending with their
-    follow-up link, or a letter (`letter_text`, no link) when they have neither; returns how
-    many were queued."""
-    link = public_url(followup_path(request))
+def _tell_person(request: Request, *, now, topic: str, message: str) -> int:
+    """The message `message` to the person (orientation/messages/<message>_email.txt, _sms.txt
+    and _letter.txt, subject request_subject.txt): e-mail and/or SMS to a mobile ending with
+    their follow-up link, or a letter (no link) when they have neither; returns how many were
+    queued."""
+    context = {
+        "cpts_name": request.cpts.name,
+        "reference": request.reference,
+        "link": public_url(followup_path(request)),
+    }
+    subject, email_body = render_message(
+        MESSAGES.format(f"{message}_email"),
+        context,
+        subject_template=MESSAGES.format("request_subject"),
+    )
     return household_tell(
         now=now,
         request=request,
         topic=topic,
         subject=subject,
-        email_body=f"Bonjour,\n\n{text}\n{link}\n\nLa coordination de la {request.cpts.name}",
-        sms_body=f"{request.cpts.name} : {text} {link}",
-        letter_body=f"Madame, Monsieur,\n\n{letter_text or text}",
+        email_body=email_body,
+        sms_body=render_message(MESSAGES.format(f"{message}_sms"), context)[1],
+        letter_body=render_message(MESSAGES.format(f"{message}_letter"), context)[1],
     )
 
 
 def _tell_person_offer(request: Request, accepted: list[Solicitation], *, now) -> None:
     """The GPs who accepted, to the person: names, addresses and phones by e-mail, the link to
     them by SMS. Without e-mail or mobile, a letter for the coordination to print."""
-    from ..letter import offer_letter_body, offer_letter_subject
-
     context = {
         "cpts_name": request.cpts.name,
         "reference": request.reference,
@@ -108,6 +128,7 @@ def _tell_person_offer(request: Request, accepted: list[Solicitation], *, now) -
     subject, email_body = render_message(
         MESSAGES.format("offer_email"), context, subject_template=MESSAGES.format("offer_subject")
     )
+    letter_subject, letter_body = offer_letter(request, accepted)
     household_tell(
         now=now,
         request=request,
@@ -115,8 +136,8 @@ def _tell_person_offer(request: Request, accepted: list[Solicitation], *, now) -
         subject=subject,
         email_body=email_body,
         sms_body=render_message(MESSAGES.format("offer_sms"), context)[1],
-        letter_subject=offer_letter_subject(request),
-        letter_body=offer_letter_body(request, accepted),
+        letter_subject=letter_subject,
+        letter_body=letter_body,
     )
 
 

@@ -141,19 +141,5 @@ def orientation_restart(
                     now=now,
                 )
         else:
-            _tell_person(
-                locked,
-                now=now,
-                topic="orientation.restarted",
-                subject=f"Votre demande de médecin traitant — référence {locked.reference}",
-                text=(
-                    f"La {locked.cpts.name} reprend la recherche d'un médecin traitant pour vous ; "
-                    "vous gardez votre ancienneté. Suivi :"
-                ),
-                letter_text=(
-                    f"La {locked.cpts.name} reprend la recherche d'un médecin traitant pour vous ; "
-                    "vous gardez votre ancienneté. Nous vous écrirons dès que des médecins "
-                    "pourront vous accueillir."
-                ),
-            )
+            _tell_person(locked, now=now, topic="orientation.restarted", message="restarted")
     request.status = locked.status

@@ -14,7 +14,6 @@ urlpatterns = [
     path("", include("accesmt.matching.urls")),
     path("api/", include("accesmt.api.urls")),
     path("", include("accesmt.orientation.urls")),
-    path("", include("accesmt.notifications.urls")),
     path("", include("accesmt.intake.urls_staff")),
     path("", include("accesmt.intake.urls")),
 ]

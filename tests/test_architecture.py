@@ -38,19 +38,8 @@ SAME_FLOOR_ALLOWED = {
     ("accounts", "territory"),
     # the password-reset e-mail goes through the notifications outbox
     ("accounts", "notifications"),
-    # the outbox is scoped per CPTS member (TenantQuerySet) and its pages are audited
+    # the outbox is scoped per CPTS member (TenantQuerySet)
     ("notifications", "accounts"),
-}
-
-# Upward imports still to mend (issue 9 follow-up, outside this refactor's part): the
-# coordinator's "letters to print / undeliverable messages" pages of notifications name the
-# request each message is about and print orientation letters; they belong a floor up. Listed
-# by module so that any new upward import anywhere else fails.
-KNOWN_UPWARD = {
-    ("accesmt/notifications/selectors.py", "intake"),
-    ("accesmt/notifications/selectors.py", "orientation"),
-    ("accesmt/notifications/views.py", "intake"),
-    ("accesmt/notifications/views.py", "orientation"),
 }
 
 
@@ -94,7 +83,7 @@ def violations(source: str, parts: tuple[str, ...]) -> list[str]:
         if app in SHELL and other not in SHELL | {"common"}:
             problems.append(f"{where}:{line} the shell ({app}) imports {name}: only common")
         if other != app:
-            if FLOOR[other] > FLOOR[app] and (where, other) not in KNOWN_UPWARD:
+            if FLOOR[other] > FLOOR[app]:
                 problems.append(f"{where}:{line} {app} imports {name} (a higher floor)")
             elif FLOOR[other] == FLOOR[app] and (app, other) not in SAME_FLOOR_ALLOWED:
                 problems.append(f"{where}:{line} {app} imports {name} (same floor, not listed)")
@@ -140,6 +129,11 @@ def test_imports_run_one_way():
         (("accesmt", "intake", "selectors"), "from . import services\n"),
         (("accesmt", "territory", "selectors"), "from ..intake.models import Request\n"),
         (("accesmt", "core", "middleware"), "from accesmt.accounts.access import LoginRequired\n"),
+        (("accesmt", "notifications", "selectors"), "from accesmt.intake.models import Request\n"),
+        (
+            ("accesmt", "notifications", "views"),
+            "def f():\n    from accesmt.orientation.letter import render_message_letter\n",
+        ),
     ],
 )
 def test_the_checker_catches_imports_against_the_order(parts, source):

@@ -1,10 +1,11 @@
 """Orientation URLs: the coordinator's page of a request, the GP's signed link and their list of
 households to take, the person's choice and "still needed?" answer (behind their follow-up
-token), the coordinator's list of households to call again."""
+token), the coordinator's list of households to call again, the coordination's letters to print
+and undeliverable messages (views_letters)."""
 
 from django.urls import path
 
-from . import views, views_allocation, views_upkeep
+from . import views, views_allocation, views_letters, views_upkeep
 
 app_name = "orientation"
 REQUEST = "espace/<slug:cpts_slug>/demandes/<str:reference>/"
@@ -29,5 +30,12 @@ urlpatterns = [
         "espace/<slug:cpts_slug>/repartition/<int:pk>/envoyer/",
         views_allocation.allocation_run_send_view,
         name="allocation_run_send",
+    ),
+    # The coordination's letters to print and undeliverable messages (views_letters).
+    path("espace/<slug:cpts_slug>/courriers/", views_letters.letters, name="letters"),
+    path(
+        "espace/<slug:cpts_slug>/courriers/<int:pk>.pdf",
+        views_letters.letter_pdf,
+        name="letter_pdf",
     ),
 ]

@@ -36,7 +36,7 @@ def _phone_url(cpts):
 
 
 def _letters_url(cpts):
-    return reverse("notifications:letters", kwargs={"cpts_slug": cpts.slug})
+    return reverse("orientation:letters", kwargs={"cpts_slug": cpts.slug})
 
 
 def test_phone_entry_with_only_a_postal_address_is_stored_and_its_letter_listed_to_print(
@@ -72,7 +72,7 @@ def test_phone_entry_with_only_a_postal_address_is_stored_and_its_letter_listed_
         actor=coordinator, action="read", object_type="intake.request", object_id=str(request.pk)
     ).exists()
 
-    pdf_url = reverse("notifications:letter_pdf", kwargs={"cpts_slug": cpts.slug, "pk": letter.pk})
+    pdf_url = reverse("orientation:letter_pdf", kwargs={"cpts_slug": cpts.slug, "pk": letter.pk})
     pdf = client.get(pdf_url)
     assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
     assert pdf.content.startswith(b"%PDF") and pdf["Cache-Control"] == "no-store"

@@ -37,12 +37,12 @@ def _letter_and_undeliverable(cpts) -> dict:
 
 
 register_page(
-    "notifications:letters",
+    "orientation:letters",
     allowed=COORDINATION,
     setup=_letter_and_undeliverable,
 )
 register_page(
-    "notifications:letter_pdf",
+    "orientation:letter_pdf",
     pk="letter",
     allowed=COORDINATION,
     setup=_letter_and_undeliverable,

@@ -46,7 +46,7 @@ def test_acknowledgment_undeliverable_for_days_is_shown_to_the_coordination(
     client.force_login(MembershipFactory(cpts=cpts, role="coordinator").user)
     home = text(client.get(reverse("core:cpts_home", kwargs={"cpts_slug": cpts.slug})))
     assert "1 message à contacter par téléphone ou courrier" in home
-    letters_url = reverse("notifications:letters", kwargs={"cpts_slug": cpts.slug})
+    letters_url = reverse("orientation:letters", kwargs={"cpts_slug": cpts.slug})
     page = text(client.get(letters_url))
     assert "À contacter par téléphone ou courrier (1)" in page
     assert request.reference in page and "Accusé de réception de la demande" in page
@@ -70,10 +70,10 @@ def test_another_cpts_message_cannot_be_marked(client, smtp_server):
     [letter] = OutboxMessage.objects.all()
     other = RequestFactory().cpts
     client.force_login(MembershipFactory(cpts=other, role="coordinator").user)
-    url = reverse("notifications:letters", kwargs={"cpts_slug": other.slug})
+    url = reverse("orientation:letters", kwargs={"cpts_slug": other.slug})
     response = client.post(url, {"message": letter.pk, "action": "sent"}, follow=True)
     assert "Message introuvable" in text(response)
     letter.refresh_from_db()
     assert letter.status == Status.PENDING
-    pdf_url = reverse("notifications:letter_pdf", kwargs={"cpts_slug": other.slug, "pk": letter.pk})
+    pdf_url = reverse("orientation:letter_pdf", kwargs={"cpts_slug": other.slug, "pk": letter.pk})
     assert client.get(pdf_url).status_code == 404

@@ -2,7 +2,9 @@
 households with neither e-mail nor mobile, each downloadable as a PDF and marked once posted,
 and the messages that could not be delivered ("à contacter par téléphone ou courrier"). The
 lists show the purpose and the request reference, never a text; the requests listed are audited
-(read), each PDF too (export)."""
+(read), each PDF too (export). The outbox (models, lists, marking a message handled) stays in
+notifications; this page sits here, a floor up, because it names the request of each message,
+found through a GP solicitation or a "still needed?" check, and prints orientation letters."""
 
 from __future__ import annotations
 
@@ -15,10 +17,12 @@ from accesmt.accounts.access import access_record, cpts_role_required
 from accesmt.accounts.models import AuditAction, Role
 from accesmt.accounts.services import audit_record, audit_record_many
 from accesmt.intake.models import Request
+from accesmt.notifications import selectors as outbox
+from accesmt.notifications.models import Channel, OutboxMessage
+from accesmt.notifications.services import letter_mark_sent, undeliverable_mark_handled
 
-from . import selectors
-from .models import Channel, OutboxMessage
-from .services import letter_mark_sent, undeliverable_mark_handled
+from .letter import render_message_letter
+from .letters_selectors import requests_of
 
 COORDINATOR = (Role.COORDINATOR,)
 LIST_LIMIT = 300
@@ -26,7 +30,7 @@ LIST_LIMIT = 300
 
 def _rows(queryset, cpts):
     shown = list(queryset[:LIST_LIMIT])
-    requests = selectors.requests_of(shown, cpts)
+    requests = requests_of(shown, cpts)
     return [{"message": m, "r": requests.get(m.pk)} for m in shown]
 
 
@@ -66,9 +70,9 @@ def letters(http_request, cpts_slug: str):
                 )
             else:
                 messages.error(http_request, "Ce message a déjà été traité.")
-        return redirect("notifications:letters", cpts_slug=cpts.slug)
-    to_print = selectors.letters_to_print(cpts, user, COORDINATOR)
-    failed = selectors.undeliverable(cpts, user, COORDINATOR)
+        return redirect("orientation:letters", cpts_slug=cpts.slug)
+    to_print = outbox.letters_to_print(cpts, user, COORDINATOR)
+    failed = outbox.undeliverable(cpts, user, COORDINATOR)
     letter_rows, failed_rows = _rows(to_print, cpts), _rows(failed, cpts)
     listed = {row["r"].pk: row["r"] for row in letter_rows + failed_rows if row["r"] is not None}
     audit_record_many(
@@ -80,7 +84,7 @@ def letters(http_request, cpts_slug: str):
     )
     return render(
         http_request,
-        "notifications/letters.html",
+        "orientation/letters.html",
         {
             "cpts": cpts,
             "letters": letter_rows,
@@ -94,8 +98,6 @@ def letters(http_request, cpts_slug: str):
 
 @cpts_role_required(*COORDINATOR)
 def letter_pdf(http_request, cpts_slug: str, pk: int):
-    from accesmt.orientation.letter import render_message_letter
-
     cpts = http_request.cpts
     message = (
         OutboxMessage.objects.for_user(http_request.user, COORDINATOR)

@@ -1,4 +1,4 @@
-from django.urls import include, path
+from django.urls import path
 
 from . import views
 
@@ -6,6 +6,4 @@ app_name = "core"
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
-    # The professionals' space lives in the reporting app; its URL names stay under "core:".
-    path("", include("accesmt.reporting.urls")),
 ]

@@ -141,7 +141,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "accesmt.accounts.validators.CharacterClassesValidator"},
 ]
 LOGIN_URL = "accounts:login"
-LOGIN_REDIRECT_URL = "core:espace"
+LOGIN_REDIRECT_URL = "reporting:espace"
 LOGOUT_REDIRECT_URL = "core:home"
 
 # Lock-out (django-axes): 5 failures for the same account from the same address lock it 30 min.

@@ -32,7 +32,7 @@ def _login(client, email, password, **extra):
 def test_login_by_e_mail_whatever_the_case_and_audit_it(client, user):
     response = _login(client, "  Claire.Dupond@Exemple.FR ", PASSWORD, REMOTE_ADDR="192.0.2.4")
     assert response.status_code == 302
-    assert response["Location"] == reverse("core:espace")
+    assert response["Location"] == reverse("reporting:espace")
     line = AuditLog.objects.get()
     assert (line.action, line.actor, line.ip_address) == ("login", user, "192.0.2.4")
 
@@ -110,7 +110,7 @@ def test_logout_only_by_post(client, user):
     client.force_login(user)
     assert client.get(reverse("accounts:logout")).status_code == 405
     assert "_auth_user_id" in client.session
-    page = client.get(reverse("core:espace")).content.decode()
+    page = client.get(reverse("reporting:espace")).content.decode()
     assert f'action="{reverse("accounts:logout")}"' in page
     client.post(reverse("accounts:logout"))
     assert "_auth_user_id" not in client.session

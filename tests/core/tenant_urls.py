@@ -13,14 +13,14 @@ from tests.tenant_matrix import (
 
 register(
     TenantURL(
-        name="core:espace",
-        url=lambda cpts, objs: reverse("core:espace"),
+        name="reporting:espace",
+        url=lambda cpts, objs: reverse("reporting:espace"),
         allowed=LOGGED_IN,
         tenant_scoped=False,
     )
 )
 register_page(
-    "core:cpts_home",
+    "reporting:cpts_home",
     allowed=EVERY_MEMBER,
 )
 
@@ -33,7 +33,7 @@ def _member_of(cpts) -> dict:
 
 
 register_page(
-    "core:cpts_members",
+    "reporting:cpts_members",
     allowed=COORDINATION,
     setup=_member_of,
 )

@@ -25,34 +25,36 @@ def test_espace_lists_the_user_cpts_and_role(client, lievin):
     MembershipFactory(user=membership.user, cpts=other, role="observer")
     MembershipFactory(user=membership.user, cpts=CPTSFactory(name="CPTS Quittée"), is_active=False)
     client.force_login(membership.user)
-    page = client.get(reverse("core:espace")).content.decode()
+    page = client.get(reverse("reporting:espace")).content.decode()
     assert "CPTS Liévin-Lens Ouest" in page and "masseur-kinésithérapeute" in page
     assert "CPTS Artois" in page and "observateur (indicateurs agrégés)" in page
     assert "CPTS Quittée" not in page
-    assert reverse("core:cpts_home", kwargs={"cpts_slug": "lievin"}) in page
+    assert reverse("reporting:cpts_home", kwargs={"cpts_slug": "lievin"}) in page
 
 
 def test_espace_without_membership_says_so(client):
     client.force_login(UserFactory())
-    assert "aucune CPTS active" in client.get(reverse("core:espace")).content.decode()
+    assert "aucune CPTS active" in client.get(reverse("reporting:espace")).content.decode()
 
 
 def test_platform_admin_sees_every_cpts(client, lievin):
     CPTSFactory(name="CPTS Artois")
     client.force_login(UserFactory(platform_admin=True))
-    page = client.get(reverse("core:espace")).content.decode()
+    page = client.get(reverse("reporting:espace")).content.decode()
     assert "CPTS Liévin-Lens Ouest" in page and "CPTS Artois" in page
     assert "administrateur de la plateforme" in page
 
 
 def test_cpts_home_shows_territory_aggregates(client, lievin):
     client.force_login(MembershipFactory(cpts=lievin, role="observer").user)
-    page = client.get(reverse("core:cpts_home", kwargs={"cpts_slug": "lievin"})).content.decode()
+    page = client.get(
+        reverse("reporting:cpts_home", kwargs={"cpts_slug": "lievin"})
+    ).content.decode()
     assert "CPTS Liévin-Lens Ouest" in page
     assert "3 communes," in page
     assert re.search(r"45\W000 habitants", page)
     # Observers get aggregates only: no link to the members.
-    assert reverse("core:cpts_members", kwargs={"cpts_slug": "lievin"}) not in page
+    assert reverse("reporting:cpts_members", kwargs={"cpts_slug": "lievin"}) not in page
 
 
 def test_coordinator_manages_the_members(client, lievin):
@@ -60,8 +62,10 @@ def test_coordinator_manages_the_members(client, lievin):
     gp = MembershipFactory(cpts=lievin, role="gp", user__last_name="Lefebvre")
     MembershipFactory(cpts=CPTSFactory(), role="gp", user__last_name="Ailleurs")
     client.force_login(coordinator)
-    home = client.get(reverse("core:cpts_home", kwargs={"cpts_slug": "lievin"})).content.decode()
-    members_url = reverse("core:cpts_members", kwargs={"cpts_slug": "lievin"})
+    home = client.get(
+        reverse("reporting:cpts_home", kwargs={"cpts_slug": "lievin"})
+    ).content.decode()
+    members_url = reverse("reporting:cpts_members", kwargs={"cpts_slug": "lievin"})
     assert members_url in home
     page = client.get(members_url).content.decode()
     assert "Lefebvre" in page and gp.user.email in page and "médecin généraliste" in page
@@ -73,7 +77,7 @@ def test_members_list_runs_a_fixed_number_of_queries(client, lievin, django_asse
     MembershipFactory.create_batch(20, cpts=lievin, role="gp")
     client.force_login(coordinator)
     with django_assert_max_num_queries(8):
-        client.get(reverse("core:cpts_members", kwargs={"cpts_slug": "lievin"}))
+        client.get(reverse("reporting:cpts_members", kwargs={"cpts_slug": "lievin"}))
 
 
 @pytest.mark.parametrize(
@@ -89,7 +93,9 @@ def test_cpts_home_links_only_the_pages_of_the_role(
     client, lievin, role, profession, shown, hidden
 ):
     client.force_login(MembershipFactory(cpts=lievin, role=role, profession=profession).user)
-    page = client.get(reverse("core:cpts_home", kwargs={"cpts_slug": "lievin"})).content.decode()
+    page = client.get(
+        reverse("reporting:cpts_home", kwargs={"cpts_slug": "lievin"})
+    ).content.decode()
     for name in shown:
         assert reverse(name, kwargs={"cpts_slug": "lievin"}) in page
     for name in hidden:
@@ -108,7 +114,7 @@ def test_cpts_home_counts_persons_and_places_in_persons(client):
     HouseholdMemberFactory(request=family)
     waiting_request(w.other, w.there)  # another CPTS: not counted
     client.force_login(MembershipFactory(cpts=w.cpts, role="coordinator").user)
-    page = client.get(reverse("core:cpts_home", kwargs={"cpts_slug": w.cpts.slug}))
+    page = client.get(reverse("reporting:cpts_home", kwargs={"cpts_slug": w.cpts.slug}))
     text = " ".join(page.content.decode().split())
     assert "1 (3 personnes), dont 1 prioritaire" in text
     assert "Places libres ce mois-ci chez les médecins (une place par personne)" in text

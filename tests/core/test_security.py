@@ -23,13 +23,14 @@ PROD_ENV = {
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(
-    "url_name", ["accounts:login", "accounts:password_reset", "core:espace", "core:cpts_home"]
+    "url_name",
+    ["accounts:login", "accounts:password_reset", "reporting:espace", "reporting:cpts_home"],
 )
 def test_pages_send_a_strict_csp(client, url_name):
     membership = MembershipFactory(role="observer")
-    if url_name.startswith("core:"):
+    if url_name.startswith("reporting:"):
         client.force_login(membership.user)
-    kwargs = {"cpts_slug": membership.cpts.slug} if url_name == "core:cpts_home" else {}
+    kwargs = {"cpts_slug": membership.cpts.slug} if url_name == "reporting:cpts_home" else {}
     response = client.get(reverse(url_name, kwargs=kwargs))
     assert response.status_code == 200
     csp = response["Content-Security-Policy"]

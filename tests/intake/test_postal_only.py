@@ -63,7 +63,7 @@ def test_phone_entry_with_only_a_postal_address_is_stored_and_its_letter_listed_
     assert request.reference in letter.body and "Lefebvre" not in letter.body
     assert "Contact par courrier postal uniquement" in text(client.get(response["Location"]))
 
-    home = text(client.get(reverse("core:cpts_home", kwargs={"cpts_slug": cpts.slug})))
+    home = text(client.get(reverse("reporting:cpts_home", kwargs={"cpts_slug": cpts.slug})))
     assert "Courriers à imprimer (1)" in home
     page = text(client.get(_letters_url(cpts)))
     assert request.reference in page and "Accusé de réception de la demande" in page

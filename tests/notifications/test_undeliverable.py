@@ -44,7 +44,7 @@ def test_acknowledgment_undeliverable_for_days_is_shown_to_the_coordination(
 
     cpts = request.cpts
     client.force_login(MembershipFactory(cpts=cpts, role="coordinator").user)
-    home = text(client.get(reverse("core:cpts_home", kwargs={"cpts_slug": cpts.slug})))
+    home = text(client.get(reverse("reporting:cpts_home", kwargs={"cpts_slug": cpts.slug})))
     assert "1 message à contacter par téléphone ou courrier" in home
     letters_url = reverse("orientation:letters", kwargs={"cpts_slug": cpts.slug})
     page = text(client.get(letters_url))

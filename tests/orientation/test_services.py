@@ -292,7 +292,7 @@ def test_observer_sees_the_indicators_on_the_cpts_home(client, o):
 
     observer = MembershipFactory(cpts=o.cpts, role="observer").user
     client.force_login(observer)
-    page = client.get(reverse("core:cpts_home", kwargs={"cpts_slug": o.cpts.slug}))
+    page = client.get(reverse("reporting:cpts_home", kwargs={"cpts_slug": o.cpts.slug}))
     text = html.unescape(page.content.decode())
     assert "Foyers en attente d'un médecin" in text
     assert "< 5 (< 5 personnes), dont 0 prioritaire" in " ".join(text.split())

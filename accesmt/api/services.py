@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import secrets
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
@@ -12,6 +13,9 @@ from django.utils import timezone
 from accesmt.accounts.actors import actor_or_none
 
 from .models import ApiKey
+
+if TYPE_CHECKING:
+    from accesmt.accounts.models import User
 
 KEY_PREFIX = "amt_"
 # Do not write last_used_at more than once a minute per key (one UPDATE per call otherwise).
@@ -22,7 +26,7 @@ def hash_key(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def api_key_create(*, cpts, name: str, by=None) -> tuple[ApiKey, str]:
+def api_key_create(*, cpts, name: str, by: User | None = None) -> tuple[ApiKey, str]:
     """A new key for `cpts`. Returns the stored key and the raw key, to be shown once."""
     prefix = secrets.token_hex(4)
     raw = f"{KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -28,6 +28,9 @@ from .models import (
     default_valid_until,
 )
 from .selectors import practitioner_belongs_to
+
+if TYPE_CHECKING:
+    from accesmt.accounts.models import User
 
 # Fields a coordinator may correct. A corrected field is kept by later imports.
 CORRECTABLE_PRACTITIONER_FIELDS = frozenset(
@@ -52,7 +55,7 @@ CORRECTABLE_SITE_FIELDS = frozenset(
 SITE_FIELDS = CORRECTABLE_SITE_FIELDS
 
 
-def _correction_entry(by) -> dict[str, Any]:
+def _correction_entry(by: User | None) -> dict[str, Any]:
     return {"at": timezone.now().isoformat(), "by": getattr(by, "pk", None)}
 
 
@@ -95,7 +98,7 @@ def practitioner_create_manual(
     birth_year: int | None = None,
     age_band: str = "",
     site: Mapping[str, Any] | None = None,
-    by=None,
+    by: User | None = None,
 ) -> Practitioner:
     """Add a GP missing from the national file (a newly installed GP, typically).
 
@@ -128,7 +131,7 @@ def practitioner_create_manual(
 
 @transaction.atomic
 def practice_site_create_manual(
-    *, practitioner: Practitioner, fields: Mapping[str, Any], by=None
+    *, practitioner: Practitioner, fields: Mapping[str, Any], by: User | None = None
 ) -> PracticeSite:
     """Add a practice site a coordinator knows of (kept by imports: its source is manual)."""
     site = _site_from(practitioner, fields)
@@ -139,7 +142,7 @@ def practice_site_create_manual(
 
 @transaction.atomic
 def practitioner_correct(
-    *, practitioner: Practitioner, fields: Mapping[str, Any], by=None
+    *, practitioner: Practitioner, fields: Mapping[str, Any], by: User | None = None
 ) -> Practitioner:
     """Correct data of a practitioner. The corrected fields are recorded in `corrections` so
     that later imports of the RPPS file do not overwrite them."""
@@ -159,7 +162,7 @@ def practitioner_correct(
 
 @transaction.atomic
 def practice_site_correct(
-    *, site: PracticeSite, fields: Mapping[str, Any], by=None
+    *, site: PracticeSite, fields: Mapping[str, Any], by: User | None = None
 ) -> PracticeSite:
     """Correct a practice site (address, commune, phone, type, coordinates); corrected fields are
     kept by later imports. Changing the commune without coordinates re-places the site at the
@@ -186,7 +189,7 @@ def practice_site_correct(
 
 
 @transaction.atomic
-def practitioner_mark_gone(*, practitioner: Practitioner, by=None) -> Practitioner:
+def practitioner_mark_gone(*, practitioner: Practitioner, by: User | None = None) -> Practitioner:
     """The coordination knows the GP has left (before the national file says so)."""
     practitioner = Practitioner.objects.select_for_update().get(pk=practitioner.pk)
     if not practitioner.is_gone:

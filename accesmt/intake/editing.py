@@ -8,7 +8,7 @@ changed, recomputes the priority and looks for duplicates again.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -26,13 +26,16 @@ from .services import (
     request_recompute_priority,
 )
 
+if TYPE_CHECKING:
+    from accesmt.accounts.models import User
+
 
 def request_update(
     *,
     request: Request,
     household: dict[str, Any],
     members: list[dict[str, Any]],
-    by,
+    by: User | None,
     http_request=None,
 ) -> Request:
     """Replace the household values and the members of an open request. Raises

@@ -24,6 +24,7 @@ target state, closing reasons allowed); `coordinator_actions(request)` is what t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -32,6 +33,9 @@ from django.utils import timezone
 from accesmt.accounts.actors import actor_or_none
 
 from .models import OPEN_STATUSES, ClosedReason, Request, RequestTransition, Status
+
+if TYPE_CHECKING:
+    from accesmt.accounts.models import User
 
 TRANSITIONS: dict[str, frozenset[str]] = {
     Status.NEW: frozenset({Status.TO_VERIFY, Status.WAITING, Status.CLOSED}),
@@ -152,7 +156,7 @@ def request_transition(
     *,
     request: Request,
     to: str,
-    by=None,
+    by: User | None = None,
     reason: str = "",
     note: str = "",
     by_patient: bool = False,
@@ -205,7 +209,9 @@ def request_transition(
     return line
 
 
-def record_creation(*, request: Request, by=None, note: str = "") -> RequestTransition:
+def record_creation(
+    *, request: Request, by: User | None = None, note: str = ""
+) -> RequestTransition:
     """The first line of the history ("" → initial status), written by the creating service."""
     by = actor_or_none(by)
     return RequestTransition.objects.create(

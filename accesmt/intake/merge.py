@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -37,6 +38,9 @@ from .models import (
     Status,
 )
 from .services import MEMBER_FIELDS, request_recompute_priority
+
+if TYPE_CHECKING:
+    from accesmt.accounts.models import User
 
 MERGED = "merged"
 DISMISSED = "dismissed"
@@ -95,7 +99,9 @@ def merged_into(request: Request) -> Request | None:
     return flag.other_request if flag is not None else None
 
 
-def request_merge(*, keep: Request, duplicate: Request, by, http_request=None) -> MergeResult:
+def request_merge(
+    *, keep: Request, duplicate: Request, by: User | None, http_request=None
+) -> MergeResult:
     """Merge `duplicate` into `keep` (same CPTS, both open). See the module docstring."""
     if keep.pk == duplicate.pk:
         raise ValidationError("Une demande ne peut pas être fusionnée avec elle-même.")
@@ -195,7 +201,7 @@ def request_merge(*, keep: Request, duplicate: Request, by, http_request=None) -
     return result
 
 
-def duplicate_dismiss(*, flag: DuplicateFlag, by, http_request=None) -> DuplicateFlag:
+def duplicate_dismiss(*, flag: DuplicateFlag, by: User | None, http_request=None) -> DuplicateFlag:
     """The coordinator says the two requests are different people: the flag is resolved."""
     if flag.resolved_at is not None:
         raise ValidationError("Ce doublon possible a déjà été traité.")

@@ -10,7 +10,7 @@ import json
 import logging
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -47,6 +47,9 @@ from .models import (
 )
 from .selectors import FOLLOWUP_SALT
 from .validation import is_mobile
+
+if TYPE_CHECKING:
+    from accesmt.accounts.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -279,7 +282,7 @@ def request_create(
     channel: str,
     household: dict[str, Any],
     members: list[dict[str, Any]],
-    by=None,
+    by: User | None = None,
     referrer=None,
     referrer_attested_consent: bool = False,
     consent_oral: bool = False,
@@ -592,7 +595,7 @@ def request_update_contact(
     address: str,
     postcode: str,
     commune,
-    by=None,
+    by: User | None = None,
     by_patient: bool = False,
     http_request=None,
 ) -> Request:

@@ -10,6 +10,8 @@ being asked about A (proposing, awaiting choice) and when it would leave either 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -21,6 +23,9 @@ from accesmt.accounts.services import audit_record
 from .lifecycle import record_creation
 from .models import HouseholdMember, Request, Status
 from .services import _enqueue_acknowledgment, request_recompute_priority
+
+if TYPE_CHECKING:
+    from accesmt.accounts.models import User
 
 SPLITTABLE = (Status.NEW, Status.TO_VERIFY, Status.WAITING)
 NOT_COPIED = {
@@ -36,7 +41,9 @@ NOT_COPIED = {
 }
 
 
-def request_split(*, request: Request, member_ids, by=None, http_request=None) -> Request:
+def request_split(
+    *, request: Request, member_ids, by: User | None = None, http_request=None
+) -> Request:
     by = actor_or_none(by)
     with transaction.atomic():
         locked = Request.objects.select_for_update(of=("self",)).get(pk=request.pk)

@@ -23,6 +23,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 from django.db import connection, transaction
@@ -43,6 +44,9 @@ from .models import (
     AllocationStatus,
 )
 from .selectors import candidate_indexes, household_batch, waiting_requests
+
+if TYPE_CHECKING:
+    from accesmt.accounts.models import User
 
 WRITE_BATCH_SIZE = 5_000
 COPY_CHUNK_ROWS = 20_000
@@ -229,7 +233,7 @@ def write_lines(columns: dict[str, list], *, writer: str = "auto") -> None:
 def allocation_run_create(
     *,
     cpts: CPTS | None,
-    by,
+    by: User | None,
     method: str = AllocationMethod.EXACT,
     now: datetime.datetime | None = None,
     writer: str = "auto",
@@ -290,7 +294,7 @@ def allocation_run_create(
     return run
 
 
-def allocation_run_discard(*, run: AllocationRun, by) -> AllocationRun:
+def allocation_run_discard(*, run: AllocationRun, by: User | None) -> AllocationRun:
     if run.status != AllocationStatus.DRAFT:
         raise AllocationRefused("Seule une répartition à relire peut être écartée.")
     run.status = AllocationStatus.DISCARDED

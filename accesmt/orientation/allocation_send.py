@@ -9,6 +9,7 @@ docs/decisions/0011-layering.md)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
@@ -21,6 +22,9 @@ from accesmt.territory.models import CPTS
 
 from .models import Origin
 
+if TYPE_CHECKING:
+    from accesmt.accounts.models import User
+
 
 @dataclass
 class SendReport:
@@ -31,7 +35,7 @@ class SendReport:
 
 
 def allocation_run_send(
-    *, run: AllocationRun, by, line_ids=None, cpts: CPTS | None = None
+    *, run: AllocationRun, by: User | None, line_ids=None, cpts: CPTS | None = None
 ) -> SendReport:
     """Ask the proposed GP of each selected assigned line (all of them when `line_ids` is None;
     only the lines of `cpts` when given) through `orientation.services.solicitations_send`

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -62,6 +63,9 @@ from .models import (
     StillNeededAnswer,
     StillNeededCheck,
 )
+
+if TYPE_CHECKING:
+    from accesmt.accounts.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -365,7 +369,7 @@ def still_needed_answer(
     *,
     check: StillNeededCheck,
     answer: str,
-    by=None,
+    by: User | None = None,
     now: datetime.datetime | None = None,
 ) -> StillNeededCheck:
     """Record the person's answer (through the link, `by=None`) or the one a coordinator took by

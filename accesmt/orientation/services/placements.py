@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
@@ -24,6 +25,9 @@ from ..models import (
 from .errors import OrientationError
 from .messages import _tell_person, _tell_referrer_found, email_professional
 
+if TYPE_CHECKING:
+    from accesmt.accounts.models import User
+
 # --- the outcome ---------------------------------------------------------------------------------
 
 
@@ -32,7 +36,7 @@ def placement_record(
     request: Request,
     practitioner: Practitioner,
     recorded_by: str,
-    by=None,
+    by: User | None = None,
     now: datetime.datetime | None = None,
 ) -> Placement:
     """This household now has `practitioner` as médecin traitant: close the request as "MT
@@ -94,7 +98,7 @@ def placement_record(
 
 
 def orientation_restart(
-    *, request: Request, by=None, note: str = "", by_patient: bool = False, now=None
+    *, request: Request, by: User | None = None, note: str = "", by_patient: bool = False, now=None
 ) -> None:
     """Back to the queue (the coordinator starts over; or the person says none of the GPs offered
     could see them). Every open solicitation ends — pending and accepted alike, so that the next

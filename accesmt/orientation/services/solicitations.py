@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
@@ -27,6 +28,9 @@ from ..models import (
 )
 from .errors import OrientationError
 from .messages import _ask_gp, _tell_person_offer, email_professional
+
+if TYPE_CHECKING:
+    from accesmt.accounts.models import User
 
 # --- asking GPs ----------------------------------------------------------------------------------
 
@@ -54,7 +58,7 @@ def solicitations_send(
     *,
     request: Request,
     practitioner_ids: Iterable[int],
-    by=None,
+    by: User | None = None,
     origin: str = Origin.COORDINATOR,
     now: datetime.datetime | None = None,
 ) -> list[Solicitation]:
@@ -128,7 +132,9 @@ def _next_candidate(request: Request, *, now) -> Solicitation | None:
     return created
 
 
-def _advance(request: Request, *, by=None, now=None, accepted_now: bool = False) -> None:
+def _advance(
+    request: Request, *, by: User | None = None, now=None, accepted_now: bool = False
+) -> None:
     """After an answer or an expiry: offer to the person, ask the next GP, or go back to the
     queue. Runs inside the caller's transaction, on a locked request."""
     now = now or timezone.now()
@@ -174,7 +180,7 @@ def solicitation_answer(
     accept: bool,
     channel: str,
     decline_reason: str = "",
-    by=None,
+    by: User | None = None,
     note: str = "",
     now: datetime.datetime | None = None,
 ) -> Solicitation:
@@ -210,7 +216,7 @@ def household_take(
     *,
     request: Request,
     practitioner: Practitioner,
-    by=None,
+    by: User | None = None,
     channel: str = AnswerChannel.ACCOUNT,
     now=None,
 ) -> Solicitation:

@@ -47,11 +47,8 @@ def invitation_url(invitation: SurveyInvitation) -> str:
     )
 
 
-InvalidToken = LinkError  # the name other code imports
-
-
 def invitation_from_token(token: str) -> SurveyInvitation:
-    """The invitation of a token; raises InvalidToken("expired" | "invalid")."""
+    """The invitation of a token; raises LinkError("expired" | "invalid")."""
     pk = read_link_token(token, salt=SURVEY_SALT, key="i", max_age=token_max_age())
     invitation = (
         SurveyInvitation.objects.select_related("campaign__cpts", "practitioner")
@@ -198,7 +195,6 @@ def campaign_figures(campaign: SurveyCampaign) -> dict:
 
 
 __all__ = [
-    "InvalidToken",
     "campaign_figures",
     "campaign_stats",
     "invitation_from_token",

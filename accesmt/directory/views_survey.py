@@ -10,11 +10,11 @@ from django.views.decorators.http import require_http_methods
 
 from accesmt.accounts.access import cpts_role_required
 from accesmt.accounts.models import Role
+from accesmt.common.signing import LinkError
 
 from .forms import DeclarationForm
 from .models import AvailabilityDeclaration, SurveyCampaign
 from .survey import (
-    InvalidToken,
     campaign_eligible_practitioners,
     campaign_figures,
     campaign_stats,
@@ -28,7 +28,7 @@ from .survey import (
 def survey_answer_page(request, token):
     try:
         invitation = invitation_from_token(token)
-    except InvalidToken as exc:
+    except LinkError as exc:
         return render(request, "directory/survey_invalid.html", {"reason": exc.reason}, status=400)
     cpts = invitation.campaign.cpts
     current = (

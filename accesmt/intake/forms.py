@@ -13,6 +13,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from accesmt.common.phones import normalise_phone
 from accesmt.common.widgets import DateInput
 
 from .consent import (
@@ -26,7 +27,6 @@ from .models import Channel, Coverage, HomeVisits, Reason, Sex
 from .services import HOUSEHOLD_FIELDS
 from .validation import (
     normalise_email,
-    normalise_phone,
     resolve_commune,
     validate_birth_date,
     validate_nir,

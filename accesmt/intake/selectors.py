@@ -12,9 +12,6 @@ from .models import DuplicateFlag, IntakeSettings, Request
 
 FOLLOWUP_SALT = "accesmt.intake.followup"  # signs the person's follow-up links (services.py)
 
-# `reason` is "invalid" (bad signature or unknown request) or "expired".
-FollowupLinkInvalid = LinkError
-
 
 def request_for_followup_token(token: str) -> Request:
     """The request a follow-up token designates, if its signature holds and it has not outlived

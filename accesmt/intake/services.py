@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from accesmt.accounts.actors import actor_or_none
 from accesmt.common.links import public_url
+from accesmt.common.phones import is_mobile
 from accesmt.common.signing import make_link_token
 from accesmt.notifications.messages import render_message
 from accesmt.notifications.services import outbox_enqueue
@@ -46,7 +47,6 @@ from .models import (
     normalise_name,
 )
 from .selectors import FOLLOWUP_SALT
-from .validation import is_mobile
 
 if TYPE_CHECKING:
     from accesmt.accounts.models import User

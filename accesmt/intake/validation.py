@@ -14,13 +14,6 @@ from django.core.validators import validate_email
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.fr import nir as stdnum_nir
 
-from accesmt.common.phones import (  # noqa: F401 (re-exported for intake's forms and callers)
-    format_phone_for_display,
-    is_mobile,
-    normalise_phone,
-    overseas_e164,
-)
-
 OLDEST_BIRTH_YEAR = 1900
 MAX_AGE = 120
 

@@ -58,14 +58,6 @@ def render_message_letter(request: Request, *, subject: str, body: str, when=Non
     return buffer.getvalue()
 
 
-def offer_letter_body(request: Request, accepted) -> str:
-    return offer_letter(request, accepted)[1]
-
-
-def offer_letter_subject(request: Request) -> str:
-    return offer_letter(request, ())[0]
-
-
 def render_letter(request: Request, accepted) -> bytes:
     """The letter listing the GPs who accepted (printable from the request page at any time)."""
     subject, body = offer_letter(request, accepted)

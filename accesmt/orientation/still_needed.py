@@ -77,10 +77,6 @@ NEW_CHECKS_PER_RUN = 200
 TOKEN_GRACE_DAYS = 30
 
 
-# `reason`: "invalid" (bad signature, unknown check) or "expired".
-StillNeededLinkInvalid = LinkError
-
-
 class StillNeededError(ValidationError):
     """The answer cannot be recorded now (French message); `code` says why: "answered",
     "unreachable", "cancelled", "not_waiting"."""

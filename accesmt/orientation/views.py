@@ -24,12 +24,13 @@ from accesmt.accounts.access import access_record, cpts_role_required
 from accesmt.accounts.actors import actor_or_none
 from accesmt.accounts.models import AuditAction, Role
 from accesmt.accounts.services import audit_record
+from accesmt.common.signing import LinkError
 from accesmt.directory.models import Practitioner
 from accesmt.directory.selectors import practitioner_of_user
-from accesmt.directory.survey import InvalidToken as SurveyInvalidToken
 from accesmt.directory.survey import invitation_from_token
 from accesmt.intake.models import Request, Status
-from accesmt.intake.selectors import FollowupLinkInvalid, request_for_followup_token
+from accesmt.intake.selectors import request_for_followup_token
+from accesmt.intake.services import reachable_by_message
 from accesmt.matching.candidates import format_km
 
 from . import letter
@@ -49,11 +50,9 @@ from .selectors import (
     request_candidates,
 )
 from .services import (
-    InvalidToken,
     OrientationError,
     household_take,
     orientation_restart,
-    person_reachable,
     placement_record,
     solicitation_answer,
     solicitation_from_token,
@@ -99,7 +98,7 @@ def _coordinator_context(cpts, request: Request) -> dict:
         "can_ask": request.status in ASKABLE,
         "can_restart": request.status in ORIENTING,
         "can_record": request.status in ASKABLE,
-        "has_contact": person_reachable(request),
+        "has_contact": reachable_by_message(request),
     }
 
 
@@ -213,7 +212,7 @@ def request_letter(http_request, cpts_slug: str, reference: str):
 def answer(http_request, token: str):
     try:
         solicitation = solicitation_from_token(token)
-    except InvalidToken as invalid:
+    except LinkError as invalid:
         return render(
             http_request, "orientation/link_invalid.html", {"reason": invalid.reason}, status=404
         )
@@ -349,7 +348,7 @@ def gp_households_by_link(http_request, token: str):
     """The same list behind the GP's personal survey link (no account needed)."""
     try:
         invitation = invitation_from_token(token)
-    except SurveyInvalidToken as invalid:
+    except LinkError as invalid:
         return render(
             http_request, "directory/survey_invalid.html", {"reason": invalid.reason}, status=404
         )
@@ -379,7 +378,7 @@ def _answer_path(solicitation: Solicitation) -> str:
 def patient_choice(http_request, token: str):
     try:
         request = request_for_followup_token(token)
-    except FollowupLinkInvalid as invalid:
+    except LinkError as invalid:
         return render(
             http_request, "intake/followup_invalid.html", {"reason": invalid.reason}, status=404
         )

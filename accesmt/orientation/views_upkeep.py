@@ -21,13 +21,13 @@ from django.views.decorators.http import require_http_methods
 from accesmt.accounts.access import cpts_role_required
 from accesmt.accounts.models import AuditAction, Role
 from accesmt.accounts.services import audit_record
+from accesmt.common.signing import LinkError
 from accesmt.intake.models import ClosedReason, Request, Status
 
 from .models import CheckChannel, OrientationSettings, StillNeededAnswer, StillNeededCheck
 from .still_needed import (
     UNREACHABLE_LIST_DAYS,
     StillNeededError,
-    StillNeededLinkInvalid,
     check_from_token,
     next_step_at,
     still_needed_answer,
@@ -45,7 +45,7 @@ def _error_code(error: StillNeededError) -> str:
 def still_needed_answer_view(http_request, token: str):
     try:
         check = check_from_token(token)
-    except StillNeededLinkInvalid as invalid:
+    except LinkError as invalid:
         return render(
             http_request,
             "orientation/still_needed_invalid.html",

@@ -55,9 +55,6 @@ class GeocodeSource(models.TextChoices):
     NONE = "none", "position inconnue"
 
 
-Source = GeocodeSource  # the older name
-
-
 def commune_centre(commune: Commune | None) -> tuple[float | None, float | None, str]:
     """The fallback position (latitude, longitude, source): the centre of `commune`, or no
     position (source "none") when there is no commune or its coordinates are unknown."""
@@ -104,7 +101,7 @@ class GeocodeResult:
 
     @property
     def precise(self) -> bool:
-        return self.source == Source.ADDRESS
+        return self.source == GeocodeSource.ADDRESS
 
 
 @dataclass(frozen=True)
@@ -294,7 +291,7 @@ def _read_answer(payload: Any, *, commune: Commune) -> GeocodeResult | _Failure:
     return GeocodeResult(
         latitude=latitude,
         longitude=longitude,
-        source=Source.ADDRESS,
+        source=GeocodeSource.ADDRESS,
         score=score,
         label=label,
         message="",

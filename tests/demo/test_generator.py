@@ -77,7 +77,7 @@ def test_gps_follow_the_territory_figures():
 def test_every_phone_number_is_valid_so_the_outbox_accepts_it():
     import phonenumbers
 
-    from accesmt.intake.validation import is_mobile
+    from accesmt.common.phones import is_mobile
 
     world = generate(PLACES, seed=3, households=400, today=TODAY)
     households = [h for h in world.households if h.phone]

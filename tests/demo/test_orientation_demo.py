@@ -13,7 +13,7 @@ from django.utils import timezone
 from accesmt.accounts.models import User
 from accesmt.demo.loader import DEMO_PASSWORD
 from accesmt.demo.orientation import DEMO_GP_EMAIL
-from accesmt.directory.views_declaration import practitioner_of_user
+from accesmt.directory.selectors import practitioner_of_user
 from accesmt.intake.lifecycle import can_transition
 from accesmt.intake.models import ClosedReason, Request, RequestTransition, Status
 from accesmt.notifications.models import OutboxMessage

@@ -5,8 +5,8 @@ import importlib
 import pytest
 from django.apps import apps
 
+from accesmt.common.phones import format_phone_for_display, normalise_phone, overseas_e164
 from accesmt.intake.models import Request
-from accesmt.intake.validation import format_phone_for_display, normalise_phone, overseas_e164
 from tests.directory.factories import PracticeSiteFactory
 from tests.intake.factories import RequestFactory
 from tests.intake.test_public import form_data, url

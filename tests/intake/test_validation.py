@@ -6,11 +6,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from stdnum.fr import nir as stdnum_nir
 
+from accesmt.common.phones import format_phone_for_display, is_mobile, normalise_phone
 from accesmt.intake.validation import (
-    format_phone_for_display,
-    is_mobile,
     normalise_email,
-    normalise_phone,
     validate_birth_date,
     validate_nir,
     validate_postcode,

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accesmt.accounts.access import access_record, cpts_role_required
 from accesmt.accounts.models import AuditAction
 from accesmt.accounts.services import audit_record, audit_record_many
+from accesmt.common.phones import format_phone_for_display
 
 from ..editing import request_update
 from ..forms import MAX_MEMBERS, BaseMemberFormSet, HouseholdForm, MemberForm
@@ -34,7 +35,6 @@ from ..queue import QUEUE_ROLES, QueueFilters, queue_page
 from ..selectors import duplicates_of
 from ..services import NotEligible
 from ..split import SPLITTABLE, request_split
-from ..validation import format_phone_for_display
 
 ROLES = QUEUE_ROLES
 EDIT_CHANNEL = "edit"  # HouseholdForm without consent fields nor honeypot

@@ -8,13 +8,14 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from accesmt.common.phones import format_phone_for_display, normalise_phone
+from accesmt.common.signing import LinkError
+
 from ..lifecycle import STATUS_EXPLANATIONS, TransitionRefused
-from ..selectors import FollowupLinkInvalid, request_for_followup_token
+from ..selectors import request_for_followup_token
 from ..services import NotEligible, request_update_contact, request_withdraw
 from ..validation import (
-    format_phone_for_display,
     normalise_email,
-    normalise_phone,
     resolve_commune,
     validate_postcode,
 )
@@ -88,7 +89,7 @@ def _initial(request) -> dict:
 def followup(http_request, token: str):
     try:
         request = request_for_followup_token(token)
-    except FollowupLinkInvalid as invalid:
+    except LinkError as invalid:
         return render(
             http_request, "intake/followup_invalid.html", {"reason": invalid.reason}, status=404
         )

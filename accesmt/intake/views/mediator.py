@@ -14,9 +14,9 @@ from django.shortcuts import render
 from accesmt.accounts.access import cpts_role_required
 from accesmt.accounts.models import AuditAction, Role
 from accesmt.accounts.services import audit_record_many
+from accesmt.common.phones import format_phone_for_display
 
 from ..models import OPEN_STATUSES, HouseholdMember, Request
-from ..validation import format_phone_for_display
 
 MEDIATOR_ROLES = (Role.CPAM_MEDIATOR, Role.COORDINATOR)
 PAGE_SIZE = 50

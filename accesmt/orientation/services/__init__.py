@@ -27,12 +27,11 @@ from .errors import OrientationError
 from .links import (
     TOKEN_MAX_AGE,
     TOKEN_SALT,
-    InvalidToken,
     solicitation_from_token,
     solicitation_token,
     solicitation_url,
 )
-from .messages import offer_letter, offer_text, person_reachable
+from .messages import offer_letter, offer_text
 from .placements import orientation_restart, placement_record
 from .solicitations import (
     household_take,
@@ -44,13 +43,11 @@ from .solicitations import (
 __all__ = [
     "TOKEN_MAX_AGE",
     "TOKEN_SALT",
-    "InvalidToken",
     "OrientationError",
     "household_take",
     "offer_letter",
     "offer_text",
     "orientation_restart",
-    "person_reachable",
     "placement_record",
     "solicitation_answer",
     "solicitation_from_token",

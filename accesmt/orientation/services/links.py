@@ -28,9 +28,6 @@ def solicitation_url(solicitation: Solicitation) -> str:
     )
 
 
-InvalidToken = LinkError  # the name other code imports
-
-
 def solicitation_from_token(token: str) -> Solicitation:
     pk = read_link_token(token, salt=TOKEN_SALT, key="s", max_age=TOKEN_MAX_AGE)
     found = (

@@ -7,13 +7,12 @@ from collections.abc import Iterable
 
 from accesmt.common.formats import long_date
 from accesmt.common.links import public_url
+from accesmt.common.phones import format_phone_for_display
 from accesmt.intake.models import Request
 from accesmt.intake.services import (
     followup_path,
     household_tell,
-    reachable_by_message,
 )
-from accesmt.intake.validation import format_phone_for_display
 from accesmt.notifications.messages import render_message
 from accesmt.notifications.services import outbox_enqueue
 
@@ -85,9 +84,6 @@ def offer_letter(request: Request, accepted: Iterable[Solicitation]) -> tuple[st
         },
         subject_template=MESSAGES.format("request_subject"),
     )
-
-
-person_reachable = reachable_by_message  # the name the views import
 
 
 def _tell_person(request: Request, *, now, topic: str, message: str) -> int:

@@ -1,17 +1,7 @@
 import factory
 
 from accesmt.accounts.models import Membership, Profession, Role, User
-from tests.territory.factories import CommuneFactory, CPTSFactory, TerritoryCommuneFactory
-
-# CPTS and communes are built by tests/territory/factories.py; kept importable from here.
-__all__ = [
-    "PASSWORD",
-    "CommuneFactory",
-    "CPTSFactory",
-    "MembershipFactory",
-    "TerritoryCommuneFactory",
-    "UserFactory",
-]
+from tests.territory.factories import CPTSFactory
 
 PASSWORD = "Un-Mot2passe-Solide"
 

@@ -12,15 +12,7 @@ from accesmt.intake.models import (
     Request,
     Status,
 )
-from tests.territory.factories import CommuneFactory, CPTSFactory, TerritoryCommuneFactory
-
-__all__ = [
-    "CommuneFactory",
-    "CPTSFactory",
-    "HouseholdMemberFactory",
-    "RequestFactory",
-    "TerritoryCommuneFactory",
-]
+from tests.territory.factories import CPTSFactory, TerritoryCommuneFactory
 
 
 class RequestFactory(factory.django.DjangoModelFactory):

@@ -403,7 +403,7 @@ def test_the_follow_up_at_a_frozen_now_uses_that_months_capacity(o):
     dated next month finds their places free again and asks them next, not GP 3."""
     from accesmt.intake.models import ClosedReason
     from accesmt.orientation.selectors import month_start
-    from tests.matching.territories import waiting_request
+    from tests.worlds import waiting_request
 
     placed = waiting_request(o.cpts, o.world.here)
     placed.status, placed.closed_reason = Status.CLOSED, ClosedReason.MT_FOUND

@@ -108,6 +108,10 @@ class Membership(models.Model):
     def is_cpam_mediator(self) -> bool:
         return self.role == Role.CPAM_MEDIATOR
 
+    @property
+    def is_observer(self) -> bool:
+        return self.role == Role.OBSERVER
+
 
 PLATFORM_ADMIN = "platform_admin"  # pseudo-role recorded in the audit log for platform admins
 

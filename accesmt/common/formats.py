@@ -55,3 +55,14 @@ def short_date(value: datetime.date | datetime.datetime | None, *, with_time: bo
     value = _local(value)
     text = f"{value.day:02d}/{value.month:02d}/{value.year}"
     return text + (_time(value) if with_time else "")
+
+
+def figure(value) -> str:
+    """An indicator value as French readers write it: 12 345 (narrow no-break space), 12,5;
+    strings ("< 5", "—") unchanged."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return "" if value is None else str(value)
+    if isinstance(value, float) and not value.is_integer():
+        whole, _, decimals = f"{value:,.1f}".partition(".")
+        return whole.replace(",", "\u202f") + "," + decimals
+    return f"{int(value):,}".replace(",", "\u202f")

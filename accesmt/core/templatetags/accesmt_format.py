@@ -37,3 +37,9 @@ def short_date(value) -> str:
 def short_datetime(value) -> str:
     """ "02/12/2026 à 14 h 05"."""
     return formats.short_date(value, with_time=True)
+
+
+@register.filter
+def figure(value) -> str:
+    """12 345 ; 12,5 ; "< 5" and "—" unchanged (indicator tables)."""
+    return formats.figure(value)

@@ -19,18 +19,33 @@ from .cells import Cell, Count, Rate, Text, as_cell
 
 @dataclass
 class Scope:
-    cpts: Any  # territory.CPTS
+    """`cpts` None is the whole platform (a region: every CPTS it serves). `communes` narrows
+    to some communes (a mairie's INSEE codes)."""
+
+    cpts: Any  # territory.CPTS, or None for the region
     communes: tuple[str, ...] | None = None  # INSEE codes (a mairie's), None = the territory
     masked: bool = True
     _memo: dict = field(default_factory=dict, repr=False)
 
     def where(self, cpts_path: str = "cpts", commune_path: str | None = "commune") -> Q:
         """The filter of this scope on a model reached by `cpts_path` / `commune_path`
-        ("request__cpts", "request__commune")."""
-        condition = Q(**{cpts_path: self.cpts})
+        ("request__cpts", "request__commune"). For the region, no CPTS condition."""
+        condition = Q(**{cpts_path: self.cpts}) if self.cpts is not None else Q()
         if self.communes is not None and commune_path:
             condition &= Q(**{f"{commune_path}__in": self.communes})
         return condition
+
+    def territory_communes(self):
+        """The communes of the scope (of the CPTS territory, of every territory for the
+        region, narrowed to `communes`), as a Commune queryset."""
+        from accesmt.territory.models import Commune
+
+        found = Commune.objects.filter(territory__isnull=False)
+        if self.cpts is not None:
+            found = found.filter(territory__cpts=self.cpts)
+        if self.communes is not None:
+            found = found.filter(pk__in=self.communes)
+        return found
 
     def memo(self, key, compute: Callable[[], Any]):
         if key not in self._memo:

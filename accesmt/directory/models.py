@@ -56,16 +56,45 @@ class AgeBand(models.TextChoices):
     FROM_65 = "65_plus", "65 ans et plus"
 
 
+# Each band: (band, lowest age, first age of the next band or None). Written once: Python
+# (`age_band_for`) and SQL (`age_band_q`) read the same limits.
+AGE_BAND_LIMITS = (
+    (AgeBand.UNDER_40, 0, 40),
+    (AgeBand.FROM_40_TO_49, 40, 50),
+    (AgeBand.FROM_50_TO_59, 50, 60),
+    (AgeBand.FROM_60_TO_64, 60, 65),
+    (AgeBand.FROM_65, 65, None),
+)
+AGED_60_PLUS_BANDS = (AgeBand.FROM_60_TO_64, AgeBand.FROM_65)
+
+
 def age_band_for(age: int) -> str:
-    if age < 40:
-        return AgeBand.UNDER_40
-    if age < 50:
-        return AgeBand.FROM_40_TO_49
-    if age < 60:
-        return AgeBand.FROM_50_TO_59
-    if age < 65:
-        return AgeBand.FROM_60_TO_64
-    return AgeBand.FROM_65
+    for band, _low, high in AGE_BAND_LIMITS:
+        if high is None or age < high:
+            return band
+    raise AssertionError("unreachable")
+
+
+def age_band_q(band: str, year: int, prefix: str = "") -> Q:
+    """Practitioners (reached through `prefix`, e.g. "practitioner__") in `band` in `year`: by
+    their birth year when known (age = year − birth year, as `Practitioner.age_band_on`), else by
+    the band entered."""
+    _band, low, high = next(limits for limits in AGE_BAND_LIMITS if limits[0] == band)
+    by_year = Q(**{f"{prefix}birth_year__isnull": False, f"{prefix}birth_year__lte": year - low})
+    if high is not None:
+        by_year &= Q(**{f"{prefix}birth_year__gt": year - high})
+    return by_year | Q(**{f"{prefix}birth_year__isnull": True, f"{prefix}age_band": band})
+
+
+def aged_60_plus_q(year: int, prefix: str = "") -> Q:
+    condition = Q()
+    for band in AGED_60_PLUS_BANDS:
+        condition |= age_band_q(band, year, prefix)
+    return condition
+
+
+def unknown_age_q(prefix: str = "") -> Q:
+    return Q(**{f"{prefix}birth_year__isnull": True, f"{prefix}age_band": ""})
 
 
 class PractitionerQuerySet(models.QuerySet):
@@ -604,3 +633,34 @@ class SurveyInvitation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.campaign} – {self.practitioner}"
+
+
+class GPCount(models.Model):
+    """The GPs of a CPTS counted on a date: at the end of every RPPS import, for each CPTS the
+    import covered (one row per CPTS and day, the day's last import wins), and once at
+    deployment. The offer indicators draw the change in the number of GPs from it: the directory
+    itself only knows today."""
+
+    cpts = models.ForeignKey(
+        "territory.CPTS", on_delete=models.CASCADE, related_name="gp_counts", verbose_name="CPTS"
+    )
+    date = models.DateField("date du décompte")
+    present = models.PositiveIntegerField("médecins généralistes présents")
+    aged_60_plus = models.PositiveIntegerField("dont 60 ans et plus")
+    msu = models.PositiveIntegerField("dont maîtres de stage universitaires")
+    counted_at = models.DateTimeField("compté le", default=timezone.now)
+
+    class Meta:
+        verbose_name = "décompte des médecins"
+        verbose_name_plural = "décomptes des médecins"
+        ordering = ["cpts", "-date"]
+        constraints = [
+            models.UniqueConstraint(fields=["cpts", "date"], name="unique_gp_count_per_day"),
+            models.CheckConstraint(
+                name="gp_count_parts_within_present",
+                condition=Q(aged_60_plus__lte=models.F("present"), msu__lte=models.F("present")),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.cpts} – {short_date(self.date)} : {self.present}"

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 
 from accesmt.territory.models import CPTS
 
-from .models import AvailabilityDeclaration, PracticeSite, Practitioner
+from .models import AvailabilityDeclaration, PracticeSite, Practitioner, aged_60_plus_q
 
 
 def practitioner_of_user(user, cpts: CPTS) -> Practitioner | None:
@@ -83,3 +84,30 @@ def current_declarations(
         .select_related("practitioner")
         .prefetch_related("home_visit_communes")
     )
+
+
+GP_COUNT_FIELDS = ("present", "aged_60_plus", "msu")
+
+
+def gp_counts_by_cpts(cpts_ids: Iterable[int], *, on: datetime.date) -> dict[int, dict[str, int]]:
+    """{CPTS id: {present, aged_60_plus, msu}}: the present GPs with a present site in each
+    territory today (ages as of `on`'s year), in one grouped query. A CPTS without GPs is
+    absent from the result."""
+    rows = (
+        PracticeSite.objects.filter(
+            is_gone=False, practitioner__is_gone=False, commune__territory__cpts__in=cpts_ids
+        )
+        .order_by()
+        .values("commune__territory__cpts")
+        .annotate(
+            present=Count("practitioner", distinct=True),
+            aged_60_plus=Count(
+                "practitioner", distinct=True, filter=aged_60_plus_q(on.year, "practitioner__")
+            ),
+            msu=Count("practitioner", distinct=True, filter=Q(practitioner__is_msu=True)),
+        )
+    )
+    return {
+        row["commune__territory__cpts"]: {name: row[name] for name in GP_COUNT_FIELDS}
+        for row in rows
+    }

@@ -21,13 +21,14 @@ from .models import (
     AvailabilityDeclaration,
     DeclarationSource,
     GeocodeSource,
+    GPCount,
     PracticeSite,
     PracticeType,
     Practitioner,
     Source,
     default_valid_until,
 )
-from .selectors import practitioner_belongs_to
+from .selectors import GP_COUNT_FIELDS, gp_counts_by_cpts, practitioner_belongs_to
 
 if TYPE_CHECKING:
     from accesmt.accounts.models import User
@@ -284,3 +285,17 @@ __all__ = [
     "practitioner_create_manual",
     "practitioner_mark_gone",
 ]
+
+
+@transaction.atomic
+def gp_counts_record(*, cpts_ids: Iterable[int], on: datetime.date | None = None) -> list[GPCount]:
+    """Count the GPs of each CPTS of `cpts_ids` as they are now and keep the count dated `on`
+    (today): one row per CPTS and day, replacing a count made earlier that day."""
+    on = on or timezone.localdate()
+    cpts_ids = sorted(set(cpts_ids))
+    counts = gp_counts_by_cpts(cpts_ids, on=on)
+    GPCount.objects.filter(cpts_id__in=cpts_ids, date=on).delete()
+    zero = dict.fromkeys(GP_COUNT_FIELDS, 0)
+    return GPCount.objects.bulk_create(
+        GPCount(cpts_id=cpts_id, date=on, **counts.get(cpts_id, zero)) for cpts_id in cpts_ids
+    )

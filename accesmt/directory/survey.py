@@ -162,36 +162,52 @@ def survey_send_reminders(*, now: datetime.datetime | None = None) -> int:
     return count
 
 
+def _response_aggregates() -> dict:
+    return {
+        "sent": Count("pk"),
+        "answered": Count("pk", filter=Q(answered_at__isnull=False)),
+        "reminded": Count("pk", filter=Q(reminded_at__isnull=False)),
+    }
+
+
+def response_counts(invitations) -> dict[str, int]:
+    """THE definition of a survey's response figures, over any set of invitations (one campaign,
+    the campaigns of a period: the offer indicators call it too): invitations sent, answered
+    (at least one answer through the personal link), reminded. One aggregate query."""
+    return invitations.order_by().aggregate(**_response_aggregates())
+
+
+def response_counts_by_campaign(invitations) -> dict[int, dict[str, int]]:
+    """`response_counts` for each campaign of `invitations`, in one grouped query."""
+    rows = invitations.order_by().values("campaign").annotate(**_response_aggregates())
+    return {row.pop("campaign"): row for row in rows}
+
+
+def response_rate(answered: int, sent: int) -> int:
+    """The response rate in whole % shown on the coordination's campaign pages (the indicator
+    pages show the same share with `reporting.cells.Rate`)."""
+    return round(100 * answered / sent) if sent else 0
+
+
+def campaign_figures(campaign: SurveyCampaign) -> dict:
+    """Counts only (no names): what the campaign page refreshes while it is open."""
+    counts = response_counts(campaign.invitations.all())
+    return {
+        "answered": counts["answered"],
+        "total": counts["sent"],
+        "reminded": counts["reminded"],
+        "rate": response_rate(counts["answered"], counts["sent"]),
+    }
+
+
 def campaign_stats(campaign: SurveyCampaign) -> dict:
+    """The campaign's figures and its invitations (with the GPs' names, for the coordination)."""
     invitations = list(
         campaign.invitations.select_related("practitioner").order_by(
             "practitioner__last_name", "practitioner__first_name", "pk"
         )
     )
-    answered = sum(1 for i in invitations if i.answered_at)
-    total = len(invitations)
-    return {
-        "invitations": invitations,
-        "answered": answered,
-        "total": total,
-        "rate": round(100 * answered / total) if total else 0,
-    }
-
-
-def campaign_figures(campaign: SurveyCampaign) -> dict:
-    """Counts only (no names): what the campaign page refreshes while it is open."""
-    counts = campaign.invitations.aggregate(
-        total=Count("pk"),
-        answered=Count("pk", filter=Q(answered_at__isnull=False)),
-        reminded=Count("pk", filter=Q(reminded_at__isnull=False)),
-    )
-    total, answered = counts["total"], counts["answered"]
-    return {
-        "answered": answered,
-        "total": total,
-        "reminded": counts["reminded"],
-        "rate": round(100 * answered / total) if total else 0,
-    }
+    return {"invitations": invitations, **campaign_figures(campaign)}
 
 
 __all__ = [
@@ -200,6 +216,9 @@ __all__ = [
     "invitation_from_token",
     "invitation_token",
     "invitation_url",
+    "response_counts",
+    "response_counts_by_campaign",
+    "response_rate",
     "survey_answer",
     "survey_campaign_launch",
     "survey_email",

@@ -13,12 +13,14 @@ from accesmt.accounts.models import Role
 from accesmt.common.signing import LinkError
 
 from .forms import DeclarationForm
-from .models import AvailabilityDeclaration, SurveyCampaign
+from .models import AvailabilityDeclaration, SurveyCampaign, SurveyInvitation
 from .survey import (
     campaign_eligible_practitioners,
     campaign_figures,
     campaign_stats,
     invitation_from_token,
+    response_counts_by_campaign,
+    response_rate,
     survey_answer,
     survey_campaign_launch,
 )
@@ -88,10 +90,14 @@ def campaigns(request, cpts_slug):
                 return redirect("directory:campaign", cpts_slug=cpts.slug, pk=campaign.pk)
     else:
         form = CampaignForm()
-    rows = [
-        (campaign, campaign_stats(campaign))
-        for campaign in SurveyCampaign.objects.filter(cpts=cpts)
-    ]
+    counts = response_counts_by_campaign(SurveyInvitation.objects.filter(campaign__cpts=cpts))
+    rows = []
+    for campaign in SurveyCampaign.objects.filter(cpts=cpts):
+        found = counts.get(campaign.pk, {"sent": 0, "answered": 0})
+        figures = {"answered": found["answered"], "total": found["sent"]}
+        rows.append(
+            (campaign, {**figures, "rate": response_rate(found["answered"], found["sent"])})
+        )
     return render(
         request,
         "directory/campaigns.html",

@@ -1,6 +1,8 @@
 """Phase 2 of an RPPS import: write the rows read into the directory in one transaction (all or
 nothing), keeping the coordination's corrections, and mark absent the GPs and sites of the scope
-the file no longer lists, after checking that not too many would go (`_check_absences`)."""
+the file no longer lists, after checking that not too many would go (`_check_absences`). Last,
+the GPs of every CPTS the import covered are counted and the count kept with its date
+(`GPCount`, the history of the number of GPs)."""
 
 from __future__ import annotations
 
@@ -13,9 +15,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from accesmt.territory.geocoding import commune_centre
-from accesmt.territory.models import CPTS, Commune
+from accesmt.territory.models import CPTS, Commune, TerritoryCommune
 
 from ..models import GeocodeSource, PracticeSite, Practitioner, Source
+from ..services import gp_counts_record
 from .reader import PractitionerRow, Scope, SiteRow
 from .report import CptsAbsences, ImportReport, RppsAbsencesNeedConfirmation
 
@@ -280,6 +283,13 @@ def _mark_gone(
     )
 
 
+def _cpts_covered(scope: Scope) -> set[int]:
+    """Ids of the CPTS whose territory has a commune in the scope of the import."""
+    return set(
+        TerritoryCommune.objects.filter(scope.q("commune")).values_list("cpts_id", flat=True)
+    )
+
+
 @transaction.atomic
 def apply_rpps_rows(
     practitioners: dict[str, PractitionerRow],
@@ -297,5 +307,6 @@ def apply_rpps_rows(
     ids = _apply_practitioners(practitioners, report=report, now=now)
     _apply_sites(practitioners, ids, report=report, now=now)
     _mark_gone(scope, report=report, now=now, present_before=present_before)
+    gp_counts_record(cpts_ids=_cpts_covered(scope), on=timezone.localdate(now))
     report.apply_seconds = time.monotonic() - started
     return report

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views_declaration, views_demography, views_map, views_survey
+from . import views_declaration, views_map, views_survey
 
 app_name = "directory"
 urlpatterns = [
@@ -31,11 +31,6 @@ urlpatterns = [
         "espace/<slug:cpts_slug>/medecins-disponibles/carte.json",
         views_map.professional_markers,
         name="professional_markers",
-    ),
-    path(
-        "espace/<slug:cpts_slug>/demographie/",
-        views_demography.demography,
-        name="demography",
     ),
     path(
         "espace/<slug:cpts_slug>/annuaire/",

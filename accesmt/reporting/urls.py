@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views, views_indicators
+from . import views, views_demography, views_indicators
 
 app_name = "reporting"
 urlpatterns = [
@@ -23,5 +23,10 @@ urlpatterns = [
         "espace/<slug:cpts_slug>/indicateurs/<slug:section_slug>/",
         views_indicators.indicators,
         name="indicators_section",
+    ),
+    path(
+        "espace/<slug:cpts_slug>/demographie/",
+        views_demography.demography,
+        name="demography",
     ),
 ]

@@ -98,7 +98,7 @@ for _name in ("directory:professional_list", "directory:professional_markers"):
     )
 
 register_page(
-    "directory:demography",
+    "reporting:demography",  # a reporting page about the directory's GPs
     allowed=frozenset({COORDINATOR, OBSERVER, PLATFORM_ADMIN}),
     setup=_practitioner_in,
 )

@@ -46,9 +46,10 @@ AT_END = "fin de période"
 AT_END_BEFORE = "fin de période précédente"
 
 
-def moment_of(period: Period) -> datetime.datetime:
-    """The end of the period, or now while it runs: when "at the end of the period" is taken."""
-    return min(period.bounds()[1], timezone.now())
+def moment_of(scope: Scope, period: Period) -> datetime.datetime:
+    """The end of the period, or now while it runs: when "at the end of the period" is taken
+    (one "now" for the whole page, so that its tables share their queries and agree)."""
+    return scope.memo(("offer.moment", period), lambda: min(period.bounds()[1], timezone.now()))
 
 
 def _present_at(moment: datetime.datetime, prefix: str = "") -> Q:
@@ -132,7 +133,7 @@ LISTING_LABELS = (
 )
 def accepting(scope: Scope, period: Period) -> Table:
     def count(p: Period) -> dict:
-        moment = moment_of(p)
+        moment = moment_of(scope, p)
         rows = (
             declarations_at(scope, moment)
             .filter(accepting=Accepting.YES)
@@ -143,8 +144,8 @@ def accepting(scope: Scope, period: Period) -> Table:
         return {row["listing"]: row["n"] for row in rows}
 
     now, before = count(period), count(period.previous())
-    gps_now = gp_figures(scope, moment_of(period))["total"]
-    gps_before = gp_figures(scope, moment_of(period.previous()))["total"]
+    gps_now = gp_figures(scope, moment_of(scope, period))["total"]
+    gps_before = gp_figures(scope, moment_of(scope, period.previous()))["total"]
     yes_now, yes_before = sum(now.values()), sum(before.values())
     return Table(
         code="offer.accepting",
@@ -232,7 +233,7 @@ def survey(scope: Scope, period: Period) -> Table:
     population="médecins généralistes présents sur le territoire",
 )
 def age_bands(scope: Scope, period: Period) -> Table:
-    figures = gp_figures(scope, moment_of(period))
+    figures = gp_figures(scope, moment_of(scope, period))
     total = figures["total"]
     lines = [*AgeBand.choices, ("unknown", "âge non renseigné")]
     return Table(
@@ -249,8 +250,8 @@ def age_bands(scope: Scope, period: Period) -> Table:
 
 
 def _compared_gps(scope: Scope, period: Period, key: str, label: str, code: str, title: str):
-    now = gp_figures(scope, moment_of(period))
-    before = gp_figures(scope, moment_of(period.previous()))
+    now = gp_figures(scope, moment_of(scope, period))
+    before = gp_figures(scope, moment_of(scope, period.previous()))
     lines = [(key, label)] + ([("unknown", "âge non renseigné")] if key == "aged_60_plus" else [])
     return Table(
         code=code,
@@ -321,7 +322,7 @@ def msu(scope: Scope, period: Period) -> Table:
     population="communes du territoire et médecins généralistes présents",
 )
 def by_commune(scope: Scope, period: Period) -> Table:
-    moment = moment_of(period)
+    moment = moment_of(scope, period)
     communes = list(
         scope.territory_communes().order_by("name", "pk").values_list("pk", "name", "population")
     )
@@ -524,7 +525,7 @@ def capacity(scope: Scope, period: Period) -> Table:
     population="médecins généralistes présents sur le territoire",
 )
 def departures(scope: Scope, period: Period) -> Table:
-    moment = moment_of(period)
+    moment = moment_of(scope, period)
     day = timezone.localtime(moment).date()
     counts = (
         declarations_at(scope, moment)

@@ -1,8 +1,9 @@
-"""The professionals' space and the CPTS home (see views.py)."""
+"""The professionals' space and the CPTS home (see views.py), the indicator pages; the public
+pages: the satisfaction survey behind its signed link (views_public.py)."""
 
 from django.urls import path
 
-from . import views, views_indicators
+from . import views, views_indicators, views_public
 
 app_name = "reporting"
 urlpatterns = [
@@ -24,4 +25,6 @@ urlpatterns = [
         views_indicators.indicators,
         name="indicators_section",
     ),
+    # Public pages (no account).
+    path("suivi/<str:token>/avis/", views_public.survey, name="survey"),
 ]

@@ -1,5 +1,6 @@
 """The professionals' space and the CPTS home (see views.py), the indicator pages; the public
-pages: the satisfaction survey behind its signed link (views_public.py)."""
+pages: the satisfaction survey behind its signed link, the public monthly
+report of a CPTS (views_public.py)."""
 
 from django.urls import path
 
@@ -27,4 +28,9 @@ urlpatterns = [
     ),
     # Public pages (no account).
     path("suivi/<str:token>/avis/", views_public.survey, name="survey"),
+    path(
+        "<slug:cpts_slug>/rapport-mensuel/",
+        views_public.public_monthly_report,
+        name="public_report",
+    ),
 ]

@@ -3,6 +3,8 @@
 - `survey` (`suivi/<token>/avis/`): the satisfaction survey behind the signed link sent at
   closing (`satisfaction.py`): three questions in fieldsets, a free comment; answered once (the
   next visit says thanks); an expired or broken link gets a clear page.
+- `public_monthly_report` (`<cpts_slug>/rapport-mensuel/`): the CPTS's monthly report
+  (`public_report.py`), only when the CPTS publishes it (404 otherwise), always masked.
 """
 
 from __future__ import annotations
@@ -10,12 +12,16 @@ from __future__ import annotations
 import contextlib
 
 from django import forms
-from django.shortcuts import redirect, render
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
 from accesmt.common.signing import LinkError
+from accesmt.territory.models import CPTS
 
-from .models import Delay, Ease
+from . import charts
+from .models import Delay, Ease, ReportingSettings
+from .public_report import public_tables
 from .satisfaction import AlreadyAnswered, invitation_from_token, satisfaction_answer
 
 REQUIRED = {"required": "Choisissez une réponse.", "invalid_choice": "Choisissez une réponse."}
@@ -78,3 +84,23 @@ def survey(http_request, token: str):
         return redirect("reporting:survey", token=token)
     status = 400 if form.errors else 200
     return render(http_request, "reporting/survey.html", {**context, "form": form}, status=status)
+
+
+def public_monthly_report(http_request, cpts_slug: str):
+    cpts = get_object_or_404(CPTS, slug=cpts_slug, is_active=True)
+    if not ReportingSettings.for_cpts(cpts).public_report:
+        raise Http404("Page introuvable.")
+    period, tables = public_tables(cpts)
+    results = [
+        {
+            "table": table,
+            "rows": table.shown_rows(True),
+            "chart": charts.render(table, masked=True),
+        }
+        for table in tables
+    ]
+    return render(
+        http_request,
+        "reporting/public_report.html",
+        {"cpts": cpts, "period": period, "results": results},
+    )

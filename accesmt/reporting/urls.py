@@ -1,10 +1,10 @@
-"""The professionals' space and the CPTS home (see views.py), the indicator pages; the public
-pages: the satisfaction survey behind its signed link, the public monthly
+"""The professionals' space and the CPTS home (see views.py), the indicator pages, the reporting
+settings; the public pages: the satisfaction survey behind its signed link, the public monthly
 report of a CPTS (views_public.py)."""
 
 from django.urls import path
 
-from . import views, views_indicators, views_public
+from . import views, views_indicators, views_public, views_settings
 
 app_name = "reporting"
 urlpatterns = [
@@ -20,6 +20,11 @@ urlpatterns = [
         "espace/<slug:cpts_slug>/indicateurs/definitions/",
         views_indicators.indicator_catalogue,
         name="catalogue",
+    ),
+    path(
+        "espace/<slug:cpts_slug>/indicateurs/reglages/",
+        views_settings.reporting_settings,
+        name="settings",
     ),
     path(
         "espace/<slug:cpts_slug>/indicateurs/<slug:section_slug>/",

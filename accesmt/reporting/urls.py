@@ -1,8 +1,10 @@
-"""The professionals' space and the CPTS home (see views.py)."""
+"""The professionals' space and the CPTS home (see views.py), the indicator pages, the reporting
+settings; the public pages: the satisfaction survey behind its signed link, the public monthly
+report of a CPTS (views_public.py)."""
 
 from django.urls import path
 
-from . import views, views_demography, views_indicators
+from . import views, views_demography, views_indicators, views_public, views_settings
 
 app_name = "reporting"
 urlpatterns = [
@@ -20,6 +22,11 @@ urlpatterns = [
         name="catalogue",
     ),
     path(
+        "espace/<slug:cpts_slug>/indicateurs/reglages/",
+        views_settings.reporting_settings,
+        name="settings",
+    ),
+    path(
         "espace/<slug:cpts_slug>/indicateurs/<slug:section_slug>/",
         views_indicators.indicators,
         name="indicators_section",
@@ -28,5 +35,12 @@ urlpatterns = [
         "espace/<slug:cpts_slug>/demographie/",
         views_demography.demography,
         name="demography",
+    ),
+    # Public pages (no account).
+    path("suivi/<str:token>/avis/", views_public.survey, name="survey"),
+    path(
+        "<slug:cpts_slug>/rapport-mensuel/",
+        views_public.public_monthly_report,
+        name="public_report",
     ),
 ]

@@ -4,4 +4,5 @@ the catalogue (`reporting.catalogue`)."""
 from . import (
     demand,  # noqa: F401
     offer,  # noqa: F401
+    satisfaction,  # noqa: F401
 )

@@ -1,0 +1,78 @@
+"""The coordinator's reporting settings (`espace/<slug>/indicateurs/reglages/`): the start date
+of the ACI contract (the default period of every indicator page) and the public monthly report
+switched on or off. Coordinators (and platform admins) only."""
+
+from __future__ import annotations
+
+import datetime
+
+from django import forms
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from accesmt.accounts.access import cpts_role_required
+
+from .access import COORDINATION
+from .models import ReportingSettings
+from .periods import aci_year
+from .settings_services import reporting_settings_update
+
+FIRST_CONTRACT_YEAR = 2019  # the ACI of the CPTS was signed in 2019
+
+
+class ReportingSettingsForm(forms.ModelForm):
+    class Meta:
+        model = ReportingSettings
+        fields = ["aci_contract_start", "public_report"]
+        help_texts = {"public_report": ""}  # said by the page, next to the report's address
+        widgets = {"aci_contract_start": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
+        error_messages = {
+            "aci_contract_start": {
+                "required": "Indiquez la date de signature du contrat ACI.",
+                "invalid": "Date invalide : utilisez le format AAAA-MM-JJ.",
+            }
+        }
+
+    def clean_aci_contract_start(self):
+        day = self.cleaned_data["aci_contract_start"]
+        if day.year < FIRST_CONTRACT_YEAR:
+            raise forms.ValidationError(
+                "L'accord conventionnel des CPTS date de 2019 : indiquez une date à partir de 2019."
+            )
+        if day > timezone.localdate() + datetime.timedelta(days=366):
+            raise forms.ValidationError("Indiquez une date d'ici un an au plus.")
+        return day
+
+
+@cpts_role_required(*COORDINATION)
+@require_http_methods(["GET", "POST"])
+def reporting_settings(http_request, cpts_slug: str):
+    cpts = http_request.cpts
+    current = ReportingSettings.for_cpts(cpts)
+    form = ReportingSettingsForm(http_request.POST or None, instance=current)
+    if http_request.method == "POST" and form.is_valid():
+        reporting_settings_update(
+            cpts=cpts,
+            by=http_request.user,
+            aci_contract_start=form.cleaned_data["aci_contract_start"],
+            public_report=form.cleaned_data["public_report"],
+            http_request=http_request,
+        )
+        messages.success(http_request, "Réglages enregistrés.")
+        return redirect("reporting:settings", cpts_slug=cpts.slug)
+    saved = ReportingSettings.for_cpts(cpts)
+    return render(
+        http_request,
+        "reporting/settings.html",
+        {
+            "cpts": cpts,
+            "form": form,
+            "saved": saved,
+            "contract_year": aci_year(saved.aci_contract_start, timezone.localdate()),
+            "public_url": reverse("reporting:public_report", kwargs={"cpts_slug": cpts.slug}),
+        },
+        status=400 if form.errors else 200,
+    )

@@ -2,7 +2,9 @@
 
 from django.urls import path
 
-from . import views, views_indicators
+from . import views, views_exports, views_indicators
+
+INDICATORS = "espace/<slug:cpts_slug>/indicateurs/"
 
 app_name = "reporting"
 urlpatterns = [
@@ -23,5 +25,40 @@ urlpatterns = [
         "espace/<slug:cpts_slug>/indicateurs/<slug:section_slug>/",
         views_indicators.indicators,
         name="indicators_section",
+    ),
+    # exports (views_exports): the fixed names first, then any indicator code ("demand.summary")
+    *[
+        path(
+            f"{INDICATORS}rapport-aci.{fmt}",
+            views_exports.aci_report_file,
+            {"fmt": fmt},
+            name=f"aci_report_{fmt}",
+        )
+        for fmt in ("xlsx", "pdf")
+    ],
+    path(f"{INDICATORS}communes/", views_exports.communes, name="communes"),
+    path(f"{INDICATORS}communes/<str:insee>.pdf", views_exports.commune_pdf, name="commune_pdf"),
+    *[
+        path(
+            f"{INDICATORS}<slug:section_slug>/export.{fmt}",
+            views_exports.section_export,
+            {"fmt": fmt},
+            name=f"section_{fmt}",
+        )
+        for fmt in ("csv", "xlsx")
+    ],
+    *[
+        path(
+            f"{INDICATORS}<str:code>.{fmt}",
+            views_exports.table_export,
+            {"fmt": fmt},
+            name=f"table_{fmt}",
+        )
+        for fmt in ("csv", "xlsx")
+    ],
+    path(
+        "espace/<slug:cpts_slug>/exports/demandes/",
+        views_exports.person_export,
+        name="person_export",
     ),
 ]

@@ -21,6 +21,8 @@ urlpatterns = [
         views_indicators.indicator_catalogue,
         name="catalogue",
     ),
+    # before the section pages: "communes" is not a section
+    path(f"{INDICATORS}communes/", views_exports.communes, name="communes"),
     path(
         "espace/<slug:cpts_slug>/indicateurs/<slug:section_slug>/",
         views_indicators.indicators,
@@ -36,7 +38,6 @@ urlpatterns = [
         )
         for fmt in ("xlsx", "pdf")
     ],
-    path(f"{INDICATORS}communes/", views_exports.communes, name="communes"),
     path(f"{INDICATORS}communes/<str:insee>.pdf", views_exports.commune_pdf, name="commune_pdf"),
     *[
         path(

@@ -75,7 +75,9 @@ def styles() -> dict[str, ParagraphStyle]:
         ),
         "cell": ParagraphStyle("cell", parent=body, fontSize=8.5, leading=10),
         "head": ParagraphStyle("head", parent=body, fontName="Helvetica-Bold", fontSize=8.5),
-        "number": ParagraphStyle("number", parent=body, fontSize=8.5, alignment=TA_RIGHT),
+        "number": ParagraphStyle(
+            "number", parent=body, fontSize=8.5, leading=10, alignment=TA_RIGHT
+        ),
         "number_head": ParagraphStyle(
             "number_head", parent=body, fontName="Helvetica-Bold", fontSize=8.5, alignment=TA_RIGHT
         ),
@@ -121,7 +123,7 @@ def table_flowable(table: Table, *, masked: bool, width: float) -> PdfTable:
 
 def _series(table: Table, masked: bool) -> tuple[list[str], list[list[float | None]]]:
     rows = table.shown_rows(masked)[: len(table.rows)]
-    labels = [text(row[table.chart.label])[:40] for row in rows]
+    labels = [text(row[table.chart.label])[:48] for row in rows]
     series = [
         [float(row[column]) if is_number(row[column]) else None for row in rows]
         for column in table.chart.columns
@@ -143,10 +145,11 @@ def _legend(table: Table, drawing: Drawing, x: float, y: float, paired: int = 0)
         return
     legend = Legend()
     legend.x, legend.y = x, y
+    legend.dx = legend.dy = 7
     legend.fontName, legend.fontSize = "Helvetica", 8
     legend.alignment = "right"
     legend.columnMaximum = 1
-    legend.deltax = 110
+    legend.deltax = 150
     legend.colorNamePairs = [
         (colour(index, paired), text(table.columns[column]))
         for index, column in enumerate(table.chart.columns)
@@ -167,6 +170,9 @@ def chart_drawing(table: Table, *, masked: bool, width: float, paired: int = 0) 
     return _bars(table, labels, series, width, paired)
 
 
+LABELS = 200  # points left of the bars for the row labels
+
+
 def _top(series) -> float:
     top = max((v for values in series for v in values if v is not None), default=0)
     return max(1.0, top * 1.1)
@@ -175,13 +181,15 @@ def _top(series) -> float:
 def _bars(table: Table, labels, series, width: float, paired: int) -> Drawing:
     group = 7 * len(series) + 6
     plot_height = group * len(labels)
-    height = plot_height + 34
+    legend = 16 if len(series) > 1 else 0
+    height = plot_height + 24 + legend
     drawing = Drawing(width, height)
     chart = HorizontalBarChart()
-    chart.x, chart.y = 150, 10
-    chart.width, chart.height = width - 170, plot_height
-    # bars top-down in the order of the table
-    chart.data = [list(reversed(values)) for values in series]
+    chart.x, chart.y = LABELS, 14
+    chart.width, chart.height = width - LABELS - 20, plot_height
+    # reportlab draws from the bottom up: reverse rows and series so that the first row is on
+    # top and, within a row, the first series too (as on the page)
+    chart.data = [list(reversed(values)) for values in reversed(series)]
     chart.categoryAxis.categoryNames = list(reversed(labels))
     chart.categoryAxis.labels.fontName = "Helvetica"
     chart.categoryAxis.labels.fontSize = 7.5
@@ -193,11 +201,12 @@ def _bars(table: Table, labels, series, width: float, paired: int) -> Drawing:
     chart.valueAxis.labelTextFormat = lambda value: text(round(value))
     chart.barSpacing = 0.5
     chart.groupSpacing = 5
-    for index in range(len(series)):
-        chart.bars[index].fillColor = colour(index, paired)
+    count = len(series)
+    for index in range(count):
+        chart.bars[index].fillColor = colour(count - 1 - index, paired)
         chart.bars[index].strokeColor = None
     drawing.add(chart)
-    _legend(table, drawing, width - 10, height - 4, paired)
+    _legend(table, drawing, LABELS, height - 6, paired)
     return drawing
 
 
@@ -223,7 +232,7 @@ def _line(table: Table, labels, series, width: float, paired: int) -> Drawing:
         chart.lines[index].strokeColor = colour(index, paired)
         chart.lines[index].strokeWidth = 1.5
     drawing.add(chart)
-    _legend(table, drawing, width - 10, height - 4, paired)
+    _legend(table, drawing, chart.x, height - 6, paired)
     return drawing
 
 

@@ -127,7 +127,9 @@ def test_period_export_as_xlsx(client, cpts, commune):
     record = dict(zip(COLUMNS, rows[3], strict=True))
     assert record["référence"] == inside.reference
     assert record["personnes du foyer"] == 3
-    assert record["inscrite le"] == datetime.datetime(2026, 3, 5, 9)
+    assert record["inscrite le"] == datetime.datetime(2026, 3, 5, 9, tzinfo=ZONE).replace(
+        tzinfo=None
+    )
     assert AuditLog.objects.filter(action="export", actor=user).count() == 1
 
 

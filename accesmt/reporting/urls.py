@@ -4,7 +4,16 @@ report of a CPTS (views_public.py)."""
 
 from django.urls import path
 
-from . import views, views_demography, views_indicators, views_public, views_settings
+from . import (
+    views,
+    views_demography,
+    views_exports,
+    views_indicators,
+    views_public,
+    views_settings,
+)
+
+INDICATORS = "espace/<slug:cpts_slug>/indicateurs/"
 
 app_name = "reporting"
 urlpatterns = [
@@ -21,6 +30,8 @@ urlpatterns = [
         views_indicators.indicator_catalogue,
         name="catalogue",
     ),
+    # before the section pages: "communes" is not a section
+    path(f"{INDICATORS}communes/", views_exports.communes, name="communes"),
     path(
         "espace/<slug:cpts_slug>/indicateurs/reglages/",
         views_settings.reporting_settings,
@@ -42,5 +53,39 @@ urlpatterns = [
         "<slug:cpts_slug>/rapport-mensuel/",
         views_public.public_monthly_report,
         name="public_report",
+    ),
+    # exports (views_exports): the fixed names first, then any indicator code ("demand.summary")
+    *[
+        path(
+            f"{INDICATORS}rapport-aci.{fmt}",
+            views_exports.aci_report_file,
+            {"fmt": fmt},
+            name=f"aci_report_{fmt}",
+        )
+        for fmt in ("xlsx", "pdf")
+    ],
+    path(f"{INDICATORS}communes/<str:insee>.pdf", views_exports.commune_pdf, name="commune_pdf"),
+    *[
+        path(
+            f"{INDICATORS}<slug:section_slug>/export.{fmt}",
+            views_exports.section_export,
+            {"fmt": fmt},
+            name=f"section_{fmt}",
+        )
+        for fmt in ("csv", "xlsx")
+    ],
+    *[
+        path(
+            f"{INDICATORS}<str:code>.{fmt}",
+            views_exports.table_export,
+            {"fmt": fmt},
+            name=f"table_{fmt}",
+        )
+        for fmt in ("csv", "xlsx")
+    ],
+    path(
+        "espace/<slug:cpts_slug>/exports/demandes/",
+        views_exports.person_export,
+        name="person_export",
     ),
 ]

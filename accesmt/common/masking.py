@@ -1,7 +1,7 @@
 """Small-count masking, written once: outside the coordination, a count from 1 to 4 could point
-at a person (a GP, a household), so it reads "< 5". Used by every page that masks figures (the
-CPTS home's indicators, the GPs' demography). It lives on the ground floor because apps of
-several floors mask counts (directory, orientation, reporting)."""
+at a person (a GP, a household), so it reads "< 5". The indicators apply it through the typed
+cells of `accesmt.reporting.cells` (which also hide rates and medians over such counts); it
+lives on the ground floor so that any app can say what "small" means the same way."""
 
 from __future__ import annotations
 

@@ -96,8 +96,15 @@ def all_indicators() -> list[Indicator]:
     return sorted(_REGISTRY.values(), key=lambda i: (list(SECTIONS).index(i.section), i.order))
 
 
-def of_section(section: str) -> list[Indicator]:
-    return [i for i in all_indicators() if i.section == section]
+def of_section(section: str, scope=None) -> list[Indicator]:
+    """The indicators of `section`; given a `scope`, only those it may see (an indicator for
+    the coordination only — the free comments of the satisfaction survey — is left out of every
+    masked page, export and API answer)."""
+    return [i for i in all_indicators() if i.section == section and visible(i, scope)]
+
+
+def visible(item: Indicator, scope) -> bool:
+    return scope is None or not (item.coordination_only and scope.masked)
 
 
 def get(code: str) -> Indicator:

@@ -57,10 +57,6 @@ def _bad_period() -> HttpResponse:
     )
 
 
-def _visible(indicators, scope):
-    return [item for item in indicators if not (item.coordination_only and scope.masked)]
-
-
 def _tables_file(tables, period, scope, fmt: str, name: str, title: str) -> HttpResponse:
     if fmt == "csv":
         content = tables_csv(tables, period, masked=scope.masked)
@@ -77,7 +73,7 @@ def table_export(http_request, cpts_slug: str, code: str, fmt: str):
     except KeyError:
         raise Http404("Page introuvable.") from None
     scope = scope_for(http_request)
-    if not _visible([item], scope):
+    if not catalogue.visible(item, scope):
         raise Http404("Page introuvable.")
     period = _period(http_request)
     if period is None:
@@ -96,9 +92,7 @@ def section_export(http_request, cpts_slug: str, section_slug: str, fmt: str):
     period = _period(http_request)
     if period is None:
         return _bad_period()
-    tables = [
-        item.compute(scope, period) for item in _visible(catalogue.of_section(section), scope)
-    ]
+    tables = [item.compute(scope, period) for item in catalogue.of_section(section, scope)]
     title = f"Indicateurs : {catalogue.SECTIONS[section].lower()}"
     return _tables_file(tables, period, scope, fmt, f"indicateurs-{section_slug}", title)
 

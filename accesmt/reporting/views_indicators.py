@@ -31,8 +31,6 @@ def computed(indicators, scope, period) -> list[dict]:
     """Each indicator's table, its chart and its definition, for the templates."""
     results = []
     for item in indicators:
-        if item.coordination_only and scope.masked:
-            continue
         table = item.compute(scope, period)
         results.append(
             {
@@ -70,7 +68,7 @@ def indicators(http_request, cpts_slug: str, section_slug: str = "demande"):
             "query": http_request.GET.urlencode(),
             "period_query": period.as_query(),
             "masked": scope.masked,
-            "results": computed(catalogue.of_section(section), scope, period),
+            "results": computed(catalogue.of_section(section, scope), scope, period),
             "today": timezone.localdate(),
         },
     )

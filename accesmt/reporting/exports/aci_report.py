@@ -97,9 +97,7 @@ def report_sections(scope: Scope, period: Period) -> list[ReportSection]:
     sections = []
     for code, title in catalogue.SECTIONS.items():
         section = ReportSection(code, title)
-        for item in catalogue.of_section(code):
-            if item.coordination_only and scope.masked:
-                continue
+        for item in catalogue.of_section(code, scope):
             table = item.compute(scope, period)
             if compares_previous(table):
                 section.items.append(ReportItem(item, [table]))

@@ -1,4 +1,4 @@
 """Indicator definitions, one module per section; importing this package registers them all in
 the catalogue (`reporting.catalogue`)."""
 
-from . import demand  # noqa: F401
+from . import aci, demand, outcomes  # noqa: F401

@@ -68,6 +68,15 @@ def by_month(queryset: QuerySet, field: str, **aggregates) -> dict[datetime.date
     return found
 
 
+def closed_requests(scope: Scope, period: Period) -> QuerySet:
+    """Requests closed in the period (and still closed), duplicates left out: a duplicate is not
+    an outcome."""
+    start, end = period.bounds()
+    return Request.objects.filter(
+        scope.where(), status=Status.CLOSED, closed_at__gte=start, closed_at__lt=end
+    ).exclude(closed_reason=ClosedReason.DUPLICATE)
+
+
 def found_requests(scope: Scope, period: Period) -> QuerySet:
     """Households whose request was closed "médecin traitant trouvé" in the period (by a
     placement recorded by the GP, the person or the coordination, or by the person answering

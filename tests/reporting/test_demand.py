@@ -221,3 +221,57 @@ def test_persons_per_thousand_inhabitants_of_every_commune(client, cpts):
         ["Calmeval", 0, 1000, 0.0],
         ["Petitbourg", "< 5", 500, "—"],
     ]
+
+
+def varied_households(cpts, count):
+    """`count` households of every kind over 2026: referred, priority, asked, found, closed…"""
+    from accesmt.intake.models import RequestPriorityReason
+    from tests.directory.factories import PractitionerFactory
+    from tests.reporting.helpers import asked, closed, placed
+
+    gp = PractitionerFactory()
+    referrer = MembershipFactory(cpts=cpts, role=Role.REFERRER, profession="pharmacien").user
+    for index in range(count):
+        when = at(2026, 4 + index % 8, 1 + index % 28)
+        kind = index % 4
+        if kind == 0:
+            request = household(
+                cpts,
+                when,
+                persons=2,
+                channel="referral",
+                referrer=referrer,
+                referrer_attested_consent=True,
+                is_priority=True,
+                priority_rule_count=1,
+            )
+            RequestPriorityReason.objects.create(request=request, rule_code="ald")
+        elif kind == 1:
+            request = closed(cpts, when, when + datetime.timedelta(days=20 + index))
+            placed(request, gp)
+        elif kind == 2:
+            request = closed(cpts, when, when + datetime.timedelta(days=9), "unreachable")
+        else:
+            request = household(cpts, when, status="waiting", coverage="css")
+        asked(request, when + datetime.timedelta(days=index % 7), PractitionerFactory())
+
+
+@pytest.mark.parametrize("section", ["demande", "resultats", "aci"])
+def test_a_section_page_runs_the_same_number_of_queries_for_3_or_30_households(client, section):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    counted = []
+    for count in (3, 30):
+        cpts = CPTSFactory()
+        ReportingSettings.objects.create(cpts=cpts, aci_contract_start=datetime.date(2025, 4, 1))
+        varied_households(cpts, count)
+        client.force_login(MembershipFactory(cpts=cpts, role=Role.OBSERVER).user)
+        url = reverse(
+            "reporting:indicators_section", kwargs={"cpts_slug": cpts.slug, "section_slug": section}
+        )
+        client.get(url, {"debut": "2026-04-01"})  # the session is written on the first visit
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url, {"debut": "2026-04-01"}).status_code == 200
+        counted.append(len(queries))
+    assert counted[0] == counted[1], counted

@@ -163,21 +163,17 @@ def _days(value: datetime.timedelta) -> float:
 def quantile_days(queryset: QuerySet, field: str, quantiles: tuple[float, ...] = (0.5, 0.9)):
     """(n, {q: days}) — the number of rows of `queryset` where the duration annotation `field` is
     set, and each quantile of it in days, read by the database: the rows are counted, then the
-    value(s) at the right rank fetched with ORDER BY … OFFSET (one query per quantile; no row is
-    loaded beyond two). The median of an even count is the mean of the two middle values; any
-    other quantile q is the nearest-rank value (the ⌈q·n⌉-th smallest)."""
+    value(s) at the right rank fetched with ORDER BY … OFFSET (one query per quantile, run over no
+    row too; no row is loaded beyond two). The median of an even count is the mean of the two
+    middle values; any other quantile q is the nearest-rank value (the ⌈q·n⌉-th smallest)."""
     rows = queryset.filter(**{f"{field}__isnull": False}).order_by(field)
     n = rows.count()
     found: dict[float, float | None] = {}
     for q in quantiles:
-        if n == 0:
-            found[q] = None
-            continue
         if q == 0.5 and n % 2 == 0:
-            first = n // 2 - 1
-            values = list(rows.values_list(field, flat=True)[first : first + 2])
-            found[q] = sum(_days(v) for v in values) / 2
+            first, taken = max(n // 2 - 1, 0), 2
         else:
-            rank = max(math.ceil(q * n), 1) - 1
-            found[q] = _days(rows.values_list(field, flat=True)[rank])
+            first, taken = max(math.ceil(q * n), 1) - 1, 1
+        values = list(rows.values_list(field, flat=True)[first : first + taken])
+        found[q] = sum(_days(v) for v in values) / len(values) if values else None
     return n, found

@@ -8,14 +8,12 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-import numpy as np
 from django.db.models import Count, Sum
 from django.utils import timezone
 
-from accesmt.common.masking import MASK_BELOW, masked_count
 from accesmt.directory.models import PracticeSite, Practitioner
 from accesmt.intake.ages import age_bands_text
-from accesmt.intake.models import HomeVisits, HouseholdMember, Request, Status
+from accesmt.intake.models import HomeVisits, Request, Status
 from accesmt.intake.priority import RULE_TITLES
 from accesmt.matching.candidates import (
     Candidate,
@@ -273,80 +271,3 @@ def solicitation_counts_by_status(request: Request) -> dict[str, int]:
         request.solicitations.values("status").annotate(n=Count("pk")).values_list("status", "n")
     )
     return {status: counts.get(status, 0) for status in SolicitationStatus.values}
-
-
-def indicators(
-    cpts, *, now: datetime.datetime | None = None, days: int = 90, masked: bool = False
-) -> dict:
-    """Aggregates for the CPTS home (every role, observers included): no name, no reference.
-    Waiting households and their persons, those being oriented, GPs found over `days` days (for
-    how many persons) and the median wait before it, how GPs answered the solicitations of that
-    period, and the places the GPs have left this month (in persons, as capacity is counted).
-    `masked` (roles other than the coordination): counts of 1 to 4 read "< 5", and the median
-    wait and the acceptance rate are given only over at least 5 households or answers."""
-    now = now or timezone.now()
-    since = now - datetime.timedelta(days=days)
-    by_status = dict(
-        Request.objects.filter(cpts=cpts)
-        .exclude(status=Status.CLOSED)
-        .values("status")
-        .annotate(n=Count("pk"))
-        .values_list("status", "n")
-    )
-    placed = list(
-        Placement.objects.current()
-        .filter(cpts=cpts, at__gte=since)
-        .values_list("at", "request__waiting_since", "members")
-    )
-    waits = sorted((at - waiting).days for at, waiting, _ in placed)
-    index = _current_index(cpts, now)
-    open_rows = index.open_rows
-    gps, first = np.unique(index.practitioner_id[open_rows], return_index=True)
-    answers = dict(
-        Solicitation.objects.filter(cpts=cpts, asked_at__gte=since)
-        .values("status")
-        .annotate(n=Count("pk"))
-        .values_list("status", "n")
-    )
-    answered = answers.get(SolicitationStatus.ACCEPTED, 0) + answers.get(
-        SolicitationStatus.DECLINED, 0
-    )
-    figures = {
-        "days": days,
-        "waiting": by_status.get(Status.WAITING, 0),
-        "waiting_persons": HouseholdMember.objects.filter(
-            request__cpts=cpts, request__status=Status.WAITING
-        ).count(),
-        "waiting_priority": Request.objects.filter(
-            cpts=cpts, status=Status.WAITING, is_priority=True
-        ).count(),
-        "being_oriented": by_status.get(Status.PROPOSING, 0)
-        + by_status.get(Status.AWAITING_CHOICE, 0),
-        "to_check": by_status.get(Status.NEW, 0) + by_status.get(Status.TO_VERIFY, 0),
-        "found": len(waits),
-        "found_persons": sum(members for _, _, members in placed),
-        "places_left": int(index.remaining_capacity[open_rows][first].sum()),
-        "gps_with_places": len(gps),
-        "median_wait_days": waits[len(waits) // 2] if waits else None,
-        "solicitations": sum(answers.values()),
-        "acceptance_rate": round(100 * answers.get(SolicitationStatus.ACCEPTED, 0) / answered)
-        if answered
-        else None,
-    }
-    if masked:
-        if len(waits) < MASK_BELOW:  # a median or a rate over so few could point at someone
-            figures["median_wait_days"] = None
-        if answered < MASK_BELOW:
-            figures["acceptance_rate"] = None
-        for name in (
-            "waiting",
-            "waiting_persons",
-            "waiting_priority",
-            "being_oriented",
-            "to_check",
-            "found",
-            "found_persons",
-            "solicitations",
-        ):
-            figures[name] = masked_count(figures[name])
-    return figures

@@ -1,6 +1,7 @@
 """The professionals' space: the user's CPTS (`espace`), a CPTS home with the figures of its
-territory and of the orientation flow (`cpts_home`, counts of 1 to 4 masked outside the
-coordination), the members of a CPTS (`cpts_members`)."""
+territory and of the orientation flow (`cpts_home`: `indicators/home.py`, counts of 1 to 4 masked
+outside the coordination, links to the indicator pages for the roles that see them), the members
+of a CPTS (`cpts_members`)."""
 
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
@@ -8,9 +9,11 @@ from django.shortcuts import render
 from accesmt.accounts.access import ALL_ROLES, cpts_role_required
 from accesmt.accounts.models import Role
 from accesmt.notifications.selectors import counts_for_coordination
-from accesmt.orientation.selectors import indicators as orientation_indicators
 
-from . import selectors
+from . import catalogue, selectors
+from .access import REPORTING_ROLES
+from .indicators.home import home_shown
+from .tables import Scope
 
 COORDINATION_ROLES = (Role.COORDINATOR,)
 
@@ -28,6 +31,7 @@ def cpts_home(request, cpts_slug: str):
     """A CPTS home for its members: aggregates of the territory; observers see nothing more."""
     membership = request.membership
     can_manage = membership is None or membership.role == Role.COORDINATOR
+    sees_indicators = membership is None or membership.role in REPORTING_ROLES
     return render(
         request,
         "reporting/cpts_home.html",
@@ -35,8 +39,13 @@ def cpts_home(request, cpts_slug: str):
             "cpts": request.cpts,
             "membership": membership,
             "figures": selectors.territory_figures(request.cpts),
-            "indicators": orientation_indicators(request.cpts, masked=not can_manage),
+            "indicators": home_shown(Scope(request.cpts, masked=not can_manage)),
             "can_manage": can_manage,
+            "indicator_sections": [
+                (catalogue.SECTION_SLUGS[code], title) for code, title in catalogue.SECTIONS.items()
+            ]
+            if sees_indicators
+            else [],
             "outbox_counts": counts_for_coordination(request.cpts) if can_manage else None,
         },
     )

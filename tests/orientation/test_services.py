@@ -260,31 +260,6 @@ def test_no_sms_to_a_landline(o):
     assert OutboxMessage.objects.filter(topic="orientation.offer", channel="email").exists()
 
 
-def test_indicators_count_waiting_oriented_found_and_answers(o):
-    from accesmt.orientation.selectors import indicators
-
-    before = indicators(o.cpts)
-    assert (before["waiting"], before["being_oriented"], before["found"]) == (1, 0, 0)
-    # in persons: the household of two; five GPs with two places each
-    assert (before["waiting_persons"], before["places_left"], before["gps_with_places"]) == (
-        2,
-        10,
-        5,
-    )
-    created = o.ask(*o.gps[:3])
-    _accept(created[0])
-    _decline(created[1])
-    middle = indicators(o.cpts)
-    assert (middle["waiting"], middle["being_oriented"]) == (0, 1)
-    assert middle["acceptance_rate"] == 50
-    placement_record(request=o.request, practitioner=o.gps[0], recorded_by=RecordedBy.COORDINATOR)
-    after = indicators(o.cpts)
-    assert (after["found"], after["median_wait_days"]) == (1, 10)  # waiting_request: 10 days
-    assert (after["found_persons"], after["places_left"]) == (2, 8)
-    other = indicators(o.world.other)
-    assert (other["found"], other["solicitations"]) == (0, 0)
-
-
 def test_observer_sees_the_indicators_on_the_cpts_home(client, o):
     from django.urls import reverse
 
@@ -353,19 +328,6 @@ def test_without_email_or_mobile_the_offer_is_a_letter_to_print(o):
     assert not OutboxMessage.objects.filter(
         channel__in=["email", "sms"], topic="orientation.offer"
     ).exists()
-
-
-def test_small_counts_are_masked_outside_the_coordination(o):
-    from accesmt.orientation.selectors import indicators
-
-    created = o.ask(*o.gps[:3])
-    _accept(created[0])
-    placement_record(request=o.request, practitioner=o.gps[0], recorded_by=RecordedBy.COORDINATOR)
-    exact = indicators(o.cpts)
-    assert (exact["found"], exact["median_wait_days"]) == (1, 10)
-    masked = indicators(o.cpts, masked=True)
-    assert masked["found"] == "< 5" and masked["median_wait_days"] is None
-    assert masked["acceptance_rate"] is None and masked["waiting"] == 0
 
 
 def test_asking_more_gps_while_the_person_chooses_keeps_their_choice_open(o):

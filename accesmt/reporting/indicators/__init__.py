@@ -1,8 +1,10 @@
 """Indicator definitions, one module per section; importing this package registers them all in
 the catalogue (`reporting.catalogue`)."""
 
-from . import (
-    demand,  # noqa: F401
-    offer,  # noqa: F401
-    satisfaction,  # noqa: F401
+from . import (  # noqa: F401
+    aci,
+    demand,
+    offer,
+    outcomes,
+    satisfaction,
 )

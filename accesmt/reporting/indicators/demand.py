@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Q
+from django.db.models import Count, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 
-from accesmt.intake.models import Channel, HomeVisits
+from accesmt.accounts.models import Membership, Profession
+from accesmt.intake.models import Channel, HomeVisits, Reason, RequestPriorityReason, Sex
+from accesmt.intake.priority import RULE_TITLES
 
 from ..catalogue import indicator
-from ..cells import Change, Text
+from ..cells import HIDDEN, Amount, Change, PerThousand, Rate, Text
 from ..cells import Count as CountCell
 from ..periods import Period, month_label
 from ..tables import Chart, Scope, Table, compared_rows
-from .common import by_month, registered_members, registered_requests
+from .common import (
+    age_at_registration,
+    age_band_filters,
+    by_month,
+    registered_members,
+    registered_requests,
+)
+
+OTHER = "autre"
 
 
 def totals(scope: Scope, period: Period) -> dict:
@@ -125,4 +136,244 @@ def channels(scope: Scope, period: Period) -> Table:
             whole_before=sum(before.values()),
         ),
         chart=Chart("bars", columns=(1, 3)),
+    )
+
+
+def _compared(count, scope: Scope, period: Period):
+    """(now, before, whole now, whole before) of a `count(period) -> {key: n}`."""
+    now, before = count(period), count(period.previous())
+    return now, before, sum(now.values()), sum(before.values())
+
+
+COMPARED_COLUMNS = ["période", "part (%)", "période précédente", "part (%)"]
+
+
+@indicator(
+    "demand.referrer_professions",
+    section="demand",
+    title="Foyers orientés par un professionnel, par profession",
+    formula="Demandes créées dans la période (hors doublons) qui ont un professionnel orienteur, "
+    "par la profession de son appartenance à la CPTS de la demande ; sans profession connue "
+    "(agent CPAM, compte sans appartenance) : « autre ».",
+    unit="foyers, % des foyers orientés",
+    population="foyers inscrits orientés par un professionnel",
+)
+def referrer_professions(scope: Scope, period: Period) -> Table:
+    profession = Subquery(
+        Membership.objects.filter(user=OuterRef("referrer"), cpts=OuterRef("cpts")).values(
+            "profession"
+        )[:1]
+    )
+
+    def count(p):
+        found: dict[str, int] = {}
+        rows = (
+            registered_requests(scope, p)
+            .filter(referrer__isnull=False)
+            .annotate(profession=Coalesce(profession, Value("")))
+            .order_by()
+            .values("profession")
+            .annotate(n=Count("pk"))
+            .values_list("profession", "n")
+        )
+        for code, n in rows:
+            key = code if code in Profession.values else OTHER
+            found[key] = found.get(key, 0) + n
+        return found
+
+    now, before, whole_now, whole_before = _compared(count, scope, period)
+    return Table(
+        code="demand.referrer_professions",
+        title="Foyers orientés par un professionnel, par profession",
+        columns=["profession", *COMPARED_COLUMNS],
+        rows=compared_rows(
+            [*Profession.choices, (OTHER, OTHER)],
+            now,
+            before,
+            whole_now=whole_now,
+            whole_before=whole_before,
+        ),
+        chart=Chart("bars", columns=(1, 3)),
+    )
+
+
+@indicator(
+    "demand.priority_rules",
+    section="demand",
+    title="Foyers prioritaires par critère",
+    formula="Demandes créées dans la période (hors doublons) pour lesquelles chaque critère de "
+    "priorité s'est déclenché (un foyer compte une fois par critère, même si plusieurs de ses "
+    "membres le remplissent ; un foyer peut remplir plusieurs critères), rapportées aux foyers "
+    "inscrits.",
+    unit="foyers, % des foyers inscrits",
+    population="foyers inscrits",
+)
+def priority_rules(scope: Scope, period: Period) -> Table:
+    def count(p):
+        return dict(
+            RequestPriorityReason.objects.filter(request__in=registered_requests(scope, p))
+            .order_by()
+            .values("rule_code")
+            .annotate(n=Count("request", distinct=True))
+            .values_list("rule_code", "n")
+        )
+
+    now, before = count(period), count(period.previous())
+    return Table(
+        code="demand.priority_rules",
+        title="Foyers prioritaires par critère",
+        columns=["critère", *COMPARED_COLUMNS],
+        rows=compared_rows(
+            RULE_TITLES.items(),
+            now,
+            before,
+            whole_now=totals(scope, period)["households"],
+            whole_before=totals(scope, period.previous())["households"],
+        ),
+        chart=Chart("bars", columns=(1, 3)),
+        note="Un foyer peut remplir plusieurs critères : les parts ne s'additionnent pas.",
+    )
+
+
+@indicator(
+    "demand.reasons",
+    section="demand",
+    title="Motifs de la recherche d'un médecin traitant",
+    formula="Demandes créées dans la période (hors doublons), par motif déclaré à l'inscription.",
+    unit="foyers, % des foyers inscrits",
+    population="foyers inscrits",
+)
+def reasons(scope: Scope, period: Period) -> Table:
+    def count(p):
+        return dict(
+            registered_requests(scope, p)
+            .order_by()
+            .values("reason")
+            .annotate(n=Count("pk"))
+            .values_list("reason", "n")
+        )
+
+    now, before, whole_now, whole_before = _compared(count, scope, period)
+    return Table(
+        code="demand.reasons",
+        title="Motifs de la recherche d'un médecin traitant",
+        columns=["motif", *COMPARED_COLUMNS],
+        rows=compared_rows(
+            Reason.choices, now, before, whole_now=whole_now, whole_before=whole_before
+        ),
+        chart=Chart("bars", columns=(1, 3)),
+    )
+
+
+@indicator(
+    "demand.ages",
+    section="demand",
+    title="Personnes inscrites par âge et par sexe",
+    formula="Personnes des foyers inscrits dans la période (hors doublons), par tranche d'âge à "
+    "la date d'inscription du foyer et par sexe déclaré.",
+    unit="personnes, % des personnes inscrites",
+    population="personnes inscrites",
+)
+def ages(scope: Scope, period: Period) -> Table:
+    bands = age_band_filters()
+    sexes = [(Sex.FEMALE, "f"), (Sex.MALE, "m"), ("", "u")]
+    aggregates = {}
+    for index, (_, condition) in enumerate(bands):
+        for sex, short in sexes:
+            aggregates[f"{short}{index}"] = Count("pk", filter=condition & Q(sex=sex))
+    found = (
+        registered_members(scope, period).alias(age=age_at_registration()).aggregate(**aggregates)
+    )
+    whole = sum(found.values())
+    rows, totals_by_sex = [], dict.fromkeys((short for _, short in sexes), 0)
+    for index, (label, _) in enumerate(bands):
+        counts = [found[f"{short}{index}"] for _, short in sexes]
+        for (_, short), n in zip(sexes, counts, strict=True):
+            totals_by_sex[short] += n
+        band = sum(counts)
+        rows.append([Text(label), *map(CountCell, counts), CountCell(band), Rate(band, whole)])
+    return Table(
+        code="demand.ages",
+        title="Personnes inscrites par âge et par sexe",
+        columns=["âge", "femmes", "hommes", "sexe non renseigné", "total", "part (%)"],
+        rows=rows,
+        total=[
+            Text("total"),
+            *(CountCell(totals_by_sex[short]) for _, short in sexes),
+            CountCell(whole),
+            Rate(whole, whole),
+        ],
+        chart=Chart("bars", columns=(1, 2)),
+    )
+
+
+@indicator(
+    "demand.home_visits",
+    section="demand",
+    title="Besoin de visites à domicile",
+    formula="Personnes des foyers inscrits dans la période (hors doublons), par besoin de visites "
+    "à domicile déclaré.",
+    unit="personnes, % des personnes inscrites",
+    population="personnes inscrites",
+)
+def home_visits(scope: Scope, period: Period) -> Table:
+    def count(p):
+        return dict(
+            registered_members(scope, p)
+            .order_by()
+            .values("home_visits")
+            .annotate(n=Count("pk"))
+            .values_list("home_visits", "n")
+        )
+
+    now, before, whole_now, whole_before = _compared(count, scope, period)
+    return Table(
+        code="demand.home_visits",
+        title="Besoin de visites à domicile",
+        columns=["visites à domicile", *COMPARED_COLUMNS],
+        rows=compared_rows(
+            HomeVisits.choices, now, before, whole_now=whole_now, whole_before=whole_before
+        ),
+        chart=Chart("bars", columns=(1, 3)),
+    )
+
+
+@indicator(
+    "demand.communes",
+    section="demand",
+    title="Personnes inscrites pour 1 000 habitants, par commune",
+    formula="Personnes des foyers inscrits dans la période (hors doublons) domiciliés dans la "
+    "commune, pour 1 000 habitants de la commune (population légale du référentiel des "
+    "communes) ; toutes les communes du territoire, de la plus touchée à la moins touchée.",
+    unit="personnes pour 1 000 habitants",
+    population="personnes inscrites, habitants des communes du territoire",
+)
+def communes(scope: Scope, period: Period) -> Table:
+    persons = dict(
+        registered_members(scope, period)
+        .order_by()
+        .values("request__commune")
+        .annotate(n=Count("pk"))
+        .values_list("request__commune", "n")
+    )
+    places = (
+        scope.territory_communes().order_by().values_list("pk", "name", "population").distinct()
+    )
+    rows = []
+    for code, name, population in places:
+        n = persons.get(code, 0)
+        rows.append([Text(name), CountCell(n), Amount(population), PerThousand(n, population or 0)])
+
+    # sorted by the rate as shown: a hidden rate sorted among the others would tell its size
+    def order(row):
+        rate = row[3].shown(scope.masked)
+        return (rate == HIDDEN, -rate if rate != HIDDEN else 0, row[0].value)
+
+    rows.sort(key=order)
+    return Table(
+        code="demand.communes",
+        title="Personnes inscrites pour 1 000 habitants, par commune",
+        columns=["commune", "personnes inscrites", "habitants", "pour 1 000 habitants"],
+        rows=rows,
+        chart=Chart("bars", columns=(3,)),
     )

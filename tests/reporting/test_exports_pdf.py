@@ -115,9 +115,9 @@ def test_aci_report_pdf_has_a_title_page_the_sections_and_charts(
     assert len(images_of(response.content, tmp_path, "rapport-aci")) == pages
     # the title page alone, then each section from a new page
     first, second = (" ".join(page.extract_text().split()) for page in reader_pages(response)[:2])
-    assert (
-        "Rapport annuel ACI CPTS du Val de Souchez" in first and "Foyers prioritaires" not in first
-    )
+    # (the contents list every indicator's title; no table starts on it)
+    assert "Rapport annuel ACI" in first and "CPTS du Val de Souchez" in first
+    assert "Contenu" in first and "période précédente" not in first
     assert "Demande Inscriptions de la période" in second
     assert "Rapport annuel ACI" in text
     assert "CPTS du Val de Souchez" in text

@@ -28,6 +28,8 @@ def cpts_home(request, cpts_slug: str):
     """A CPTS home for its members: aggregates of the territory; observers see nothing more."""
     membership = request.membership
     can_manage = membership is None or membership.role == Role.COORDINATOR
+    # A mairie sees its communes' figures only, on the indicator pages: not the CPTS's.
+    whole_cpts = membership is None or membership.role != Role.MAIRIE
     return render(
         request,
         "reporting/cpts_home.html",
@@ -35,7 +37,9 @@ def cpts_home(request, cpts_slug: str):
             "cpts": request.cpts,
             "membership": membership,
             "figures": selectors.territory_figures(request.cpts),
-            "indicators": orientation_indicators(request.cpts, masked=not can_manage),
+            "indicators": (
+                orientation_indicators(request.cpts, masked=not can_manage) if whole_cpts else None
+            ),
             "can_manage": can_manage,
             "outbox_counts": counts_for_coordination(request.cpts) if can_manage else None,
         },

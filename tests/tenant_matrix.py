@@ -39,8 +39,9 @@ REFERRER = "referrer"
 GP = "gp"
 CPAM_MEDIATOR = "cpam_mediator"
 OBSERVER = "observer"
+MAIRIE = "mairie"  # aggregates of its own communes only: 404 on everything else
 
-MEMBER_ROLES = (COORDINATOR, REFERRER, GP, CPAM_MEDIATOR, OBSERVER)
+MEMBER_ROLES = (COORDINATOR, REFERRER, GP, CPAM_MEDIATOR, OBSERVER, MAIRIE)
 USER_KINDS = (*MEMBER_ROLES, INACTIVE_MEMBER, PLATFORM_ADMIN, ANONYMOUS)
 
 # Handy sets for `allowed` (a platform admin sees every CPTS).

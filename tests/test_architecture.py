@@ -40,6 +40,9 @@ SAME_FLOOR_ALLOWED = {
     ("accounts", "notifications"),
     # the outbox is scoped per CPTS member (TenantQuerySet)
     ("notifications", "accounts"),
+    # the API's indicator endpoints call the reporting catalogue (one function per indicator
+    # feeds the pages, the exports and the API); reporting never imports the API
+    ("api", "reporting"),
 }
 
 

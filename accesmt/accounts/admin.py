@@ -1,16 +1,35 @@
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
 from accesmt.common.admin import ReadOnlyAdmin
 
 from .forms import AdminUserChangeForm, AdminUserCreationForm
-from .models import AuditLog, Membership, User
+from .models import AuditLog, Membership, User, clean_mairie_communes
+
+
+class MembershipForm(forms.ModelForm):
+    """A mairie's communes are of its CPTS's territory, and only a mairie has communes."""
+
+    class Meta:
+        model = Membership
+        fields = ("cpts", "role", "profession", "is_active", "communes")
+
+    def clean(self):
+        cleaned = super().clean()
+        if "role" in cleaned and "cpts" in cleaned and "communes" in cleaned:
+            clean_mairie_communes(
+                role=cleaned["role"], cpts=cleaned["cpts"], communes=cleaned["communes"]
+            )
+        return cleaned
 
 
 class MembershipInline(admin.TabularInline):
     model = Membership
+    form = MembershipForm
     extra = 0
-    fields = ("cpts", "role", "profession", "is_active")
+    fields = ("cpts", "role", "profession", "is_active", "communes")
+    autocomplete_fields = ("communes",)
 
 
 @admin.register(User)

@@ -1,4 +1,5 @@
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
@@ -11,6 +12,7 @@ class Role(models.TextChoices):
     GP = "gp", "médecin généraliste"
     CPAM_MEDIATOR = "cpam_mediator", "médiateur·rice CPAM / service social"
     OBSERVER = "observer", "observateur (indicateurs agrégés)"
+    MAIRIE = "mairie", "mairie (indicateurs de ses communes)"
 
 
 class Profession(models.TextChoices):
@@ -78,6 +80,15 @@ class Membership(models.Model):
     )
     is_active = models.BooleanField("active", default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # A mairie sees the aggregates of these communes only (of the CPTS's territory: checked by
+    # `clean_mairie_communes`, called by the admin form). Empty for every other role.
+    communes = models.ManyToManyField(
+        "territory.Commune",
+        blank=True,
+        related_name="mairie_memberships",
+        verbose_name="communes (rôle mairie)",
+        help_text="Pour le rôle mairie : les communes dont elle voit les indicateurs.",
+    )
 
     objects = TenantQuerySet.as_manager()
 
@@ -111,6 +122,33 @@ class Membership(models.Model):
     @property
     def is_observer(self) -> bool:
         return self.role == Role.OBSERVER
+
+    @property
+    def is_mairie(self) -> bool:
+        return self.role == Role.MAIRIE
+
+
+def clean_mairie_communes(*, role: str, cpts, communes) -> None:
+    """A mairie lists at least one commune, all of the CPTS's territory; other roles none.
+    Raises ValidationError naming the `communes` field."""
+    communes = list(communes)
+    if role != Role.MAIRIE:
+        if communes:
+            raise ValidationError({"communes": "Seul le rôle mairie est limité à des communes."})
+        return
+    if not communes:
+        raise ValidationError({"communes": "Indiquez les communes de la mairie."})
+    if cpts is None:
+        return
+    inside = set(
+        cpts.territory.filter(commune_id__in=[c.pk for c in communes]).values_list(
+            "commune_id", flat=True
+        )
+    )
+    outside = [c for c in communes if c.pk not in inside]
+    if outside:
+        names = ", ".join(sorted(c.name for c in outside))
+        raise ValidationError({"communes": f"Hors du territoire de {cpts.name} : {names}."})
 
 
 PLATFORM_ADMIN = "platform_admin"  # pseudo-role recorded in the audit log for platform admins

@@ -1,4 +1,5 @@
-"""The JSON API (django-ninja, ADR 0008): create a request, read its status.
+"""The JSON API (django-ninja, ADR 0008): create a request, read its status, read the
+indicators of the CPTS of the key (aggregates, small counts masked as an observer sees them).
 
 - Authentication: `Authorization: Bearer amt_…`, one key per CPTS (`models.ApiKey`); every
   operation acts on the CPTS of its key only. No cookie is read, so CSRF does not apply here
@@ -23,7 +24,7 @@ import uuid
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
-from ninja import Header, NinjaAPI
+from ninja import Header, NinjaAPI, Query
 from ninja import Status as Answer
 from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
@@ -35,10 +36,20 @@ from accesmt.accounts.models import AuditAction
 from accesmt.accounts.services import audit_record
 from accesmt.intake.models import Channel, Request
 from accesmt.intake.services import NotEligible, SubmissionKeyReused, request_create
+from accesmt.reporting import catalogue
+from accesmt.reporting.models import ReportingSettings
+from accesmt.reporting.periods import PeriodError, period_from_query
+from accesmt.reporting.tables import Scope
 
 from .intake_bridge import ApiInvalid, validate_payload
 from .messages import pydantic_errors
-from .schemas import ErrorsOut, RequestIn, RequestStatusOut
+from .schemas import (
+    ErrorsOut,
+    IndicatorOut,
+    IndicatorTableOut,
+    RequestIn,
+    RequestStatusOut,
+)
 from .services import api_key_authenticate
 
 IDEMPOTENCY_NAMESPACE = uuid.UUID("6f1f3c52-3b1e-4a8e-9d2a-3f6e0c1d2a77")
@@ -151,7 +162,8 @@ api = NinjaAPI(
     version="1",
     description=(
         "API des demandes de médecin traitant d'une CPTS : création d'une demande (site web de "
-        "la CPTS, outil d'orientation) et lecture de son état. Authentification par clé d'API "
+        "la CPTS, outil d'orientation) et lecture de son état ; indicateurs agrégés de la CPTS "
+        "(petits effectifs masqués). Authentification par clé d'API "
         "propre à chaque CPTS (`Authorization: Bearer amt_…`). Les erreurs nomment le champ "
         'en cause : `{"errors": [{"field": "members[0].birth_date", "message": "…"}]}`.'
     ),
@@ -307,3 +319,90 @@ def request_status(request, reference: str):
             request, 404, [("reference", "Aucune demande de cette CPTS ne porte cette référence.")]
         )
     return Answer(200, _status_body(found))
+
+
+def _indicator_body(item) -> dict:
+    return {
+        "code": item.code,
+        "section": item.section,
+        "section_title": catalogue.SECTIONS[item.section],
+        "title": item.title,
+        "formula": item.formula,
+        "unit": item.unit,
+        "population": item.population,
+    }
+
+
+def _period_body(period) -> dict:
+    return {
+        "kind": period.kind,
+        "label": period.label,
+        "start": period.start,
+        "end": period.last_day,
+    }
+
+
+def _shared_indicators() -> list:
+    """What a key may read: every indicator but those kept for the coordination (a key is not
+    the coordination: it reads the CPTS's figures as an observer does)."""
+    return [item for item in catalogue.all_indicators() if not item.coordination_only]
+
+
+@api.get(
+    "/v1/indicateurs",
+    response={200: list[IndicatorOut]},
+    summary="Catalogue des indicateurs",
+    description="Chaque indicateur avec sa définition : formule, unité, population comptée.",
+)
+def indicator_list(request):
+    return Answer(200, [_indicator_body(item) for item in _shared_indicators()])
+
+
+@api.get(
+    "/v1/indicateurs/{code}",
+    response={200: IndicatorTableOut, 404: ErrorsOut, 422: ErrorsOut},
+    summary="Un indicateur sur une période",
+    description=(
+        "Le tableau d'un indicateur pour la CPTS de la clé, sur la période demandée (par "
+        "défaut l'année en cours du contrat ACI de la CPTS), avec la période précédente. "
+        "Comme pour un observateur, un effectif de 1 à 4 vaut « < 5 » et un taux calculé sur "
+        "un tel effectif « — »."
+    ),
+)
+def indicator_table(
+    request,
+    code: str,
+    periode: str = Query(
+        "aci", description="aci (année du contrat), month, quarter, year ou custom."
+    ),
+    debut: str = Query(
+        "", description="Un jour de la période (AAAA-MM-JJ) ; pour custom, le premier."
+    ),
+    fin: str = Query("", description="Pour custom : le dernier jour (AAAA-MM-JJ)."),
+):
+    item = next((i for i in _shared_indicators() if i.code == code), None)
+    if item is None:
+        return errors_response(request, 404, [("code", "Aucun indicateur ne porte ce code.")])
+    cpts = request.api_key.cpts
+    settings = ReportingSettings.for_cpts(cpts)
+    try:
+        period = period_from_query(
+            {"periode": periode, "debut": debut, "fin": fin},
+            contract_start=settings.aci_contract_start,
+        )
+    except PeriodError as error:
+        return errors_response(request, 422, [(error.field, error.message)])
+    table = item.compute(Scope(cpts=cpts, masked=True), period)
+    return Answer(
+        200,
+        {
+            "indicator": _indicator_body(item),
+            "period": _period_body(period),
+            "previous_period": _period_body(period.previous()),
+            "masked": True,
+            "columns": table.columns,
+            "rows": [[cell.shown(True) for cell in row] for row in table.rows],
+            "total": [cell.shown(True) for cell in table.total] if table.total else None,
+            "note": table.note,
+        },
+    )

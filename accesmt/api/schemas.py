@@ -95,3 +95,42 @@ class FieldError(Schema):
 
 class ErrorsOut(Schema):
     errors: list[FieldError]
+
+
+# Indicators (accesmt.reporting): the catalogue and one table, as an observer sees it.
+
+CellValue = int | float | str | None
+
+
+class IndicatorOut(Schema):
+    code: str = Field(..., examples=["demand.summary"])
+    section: str = Field(..., description="Thème : demand, outcomes, offer, aci, satisfaction.")
+    section_title: str = Field(..., examples=["Demande"])
+    title: str
+    formula: str = Field(..., description="Ce qui est compté, et comment.")
+    unit: str
+    population: str = Field(..., description="La population comptée.")
+
+
+class PeriodOut(Schema):
+    kind: str = Field(..., description="aci, month, quarter, year ou custom.")
+    label: str = Field(..., examples=["mai 2026"])
+    start: datetime.date = Field(..., description="Premier jour.")
+    end: datetime.date = Field(..., description="Dernier jour (inclus).")
+
+
+class IndicatorTableOut(Schema):
+    indicator: IndicatorOut
+    period: PeriodOut
+    previous_period: PeriodOut = Field(..., description="La période de comparaison.")
+    masked: bool = Field(
+        ...,
+        description="Toujours vrai : un effectif de 1 à 4 vaut « < 5 » et un taux calculé sur "
+        "un tel effectif « — ».",
+    )
+    columns: list[str]
+    rows: list[list[CellValue]] = Field(
+        ..., description="Une ligne par libellé : le libellé puis les valeurs, colonne par colonne."
+    )
+    total: list[CellValue] | None = Field(None, description="La ligne de total, s'il y en a une.")
+    note: str = ""

@@ -8,6 +8,7 @@ import random
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import F
 from django.test import override_settings
 from django.utils import timezone
 
@@ -17,11 +18,15 @@ from accesmt.directory.services import declaration_create, practitioner_create_m
 from accesmt.intake.lifecycle import request_transition
 from accesmt.intake.models import ClosedReason, GeocodeSource, Request, Status
 from accesmt.intake.services import request_create
+from accesmt.notifications.models import OutboxMessage
+from accesmt.notifications.models import Status as OutboxStatus
+from accesmt.reporting.models import ReportingSettings
+from accesmt.reporting.periods import add_months
 from accesmt.territory.models import CPTS, Commune
 from accesmt.territory.services import communes_load
 
 from .generator import DemoGP, DemoHousehold, Place, generate
-from .orientation import demo_orientation_create
+from .orientation import demo_history_placement, demo_orientation_create
 from .survey import demo_survey_campaign_create
 from .territory import demo_cpts_create
 
@@ -35,6 +40,7 @@ class DemoAccount:
     cpts: str  # "lievin", "lens" or "" for the platform admin
     role: str = ""
     profession: str = ""
+    communes: tuple[str, ...] = ()  # INSEE codes of a mairie
 
 
 ACCOUNTS = (
@@ -61,6 +67,13 @@ ACCOUNTS = (
         "mediation@cpam-artois.example.org", "médiatrice CPAM", "lievin", Role.CPAM_MEDIATOR
     ),
     DemoAccount("observatoire@cpts-lievin.example.org", "observateur", "lievin", Role.OBSERVER),
+    DemoAccount(
+        "mairie@lievin.example.org",
+        "mairie de Liévin (indicateurs de la commune)",
+        "lievin",
+        Role.MAIRIE,
+        communes=("62510",),
+    ),
     DemoAccount(
         "coordination@cpts-lens-henin.example.org",
         "coordinateur (CPTS voisine)",
@@ -108,12 +121,14 @@ def _accounts_create(cpts_by_key: dict[str, CPTS]) -> dict[str, User]:
             user.is_staff = user.is_superuser = user.is_platform_admin = True
             user.save()
         else:
-            Membership.objects.create(
+            membership = Membership.objects.create(
                 user=user,
                 cpts=cpts_by_key[account.cpts],
                 role=account.role,
                 profession=account.profession,
             )
+            if account.communes:
+                membership.communes.set(Commune.objects.filter(pk__in=account.communes))
         users[account.email] = user
     return users
 
@@ -290,7 +305,96 @@ def _move_to_demo_state(request: Request, draw: float, coordinator: User) -> Non
     request_transition(request=request, to=Status.WAITING, by=coordinator)
 
 
-def demo_load(*, seed: int = 62510, households: int = 240, stdout=None) -> bool:
+# Two ACI contract years of history: the contract started 21 months ago (the previous contract
+# year is complete, the current one nine months old) and households registered all along,
+# most of them placed or closed since.
+CONTRACT_MONTHS_AGO = 21
+HISTORY_HOUSEHOLDS = 70
+HISTORY_RECENT_DAYS = 100  # the recent months are the main demo's (days_waiting)
+HISTORY_FATES = (("found", 0.55), ("withdrawn", 0.1), ("unreachable", 0.07), ("moved_away", 0.05))
+
+
+def _contract_start(today: dt.date) -> dt.date:
+    return add_months(today.replace(day=1), -CONTRACT_MONTHS_AGO)
+
+
+def _history_fate(draw: float) -> str:
+    cumulated = 0.0
+    for fate, share in HISTORY_FATES:
+        cumulated += share
+        if draw < cumulated:
+            return fate
+    return "waiting"  # still waiting: the oldest of the queue
+
+
+def _history_create(cpts: CPTS, users: dict[str, User], *, count: int, seed: int) -> int:
+    """`count` households registered between the contract start and HISTORY_RECENT_DAYS ago,
+    through the same services (dated with their `now=`): checked the next day, then placed by
+    the orientation services, closed for another reason, or still waiting."""
+    now = timezone.now()
+    start = dt.datetime.combine(
+        ReportingSettings.for_cpts(cpts).aci_contract_start, dt.time(9), tzinfo=now.tzinfo
+    )
+    span = (now - dt.timedelta(days=HISTORY_RECENT_DAYS) - start).total_seconds()
+    territory = generate(_places(cpts), seed=seed + 1, households=count)
+    communes = {c.pk: c for c in Commune.objects.filter(territory__cpts=cpts)}
+    coordinator = users["coordination@cpts-lievin.example.org"]
+    rng = random.Random(f"{seed}-history")
+    logging.disable(logging.WARNING)
+    try:
+        with override_settings(GEOCODER_URL="http://127.0.0.1:9", GEOCODER_RETRIES=0):
+            for index, h in enumerate(territory.households):
+                created_at = start + dt.timedelta(seconds=span * (index + rng.random()) / count)
+                household, members = _household_data(h, communes)
+                channel = "phone" if h.channel == "referral" else h.channel
+                request = request_create(
+                    cpts=cpts,
+                    channel=channel,
+                    household=household,
+                    members=members,
+                    by=coordinator if channel == "phone" else None,
+                    consent_oral=channel == "phone",
+                    now=created_at,
+                ).request
+                Request.objects.filter(pk=request.pk).update(
+                    latitude=h.latitude, longitude=h.longitude, geocode_source=GeocodeSource.ADDRESS
+                )
+                checked = created_at + dt.timedelta(hours=rng.uniform(2, 30))
+                for to in (Status.TO_VERIFY, Status.WAITING):
+                    request_transition(request=request, to=to, by=coordinator, now=checked)
+                _history_fate_apply(request, _history_fate(rng.random()), rng, coordinator, now)
+    finally:
+        logging.disable(logging.NOTSET)
+    # The messages of that past (acknowledgments, letters…) left at the time.
+    OutboxMessage.objects.filter(
+        cpts=cpts,
+        status=OutboxStatus.PENDING,
+        created_at__lt=now - dt.timedelta(days=HISTORY_RECENT_DAYS / 2),
+    ).update(status=OutboxStatus.SENT, sent_at=F("created_at"), attempts=1)
+    return count
+
+
+def _history_fate_apply(request, fate, rng, coordinator, now) -> None:
+    latest = now - dt.timedelta(days=HISTORY_RECENT_DAYS / 2)
+    at = min(request.created_at + dt.timedelta(days=rng.uniform(4, 150)), latest)
+    if fate == "found":
+        request.refresh_from_db()
+        if demo_history_placement(rng, request, at, coordinator):
+            return
+        fate = "withdrawn"
+    if fate != "waiting":
+        request_transition(
+            request=request,
+            to=Status.CLOSED,
+            by=coordinator,
+            reason=ClosedReason(fate),
+            now=at,
+        )
+
+
+def demo_load(
+    *, seed: int = 62510, households: int = 240, history: int = HISTORY_HOUSEHOLDS, stdout=None
+) -> bool:
     """Create the demo CPTS, accounts and people. Returns False when they already exist."""
     if not Commune.objects.exists():
         communes_load()
@@ -298,12 +402,16 @@ def demo_load(*, seed: int = 62510, households: int = 240, stdout=None) -> bool:
         return False
     with transaction.atomic():
         lievin, lens = demo_cpts_create()
+        ReportingSettings.objects.create(
+            cpts=lievin, aci_contract_start=_contract_start(timezone.localdate())
+        )
         users = _accounts_create({"lievin": lievin, "lens": lens})
         _gps_create(lievin, seed)
         demo_survey_campaign_create(
             lievin, seed=seed, launched_by=users["coordination@cpts-lievin.example.org"]
         )
         _households_create(lievin, users, households, seed)
+        _history_create(lievin, users, count=history, seed=seed)
         demo_orientation_create(
             lievin,
             seed=seed,

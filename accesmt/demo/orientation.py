@@ -186,6 +186,14 @@ def _found(rng, request, at, coordinator, gp, now) -> bool:
     return True
 
 
+def demo_history_placement(rng, request: Request, at: dt.datetime, coordinator) -> bool:
+    """A household of the demo's past placed through the same steps as `_found` (GPs asked at
+    `at`, answers, choice, "MT found"), its messages marked as delivered at the time."""
+    found = _found(rng, request, at, coordinator, None, at + dt.timedelta(days=14))
+    _history_delivered(request.cpts, at + dt.timedelta(days=15))
+    return found
+
+
 def _awaiting(rng, request, at, coordinator, gp) -> bool:
     ids = _top_candidates(request, 3, skip={gp.pk} if gp else ())
     if len(ids) < 2:

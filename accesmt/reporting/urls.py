@@ -1,6 +1,7 @@
-"""The professionals' space and the CPTS home (see views.py), the indicator pages, the reporting
-settings; the public pages: the satisfaction survey behind its signed link, the public monthly
-report of a CPTS (views_public.py)."""
+"""The professionals' space and the CPTS home (see views.py), the indicator pages of a CPTS and
+of the region (the whole platform), their exports, the reporting settings; the public pages:
+the satisfaction survey behind its signed link, the public monthly report of a CPTS
+(views_public.py)."""
 
 from django.urls import path
 
@@ -10,6 +11,7 @@ from . import (
     views_exports,
     views_indicators,
     views_public,
+    views_region,
     views_settings,
 )
 
@@ -18,6 +20,21 @@ INDICATORS = "espace/<slug:cpts_slug>/indicateurs/"
 app_name = "reporting"
 urlpatterns = [
     path("espace/", views.espace, name="espace"),
+    # Before the CPTS pages; "plateforme" is a reserved CPTS slug
+    # (territory.models.RESERVED_CPTS_SLUGS).
+    path(
+        "espace/plateforme/indicateurs/", views_region.region_indicators, name="region_indicators"
+    ),
+    path(
+        "espace/plateforme/indicateurs/definitions/",
+        views_region.region_catalogue,
+        name="region_catalogue",
+    ),
+    path(
+        "espace/plateforme/indicateurs/<slug:section_slug>/",
+        views_region.region_indicators,
+        name="region_indicators_section",
+    ),
     path("espace/<slug:cpts_slug>/", views.cpts_home, name="cpts_home"),
     path("espace/<slug:cpts_slug>/membres/", views.cpts_members, name="cpts_members"),
     path(

@@ -32,6 +32,8 @@ def cpts_home(request, cpts_slug: str):
     membership = request.membership
     can_manage = membership is None or membership.role == Role.COORDINATOR
     sees_indicators = membership is None or membership.role in REPORTING_ROLES
+    # A mairie sees its communes' figures only, on the indicator pages: not the CPTS's.
+    whole_cpts = membership is None or membership.role != Role.MAIRIE
     return render(
         request,
         "reporting/cpts_home.html",
@@ -39,7 +41,9 @@ def cpts_home(request, cpts_slug: str):
             "cpts": request.cpts,
             "membership": membership,
             "figures": selectors.territory_figures(request.cpts),
-            "indicators": home_shown(Scope(request.cpts, masked=not can_manage)),
+            "indicators": (
+                home_shown(Scope(request.cpts, masked=not can_manage)) if whole_cpts else None
+            ),
             "can_manage": can_manage,
             "indicator_sections": [
                 (catalogue.SECTION_SLUGS[code], title) for code, title in catalogue.SECTIONS.items()

@@ -4,8 +4,12 @@ chart and the previous period; the catalogue of every indicator's definition."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from django.http import Http404
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 
 from accesmt.accounts.access import cpts_role_required
@@ -16,15 +20,19 @@ from .models import ReportingSettings
 from .periods import KINDS, PeriodError, period_from_query
 
 
-def period_of(http_request):
+def period_or_default(query, contract_start):
     """(period, error): the period of the query string, or the current contract year and the
     error to show next to the field."""
-    settings = ReportingSettings.for_cpts(http_request.cpts)
     try:
-        return period_from_query(http_request.GET, contract_start=settings.aci_contract_start), None
+        return period_from_query(query, contract_start=contract_start), None
     except PeriodError as error:
-        fallback = period_from_query({}, contract_start=settings.aci_contract_start)
-        return fallback, error
+        return period_from_query({}, contract_start=contract_start), error
+
+
+def period_of(http_request):
+    """(period, error) for the CPTS of the URL (its contract start)."""
+    settings = ReportingSettings.for_cpts(http_request.cpts)
+    return period_or_default(http_request.GET, settings.aci_contract_start)
 
 
 def computed(indicators, scope, period) -> list[dict]:
@@ -43,22 +51,53 @@ def computed(indicators, scope, period) -> list[dict]:
     return results
 
 
-@cpts_role_required(*REPORTING_ROLES)
-def indicators(http_request, cpts_slug: str, section_slug: str = "demande"):
+@dataclass(frozen=True)
+class Place:
+    """Whose indicators a page shows (a CPTS, the region) and where its links lead: the
+    templates take these URLs instead of building them from `cpts.slug`."""
+
+    name: str
+    home_url: str
+    indicators_url: str
+    catalogue_url: str
+    section_url: Callable[[str], str]
+
+
+def cpts_place(cpts) -> Place:
+    def url(name: str, **kwargs) -> str:
+        return reverse(f"reporting:{name}", kwargs={"cpts_slug": cpts.slug, **kwargs})
+
+    return Place(
+        name=cpts.name,
+        home_url=url("cpts_home"),
+        indicators_url=url("indicators"),
+        catalogue_url=url("catalogue"),
+        section_url=lambda slug: url("indicators_section", section_slug=slug),
+    )
+
+
+def section_page(http_request, section_slug: str, *, scope, contract_start, place, cpts=None):
+    """The page of one section for `scope` (a CPTS, a mairie's communes, the region), for the
+    period of the query string (default: the contract year starting on `contract_start`'s
+    anniversary)."""
     section = catalogue.SECTION_OF_SLUG.get(section_slug)
     if section is None:
         raise Http404("Page introuvable.")
-    period, error = period_of(http_request)
-    scope = scope_for(http_request)
+    period, error = period_or_default(http_request.GET, contract_start)
     return render(
         http_request,
         "reporting/indicators.html",
         {
-            "cpts": http_request.cpts,
+            "cpts": cpts,
+            "place": place,
             "section": section,
             "section_title": catalogue.SECTIONS[section],
             "sections": [
-                (catalogue.SECTION_SLUGS[code], title) for code, title in catalogue.SECTIONS.items()
+                (slug, title, place.section_url(slug))
+                for slug, title in (
+                    (catalogue.SECTION_SLUGS[code], title)
+                    for code, title in catalogue.SECTIONS.items()
+                )
             ],
             "section_slug": section_slug,
             "period": period,
@@ -74,15 +113,33 @@ def indicators(http_request, cpts_slug: str, section_slug: str = "demande"):
     )
 
 
-@cpts_role_required(*REPORTING_ROLES)
-def indicator_catalogue(http_request, cpts_slug: str):
+def catalogue_page(http_request, *, place: Place, cpts=None):
     return render(
         http_request,
         "reporting/catalogue.html",
         {
-            "cpts": http_request.cpts,
+            "cpts": cpts,
+            "place": place,
             "sections": [
                 (title, catalogue.of_section(code)) for code, title in catalogue.SECTIONS.items()
             ],
         },
     )
+
+
+@cpts_role_required(*REPORTING_ROLES)
+def indicators(http_request, cpts_slug: str, section_slug: str = "demande"):
+    cpts = http_request.cpts
+    return section_page(
+        http_request,
+        section_slug,
+        scope=scope_for(http_request),
+        contract_start=ReportingSettings.for_cpts(cpts).aci_contract_start,
+        place=cpts_place(cpts),
+        cpts=cpts,
+    )
+
+
+@cpts_role_required(*REPORTING_ROLES)
+def indicator_catalogue(http_request, cpts_slug: str):
+    return catalogue_page(http_request, place=cpts_place(http_request.cpts), cpts=http_request.cpts)

@@ -1,5 +1,17 @@
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
+
+# Words of `espace/<word>/` taken by pages that are not a CPTS's (the region's indicators).
+RESERVED_CPTS_SLUGS = frozenset({"plateforme"})
+
+
+def validate_cpts_slug(value: str) -> None:
+    if value.lower() in RESERVED_CPTS_SLUGS:
+        raise ValidationError(
+            "Cet identifiant est réservé par la plateforme : choisissez-en un autre."
+        )
+
 
 insee_validator = RegexValidator(r"^(\d{5}|2[AB]\d{3})$", "Code INSEE invalide (5 caractères).")
 
@@ -77,7 +89,9 @@ class CPTS(models.Model):
     """The tenant: a territorial network of health professionals and the communes it covers."""
 
     name = models.CharField("nom", max_length=200, unique=True)
-    slug = models.SlugField("identifiant d'URL", max_length=60, unique=True)
+    slug = models.SlugField(
+        "identifiant d'URL", max_length=60, unique=True, validators=[validate_cpts_slug]
+    )
     phone = models.CharField("téléphone", max_length=20, blank=True)
     email = models.EmailField("e-mail de contact", blank=True)
     website = models.URLField("site web", blank=True)

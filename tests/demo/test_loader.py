@@ -1,17 +1,24 @@
 import pytest
 from django.core.management import call_command
+from django.urls import reverse
+from django.utils import timezone
 
 from accesmt.accounts.models import Membership, Role, User
 from accesmt.demo.loader import ACCOUNTS, DEMO_PASSWORD
 from accesmt.intake.models import DuplicateFlag, Request, Status
 from accesmt.notifications.models import OutboxMessage
+from accesmt.orientation.models import Placement, Solicitation
+from accesmt.reporting.models import ReportingSettings
+from accesmt.reporting.periods import add_months, period_from_query
 from accesmt.territory.models import CPTS, TerritoryCommune
+
+HISTORY = 16  # households of the two contract years (70 in `make demo`)
 
 
 @pytest.mark.django_db
 def test_load_demo_builds_the_lievin_territory_accounts_and_requests(client):
     # One test on purpose: loading every French commune takes a few seconds.
-    call_command("load_demo", households=40)
+    call_command("load_demo", households=40, history=HISTORY)
 
     lievin = CPTS.objects.get(slug="cpts-lievin")
     links = TerritoryCommune.objects.filter(cpts=lievin).select_related("commune")
@@ -34,7 +41,8 @@ def test_load_demo_builds_the_lievin_territory_accounts_and_requests(client):
     assert response.status_code == 302
 
     requests = Request.objects.filter(cpts=lievin)
-    assert requests.count() == 42  # 40 households, one of them registered twice, one by post
+    # 40 households, one of them registered twice, one by post, and the history
+    assert requests.count() == 42 + HISTORY
     postal_only = requests.get(phone="", email="")
     assert OutboxMessage.objects.filter(channel="letter", related_id=str(postal_only.pk)).exists()
     assert DuplicateFlag.objects.filter(request__cpts=lievin).exists()
@@ -44,15 +52,77 @@ def test_load_demo_builds_the_lievin_territory_accounts_and_requests(client):
     assert requests.filter(is_priority=False).exists()
     assert not requests.filter(latitude__isnull=True).exists()
 
-    call_command("load_demo", households=40)  # a second run changes nothing
-    assert Request.objects.count() == 42
+    call_command("load_demo", households=40, history=HISTORY)  # a second run changes nothing
+    assert Request.objects.count() == 42 + HISTORY
+
+    _assert_two_contract_years(client, lievin)
+    _assert_the_mairie_sees_lievin_only(client, lievin)
+
+
+def _assert_two_contract_years(client, lievin):
+    """The contract started 21 months ago: the previous contract year is complete and holds
+    registrations, placements (with their solicitations) and closings."""
+    today = timezone.localdate()
+    start = ReportingSettings.objects.get(cpts=lievin).aci_contract_start
+    assert start == add_months(today.replace(day=1), -21)
+    current = period_from_query({}, contract_start=start, today=today)
+    previous = current.previous()
+    assert previous.start == start
+    begin, end = previous.bounds()
+    old = Request.objects.filter(cpts=lievin, created_at__gte=begin, created_at__lt=end)
+    assert old.count() >= HISTORY // 2
+    assert Placement.objects.filter(cpts=lievin, at__gte=begin, at__lt=end).exists()
+    assert Solicitation.objects.filter(request__in=old).exists()
+    assert old.filter(status=Status.CLOSED).exclude(closed_reason="mt_found").exists()
+    # …and nothing of that past is waiting in the outbox.
+    assert not OutboxMessage.objects.filter(
+        cpts=lievin, status="pending", created_at__lt=end
+    ).exists()
+    # The first months of the contract have registrations, month after month.
+    months = {
+        timezone.localtime(at).date().replace(day=1)
+        for at in old.values_list("created_at", flat=True)
+    }
+    assert len(months) >= 6
+
+    client.force_login(User.objects.get(email="coordination@cpts-lievin.example.org"))
+    response = client.get(reverse("reporting:indicators", kwargs={"cpts_slug": lievin.slug}))
+    assert response.status_code == 200
+    summary = response.context["results"][0]
+    assert summary["indicator"].code == "demand.summary"
+    households_row = summary["rows"][0]
+    assert households_row[0] == "Foyers inscrits"
+    assert (
+        households_row[2]
+        == Request.objects.filter(cpts=lievin, created_at__gte=begin, created_at__lt=end)
+        .exclude(closed_reason="duplicate")
+        .count()
+    )
+
+
+def _assert_the_mairie_sees_lievin_only(client, lievin):
+    mairie = Membership.objects.get(user__email="mairie@lievin.example.org")
+    assert mairie.role == Role.MAIRIE and mairie.cpts == lievin
+    assert list(mairie.communes.values_list("pk", flat=True)) == ["62510"]
+    client.force_login(mairie.user)
+    response = client.get(reverse("reporting:indicators", kwargs={"cpts_slug": lievin.slug}))
+    assert response.status_code == 200
+    assert response.context["masked"] is True
+    begin, end = response.context["period"].bounds()  # the current contract year
+    in_period = Request.objects.filter(
+        cpts=lievin, created_at__gte=begin, created_at__lt=end
+    ).exclude(closed_reason="duplicate")
+    expected = in_period.filter(commune_id="62510").count()
+    shown = response.context["results"][0]["rows"][0][1]
+    assert shown == (expected if expected >= 5 else "< 5")
+    assert expected < in_period.count()
 
 
 @pytest.mark.django_db
 def test_load_demo_declares_gps_in_every_state():
     from accesmt.directory.models import AvailabilityDeclaration, Practitioner
 
-    call_command("load_demo", households=0)
+    call_command("load_demo", households=0, history=0)
     gps = Practitioner.objects.all()
     assert 55 <= gps.count() <= 80  # 95,195 inhabitants / 1,407 per GP ≈ 68
     declarations = AvailabilityDeclaration.objects.all()

@@ -27,7 +27,7 @@ from accesmt.territory.models import CPTS
 @pytest.mark.django_db
 def test_load_demo_builds_an_orientation_history_through_the_services(client):
     # One test on purpose: the demo takes a while to load.
-    call_command("load_demo", households=90)
+    call_command("load_demo", households=90, history=0)
     now = timezone.now()
     lievin = CPTS.objects.get(slug="cpts-lievin")
     requests = Request.objects.filter(cpts=lievin)
@@ -125,5 +125,5 @@ def test_load_demo_builds_an_orientation_history_through_the_services(client):
 
     # A second run changes nothing.
     counts = (Solicitation.objects.count(), Placement.objects.count())
-    call_command("load_demo", households=90)
+    call_command("load_demo", households=90, history=0)
     assert (Solicitation.objects.count(), Placement.objects.count()) == counts

@@ -22,7 +22,7 @@ from tests.territory.factories import CommuneFactory, CPTSFactory
 
 @pytest.mark.django_db
 def test_load_demo_creates_a_campaign_with_57_percent_of_answers():
-    call_command("load_demo", households=0)
+    call_command("load_demo", households=0, history=0)
 
     [campaign] = SurveyCampaign.objects.all()
     assert campaign.cpts.slug == "cpts-lievin"

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from accesmt.demo.loader import ACCOUNTS, DEMO_PASSWORD, demo_load
+from accesmt.demo.loader import ACCOUNTS, DEMO_PASSWORD, HISTORY_HOUSEHOLDS, demo_load
 
 
 class Command(BaseCommand):
@@ -9,9 +9,15 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--seed", type=int, default=62510)
         parser.add_argument("--households", type=int, default=240)
+        parser.add_argument(
+            "--history",
+            type=int,
+            default=HISTORY_HOUSEHOLDS,
+            help="foyers inscrits au fil des deux années de contrat ACI (placés, clos, en attente)",
+        )
 
-    def handle(self, *args, seed, households, **options):
-        if demo_load(seed=seed, households=households):
+    def handle(self, *args, seed, households, history, **options):
+        if demo_load(seed=seed, households=households, history=history):
             self.stdout.write(self.style.SUCCESS("Territoire de démonstration chargé."))
         else:
             self.stdout.write("Territoire de démonstration déjà présent : rien à charger.")

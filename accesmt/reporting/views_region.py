@@ -1,0 +1,53 @@
+"""The region: the indicators of every CPTS of the platform together (`Scope(cpts=None)`), for
+the platform admin only, counts as they are. Same pages as a CPTS's (`views_indicators`), under
+`espace/plateforme/` — a word a CPTS slug cannot take (`territory.models.RESERVED_CPTS_SLUGS`)."""
+
+from __future__ import annotations
+
+from django.http import Http404
+from django.urls import reverse
+
+from accesmt.common.errors import LoginRequired
+
+from .access import region_scope
+from .models import default_contract_start
+from .views_indicators import Place, catalogue_page, section_page
+
+REGION_NAME = "la plateforme (toutes les CPTS)"
+
+
+def _require_platform_admin(http_request) -> None:
+    user = http_request.user
+    if not user.is_authenticated or not user.is_active:
+        raise LoginRequired
+    if not user.is_platform_admin:
+        raise Http404("Page introuvable.")
+
+
+def region_place() -> Place:
+    return Place(
+        name=REGION_NAME,
+        home_url=reverse("reporting:espace"),
+        indicators_url=reverse("reporting:region_indicators"),
+        catalogue_url=reverse("reporting:region_catalogue"),
+        section_url=lambda slug: reverse(
+            "reporting:region_indicators_section", kwargs={"section_slug": slug}
+        ),
+    )
+
+
+def region_indicators(http_request, section_slug: str = "demande"):
+    """Periods default to the calendar year: CPTS contracts start on different days."""
+    _require_platform_admin(http_request)
+    return section_page(
+        http_request,
+        section_slug,
+        scope=region_scope(),
+        contract_start=default_contract_start(),
+        place=region_place(),
+    )
+
+
+def region_catalogue(http_request):
+    _require_platform_admin(http_request)
+    return catalogue_page(http_request, place=region_place())

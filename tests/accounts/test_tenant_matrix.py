@@ -2,6 +2,7 @@
 
 import io
 
+import openpyxl
 import pytest
 from django.urls import reverse
 from pypdf import PdfReader
@@ -36,10 +37,21 @@ def world(db):
 
 
 def _text(response) -> str:
-    """The text a user would read: the HTML, or the text of a PDF's pages."""
-    if response.get("Content-Type", "").startswith("application/pdf"):
+    """The text a user would read: the HTML or CSV, the text of a PDF's pages, the cells of an
+    XLSX workbook."""
+    kind = response.get("Content-Type", "")
+    if kind.startswith("application/pdf"):
         reader = PdfReader(io.BytesIO(response.content))
         return "\n".join(page.extract_text() for page in reader.pages)
+    if "spreadsheetml" in kind:
+        book = openpyxl.load_workbook(io.BytesIO(response.content), read_only=True)
+        return "\n".join(
+            str(value)
+            for sheet in book.worksheets
+            for row in sheet.iter_rows(values_only=True)
+            for value in row
+            if value is not None
+        )
     return response.content.decode()
 
 

@@ -7,6 +7,7 @@ from tests.tenant_matrix import (
     COORDINATOR,
     CPAM_MEDIATOR,
     GP,
+    MAIRIE,
     OBSERVER,
     PLATFORM_ADMIN,
     REFERRER,
@@ -98,8 +99,8 @@ for _name in ("directory:professional_list", "directory:professional_markers"):
     )
 
 register_page(
-    "reporting:demography",  # a reporting page about the directory's GPs
-    allowed=frozenset({COORDINATOR, OBSERVER, PLATFORM_ADMIN}),
+    "reporting:demography",  # a reporting page about the directory's GPs (a mairie: its communes)
+    allowed=frozenset({COORDINATOR, OBSERVER, MAIRIE, PLATFORM_ADMIN}),
     setup=_practitioner_in,
 )
 register_page(

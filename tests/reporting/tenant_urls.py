@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from accesmt.reporting.catalogue import SECTION_SLUGS
 from tests.tenant_matrix import (
+    COORDINATION,
     COORDINATOR,
     MAIRIE,
     OBSERVER,
@@ -38,3 +39,23 @@ for _name in ("reporting:region_indicators", "reporting:region_catalogue"):
             tenant_scoped=False,
         )
     )
+
+
+def _cpts_url(name: str, **kwargs):
+    return lambda cpts, objs: reverse(name, kwargs={"cpts_slug": cpts.slug, **kwargs})
+
+
+# Exports of aggregates: the same people as the pages (masked for all but the coordination).
+for _name, _kwargs in (
+    ("reporting:table_csv", {"code": "demand.summary"}),
+    ("reporting:table_xlsx", {"code": "outcomes.solved"}),
+    ("reporting:section_csv", {"section_slug": "offre"}),
+    ("reporting:section_xlsx", {"section_slug": "aci"}),
+    ("reporting:aci_report_xlsx", {}),
+    ("reporting:aci_report_pdf", {}),
+    ("reporting:communes", {}),
+):
+    register(TenantURL(name=_name, url=_cpts_url(_name, **_kwargs), allowed=AGGREGATES))
+# The coordination's own pages: settings, exports of person rows.
+register_page("reporting:settings", allowed=COORDINATION)
+register_page("reporting:person_export", allowed=COORDINATION)

@@ -11,6 +11,8 @@ class Role(models.TextChoices):
     REFERRER = "referrer", "professionnel·le orienteur·rice"
     GP = "gp", "médecin généraliste"
     CPAM_MEDIATOR = "cpam_mediator", "médiateur·rice CPAM / service social"
+    # An agent of the Assurance Maladie who refers patients and sends its lists (issue 12).
+    CPAM_AGENT = "cpam_agent", "agent de la CPAM"
     OBSERVER = "observer", "observateur (indicateurs agrégés)"
     MAIRIE = "mairie", "mairie (indicateurs de ses communes)"
 
@@ -22,6 +24,7 @@ class Profession(models.TextChoices):
     MIDWIFE = "sage_femme", "sage-femme"
     DOCTOR = "medecin", "médecin"
     SOCIAL_WORKER = "travailleur_social", "travailleur·euse social·e"
+    CPAM = "cpam", "Assurance Maladie (CPAM)"
 
 
 class UserManager(BaseUserManager):

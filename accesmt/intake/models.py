@@ -99,6 +99,10 @@ class ClosedReason(models.TextChoices):
     UNREACHABLE = "unreachable", "personne injoignable"
     NOT_ELIGIBLE = "not_eligible", "hors critères (hors territoire…)"
     DUPLICATE = "duplicate", "doublon d'une autre demande"
+    # The GP the person already sees accepted to become their médecin traitant (issue 12).
+    USUAL_GP = "usual_gp", "suivi habituel officialisé"
+    # The person refused the CPTS's help within the opt-out period of a CPAM list (issue 12).
+    OPTED_OUT = "opted_out", "refus de la personne (liste de la CPAM)"
 
 
 class Channel(models.TextChoices):
@@ -106,6 +110,7 @@ class Channel(models.TextChoices):
     REFERRAL = "referral", "orientation par un professionnel"
     PHONE = "phone", "saisie téléphonique"
     API = "api", "API"
+    CPAM_LIST = "cpam_list", "liste de la CPAM"
 
 
 class Coverage(models.TextChoices):
@@ -191,6 +196,13 @@ class Request(models.Model):
     reason_other = models.CharField("autre motif", max_length=200, blank=True)
     former_gp_name = models.CharField("ancien médecin traitant", max_length=150, blank=True)
     former_gp_commune = models.CharField("commune de l'ancien médecin", max_length=120, blank=True)
+    # The GP the person already sees without having declared them (issue 12): asked first.
+    usual_gp_rpps = models.CharField(
+        "médecin consulté habituellement (RPPS)", max_length=11, blank=True
+    )
+    usual_gp_name = models.CharField(
+        "médecin consulté habituellement (nom, commune)", max_length=150, blank=True
+    )
     other_professionals = models.TextField("autres professionnels qui suivent le foyer", blank=True)
     comment = models.TextField("commentaire", blank=True)
     urgent_follow_up = models.BooleanField("suivi médical à débuter dans le mois", default=False)

@@ -13,7 +13,6 @@ from django.db.models import (
     DurationField,
     ExpressionWrapper,
     F,
-    Q,
     QuerySet,
     Value,
     When,
@@ -137,16 +136,12 @@ def age_at_registration(request_path: str = "request__"):
     )
 
 
-def age_band_filters(field: str = "age") -> list[tuple[str, Q]]:
-    """(label, Q on the annotated age `field`) for each of REPORT_AGE_BANDS."""
-    found, low = [], 0
-    for below, label in REPORT_AGE_BANDS:
-        condition = Q(**{f"{field}__gte": low})
-        if below is not None:
-            condition &= Q(**{f"{field}__lt": below})
-            low = below
-        found.append((label, condition))
-    return found
+def age_band_index(age: int) -> int:
+    """The index in REPORT_AGE_BANDS of the band of `age` (years)."""
+    for index, (below, _) in enumerate(REPORT_AGE_BANDS):
+        if below is None or age < below:
+            return index
+    raise AssertionError("the last band has no limit")
 
 
 def duration(later: str | Any, earlier: str | Any) -> ExpressionWrapper:

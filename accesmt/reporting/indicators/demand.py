@@ -15,8 +15,9 @@ from ..cells import Count as CountCell
 from ..periods import Period, month_label
 from ..tables import Chart, Scope, Table, compared_rows
 from .common import (
+    REPORT_AGE_BANDS,
     age_at_registration,
-    age_band_filters,
+    age_band_index,
     by_month,
     registered_members,
     registered_requests,
@@ -275,19 +276,24 @@ def reasons(scope: Scope, period: Period) -> Table:
     population="personnes inscrites",
 )
 def ages(scope: Scope, period: Period) -> Table:
-    bands = age_band_filters()
     sexes = [(Sex.FEMALE, "f"), (Sex.MALE, "m"), ("", "u")]
-    aggregates = {}
-    for index, (_, condition) in enumerate(bands):
-        for sex, short in sexes:
-            aggregates[f"{short}{index}"] = Count("pk", filter=condition & Q(sex=sex))
-    found = (
-        registered_members(scope, period).alias(age=age_at_registration()).aggregate(**aggregates)
+    # One GROUP BY (age, sex): the age is computed once per person, and the few hundred
+    # (age, sex) groups are put in bands here.
+    grouped = (
+        registered_members(scope, period)
+        .annotate(age=age_at_registration())
+        .order_by()
+        .values_list("age", "sex")
+        .annotate(n=Count("pk"))
     )
+    found: dict[tuple[int, str], int] = {}
+    for age, sex, n in grouped:
+        key = (age_band_index(age), sex if sex in (Sex.FEMALE, Sex.MALE) else "")
+        found[key] = found.get(key, 0) + n
     whole = sum(found.values())
     rows, totals_by_sex = [], dict.fromkeys((short for _, short in sexes), 0)
-    for index, (label, _) in enumerate(bands):
-        counts = [found[f"{short}{index}"] for _, short in sexes]
+    for index, (_, label) in enumerate(REPORT_AGE_BANDS):
+        counts = [found.get((index, sex), 0) for sex, _ in sexes]
         for (_, short), n in zip(sexes, counts, strict=True):
             totals_by_sex[short] += n
         band = sum(counts)

@@ -27,6 +27,7 @@ from accesmt.territory.services import communes_load
 
 from .generator import DemoGP, DemoHousehold, Place, generate
 from .orientation import demo_history_placement, demo_orientation_create
+from .satisfaction import demo_satisfaction_create
 from .survey import demo_survey_campaign_create
 from .territory import demo_cpts_create
 
@@ -403,7 +404,9 @@ def demo_load(
     with transaction.atomic():
         lievin, lens = demo_cpts_create()
         ReportingSettings.objects.create(
-            cpts=lievin, aci_contract_start=_contract_start(timezone.localdate())
+            cpts=lievin,
+            aci_contract_start=_contract_start(timezone.localdate()),
+            public_report=True,
         )
         users = _accounts_create({"lievin": lievin, "lens": lens})
         _gps_create(lievin, seed)
@@ -418,4 +421,5 @@ def demo_load(
             coordinator=users["coordination@cpts-lievin.example.org"],
             gp_user=users["medecin@cpts-lievin.example.org"],
         )
+        demo_satisfaction_create(lievin, seed=seed)
     return True

@@ -119,7 +119,7 @@ def _texts(request: Request, link: str) -> dict[str, str]:
     return texts
 
 
-def _invite(request_id: int, *, now: datetime.datetime) -> SatisfactionInvitation | None:
+def invite_request(request_id: int, *, now: datetime.datetime) -> SatisfactionInvitation | None:
     """Invite one request (or record that nobody can be written to), in one transaction with the
     messages. None when it is not due any more or another worker did it."""
     with transaction.atomic():
@@ -168,7 +168,7 @@ def satisfaction_invite(*, now: datetime.datetime | None = None) -> int:
     for request_id in list(
         due_requests(now=now).values_list("pk", flat=True)[:INVITATIONS_PER_RUN]
     ):
-        invitation = _invite(request_id, now=now)
+        invitation = invite_request(request_id, now=now)
         if invitation is not None and invitation.sent_at is not None:
             sent += 1
     if sent:

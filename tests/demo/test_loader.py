@@ -57,6 +57,21 @@ def test_load_demo_builds_the_lievin_territory_accounts_and_requests(client):
 
     _assert_two_contract_years(client, lievin)
     _assert_the_mairie_sees_lievin_only(client, lievin)
+    _assert_satisfaction_and_public_report(client, lievin)
+
+
+def _assert_satisfaction_and_public_report(client, lievin):
+    """The survey has answers and the public monthly report is on, with figures."""
+    from accesmt.reporting.models import SatisfactionAnswer, SatisfactionInvitation
+
+    invited = SatisfactionInvitation.objects.filter(cpts=lievin)
+    assert invited.filter(answered=True).count() == SatisfactionAnswer.objects.count() > 0
+    assert invited.filter(answered=False).exists()
+    assert not OutboxMessage.objects.filter(topic="reporting.satisfaction", status="pending")
+    client.logout()
+    response = client.get(reverse("reporting:public_report", kwargs={"cpts_slug": lievin.slug}))
+    assert response.status_code == 200
+    assert "<svg" in response.content.decode()
 
 
 def _assert_two_contract_years(client, lievin):

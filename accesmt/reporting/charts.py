@@ -12,10 +12,12 @@ from django.utils.safestring import SafeString, mark_safe
 from .tables import Table
 
 SERIES_COLOURS = ("#0b5394", "#b35900", "#1b6b35")  # ≥ 3:1 against white (WCAG 1.4.11)
-WIDTH = 640
+WIDTH = 460  # close to the width it is shown at (a phone, half a desktop table row)
 BAR = 16
 GAP = 10
-LABEL_WIDTH = 230
+LABEL_WIDTH = 150
+LABEL_CHARS = 22
+MAX_BARS = 15  # a long table (the communes of a territory) draws its first rows
 TEXT = 'font-family="system-ui, sans-serif" font-size="13" fill="#1e1e1e"'
 
 
@@ -30,32 +32,40 @@ def _fmt(value) -> str:
     return str(value)
 
 
-def _legend(table: Table, y: int) -> list[str]:
-    parts, x = [], LABEL_WIDTH
+def _legend(table: Table, left: int) -> tuple[list[str], int]:
+    """The legend of a chart with several series, wrapped to the chart's width: (parts, number
+    of lines). The plot is drawn below its first line."""
+    parts, x, line = [], left, 0
     if len(table.chart.columns) < 2:
-        return parts
+        return parts, 1
     for index, column in enumerate(table.chart.columns):
+        name = table.columns[column]
+        width = 24 + 7 * len(name)
+        if x > left and x + width > WIDTH:
+            x, line = left, line + 1
+        y = 14 + 16 * line
         colour = SERIES_COLOURS[index % len(SERIES_COLOURS)]
-        name = escape(table.columns[column])
         parts.append(f'<rect x="{x}" y="{y - 11}" width="12" height="12" fill="{colour}"/>')
-        parts.append(f'<text x="{x + 16}" y="{y}" {TEXT}>{name}</text>')
-        x += 24 + 8 * len(table.columns[column])
-    return parts
+        parts.append(f'<text x="{x + 16}" y="{y}" {TEXT}>{escape(name)}</text>')
+        x += width
+    return parts, line + 1
 
 
 def bars(table: Table, masked: bool) -> str:
     chart = table.chart
     rows = table.shown_rows(masked)[: len(table.rows)]
+    left_out = max(0, len(rows) - MAX_BARS)
+    rows = rows[:MAX_BARS]
     values = [_number(row[c]) for row in rows for c in chart.columns]
     top = max([v for v in values if v is not None] or [0]) or 1
     series = len(chart.columns)
     group = series * BAR + GAP
-    height = 28 + group * len(rows)
-    plot = WIDTH - LABEL_WIDTH - 60
-    parts = _legend(table, 14)
+    height = 28 + group * len(rows) + (20 if left_out else 0)
+    plot = WIDTH - LABEL_WIDTH - 50
+    parts: list[str] = []
     y = 28
     for row in rows:
-        label = escape(str(row[chart.label])[:34])
+        label = escape(_short(str(row[chart.label])))
         parts.append(
             f'<text x="{LABEL_WIDTH - 6}" y="{y + BAR}" text-anchor="end" {TEXT}>{label}</text>'
         )
@@ -75,7 +85,16 @@ def bars(table: Table, masked: bool) -> str:
                 f"{escape(_fmt(value))}</text>"
             )
         y += group
-    return _svg(table, height, parts)
+    if left_out:
+        parts.append(
+            f'<text x="{LABEL_WIDTH}" y="{y + 10}" {TEXT}>… et {left_out} autres lignes '
+            "dans le tableau</text>"
+        )
+    return _svg(table, height, parts, legend_left=LABEL_WIDTH)
+
+
+def _short(label: str) -> str:
+    return label if len(label) <= LABEL_CHARS else label[: LABEL_CHARS - 1].rstrip() + "…"
 
 
 def line(table: Table, masked: bool) -> str:
@@ -86,7 +105,7 @@ def line(table: Table, masked: bool) -> str:
     height, left, bottom, plot_top = 240, 44, 200, 30
     plot_width = WIDTH - left - 20
     step = plot_width / max(1, len(rows) - 1) if len(rows) > 1 else 0
-    parts = _legend(table, 14)
+    parts = []
     parts.append(
         f'<line x1="{left}" y1="{bottom}" x2="{WIDTH - 20}" y2="{bottom}" stroke="#4a4a4a"/>'
     )
@@ -119,7 +138,7 @@ def line(table: Table, masked: bool) -> str:
             )
         if len(points) > 1:
             parts.append(_polyline(points, colour))
-    return _svg(table, height, parts)
+    return _svg(table, height, parts, legend_left=left)
 
 
 def _polyline(points, colour) -> str:
@@ -127,12 +146,15 @@ def _polyline(points, colour) -> str:
     return f'<polyline points="{coords}" fill="none" stroke="{colour}" stroke-width="2"/>'
 
 
-def _svg(table: Table, height: int, parts: list[str]) -> str:
+def _svg(table: Table, height: int, parts: list[str], *, legend_left: int) -> str:
     label = escape(f"Graphique : {table.title} (les valeurs sont dans le tableau)")
-    body = "".join(parts)
+    legend, lines = _legend(table, legend_left)
+    extra = 16 * (lines - 1)
+    body = "".join(legend) + f'<g transform="translate(0 {extra})">' + "".join(parts) + "</g>"
     return (
-        f'<svg class="chart" viewBox="0 0 {WIDTH} {height}" role="img" aria-label="{label}" '
-        f'xmlns="http://www.w3.org/2000/svg" preserveAspectRatio="xMinYMin meet">{body}</svg>'
+        f'<svg class="chart" viewBox="0 0 {WIDTH} {height + extra}" role="img" '
+        f'aria-label="{label}" xmlns="http://www.w3.org/2000/svg" '
+        f'preserveAspectRatio="xMinYMin meet">{body}</svg>'
     )
 
 

@@ -35,16 +35,25 @@ def period_of(http_request):
     return period_or_default(http_request.GET, settings.aci_contract_start)
 
 
+PAGE_ROWS = 60  # a page shows the first rows of a long table; its exports hold every row
+
+
 def computed(indicators, scope, period) -> list[dict]:
-    """Each indicator's table, its chart and its definition, for the templates."""
+    """Each indicator's table, its chart and its definition, for the templates. A table longer
+    than PAGE_ROWS (the communes of a region) shows its first rows and its total."""
     results = []
     for item in indicators:
         table = item.compute(scope, period)
+        rows = table.shown_rows(scope.masked)
+        left_out = max(0, len(table.rows) - PAGE_ROWS)
+        if left_out:
+            rows = rows[:PAGE_ROWS] + rows[len(table.rows) :]
         results.append(
             {
                 "indicator": item,
                 "table": table,
-                "rows": table.shown_rows(scope.masked),
+                "rows": rows,
+                "rows_left_out": left_out,
                 "chart": charts.render(table, masked=scope.masked),
             }
         )

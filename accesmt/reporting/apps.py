@@ -9,5 +9,7 @@ class ReportingConfig(AppConfig):
         from accesmt.notifications import jobs
 
         from .satisfaction import satisfaction_invite
+        from .snapshots import region_snapshots_refresh
 
         jobs.register("reporting.satisfaction_invite", satisfaction_invite, every_seconds=3600)
+        jobs.register("reporting.region_snapshots", region_snapshots_refresh, every_seconds=3600)

@@ -150,3 +150,19 @@ class SatisfactionAnswer(models.Model):
 
     def __str__(self) -> str:
         return f"Réponse — {self.cpts}"
+
+
+class IndicatorSnapshot(models.Model):
+    """The tables of one indicator section computed by the worker for the region (see
+    `snapshots.py`): aggregates only, never a row about a person."""
+
+    key = models.CharField("section et période", max_length=80, unique=True)
+    computed_at = models.DateTimeField("calculé le")
+    tables = models.JSONField("tableaux")
+
+    class Meta:
+        verbose_name = "indicateurs précalculés"
+        verbose_name_plural = "indicateurs précalculés"
+
+    def __str__(self) -> str:
+        return self.key

@@ -38,12 +38,14 @@ def period_of(http_request):
 PAGE_ROWS = 60  # a page shows the first rows of a long table; its exports hold every row
 
 
-def computed(indicators, scope, period) -> list[dict]:
-    """Each indicator's table, its chart and its definition, for the templates. A table longer
-    than PAGE_ROWS (the communes of a region) shows its first rows and its total."""
+def computed(indicators, scope, period, tables=None) -> list[dict]:
+    """Each indicator's table, its chart and its definition, for the templates; `tables` are
+    the tables already computed (a snapshot of the region), in the order of `indicators`. A
+    table longer than PAGE_ROWS (the communes of a region) shows its first rows and its total."""
     results = []
+    precomputed = {table.code: table for table in tables or ()}
     for item in indicators:
-        table = item.compute(scope, period)
+        table = precomputed.get(item.code) or item.compute(scope, period)
         rows = table.shown_rows(scope.masked)
         left_out = max(0, len(table.rows) - PAGE_ROWS)
         if left_out:
@@ -85,7 +87,9 @@ def cpts_place(cpts) -> Place:
     )
 
 
-def section_page(http_request, section_slug: str, *, scope, contract_start, place, cpts=None):
+def section_page(
+    http_request, section_slug: str, *, scope, contract_start, place, cpts=None, precomputed=None
+):
     """The page of one section for `scope` (a CPTS, a mairie's communes, the region), for the
     period of the query string (default: the contract year starting on `contract_start`'s
     anniversary)."""
@@ -93,6 +97,8 @@ def section_page(http_request, section_slug: str, *, scope, contract_start, plac
     if section is None:
         raise Http404("Page introuvable.")
     period, error = period_or_default(http_request.GET, contract_start)
+    # (tables, computed_at) already computed for this section and period, or None
+    snapshot = precomputed(section, period) if precomputed else None
     return render(
         http_request,
         "reporting/indicators.html",
@@ -116,7 +122,13 @@ def section_page(http_request, section_slug: str, *, scope, contract_start, plac
             "query": http_request.GET.urlencode(),
             "period_query": period.as_query(),
             "masked": scope.masked,
-            "results": computed(catalogue.of_section(section, scope), scope, period),
+            "results": computed(
+                catalogue.of_section(section, scope),
+                scope,
+                period,
+                tables=snapshot[0] if snapshot else None,
+            ),
+            "computed_at": snapshot[1] if snapshot else None,
             "today": timezone.localdate(),
         },
     )

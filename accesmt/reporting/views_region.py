@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from django.http import Http404
 from django.urls import reverse
+from django.utils import timezone
 
 from accesmt.common.errors import LoginRequired
 
+from . import snapshots
 from .access import region_scope
 from .models import default_contract_start
 from .views_indicators import Place, catalogue_page, section_page
@@ -36,8 +38,23 @@ def region_place() -> Place:
     )
 
 
+def _snapshot(section: str, period):
+    """The worker's tables of `section` for the default period (`snapshots.py`); computed and
+    stored now when the worker has not run yet, so that the next visit is quick."""
+    if period != snapshots.region_default_period(default_contract_start()):
+        return None
+    found = snapshots.snapshot_read(section, period)
+    if found is None:
+        now = timezone.now()
+        tables = snapshots.region_tables(region_scope(), section, period)
+        snapshots.snapshot_store(section, period, tables, now=now)
+        found = tables, now
+    return found
+
+
 def region_indicators(http_request, section_slug: str = "demande"):
-    """Periods default to the calendar year: CPTS contracts start on different days."""
+    """Periods default to the calendar year: CPTS contracts start on different days. The
+    default period is read from the worker's snapshot; another one is computed on the spot."""
     _require_platform_admin(http_request)
     return section_page(
         http_request,
@@ -45,6 +62,7 @@ def region_indicators(http_request, section_slug: str = "demande"):
         scope=region_scope(),
         contract_start=default_contract_start(),
         place=region_place(),
+        precomputed=_snapshot,
     )
 
 

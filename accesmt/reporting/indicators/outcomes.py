@@ -187,7 +187,8 @@ def delays(scope: Scope, period: Period) -> dict:
     "et la première sollicitation d'un médecin (foyers pour lesquels un médecin a été sollicité), "
     "et entre l'inscription et le médecin traitant trouvé (foyers dont la demande est close "
     "« médecin traitant trouvé » ou « suivi habituel officialisé ») ; médiane (moyenne des "
-    "deux valeurs du milieu pour un nombre pair) et 90ᵉ centile (rang le plus proche), calculés par la base de données.",
+    "deux valeurs du milieu pour un nombre pair) et 90ᵉ centile (rang le plus proche), "
+    "calculés par la base de données.",
     unit="jours",
     population="foyers inscrits dans la période (cohorte)",
 )

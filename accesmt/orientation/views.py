@@ -173,8 +173,9 @@ def _coordinator_post(http_request, request: Request) -> str:
         )
         return "Réponse du médecin enregistrée."
     if action == "placement":
+        # placement_record checks the territory (the usual GP may practise outside it)
         practitioner = (
-            Practitioner.objects.in_cpts(request.cpts)
+            Practitioner.objects.present()
             .filter(pk=_int_list([post.get("practitioner")])[0])
             .first()
         )

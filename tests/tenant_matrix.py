@@ -38,10 +38,13 @@ COORDINATOR = "coordinator"
 REFERRER = "referrer"
 GP = "gp"
 CPAM_MEDIATOR = "cpam_mediator"
+# Refers patients like a professional; refused everywhere else but the CPTS home and the
+# professionals' GP list (issue 12).
+CPAM_AGENT = "cpam_agent"
 OBSERVER = "observer"
 MAIRIE = "mairie"  # aggregates of its own communes only: 404 on everything else
 
-MEMBER_ROLES = (COORDINATOR, REFERRER, GP, CPAM_MEDIATOR, OBSERVER, MAIRIE)
+MEMBER_ROLES = (COORDINATOR, REFERRER, GP, CPAM_MEDIATOR, CPAM_AGENT, OBSERVER, MAIRIE)
 USER_KINDS = (*MEMBER_ROLES, INACTIVE_MEMBER, PLATFORM_ADMIN, ANONYMOUS)
 
 # Handy sets for `allowed` (a platform admin sees every CPTS).

@@ -5,11 +5,19 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from accesmt.common.admin import ReadOnlyAdmin
 
 from .forms import AdminUserChangeForm, AdminUserCreationForm
-from .models import AuditLog, Membership, User, clean_mairie_communes
+from .models import (
+    CPAM_ROLES,
+    AuditLog,
+    Membership,
+    Profession,
+    User,
+    clean_mairie_communes,
+)
 
 
 class MembershipForm(forms.ModelForm):
-    """A mairie's communes are of its CPTS's territory, and only a mairie has communes."""
+    """A mairie's communes are of its CPTS's territory, and only a mairie has communes. A CPAM
+    role (agent, mediator) left without a profession gets "Assurance Maladie (CPAM)"."""
 
     class Meta:
         model = Membership
@@ -21,6 +29,8 @@ class MembershipForm(forms.ModelForm):
             clean_mairie_communes(
                 role=cleaned["role"], cpts=cleaned["cpts"], communes=cleaned["communes"]
             )
+        if cleaned.get("role") in CPAM_ROLES and not cleaned.get("profession"):
+            cleaned["profession"] = Profession.CPAM
         return cleaned
 
 

@@ -27,6 +27,11 @@ class Profession(models.TextChoices):
     CPAM = "cpam", "Assurance Maladie (CPAM)"
 
 
+# The roles of the Assurance Maladie: their referrals show the CPAM as source, whatever the
+# membership's profession (issue 12).
+CPAM_ROLES: tuple[str, ...] = (Role.CPAM_AGENT, Role.CPAM_MEDIATOR)
+
+
 class UserManager(BaseUserManager):
     use_in_migrations = True
 
@@ -121,6 +126,16 @@ class Membership(models.Model):
     @property
     def is_cpam_mediator(self) -> bool:
         return self.role == Role.CPAM_MEDIATOR
+
+    @property
+    def is_cpam(self) -> bool:
+        """An agent or a mediator of the Assurance Maladie."""
+        return self.role in CPAM_ROLES
+
+    @property
+    def can_refer(self) -> bool:
+        """Refers patients (intake:refer): professionals and the CPAM roles."""
+        return self.role == Role.REFERRER or self.is_cpam
 
     @property
     def is_observer(self) -> bool:

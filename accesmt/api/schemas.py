@@ -63,6 +63,18 @@ class RequestIn(Schema):
     urgent_follow_up: bool = Field(False, description="Suivi médical à débuter dans le mois.")
     former_gp_name: str = Field("", max_length=150)
     former_gp_commune: str = Field("", max_length=120)
+    usual_gp_rpps: str = Field(
+        "",
+        max_length=20,
+        description="Médecin que la personne consulte déjà sans l'avoir déclaré comme médecin "
+        "traitant : son numéro RPPS (11 chiffres), s'il figure dans l'annuaire. Il sera "
+        "sollicité en premier.",
+    )
+    usual_gp_name: str = Field(
+        "",
+        max_length=150,
+        description="Le même médecin, par son nom et sa commune, à défaut de numéro RPPS.",
+    )
     other_professionals: str = Field("", max_length=1000)
     comment: str = Field("", max_length=2000)
     consent_processing: bool = Field(

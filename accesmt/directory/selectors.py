@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from accesmt.territory.models import CPTS
 
@@ -18,6 +18,37 @@ def practitioner_of_user(user, cpts: CPTS) -> Practitioner | None:
         return None
     found = list(Practitioner.objects.present().in_cpts(cpts).filter(email__iexact=user.email)[:2])
     return found[0] if len(found) == 1 else None
+
+
+def gp_choices_of(cpts: CPTS) -> list[tuple[str, str]]:
+    """(RPPS, "Dr First Last — commune") of the present GPs of the CPTS that have an RPPS
+    number, by name: the list in which a person picks the GP they already see."""
+    commune = Subquery(
+        PracticeSite.objects.filter(
+            practitioner=OuterRef("pk"), is_gone=False, commune__territory__cpts=cpts
+        )
+        .order_by("pk")
+        .values("commune__name")[:1]
+    )
+    rows = (
+        Practitioner.objects.present()
+        .in_cpts(cpts)
+        .filter(rpps__isnull=False)
+        .annotate(commune_label=commune)
+        .order_by("last_name", "first_name", "pk")
+        .values_list("rpps", "first_name", "last_name", "commune_label")
+    )
+    return [
+        (rpps, " ".join(p for p in ("Dr", first, last) if p) + (f" — {where}" if where else ""))
+        for rpps, first, last, where in rows
+    ]
+
+
+def gp_with_rpps(rpps: str) -> Practitioner | None:
+    """The present GP of the directory holding this RPPS number, or None."""
+    if not rpps:
+        return None
+    return Practitioner.objects.present().filter(rpps=rpps).first()
 
 
 def cpts_of(practitioner: Practitioner, *, include_gone_sites: bool = False) -> list[CPTS]:

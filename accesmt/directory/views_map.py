@@ -28,7 +28,13 @@ PROFILES = {
     "css-ame": ("accepts_css_ame", "bénéficiaires de la CSS ou de l'AME"),
     "visites": ("accepts_home_visits", "visites à domicile"),
 }
-PROFESSIONAL_ROLES = (Role.COORDINATOR, Role.REFERRER, Role.GP, Role.CPAM_MEDIATOR)
+PROFESSIONAL_ROLES = (
+    Role.COORDINATOR,
+    Role.REFERRER,
+    Role.GP,
+    Role.CPAM_MEDIATOR,
+    Role.CPAM_AGENT,
+)
 
 
 def available_entries(cpts, *, professionals: bool, profile: str = "", commune: str = ""):

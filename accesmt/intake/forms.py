@@ -16,6 +16,7 @@ from django.utils import timezone
 from accesmt.common.phones import normalise_phone
 from accesmt.common.widgets import DateInput
 
+from . import usual_gp
 from .consent import (
     CONSENT_PROCESSING,
     CONSENT_SHARING,
@@ -110,6 +111,19 @@ class HouseholdForm(forms.Form):
     former_gp_commune = forms.CharField(
         label="Commune de votre ancien médecin traitant", max_length=120, required=False
     )
+    # The GP the person already sees (issue 12): picked in the directory's list (RPPS) or typed.
+    usual_gp_rpps = forms.CharField(
+        label="Médecin que vous consultez déjà (dans la liste des médecins du territoire)",
+        required=False,
+        max_length=20,
+        help_text=usual_gp.HINT + " La CPTS lui demandera d'abord s'il accepte de devenir "
+        "votre médecin traitant.",
+    )
+    usual_gp_name = forms.CharField(
+        label="Ou son nom et sa commune, s'il n'est pas dans la liste",
+        max_length=150,
+        required=False,
+    )
     other_professionals = forms.CharField(
         label="Autres professionnels qui vous suivent (infirmier, kiné, service social…)",
         required=False,
@@ -165,6 +179,15 @@ class HouseholdForm(forms.Form):
             )
         if channel == Channel.PHONE:
             self.fields["phone"].widget.attrs["autofocus"] = True
+        gp_choices = usual_gp.usual_gp_choices(cpts)
+        if gp_choices:
+            # A list without JavaScript; a value outside it (the API) is checked by the clean.
+            self.fields["usual_gp_rpps"].widget = forms.Select(
+                choices=[("", "— Pas dans la liste, ou aucun —"), *gp_choices]
+            )
+        else:
+            self.fields["usual_gp_rpps"].label = "Numéro RPPS du médecin que vous consultez déjà"
+            self.fields["usual_gp_rpps"].widget.attrs["inputmode"] = "numeric"
         if channel in STAFF_CHANNELS:
             # A person with neither phone nor e-mail: the postal address is the only contact,
             # every message goes by printed letter (ticked on purpose, never by omission).
@@ -178,6 +201,9 @@ class HouseholdForm(forms.Form):
 
     def clean_email(self):
         return normalise_email(self.cleaned_data["email"])
+
+    def clean_usual_gp_rpps(self):
+        return usual_gp.validate_usual_gp_rpps(self.cleaned_data["usual_gp_rpps"])
 
     def clean(self):
         data = super().clean()

@@ -105,12 +105,20 @@ class ClosedReason(models.TextChoices):
     OPTED_OUT = "opted_out", "refus de la personne (liste de la CPAM)"
 
 
+# A GP became the médecin traitant: found through the CPTS, or the usual GP who accepted to be
+# declared (issue 12). Both are "solved" in the indicators.
+SOLVED_REASONS = (ClosedReason.MT_FOUND, ClosedReason.USUAL_GP)
+
+
 class Channel(models.TextChoices):
     ONLINE = "online", "formulaire en ligne"
     REFERRAL = "referral", "orientation par un professionnel"
     PHONE = "phone", "saisie téléphonique"
     API = "api", "API"
     CPAM_LIST = "cpam_list", "liste de la CPAM"
+
+
+REFERRED_BY_CPAM_LABEL = "orientation par l'Assurance Maladie (CPAM)"
 
 
 class Coverage(models.TextChoices):
@@ -226,6 +234,9 @@ class Request(models.Model):
     referrer_attested_consent = models.BooleanField(
         "le professionnel atteste l'accord de la personne", default=False
     )
+    # Set at creation when the referrer held a CPAM role in the CPTS (agent, mediator): the
+    # source shown in the queue and counted by the indicators, kept if the membership changes.
+    referred_by_cpam = models.BooleanField("orientée par l'Assurance Maladie (CPAM)", default=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name="saisie par",
@@ -347,7 +358,14 @@ class Request(models.Model):
             Status.WAITING,
             Status.PROPOSING,
             Status.AWAITING_CHOICE,
-        ) or (self.is_closed and self.closed_reason == ClosedReason.MT_FOUND)
+        ) or (self.is_closed and self.closed_reason in SOLVED_REASONS)
+
+    @property
+    def source_label(self) -> str:
+        """Where the request came from, as the queue and the request page show it."""
+        if self.referred_by_cpam:
+            return REFERRED_BY_CPAM_LABEL
+        return self.get_channel_display()
 
     @property
     def can_be_reopened(self) -> bool:

@@ -22,6 +22,7 @@ from accesmt.accounts.models import Role
 
 from .models import (
     OPEN_STATUSES,
+    REFERRED_BY_CPAM_LABEL,
     Channel,
     DuplicateFlag,
     HomeVisits,
@@ -36,6 +37,9 @@ PAGE_SIZE = 50
 QUEUE_ROLES = (Role.COORDINATOR,)
 OPEN = "open"  # the default status filter: every status but closed
 ANY_HOME_VISITS = "any"  # occasionally or exclusively
+# The "channel" filter splits referrals by source: a professional, or the Assurance Maladie
+# (a referrer holding a CPAM role, `Request.referred_by_cpam`).
+CPAM_REFERRAL = "referral_cpam"
 
 
 @dataclass(frozen=True)
@@ -75,7 +79,7 @@ CHOICES = {
     "status": {OPEN, "", *Status.values},
     "rule": {rule.code for rule in RULES},
     "home_visits": {ANY_HOME_VISITS, *HomeVisits.values},
-    "channel": set(Channel.values),
+    "channel": {*Channel.values, CPAM_REFERRAL},
 }
 
 
@@ -119,7 +123,12 @@ def _filter_q(filters: QueueFilters, *, skip: str = "") -> Q:
             Exists(HouseholdMember.objects.filter(request=OuterRef("pk"), home_visits__in=wanted))
         )
     if skip != "channel" and filters.channel:
-        q &= Q(channel=filters.channel)
+        if filters.channel == CPAM_REFERRAL:
+            q &= Q(channel=Channel.REFERRAL, referred_by_cpam=True)
+        elif filters.channel == Channel.REFERRAL:
+            q &= Q(channel=Channel.REFERRAL, referred_by_cpam=False)
+        else:
+            q &= Q(channel=filters.channel)
     if skip != "referrer" and filters.referrer:
         valid = filters.referrer.isascii() and filters.referrer.isdigit()
         q &= Q(referrer_id=filters.referrer) if valid else Q(pk__in=[])
@@ -258,7 +267,23 @@ def queue_facets(*, cpts, user, filters: QueueFilters) -> list[Facet]:
         *_options(visit_rows, filters.home_visits, visit_labels),
     ]
 
-    channel_options = _options(rows("channel", "channel"), filters.channel, dict(Channel.choices))
+    channel_counts: dict[str, int] = {}
+    channel_rows = (
+        base.filter(_filter_q(filters, skip="channel"))
+        .order_by()
+        .values_list("channel", "referred_by_cpam")
+        .annotate(n=Count("pk"))
+    )
+    for channel, by_cpam, n in channel_rows:
+        key = CPAM_REFERRAL if channel == Channel.REFERRAL and by_cpam else channel
+        channel_counts[key] = channel_counts.get(key, 0) + n
+    channel_labels = dict(Channel.choices)
+    channel_labels = {
+        **{k: v for k, v in channel_labels.items() if k != Channel.CPAM_LIST},
+        CPAM_REFERRAL: REFERRED_BY_CPAM_LABEL,
+        Channel.CPAM_LIST: channel_labels[Channel.CPAM_LIST],
+    }
+    channel_options = _options(channel_counts.items(), filters.channel, channel_labels)
 
     referrer_rows = (
         base.filter(_filter_q(filters, skip="referrer"))

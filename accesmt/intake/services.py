@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accesmt.accounts.actors import actor_or_none
+from accesmt.accounts.models import CPAM_ROLES, Membership
 from accesmt.common.links import public_url
 from accesmt.common.phones import is_mobile
 from accesmt.common.signing import make_link_token
@@ -66,6 +67,8 @@ HOUSEHOLD_FIELDS = (
     "reason_other",
     "former_gp_name",
     "former_gp_commune",
+    "usual_gp_rpps",
+    "usual_gp_name",
     "other_professionals",
     "comment",
     "urgent_follow_up",
@@ -276,6 +279,14 @@ def request_replayed(*, cpts, submission_key: uuid.UUID | None, fingerprint: str
     return existing
 
 
+def referrer_is_cpam(*, user, cpts) -> bool:
+    """The referrer holds a CPAM role (agent, mediator) in `cpts`: the request's source is the
+    Assurance Maladie, whatever the membership's profession."""
+    return Membership.objects.filter(
+        user=user, cpts=cpts, role__in=CPAM_ROLES, is_active=True
+    ).exists()
+
+
 def request_create(
     *,
     cpts,
@@ -321,6 +332,7 @@ def request_create(
         street=household["address"], commune=commune, postcode=household.get("postcode", "")
     )
     values = {name: household[name] for name in HOUSEHOLD_FIELDS if name in household}
+    referred_by_cpam = referrer is not None and referrer_is_cpam(user=referrer, cpts=cpts)
     try:
         with transaction.atomic():
             request = Request(
@@ -334,6 +346,7 @@ def request_create(
                 consented_at=now,
                 referrer=referrer,
                 referrer_attested_consent=referrer_attested_consent,
+                referred_by_cpam=referred_by_cpam,
                 created_by=by,
                 submission_key=submission_key,
                 submission_fingerprint=fingerprint,

@@ -6,6 +6,8 @@ class OrientationConfig(AppConfig):
     verbose_name = "Orientation vers un médecin traitant"
 
     def ready(self) -> None:
+        from accesmt.directory.selectors import gp_choices_of, gp_with_rpps
+        from accesmt.intake.usual_gp import UsualGPDirectory, usual_gp_directory_register
         from accesmt.matching.services import month_counts_register
         from accesmt.notifications import jobs
 
@@ -17,3 +19,10 @@ class OrientationConfig(AppConfig):
         jobs.register("orientation.still_needed", still_needed.still_needed_run, every_seconds=3600)
         # matching cannot import orientation: it receives this month's counts through a hook
         month_counts_register(gp_month_counts)
+        # intake and directory never import each other: the GP a person already sees is
+        # picked in the directory through this provider (issue 12)
+        usual_gp_directory_register(
+            UsualGPDirectory(
+                choices=gp_choices_of, is_known=lambda rpps: gp_with_rpps(rpps) is not None
+            )
+        )

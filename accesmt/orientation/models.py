@@ -7,7 +7,8 @@
   the answer: accepted, declined with a reason, expired without answer, cancelled.
 - `Placement` — the outcome: this household now has this GP as médecin traitant, recorded by the
   GP, the person or the coordinator. It closes the request ("MT found") and counts against the
-  GP's capacity this month.
+  GP's capacity this month — or, when the GP is the one the person already saw (a "usual GP"
+  solicitation), closes it as "suivi habituel officialisé" and uses none of their places.
 
 The flow lives in `services.py`; the request's own states are in `accesmt.intake.lifecycle`.
 """
@@ -86,6 +87,9 @@ class Origin(models.TextChoices):
     ALLOCATION = "allocation", "répartition de la file d'attente"
     NEXT_CANDIDATE = "next", "médecin suivant (refus ou absence de réponse)"
     GP_PULL = "gp_pull", "le médecin a pris le foyer lui-même"
+    # The GP the person already sees, asked first to become their médecin traitant (issue 12):
+    # whatever their declared availability and distance, and without using their places.
+    USUAL_GP = "usual_gp", "médecin que la personne consulte déjà"
 
 
 class SolicitationStatus(models.TextChoices):
@@ -238,6 +242,11 @@ class Solicitation(models.Model):
     @property
     def is_expired(self) -> bool:
         return self.status == SolicitationStatus.EXPIRED
+
+    @property
+    def is_usual_gp(self) -> bool:
+        """The GP the person already sees, asked to become their médecin traitant."""
+        return self.origin == Origin.USUAL_GP
 
 
 class RecordedBy(models.TextChoices):

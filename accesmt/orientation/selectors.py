@@ -12,6 +12,7 @@ from django.db.models import Count, Sum
 from django.utils import timezone
 
 from accesmt.directory.models import PracticeSite, Practitioner
+from accesmt.directory.selectors import gp_with_rpps
 from accesmt.intake.ages import age_bands_text
 from accesmt.intake.models import HomeVisits, Request, Status
 from accesmt.intake.priority import RULE_TITLES
@@ -25,7 +26,14 @@ from accesmt.matching.candidates import (
 from accesmt.matching.models import MatchingSettings
 from accesmt.matching.selectors import candidate_index, household_needs
 
-from .models import OPEN_SOLICITATION, ORIENTING, Placement, Solicitation, SolicitationStatus
+from .models import (
+    OPEN_SOLICITATION,
+    ORIENTING,
+    Origin,
+    Placement,
+    Solicitation,
+    SolicitationStatus,
+)
 
 
 def month_start(now: datetime.datetime | None = None) -> datetime.datetime:
@@ -44,11 +52,13 @@ def gp_month_counts(
     GPs to those practising in those CPTS; None = all."""
     start = month_start(now)
     placements = Placement.objects.current().filter(at__gte=start)
+    # The GP a person already sees, asked to become their MT, takes none of the places they
+    # declared for new patients: neither the acceptance nor the question counts (issue 12).
     reserved = Solicitation.objects.filter(
         status=SolicitationStatus.ACCEPTED,
         request__status__in=ORIENTING,
-    )
-    solicitations = Solicitation.objects.filter(asked_at__gte=start)
+    ).exclude(origin=Origin.USUAL_GP)
+    solicitations = Solicitation.objects.filter(asked_at__gte=start).exclude(origin=Origin.USUAL_GP)
     if cpts_ids is not None:
         gps = PracticeSite.objects.filter(commune__territory__cpts__in=list(cpts_ids)).values(
             "practitioner_id"
@@ -170,6 +180,11 @@ def household_summary(request: Request, *, today: datetime.date | None = None) -
         ),
         waiting_since=timezone.localdate(request.waiting_since),
     )
+
+
+def usual_gp_of(request: Request) -> Practitioner | None:
+    """The directory's GP named as the one the person already sees (by RPPS), or None."""
+    return gp_with_rpps(request.usual_gp_rpps)
 
 
 def accepted_solicitations(request: Request):

@@ -48,6 +48,7 @@ from .selectors import (
     gp_households_to_take,
     household_summary,
     request_candidates,
+    usual_gp_of,
 )
 from .services import (
     OrientationError,
@@ -57,6 +58,7 @@ from .services import (
     solicitation_answer,
     solicitation_from_token,
     solicitations_send,
+    usual_gp_ask,
 )
 
 COORDINATOR = (Role.COORDINATOR,)
@@ -85,9 +87,25 @@ def _coordinator_context(cpts, request: Request) -> dict:
     territory_gps = (
         Practitioner.objects.in_cpts(cpts).filter(is_gone=False).order_by("last_name", "first_name")
     )
+    usual_gp = usual_gp_of(request) if request.usual_gp_rpps else None
+    usual_gp_asked = next(
+        (
+            s
+            for s in solicitations
+            if s.is_usual_gp or s.practitioner_id == getattr(usual_gp, "pk", 0)
+        ),
+        None,
+    )
     return {
         "cpts": cpts,
         "r": request,
+        # The GP the person already sees, proposed first (issue 12): resolved in the directory
+        # by RPPS, or only the typed name (then the coordinator finds them in the list).
+        "usual_gp": usual_gp,
+        "usual_gp_asked": usual_gp_asked,
+        "can_ask_usual_gp": request.status in ASKABLE
+        and usual_gp_asked is None
+        and bool(request.usual_gp_rpps or request.usual_gp_name),
         "summary": household_summary(request),
         "candidates": candidates,
         "exclusions": exclusions,
@@ -127,6 +145,19 @@ def _coordinator_post(http_request, request: Request) -> str:
             raise OrientationError("Choisissez au moins un médecin à solliciter.")
         created = solicitations_send(request=request, practitioner_ids=ids, by=user)
         return f"{len(created)} médecin(s) sollicité(s)."
+    if action == "ask_usual_gp":
+        practitioner = (
+            Practitioner.objects.present()
+            .filter(pk=_int_list([post.get("practitioner")])[0])
+            .first()
+        )
+        if practitioner is None:
+            raise OrientationError("Choisissez le médecin que la personne consulte déjà.")
+        usual_gp_ask(request=request, practitioner=practitioner, by=user)
+        return (
+            f"{practitioner.display_name} est sollicité : la personne le consulte déjà, il lui "
+            "est demandé de devenir son médecin traitant."
+        )
     if action == "phone_answer":
         solicitation = request.solicitations.filter(pk=_int_list([post.get("solicitation")])[0])
         solicitation = solicitation.first()
@@ -142,8 +173,9 @@ def _coordinator_post(http_request, request: Request) -> str:
         )
         return "Réponse du médecin enregistrée."
     if action == "placement":
+        # placement_record checks the territory (the usual GP may practise outside it)
         practitioner = (
-            Practitioner.objects.in_cpts(request.cpts)
+            Practitioner.objects.present()
             .filter(pk=_int_list([post.get("practitioner")])[0])
             .first()
         )

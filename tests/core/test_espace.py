@@ -85,7 +85,14 @@ def test_members_list_runs_a_fixed_number_of_queries(client, lievin, django_asse
     [
         ("coordinator", "", ["intake_staff:queue", "intake_staff:rights_help"], []),
         ("referrer", "pharmacien", ["intake:refer"], ["intake_staff:queue"]),
-        ("cpam_mediator", "", ["intake_staff:rights_help"], ["intake_staff:queue", "intake:refer"]),
+        # the CPAM roles refer patients (issue 12); the agent has no rights-help list
+        (
+            "cpam_mediator",
+            "",
+            ["intake_staff:rights_help", "intake:refer"],
+            ["intake_staff:queue"],
+        ),
+        ("cpam_agent", "", ["intake:refer"], ["intake_staff:queue", "intake_staff:rights_help"]),
         ("observer", "", [], ["intake_staff:queue", "intake:refer", "intake_staff:rights_help"]),
     ],
 )

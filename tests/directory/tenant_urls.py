@@ -5,6 +5,7 @@ from django.urls import reverse
 from tests.tenant_matrix import (
     COORDINATION,
     COORDINATOR,
+    CPAM_AGENT,
     CPAM_MEDIATOR,
     GP,
     MAIRIE,
@@ -75,7 +76,7 @@ register_page(
     setup=_campaign_in,
 )
 
-PROFESSIONALS = frozenset({COORDINATOR, REFERRER, GP, CPAM_MEDIATOR, PLATFORM_ADMIN})
+PROFESSIONALS = frozenset({COORDINATOR, REFERRER, GP, CPAM_MEDIATOR, CPAM_AGENT, PLATFORM_ADMIN})
 
 
 def _available_in(cpts) -> dict:

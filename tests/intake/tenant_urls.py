@@ -1,8 +1,16 @@
 """The intake pages of `espace/<cpts_slug>/` in the tenant matrix (tests/tenant_matrix.py)."""
 
-from tests.tenant_matrix import COORDINATOR, PLATFORM_ADMIN, REFERRER, register_page
+from tests.tenant_matrix import (
+    COORDINATOR,
+    CPAM_AGENT,
+    CPAM_MEDIATOR,
+    PLATFORM_ADMIN,
+    REFERRER,
+    register_page,
+)
 
-REFERRAL_KINDS = frozenset({REFERRER, COORDINATOR, PLATFORM_ADMIN})
+# The CPAM roles refer like any professional (issue 12).
+REFERRAL_KINDS = frozenset({REFERRER, COORDINATOR, CPAM_AGENT, CPAM_MEDIATOR, PLATFORM_ADMIN})
 
 
 def _referral_in(cpts) -> dict:

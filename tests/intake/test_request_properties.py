@@ -24,7 +24,8 @@ def test_request_state_properties(status):
 
 @pytest.mark.parametrize("reason", ClosedReason.values)
 def test_a_closed_request_has_an_orientation_page_only_when_a_gp_was_found(reason):
-    assert _request(Status.CLOSED, reason).has_orientation is (reason == "mt_found")
+    # "suivi habituel officialisé": the usual GP accepted and the person confirmed (issue 12)
+    assert _request(Status.CLOSED, reason).has_orientation is (reason in ("mt_found", "usual_gp"))
 
 
 def test_an_anonymised_request_cannot_be_reopened():

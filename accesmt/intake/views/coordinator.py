@@ -148,6 +148,8 @@ def _edit_initial(request: Request) -> tuple[dict, list[dict]]:
         "urgent_follow_up": request.urgent_follow_up,
         "former_gp_name": request.former_gp_name,
         "former_gp_commune": request.former_gp_commune,
+        "usual_gp_rpps": request.usual_gp_rpps,
+        "usual_gp_name": request.usual_gp_name,
         "other_professionals": request.other_professionals,
         "comment": request.comment,
     }

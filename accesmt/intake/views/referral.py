@@ -13,7 +13,8 @@ from ..models import Channel, Request
 from ..selectors import referrals_of
 from ._common import staff_entry
 
-REFERRAL_ROLES = (Role.REFERRER, Role.COORDINATOR)
+# CPAM agents and mediators refer like any professional (issue 12).
+REFERRAL_ROLES = (Role.REFERRER, Role.COORDINATOR, Role.CPAM_AGENT, Role.CPAM_MEDIATOR)
 PAGE = {
     "title": "Orienter une personne sans médecin traitant",
     "submit": "Enregistrer l'orientation",

@@ -38,6 +38,7 @@ from .solicitations import (
     solicitation_answer,
     solicitations_follow_up,
     solicitations_send,
+    usual_gp_ask,
 )
 
 __all__ = [
@@ -55,4 +56,5 @@ __all__ = [
     "solicitation_url",
     "solicitations_follow_up",
     "solicitations_send",
+    "usual_gp_ask",
 ]

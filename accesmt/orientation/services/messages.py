@@ -35,6 +35,7 @@ def _ask_gp(solicitation: Solicitation, *, now, reminder: bool = False) -> None:
             "link": solicitation_url(solicitation),
             "due": long_date(solicitation.answer_due_at, with_time=True),
             "reminder": reminder,
+            "usual_gp": solicitation.is_usual_gp,
         },
         subject_template=MESSAGES.format("ask_gp_subject"),
     )
@@ -134,6 +135,33 @@ def _tell_person_offer(request: Request, accepted: list[Solicitation], *, now) -
         sms_body=render_message(MESSAGES.format("offer_sms"), context)[1],
         letter_subject=letter_subject,
         letter_body=letter_body,
+    )
+
+
+def _tell_person_usual_gp(request: Request, solicitation: Solicitation, *, now) -> None:
+    """The GP the person already sees accepts to become their médecin traitant: the person is
+    asked to confirm on their follow-up page (e-mail and/or SMS; a letter asks them to call)."""
+    context = {
+        "cpts_name": request.cpts.name,
+        "reference": request.reference,
+        "offer": offer_text(request, [solicitation]),
+        "link": public_url(followup_path(request)),
+        "cpts_phone": request.cpts.phone,
+    }
+    subject, email_body = render_message(
+        MESSAGES.format("usual_gp_accepted_email"),
+        context,
+        subject_template=MESSAGES.format("usual_gp_accepted_subject"),
+    )
+    household_tell(
+        now=now,
+        request=request,
+        topic="orientation.usual_gp_accepted",
+        subject=subject,
+        email_body=email_body,
+        sms_body=render_message(MESSAGES.format("usual_gp_accepted_sms"), context)[1],
+        letter_subject=subject,
+        letter_body=render_message(MESSAGES.format("usual_gp_accepted_letter"), context)[1],
     )
 
 

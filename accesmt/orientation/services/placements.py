@@ -18,6 +18,7 @@ from ..models import (
     ASKABLE,
     OPEN_SOLICITATION,
     ORIENTING,
+    Origin,
     Placement,
     RecordedBy,
     SolicitationStatus,
@@ -40,7 +41,9 @@ def placement_record(
     now: datetime.datetime | None = None,
 ) -> Placement:
     """This household now has `practitioner` as médecin traitant: close the request as "MT
-    found", cancel the other solicitations, tell the referrer. The GP and the person may only
+    found" — or "suivi habituel officialisé" when it is the GP the person already saw (an
+    accepted usual-GP solicitation, or the request's `usual_gp_rpps`) —, cancel the other
+    solicitations, tell the referrer. The GP and the person may only
     name a GP who accepted; the coordinator may name any GP of the territory (found outside
     the platform)."""
     now = now or timezone.now()
@@ -60,12 +63,23 @@ def placement_record(
             # The person chooses among the GPs who accepted once they have been told of them;
             # until then (or after a return to the queue) nobody but the coordination closes it.
             raise OrientationError("Cette demande n'attend pas de choix de médecin.")
-        accepted = locked.solicitations.filter(
-            practitioner=practitioner, status=SolicitationStatus.ACCEPTED
-        ).exists()
+        accepted = set(
+            locked.solicitations.filter(
+                practitioner=practitioner, status=SolicitationStatus.ACCEPTED
+            ).values_list("origin", flat=True)
+        )
         if recorded_by != RecordedBy.COORDINATOR and not accepted:
             raise OrientationError("Ce médecin n'a pas accepté cette demande.")
-        if not Practitioner.objects.in_cpts(locked.cpts).filter(pk=practitioner.pk).exists():
+        usual_gp = Origin.USUAL_GP in accepted or bool(
+            locked.usual_gp_rpps and practitioner.rpps == locked.usual_gp_rpps
+        )
+        # The usual GP may practise just outside the territory (see usual_gp_ask).
+        gps = (
+            Practitioner.objects.present()
+            if usual_gp
+            else Practitioner.objects.in_cpts(locked.cpts)
+        )
+        if not gps.filter(pk=practitioner.pk).exists():
             raise OrientationError("Médecin inconnu sur le territoire de la CPTS.")
         locked.solicitations.filter(status__in=OPEN_SOLICITATION).exclude(
             practitioner=practitioner, status=SolicitationStatus.ACCEPTED
@@ -82,14 +96,18 @@ def placement_record(
                 "at": now,
             },
         )
+        # The GP the person already saw becomes their MT: "suivi habituel officialisé". The
+        # placement still records who and when, but `Placement.objects.current()` (MT found)
+        # leaves it out, so it uses none of the GP's places for new patients.
+        reason = ClosedReason.USUAL_GP if usual_gp else ClosedReason.MT_FOUND
         request_transition(
             now=now,
             request=locked,
             to=Status.CLOSED,
-            reason=ClosedReason.MT_FOUND,
+            reason=reason,
             by=by,
             by_patient=recorded_by == RecordedBy.PATIENT,
-            note=f"Médecin traitant trouvé ({RecordedBy(recorded_by).label})",
+            note=f"{ClosedReason(reason).label.capitalize()} ({RecordedBy(recorded_by).label})",
         )
         _tell_referrer_found(locked, now=now)
     request.status = locked.status

@@ -27,7 +27,7 @@ from ..models import (
     SolicitationStatus,
 )
 from .errors import OrientationError
-from .messages import _ask_gp, _tell_person_offer, email_professional
+from .messages import _ask_gp, _tell_person_offer, _tell_person_usual_gp, email_professional
 
 if TYPE_CHECKING:
     from accesmt.accounts.models import User
@@ -77,11 +77,14 @@ def solicitations_send(
                 "on ne peut pas solliciter de médecin."
             )
         ids = list(dict.fromkeys(int(i) for i in practitioner_ids))
-        known = set(
-            Practitioner.objects.in_cpts(locked.cpts)
-            .filter(pk__in=ids, is_gone=False)
-            .values_list("pk", flat=True)
+        # The GP a person already sees may practise just outside the territory: any present GP
+        # of the directory may be asked as such.
+        gps = (
+            Practitioner.objects.present()
+            if origin == Origin.USUAL_GP
+            else Practitioner.objects.in_cpts(locked.cpts).filter(is_gone=False)
         )
+        known = set(gps.filter(pk__in=ids).values_list("pk", flat=True))
         if set(ids) - known:
             raise OrientationError("Médecin inconnu sur le territoire de la CPTS.")
         already = set(locked.solicitations.values_list("practitioner_id", flat=True))
@@ -115,6 +118,49 @@ def solicitations_send(
             )
     request.status = locked.status
     return created
+
+
+def usual_gp_ask(
+    *,
+    request: Request,
+    practitioner: Practitioner,
+    by: User | None = None,
+    now: datetime.datetime | None = None,
+) -> Solicitation:
+    """Ask the GP the person already sees whether they will become their médecin traitant
+    (issue 12): the usual signed-link solicitation, marked `Origin.USUAL_GP`, with a message
+    that says so; asked whatever their declared availability and distance."""
+    if practitioner.is_gone:
+        raise OrientationError("Ce médecin ne figure plus dans l'annuaire.")
+    if request.solicitations.filter(practitioner=practitioner).exists():
+        raise OrientationError("Ce médecin a déjà été sollicité pour cette demande.")
+    created = solicitations_send(
+        request=request,
+        practitioner_ids=[practitioner.pk],
+        by=by,
+        origin=Origin.USUAL_GP,
+        now=now,
+    )
+    return created[0]
+
+
+def _usual_gp_accepted(request: Request, solicitation: Solicitation, *, by=None, now) -> None:
+    """The usual GP accepted: the other GPs still asked need not answer, and the person is asked
+    to confirm (follow-up link, or the coordination on their behalf). Runs inside the caller's
+    transaction, on a locked request."""
+    request.solicitations.pending().cancel(
+        now=now, note="Le médecin que la personne consulte déjà a accepté"
+    )
+    if request.status == Status.PROPOSING:
+        request_transition(
+            now=now,
+            request=request,
+            to=Status.AWAITING_CHOICE,
+            by=by,
+            note="Le médecin que la personne consulte déjà accepte de devenir son médecin "
+            "traitant ; la personne confirme",
+        )
+    _tell_person_usual_gp(request, solicitation, now=now)
 
 
 def _next_candidate(request: Request, *, now) -> Solicitation | None:
@@ -208,7 +254,10 @@ def solicitation_answer(
         locked.note = note[:300]
         locked.full_clean()
         locked.save()
-        _advance(request, by=by, now=now, accepted_now=accept)
+        if accept and locked.is_usual_gp:
+            _usual_gp_accepted(request, locked, by=by, now=now)
+        else:
+            _advance(request, by=by, now=now, accepted_now=accept)
     return locked
 
 

@@ -91,6 +91,32 @@ def found_requests(scope: Scope, period: Period) -> QuerySet:
     )
 
 
+def usual_gp_requests(scope: Scope, period: Period) -> QuerySet:
+    """Households whose request was closed "suivi habituel officialisé" in the period (the GP
+    they already saw accepted to become their médecin traitant, and they confirmed), still
+    closed so."""
+    start, end = period.bounds()
+    return Request.objects.filter(
+        scope.where(),
+        status=Status.CLOSED,
+        closed_reason=ClosedReason.USUAL_GP,
+        closed_at__gte=start,
+        closed_at__lt=end,
+    )
+
+
+def usual_gp_members(scope: Scope, period: Period) -> QuerySet:
+    """Persons of the households of `usual_gp_requests`."""
+    start, end = period.bounds()
+    return HouseholdMember.objects.filter(
+        scope.where("request__cpts", "request__commune"),
+        request__status=Status.CLOSED,
+        request__closed_reason=ClosedReason.USUAL_GP,
+        request__closed_at__gte=start,
+        request__closed_at__lt=end,
+    )
+
+
 def found_members(scope: Scope, period: Period) -> QuerySet:
     """Persons of the households of `found_requests`."""
     start, end = period.bounds()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, OuterRef, Q, Subquery, Value
+from django.db.models import Case, Count, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce
 
 from accesmt.accounts.models import Membership, Profession
@@ -154,8 +154,10 @@ COMPARED_COLUMNS = ["période", "part (%)", "période précédente", "part (%)"]
     section="demand",
     title="Foyers orientés par un professionnel, par profession",
     formula="Demandes créées dans la période (hors doublons) qui ont un professionnel orienteur, "
-    "par la profession de son appartenance à la CPTS de la demande ; sans profession connue "
-    "(agent CPAM, compte sans appartenance) : « autre ».",
+    "par la profession de son appartenance à la CPTS de la demande ; une orientation par un "
+    "rôle de l'Assurance Maladie (agent ou médiateur CPAM au moment de l'orientation) compte "
+    "sous « Assurance Maladie (CPAM) », quelle que soit la profession de l'appartenance ; sans "
+    "profession connue (compte sans appartenance) : « autre ».",
     unit="foyers, % des foyers orientés",
     population="foyers inscrits orientés par un professionnel",
 )
@@ -171,7 +173,12 @@ def referrer_professions(scope: Scope, period: Period) -> Table:
         rows = (
             registered_requests(scope, p)
             .filter(referrer__isnull=False)
-            .annotate(profession=Coalesce(profession, Value("")))
+            .annotate(
+                profession=Case(
+                    When(referred_by_cpam=True, then=Value(Profession.CPAM.value)),
+                    default=Coalesce(profession, Value("")),
+                )
+            )
             .order_by()
             .values("profession")
             .annotate(n=Count("pk"))

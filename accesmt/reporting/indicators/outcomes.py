@@ -3,7 +3,8 @@ they waited, why requests closed, who is still waiting.
 
 "Solved" is a request closed "médecin traitant trouvé" — a placement recorded by the GP, the
 person or the coordination (`orientation.Placement`), or the person saying they found one
-themselves; its date is `closed_at` (the placement's date when there is one). A request reopened
+themselves — or "suivi habituel officialisé" (the GP the person already saw became their MT,
+issue 12); its date is `closed_at` (the placement's date when there is one). A request reopened
 since no longer counts, as `Placement.objects.current()`."""
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import datetime
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.utils import timezone
 
-from accesmt.intake.models import ClosedReason, Request, Status
+from accesmt.intake.models import SOLVED_REASONS, ClosedReason, Request, Status
 from accesmt.orientation.models import Solicitation
 
 from ..catalogue import indicator
@@ -29,10 +30,12 @@ from .common import (
     found_requests,
     quantile_days,
     registered_requests,
+    usual_gp_members,
+    usual_gp_requests,
 )
 
 SOLVED_WITHIN_DAYS = 183  # "within 6 months of registration"
-SOLVED = Q(status=Status.CLOSED, closed_reason=ClosedReason.MT_FOUND)
+SOLVED = Q(status=Status.CLOSED, closed_reason__in=SOLVED_REASONS)
 
 
 def cohort(scope: Scope, period: Period) -> dict:
@@ -76,7 +79,9 @@ COHORT_COLUMNS = ["", "foyers", "part (%)", "cohorte précédente", "part (%)"]
     section="outcomes",
     title="Foyers ayant trouvé un médecin traitant",
     formula="Parmi les foyers inscrits dans la période (hors doublons), ceux dont la demande est "
-    "close « médecin traitant trouvé » à ce jour, et ceux qui l'ont trouvé dans les 183 jours "
+    "close à ce jour « médecin traitant trouvé » ou « suivi habituel officialisé » (le médecin "
+    "que la personne consultait déjà est devenu son médecin traitant), et ceux qui l'ont trouvé "
+    "dans les 183 jours "
     "(6 mois) suivant leur inscription ; comparés à la cohorte de la période précédente. Une "
     "cohorte récente n'a pas encore eu six mois.",
     unit="foyers, % des foyers inscrits",
@@ -96,6 +101,35 @@ def solved(scope: Scope, period: Period) -> Table:
             ],
         ),
         chart=Chart("bars", columns=(2, 4)),
+    )
+
+
+@indicator(
+    "outcomes.usual_gp",
+    section="outcomes",
+    title="Suivis habituels officialisés",
+    formula="Demandes closes « suivi habituel officialisé » dans la période (date de clôture dans "
+    "la période, encore closes ainsi à ce jour) : le médecin que la personne consultait déjà sans "
+    "l'avoir déclaré a accepté de devenir son médecin traitant et la personne l'a confirmé ; "
+    "foyers et personnes de ces foyers, comparés à la période précédente. Ces foyers comptent "
+    "aussi parmi les foyers ayant trouvé un médecin traitant.",
+    unit="foyers, personnes",
+    population="foyers dont le suivi habituel a été officialisé dans la période",
+)
+def usual_gp(scope: Scope, period: Period) -> Table:
+    def count(p):
+        return {
+            "households": usual_gp_requests(scope, p).count(),
+            "persons": usual_gp_members(scope, p).count(),
+        }
+
+    now, before = count(period), count(period.previous())
+    return Table(
+        code="outcomes.usual_gp",
+        title="Suivis habituels officialisés",
+        columns=["", "période", "période précédente"],
+        rows=compared_rows([("households", "foyers"), ("persons", "personnes")], now, before),
+        chart=Chart("bars", columns=(1, 2)),
     )
 
 
@@ -152,8 +186,9 @@ def delays(scope: Scope, period: Period) -> dict:
     formula="Parmi les foyers inscrits dans la période (hors doublons) : jours entre l'inscription "
     "et la première sollicitation d'un médecin (foyers pour lesquels un médecin a été sollicité), "
     "et entre l'inscription et le médecin traitant trouvé (foyers dont la demande est close "
-    "« médecin traitant trouvé ») ; médiane (moyenne des deux valeurs du milieu pour un nombre "
-    "pair) et 90ᵉ centile (rang le plus proche), calculés par la base de données.",
+    "« médecin traitant trouvé » ou « suivi habituel officialisé ») ; médiane (moyenne des "
+    "deux valeurs du milieu pour un nombre pair) et 90ᵉ centile (rang le plus proche), "
+    "calculés par la base de données.",
     unit="jours",
     population="foyers inscrits dans la période (cohorte)",
 )

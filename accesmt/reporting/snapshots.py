@@ -21,7 +21,7 @@ from django.utils import timezone
 from . import catalogue, cells
 from .models import IndicatorSnapshot
 from .periods import Period, period_from_query
-from .tables import Chart, Scope, Table
+from .tables import PAGE_ROWS, Chart, Scope, Table
 
 logger = logging.getLogger(__name__)
 CELL_TYPES = {
@@ -47,12 +47,16 @@ def _cell(cell) -> list:
     return [type(cell).__name__, dataclasses.asdict(cell)]
 
 
-def table_to_json(table: Table) -> dict:
+def table_to_json(table: Table, *, max_rows: int | None = None) -> dict:
+    """`table` as JSON; with `max_rows`, only its first rows (what a page shows) and the number
+    of the others."""
+    rows = table.rows if max_rows is None else table.rows[:max_rows]
     return {
         "code": table.code,
         "title": table.title,
         "columns": table.columns,
-        "rows": [[_cell(cell) for cell in row] for row in table.rows],
+        "rows": [[_cell(cell) for cell in row] for row in rows],
+        "more_rows": table.more_rows + len(table.rows) - len(rows),
         "total": [_cell(cell) for cell in table.total] if table.total else None,
         "chart": dataclasses.asdict(table.chart) if table.chart else None,
         "note": table.note,
@@ -73,6 +77,7 @@ def table_from_json(data: dict) -> Table:
         total=[cell(item) for item in data["total"]] if data["total"] else None,
         chart=Chart(chart["kind"], tuple(chart["columns"]), chart["label"]) if chart else None,
         note=data["note"],
+        more_rows=data.get("more_rows", 0),
     )
 
 
@@ -89,9 +94,14 @@ def region_tables(scope: Scope, section: str, period: Period) -> list[Table]:
 
 
 def snapshot_store(section: str, period: Period, tables: list[Table], *, now) -> None:
+    """Store what the page shows of each table: its first PAGE_ROWS rows, its total and the
+    number of rows left out (the communes of a region run to tens of thousands)."""
     IndicatorSnapshot.objects.update_or_create(
         key=snapshot_key(section, period),
-        defaults={"computed_at": now, "tables": [table_to_json(t) for t in tables]},
+        defaults={
+            "computed_at": now,
+            "tables": [table_to_json(t, max_rows=PAGE_ROWS) for t in tables],
+        },
     )
 
 

@@ -16,6 +16,8 @@ from django.db.models import Q
 
 from .cells import Cell, Count, Rate, Text, as_cell
 
+PAGE_ROWS = 60  # a page shows the first rows of a long table; its exports hold every row
+
 
 @dataclass
 class Scope:
@@ -73,6 +75,8 @@ class Table:
     chart: Chart | None = None
     note: str = ""
     total: list[Cell] | None = None
+    # rows left out of `rows` after the first ones (a stored snapshot keeps what a page shows)
+    more_rows: int = 0
 
     def __post_init__(self):
         self.rows = [[as_cell(value) for value in row] for row in self.rows]

@@ -18,6 +18,7 @@ from . import catalogue, charts
 from .access import REPORTING_ROLES, scope_for
 from .models import ReportingSettings
 from .periods import KINDS, PeriodError, period_from_query
+from .tables import PAGE_ROWS
 
 
 def period_or_default(query, contract_start):
@@ -35,9 +36,6 @@ def period_of(http_request):
     return period_or_default(http_request.GET, settings.aci_contract_start)
 
 
-PAGE_ROWS = 60  # a page shows the first rows of a long table; its exports hold every row
-
-
 def computed(indicators, scope, period, tables=None) -> list[dict]:
     """Each indicator's table, its chart and its definition, for the templates; `tables` are
     the tables already computed (a snapshot of the region), in the order of `indicators`. A
@@ -47,7 +45,7 @@ def computed(indicators, scope, period, tables=None) -> list[dict]:
     for item in indicators:
         table = precomputed.get(item.code) or item.compute(scope, period)
         rows = table.shown_rows(scope.masked)
-        left_out = max(0, len(table.rows) - PAGE_ROWS)
+        left_out = max(0, len(table.rows) - PAGE_ROWS) + table.more_rows
         if left_out:
             rows = rows[:PAGE_ROWS] + rows[len(table.rows) :]
         results.append(

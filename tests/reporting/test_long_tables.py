@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from accesmt.accounts.models import Role
-from accesmt.reporting.views_indicators import PAGE_ROWS
+from accesmt.reporting.tables import PAGE_ROWS
 from tests.accounts.factories import MembershipFactory
 from tests.territory.factories import CPTSFactory, TerritoryCommuneFactory
 

@@ -62,3 +62,14 @@ def test_a_table_survives_the_round_trip():
         assert back.shown_rows(False) == table.shown_rows(False)
         assert back.shown_rows(True) == table.shown_rows(True)
         assert back.chart == table.chart
+
+
+def test_a_snapshot_keeps_what_a_page_shows_of_a_long_table():
+    from accesmt.reporting.cells import Count, Text
+    from accesmt.reporting.tables import PAGE_ROWS, Table
+
+    rows = [[Text(f"commune {i}"), Count(i)] for i in range(PAGE_ROWS + 40)]
+    table = Table(code="t", title="t", columns=["commune", "n"], rows=rows, total=["total", 9])
+    back = snapshots.table_from_json(snapshots.table_to_json(table, max_rows=PAGE_ROWS))
+    assert len(back.rows) == PAGE_ROWS and back.more_rows == 40
+    assert back.total[1].shown(False) == 9

@@ -609,3 +609,108 @@ class IntakeAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.ip_digest[:8]}"
+
+
+class RightsOutcomeKind(models.TextChoices):
+    CONTACTED = "contacted", "personne contactée"
+    UNREACHABLE = "unreachable", "personne injoignable"
+    RIGHTS_OPENED = "rights_opened", "droits ouverts"
+
+
+# The rights a mediator may record as opened (several at once): field name → label.
+OPENED_RIGHTS = {
+    "opened_css": "complémentaire santé solidaire (CSS)",
+    "opened_ame": "aide médicale de l'État (AME)",
+    "opened_complementary": "complémentaire santé",
+    "opened_vitale": "carte Vitale",
+}
+
+
+class RightsOutcome(models.Model):
+    """What the CPAM mediator (or the coordination) did about a household's "accès aux droits"
+    need, on a date: contacted, unreachable, or rights opened (one or several of
+    OPENED_RIGHTS). Rights opened settle the need (`intake.rights.rights_outcome_record`); the
+    note says what was done, never health data."""
+
+    cpts = models.ForeignKey(
+        "territory.CPTS", verbose_name="CPTS", on_delete=models.PROTECT, related_name="+"
+    )
+    request = models.ForeignKey(
+        Request, verbose_name="demande", on_delete=models.CASCADE, related_name="rights_outcomes"
+    )
+    kind = models.CharField("suite", max_length=20, choices=RightsOutcomeKind.choices)
+    opened_css = models.BooleanField(OPENED_RIGHTS["opened_css"], default=False)
+    opened_ame = models.BooleanField(OPENED_RIGHTS["opened_ame"], default=False)
+    opened_complementary = models.BooleanField(OPENED_RIGHTS["opened_complementary"], default=False)
+    opened_vitale = models.BooleanField(OPENED_RIGHTS["opened_vitale"], default=False)
+    on = models.DateField("le")
+    note = models.CharField(
+        "note",
+        max_length=300,
+        blank=True,
+        help_text="Ce qui a été fait ; jamais de donnée de santé.",
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="enregistrée par",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    recorded_at = models.DateTimeField("enregistrée le", default=timezone.now)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "suite de la médiation (accès aux droits)"
+        verbose_name_plural = "suites de la médiation (accès aux droits)"
+        ordering = ["request", "-on", "-pk"]
+        indexes = [
+            models.Index(fields=["request", "-on", "-id"], name="intake_rights_latest"),
+            models.Index(fields=["cpts", "on"], name="intake_rights_period"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                name="intake_rights_kind_known",
+                condition=models.Q(kind__in=RightsOutcomeKind.values),
+            ),
+            # Rights opened name at least one right; the other outcomes name none.
+            models.CheckConstraint(
+                name="intake_rights_opened_iff_named",
+                condition=(
+                    models.Q(kind=RightsOutcomeKind.RIGHTS_OPENED)
+                    & (
+                        models.Q(opened_css=True)
+                        | models.Q(opened_ame=True)
+                        | models.Q(opened_complementary=True)
+                        | models.Q(opened_vitale=True)
+                    )
+                )
+                | (
+                    ~models.Q(kind=RightsOutcomeKind.RIGHTS_OPENED)
+                    & models.Q(
+                        opened_css=False,
+                        opened_ame=False,
+                        opened_complementary=False,
+                        opened_vitale=False,
+                    )
+                ),
+            ),
+            # CSS and AME are for different people (residence status): never both.
+            models.CheckConstraint(
+                name="intake_rights_not_css_and_ame",
+                condition=~models.Q(opened_css=True, opened_ame=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.request_id}: {self.kind} ({self.on})"
+
+    @property
+    def settles_need(self) -> bool:
+        return self.kind == RightsOutcomeKind.RIGHTS_OPENED
+
+    @property
+    def opened_labels(self) -> list[str]:
+        return [label for name, label in OPENED_RIGHTS.items() if getattr(self, name)]

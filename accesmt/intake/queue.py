@@ -32,6 +32,7 @@ from .models import (
     Status,
 )
 from .priority import RULE_TITLES, RULES
+from .selectors import latest_outcome
 
 PAGE_SIZE = 50
 QUEUE_ROLES = (Role.COORDINATOR,)
@@ -156,6 +157,9 @@ def queue_requests(*, cpts, user, filters: QueueFilters) -> QuerySet:
             # GPs asked about the request (accesmt.orientation): shown next to its state.
             gps_pending=Count("solicitations", filter=Q(solicitations__status="pending")),
             gps_accepted=Count("solicitations", filter=Q(solicitations__status="accepted")),
+            # The mediation's latest outcome ("droits ouverts le …"), as two scalar subqueries.
+            rights_last_kind=latest_outcome("kind"),
+            rights_last_on=latest_outcome("on"),
         )
         .prefetch_related(
             Prefetch("members", queryset=HouseholdMember.objects.order_by("position", "pk")),

@@ -2,7 +2,8 @@
 
 `requests_anonymise_closed()` — a periodic job — anonymises every request closed more than
 CLOSED_REQUEST_RETENTION_DAYS ago: names, NIR, contact details, street address and point, free
-texts, particular conditions and the notes typed in the history of states are blanked; a birth
+texts, particular conditions and the notes typed in the history of states and in the
+mediator's outcomes are blanked; a birth
 date keeps only its year (1 January), so that statistics by age band still hold. Duplicate flags
 stay (they hold no text). An anonymised request is never reopened (lifecycle.request_transition
 and constraint 0009 refuse it). What stays has no name and no contact: CPTS, commune,
@@ -20,7 +21,14 @@ from django.db.models import F
 from django.db.models.functions import TruncYear
 from django.utils import timezone
 
-from .models import GeocodeSource, HouseholdMember, Request, RequestTransition, Status
+from .models import (
+    GeocodeSource,
+    HouseholdMember,
+    Request,
+    RequestTransition,
+    RightsOutcome,
+    Status,
+)
 
 BATCH = 500
 
@@ -70,6 +78,7 @@ def requests_anonymise_closed(*, now: datetime.datetime | None = None) -> int:
             members.update(**BLANK_MEMBER_FIELDS, birth_date=TruncYear(F("birth_date")))
             # A coordinator may have typed free text (a name, a phone call) in a note.
             RequestTransition.objects.filter(request_id__in=ids).exclude(note="").update(note="")
+            RightsOutcome.objects.filter(request_id__in=ids).exclude(note="").update(note="")
             Request.objects.filter(pk__in=ids).update(
                 **BLANK_REQUEST_FIELDS,
                 geocode_source=GeocodeSource.NONE,

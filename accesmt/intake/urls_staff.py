@@ -24,5 +24,10 @@ urlpatterns = [
         mediator.rights_help_list,
         name="rights_help",
     ),
+    path(
+        "espace/<slug:cpts_slug>/acces-aux-droits/<str:reference>/",
+        mediator.rights_file,
+        name="rights_file",
+    ),
     path("espace/<slug:cpts_slug>/affiche.pdf", flyer.flyer, name="flyer"),
 ]

@@ -68,6 +68,13 @@ class OrientationSettings(models.Model):
         default=14,
         validators=[MinValueValidator(3), MaxValueValidator(60)],
     )
+    declaration_check_after_days = models.PositiveSmallIntegerField(
+        "demander « déclaration faite ? » après (jours)",
+        default=42,
+        validators=[MinValueValidator(7), MaxValueValidator(180)],
+        help_text="Après un médecin traitant trouvé, la personne reçoit un lien pour dire si la "
+        "déclaration de médecin traitant est faite (6 semaines par défaut).",
+    )
 
     class Meta:
         verbose_name = "réglages de l'orientation"
@@ -255,6 +262,19 @@ class RecordedBy(models.TextChoices):
     COORDINATOR = "coordinator", "la coordination"
 
 
+# Closing reasons after which the household has a médecin traitant to declare to the Assurance
+# Maladie: found through the CPTS, or the GP they already saw accepted (issue 12).
+DECLARABLE_REASONS = (ClosedReason.MT_FOUND, ClosedReason.USUAL_GP)
+
+
+class DeclarationAnswer(models.TextChoices):
+    """The person's answer to « La déclaration de médecin traitant est-elle faite ? »."""
+
+    DONE = "done", "oui, c'est fait"
+    NOT_YET = "not_yet", "pas encore"
+    GP_REFUSED = "gp_refused", "le médecin a refusé"
+
+
 class PlacementQuerySet(TenantQuerySet):
     def current(self):
         """Outcomes that still stand: the request is closed "MT found" (a reopened request's
@@ -291,6 +311,19 @@ class Placement(models.Model):
         related_name="+",
     )
     at = models.DateTimeField("le", default=timezone.now, db_index=True)
+    # The declaration of the médecin traitant to the Assurance Maladie (issue 12): told at once
+    # (`declarations.declaration_info_send`), asked about later (`declarations_check`).
+    declaration_asked_at = models.DateTimeField(
+        "question « déclaration faite ? » envoyée le", null=True, blank=True
+    )
+    declaration_answer = models.CharField(
+        "réponse de la personne", max_length=12, choices=DeclarationAnswer.choices, blank=True
+    )
+    declaration_answered_at = models.DateTimeField("répondu le", null=True, blank=True)
+    declared_at = models.DateTimeField("déclaration faite le", null=True, blank=True)
+    declared_by = models.CharField(
+        "déclaration confirmée par", max_length=12, choices=RecordedBy.choices, blank=True
+    )
 
     objects = PlacementQuerySet.as_manager()
 
@@ -299,9 +332,25 @@ class Placement(models.Model):
         verbose_name_plural = "médecins traitants trouvés"
         ordering = ["-at"]
         indexes = [models.Index(fields=["practitioner", "at"], name="orientation_placement_month")]
+        constraints = [
+            models.CheckConstraint(
+                name="orientation_declared_by_iff_at",
+                condition=Q(declared_at__isnull=True, declared_by="")
+                | (Q(declared_at__isnull=False) & ~Q(declared_by="")),
+            ),
+            models.CheckConstraint(
+                name="orientation_declaration_answer_consistent",
+                condition=Q(declaration_answer="", declaration_answered_at__isnull=True)
+                | (~Q(declaration_answer="") & Q(declaration_answered_at__isnull=False)),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.request} → {self.practitioner}"
+
+    @property
+    def is_declared(self) -> bool:
+        return self.declared_at is not None
 
 
 class StillNeededAnswer(models.TextChoices):

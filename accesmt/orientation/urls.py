@@ -5,7 +5,7 @@ and undeliverable messages (views_letters)."""
 
 from django.urls import path
 
-from . import views, views_allocation, views_letters, views_upkeep
+from . import views, views_allocation, views_declaration, views_letters, views_upkeep
 
 app_name = "orientation"
 REQUEST = "espace/<slug:cpts_slug>/demandes/<str:reference>/"
@@ -21,6 +21,12 @@ urlpatterns = [
         "suivi/<str:token>/toujours-besoin/",
         views_upkeep.still_needed_answer_view,
         name="still_needed_answer",
+    ),
+    # The declaration of the médecin traitant found (views_declaration).
+    path(
+        "suivi/<str:token>/declaration/",
+        views_declaration.declaration_answer_view,
+        name="declaration_answer",
     ),
     path(
         "espace/<slug:cpts_slug>/a-relancer/", views_upkeep.still_needed_list, name="still_needed"

@@ -39,6 +39,7 @@ from .models import (
     ORIENTING,
     AnswerChannel,
     DeclineReason,
+    Placement,
     RecordedBy,
     Solicitation,
     SolicitationStatus,
@@ -60,6 +61,7 @@ from .services import (
     solicitations_send,
     usual_gp_ask,
 )
+from .services.declarations import declaration_confirm
 
 COORDINATOR = (Role.COORDINATOR,)
 
@@ -117,6 +119,11 @@ def _coordinator_context(cpts, request: Request) -> dict:
         "can_restart": request.status in ORIENTING,
         "can_record": request.status in ASKABLE,
         "has_contact": reachable_by_message(request),
+        "placement": (
+            Placement.objects.select_related("practitioner").filter(request=request).first()
+            if request.is_closed
+            else None
+        ),
     }
 
 
@@ -188,6 +195,12 @@ def _coordinator_post(http_request, request: Request) -> str:
             by=user,
         )
         return "Médecin traitant enregistré : la demande est clôturée."
+    if action == "declared":
+        placed = getattr(request, "placement", None)
+        if placed is None:
+            raise OrientationError("Aucun médecin traitant n'est enregistré pour cette demande.")
+        declaration_confirm(placement=placed, declared_by=RecordedBy.COORDINATOR, by=user)
+        return "Déclaration du médecin traitant enregistrée."
     if action == "restart":
         orientation_restart(request=request, by=user, note=post.get("note", "")[:300])
         return "La demande est revenue dans la file d'attente."
@@ -270,6 +283,14 @@ def answer(http_request, token: str):
                     decline_reason=form.cleaned_data["decline_reason"],
                 )
                 messages.success(http_request, "Merci : votre refus est enregistré.")
+            elif choice == "declared":
+                placed = getattr(request, "placement", None) if request.is_closed else None
+                if placed is None or placed.practitioner_id != solicitation.practitioner_id:
+                    raise OrientationError("Ce patient n'est pas enregistré comme le vôtre.")
+                declaration_confirm(placement=placed, declared_by=RecordedBy.GP)
+                messages.success(
+                    http_request, "Merci : la déclaration de médecin traitant est notée."
+                )
             elif choice == "mine":
                 placement_record(
                     request=request,
@@ -297,6 +318,9 @@ def answer(http_request, token: str):
         and request.status == Status.AWAITING_CHOICE,
         "placed": getattr(request, "placement", None) if request.is_closed else None,
     }
+    placed = context["placed"]
+    # The GP the person chose confirms the declaration of médecin traitant from here.
+    context["mine"] = placed is not None and placed.practitioner_id == solicitation.practitioner_id
     return render(http_request, "orientation/answer.html", context, status=status)
 
 

@@ -54,6 +54,8 @@ INVITE_WITHIN = datetime.timedelta(days=14)
 INVITATIONS_PER_RUN = 500  # a backlog is spread over several hourly runs
 OUTCOME_OF_REASON = {
     ClosedReason.MT_FOUND: SurveyOutcome.MT_FOUND,
+    # the usual GP became the médecin traitant: an MT found, for the person
+    ClosedReason.USUAL_GP: SurveyOutcome.MT_FOUND,
     ClosedReason.WITHDRAWN: SurveyOutcome.WITHDRAWN,
 }
 MESSAGE = "reporting/messages/satisfaction_{}.txt"
@@ -111,7 +113,7 @@ def _texts(request: Request, link: str) -> dict[str, str]:
     context = {
         "cpts_name": request.cpts.name,
         "link": link,
-        "found": request.closed_reason == ClosedReason.MT_FOUND,
+        "found": OUTCOME_OF_REASON[request.closed_reason] == SurveyOutcome.MT_FOUND,
         "days": LINK_LIFETIME.days,
     }
     texts = {part: render_message(MESSAGE.format(part), context)[1] for part in ("email", "sms")}

@@ -105,4 +105,9 @@ urlpatterns = [
         views_exports.person_export,
         name="person_export",
     ),
+    path(
+        "espace/<slug:cpts_slug>/exports/acces-aux-droits/",
+        views_exports.rights_export,
+        name="rights_export",
+    ),
 ]

@@ -19,10 +19,11 @@ from accesmt.accounts.access import cpts_role_required
 from accesmt.accounts.models import AuditAction
 from accesmt.accounts.services import audit_record_many
 from accesmt.intake.queue import QUEUE_ROLES, QueueFilters
+from accesmt.intake.selectors import MEDIATOR_ROLES, rights_help_requests
 
 from . import catalogue
 from .access import REPORTING_ROLES, scope_for
-from .exports import aci_report, commune_sheet, persons
+from .exports import aci_report, commune_sheet, persons, rights_worklist
 from .exports.tables import CSV_TYPE, XLSX_TYPE, rows_csv, rows_xlsx, tables_csv, tables_xlsx
 from .models import ReportingSettings
 from .periods import KINDS, PeriodError, aci_year, period_from_query
@@ -200,3 +201,22 @@ def person_export(http_request, cpts_slug: str):
             "columns": persons.COLUMNS,
         },
     )
+
+
+@require_http_methods(["POST"])
+@cpts_role_required(*MEDIATOR_ROLES)
+def rights_export(http_request, cpts_slug: str):
+    """The CPAM mediator's own list (every page of the worklist) as CSV, one row per household
+    with its latest outcome; every exported request audited ("export"). POST only: the
+    worklist's button, so that no link to it lingers in a history."""
+    cpts = http_request.cpts
+    requests = list(rights_help_requests(cpts=cpts, user=http_request.user))
+    audit_record_many(
+        actor=http_request.user,
+        action=AuditAction.EXPORT,
+        objects=requests,
+        cpts=cpts,
+        http_request=http_request,
+    )
+    content = rows_csv(rights_worklist.COLUMNS, rights_worklist.rows(requests))
+    return _download(content, "csv", f"acces-aux-droits-{cpts.slug}.csv")

@@ -89,3 +89,33 @@ register(
         ok_statuses=(302,),
     )
 )
+MEDIATION = frozenset({CPAM_MEDIATOR, COORDINATOR, PLATFORM_ADMIN})
+register(
+    TenantURL(
+        name="intake_staff:rights_file",
+        url=_on_request("rights_file"),
+        allowed=MEDIATION,
+        setup=_request_in,
+    )
+)
+register(
+    TenantURL(
+        name="intake_staff:rights_file (record an outcome)",
+        url=_on_request("rights_file"),
+        method="post",
+        data=lambda cpts, objs: {"kind": "contacted", "on": str(objs["request"].created_at.date())},
+        allowed=MEDIATION,
+        setup=_request_in,
+        ok_statuses=(302,),
+    )
+)
+# The mediator's list as CSV lives in reporting (exports), next to the other person exports.
+register(
+    TenantURL(
+        name="reporting:rights_export",
+        url=lambda cpts, objs: reverse("reporting:rights_export", kwargs={"cpts_slug": cpts.slug}),
+        method="post",
+        allowed=MEDIATION,
+        setup=_request_in,
+    )
+)

@@ -267,3 +267,17 @@ def test_observer_sees_masked_figures_and_no_comment(client, cpts, survey_year):
     assert "satisfaction.comments" not in codes
     body = response.content.decode()
     assert "sans nouvelles" not in body and "Bien." not in body
+
+
+def test_a_household_settled_by_its_usual_gp_is_invited_as_an_mt_found():
+    from accesmt.reporting.satisfaction import due_requests
+
+    request = RequestFactory(
+        status="closed",
+        closed_reason="usual_gp",
+        closed_at=NOW - datetime.timedelta(days=2),
+    )
+    assert request in due_requests(now=NOW)
+    assert satisfaction_invite(now=NOW) >= 1
+    invitation = SatisfactionInvitation.objects.get(request=request)
+    assert invitation.outcome == "mt_found"

@@ -32,7 +32,7 @@ from ..lifecycle import (
 from ..merge import duplicate_dismiss, merged_into, request_merge
 from ..models import ClosedReason, DuplicateFlag, Request, Status
 from ..queue import QUEUE_ROLES, QueueFilters, queue_page
-from ..selectors import duplicates_of
+from ..selectors import duplicates_of, rights_mark
 from ..services import NotEligible
 from ..split import SPLITTABLE, request_split
 
@@ -88,6 +88,8 @@ def queue(http_request, cpts_slug: str):
         cpts=cpts,
         http_request=http_request,
     )
+    for row in rows:
+        row.rights_mark = rights_mark(row.rights_last_kind, row.rights_last_on)
     context = {
         "cpts": cpts,
         "queue": result,
@@ -125,6 +127,7 @@ def request_detail(http_request, cpts_slug: str, reference: str):
         "members": request.members.order_by("position", "pk"),
         "reasons": request.priority_reasons.select_related("member").order_by("pk"),
         "transitions": _history(request),
+        "rights_outcomes": request.rights_outcomes.order_by("-on", "-pk"),
         "duplicates": duplicates_of(request),
         "merged_into": merged_into(request) if request.is_closed else None,
         "actions": coordinator_actions(request),

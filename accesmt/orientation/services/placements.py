@@ -23,6 +23,7 @@ from ..models import (
     RecordedBy,
     SolicitationStatus,
 )
+from .declarations import declaration_info_send
 from .errors import OrientationError
 from .messages import _tell_person, _tell_referrer_found, email_professional
 
@@ -110,6 +111,8 @@ def placement_record(
             note=f"{ClosedReason(reason).label.capitalize()} ({RecordedBy(recorded_by).label})",
         )
         _tell_referrer_found(locked, now=now)
+        placement.request = locked
+        declaration_info_send(request=locked, placement=placement, now=now)
     request.status = locked.status
     request.closed_reason = locked.closed_reason
     return placement

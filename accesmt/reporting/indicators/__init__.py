@@ -8,3 +8,6 @@ from . import (  # noqa: F401
     outcomes,
     satisfaction,
 )
+
+# Issue 12 (Assurance Maladie), in the outcomes section after the indicators of `outcomes`.
+from . import rights, declarations  # noqa: E402, F401, I001  isort: skip

@@ -6,6 +6,9 @@
      │                      ◄──── to_verify (re-check, from any open state after new)
      └───────── any open state ──► closed(reason)          closed ──► to_verify (reopen)
 
+    opt_out_pending ──► waiting (end of a CPAM list's opt-out period, or the person agrees)
+           └──────────► closed (opted_out: the person refused; or any other reason)
+
 The orientation states are driven by `accesmt.orientation.services` (GPs asked by signed link,
 the person's choice); this module only knows which moves are allowed.
 
@@ -32,12 +35,15 @@ from django.utils import timezone
 
 from accesmt.accounts.actors import actor_or_none
 
-from .models import OPEN_STATUSES, ClosedReason, Request, RequestTransition, Status
+from .models import OPEN_STATUSES, Channel, ClosedReason, Request, RequestTransition, Status
 
 if TYPE_CHECKING:
     from accesmt.accounts.models import User
 
 TRANSITIONS: dict[str, frozenset[str]] = {
+    # Imported from a CPAM list (issue 12, intake.cpam_lists): never checked again nor oriented
+    # before the end of the opt-out period; the import checked each person like a registration.
+    Status.OPT_OUT_PENDING: frozenset({Status.WAITING, Status.CLOSED}),
     Status.NEW: frozenset({Status.TO_VERIFY, Status.WAITING, Status.CLOSED}),
     Status.TO_VERIFY: frozenset({Status.WAITING, Status.CLOSED}),
     Status.WAITING: frozenset(
@@ -56,11 +62,18 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 # chose (both close the request), or say that none of the GPs offered could see them (back to
 # the queue).
 PATIENT_TRANSITIONS: dict[str, frozenset[str]] = {
+    # Imported from a CPAM list (issue 12, intake.cpam_lists): never checked again nor oriented
+    # before the end of the opt-out period; the import checked each person like a registration.
+    Status.OPT_OUT_PENDING: frozenset({Status.WAITING, Status.CLOSED}),
     **{status: frozenset({Status.CLOSED}) for status in OPEN_STATUSES},
     Status.AWAITING_CHOICE: frozenset({Status.CLOSED, Status.WAITING}),
 }
 
 STATUS_EXPLANATIONS = {
+    Status.OPT_OUT_PENDING: (
+        "L'Assurance Maladie a transmis vos coordonnées à la CPTS pour qu'elle vous aide à "
+        "trouver un médecin traitant. Si vous ne le souhaitez pas, vous pouvez le refuser."
+    ),
     Status.NEW: "Votre demande a bien été reçue. La coordination de la CPTS va l'examiner.",
     Status.TO_VERIFY: (
         "La coordination vérifie votre demande ; elle peut vous appeler pour la compléter."
@@ -100,6 +113,7 @@ class Action:
     label: str
     from_statuses: frozenset[str]
     reasons: tuple[tuple[str, str], ...] = ()
+    channels: frozenset[str] | None = None  # None: every channel
 
 
 COORDINATOR_ACTIONS: dict[str, Action] = {
@@ -118,6 +132,22 @@ COORDINATOR_ACTIONS: dict[str, Action] = {
             "Clôturer la demande",
             frozenset(OPEN_STATUSES),
             reasons=MANUAL_CLOSE_REASONS,
+        ),
+        # A person of a CPAM list refuses by phone or by letter (the link records it itself).
+        Action(
+            "opt_out",
+            Status.CLOSED,
+            "Enregistrer le refus de la personne (reçu par téléphone ou par courrier)",
+            frozenset(OPEN_STATUSES),
+            reasons=((ClosedReason.OPTED_OUT, ClosedReason.OPTED_OUT.label),),
+            channels=frozenset({Channel.CPAM_LIST}),
+        ),
+        # The person called to say yes: no need to wait for the end of the period.
+        Action(
+            "opt_in",
+            Status.WAITING,
+            "La personne accepte d'être aidée : la mettre en file d'attente dès maintenant",
+            frozenset({Status.OPT_OUT_PENDING}),
         ),
         Action(
             "reopen",
@@ -147,6 +177,7 @@ def coordinator_actions(request: Request) -> dict[str, Action]:
         code: action
         for code, action in COORDINATOR_ACTIONS.items()
         if request.status in action.from_statuses
+        and (action.channels is None or request.channel in action.channels)
         and can_transition(request.status, action.to)
         and (request.can_be_reopened or not request.is_closed)
     }

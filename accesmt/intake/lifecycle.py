@@ -12,8 +12,9 @@
 The orientation states are driven by `accesmt.orientation.services` (GPs asked by signed link,
 the person's choice); this module only knows which moves are allowed.
 
-`TRANSITIONS` is the only list of allowed moves; `request_transition()` is the only function that
-changes `Request.status`: it refuses any move not in the table (`TransitionRefused`, a
+`TRANSITIONS` is the only list of allowed moves; `request_transition()` (and, for many requests
+at once, `requests_transition_many()`: a CPAM list's release) is the only function that changes
+`Request.status`: it refuses any move not in the table (`TransitionRefused`, a
 ValidationError with a French message), sets/clears `closed_reason` and `closed_at`, and writes a
 `RequestTransition` line (who, when, reason code, note) in the same transaction. The database
 refuses the same moves (trigger of migration 0002, generated from `TRANSITIONS` at the time) and
@@ -238,6 +239,55 @@ def request_transition(
     request.closed_at = locked.closed_at
     request.updated_at = locked.updated_at
     return line
+
+
+def requests_transition_many(
+    *,
+    requests,
+    from_status: str,
+    to: str,
+    by: User | None = None,
+    reason: str = "",
+    note: str = "",
+    now=None,
+) -> int:
+    """Move every request of the queryset `requests` still in `from_status` to `to` (not
+    closed: no closing reason to set), one history line each, in bulk (a CPAM list's release).
+    The rows are locked first; those that left `from_status` meanwhile are left alone. Returns
+    how many moved."""
+    if not can_transition(from_status, to) or to == Status.CLOSED:
+        raise TransitionRefused(
+            f"Passage impossible de « {Status(from_status).label} » à « {Status(to).label} »."
+        )
+    by = actor_or_none(by)
+    now = now or timezone.now()
+    with transaction.atomic():
+        ids = list(
+            requests.select_for_update(of=("self",))
+            .filter(status=from_status)
+            .values_list("pk", flat=True)
+        )
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            Request.objects.filter(pk__in=chunk, status=from_status).update(
+                status=to, updated_at=now
+            )
+        RequestTransition.objects.bulk_create(
+            (
+                RequestTransition(
+                    request_id=pk,
+                    from_status=from_status,
+                    to_status=to,
+                    by=by,
+                    at=now,
+                    reason=reason,
+                    note=note[:300],
+                )
+                for pk in ids
+            ),
+            batch_size=500,
+        )
+    return len(ids)
 
 
 def record_creation(

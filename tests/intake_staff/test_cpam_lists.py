@@ -161,7 +161,7 @@ def test_xlsx_and_utf8_comma_files_read_the_same(coordinator_client, cpts):
     sheet = book.active
     sheet.append(HEADER.split(";"))
     row = GOOD.split(";")
-    row[2] = datetime.datetime(1948, 5, 17)  # a date cell
+    row[2] = datetime.date(1948, 5, 17)  # a date cell
     row[5] = 62800  # a number cell
     sheet.append(row)
     buffer = io.BytesIO()

@@ -16,7 +16,14 @@ from typing import Any
 from django.core.exceptions import ValidationError
 
 from ..forms import HouseholdForm, MemberForm
-from ..models import OPEN_STATUSES, Coverage, HouseholdMember, Reason, normalise_name
+from ..models import (
+    OPEN_STATUSES,
+    Coverage,
+    HomeVisits,
+    HouseholdMember,
+    Reason,
+    normalise_name,
+)
 from ..services import cpts_covering
 from ..validation import resolve_commune
 from .reader import RawRow
@@ -89,6 +96,21 @@ class _Communes:
         return self._covering[commune.pk]
 
 
+class _HouseholdForm(HouseholdForm):
+    """The registration's household form and checks, without the fields a list does not give
+    (coverage and reason are set from the line; fewer fields to copy per line)."""
+
+    coverage = reason = reason_other = needs_rights_help = urgent_follow_up = None
+    former_gp_name = former_gp_commune = other_professionals = comment = None
+    submission_key = None
+
+
+class _MemberForm(MemberForm):
+    """The registration's member form and checks, without what a list does not give."""
+
+    home_visits = conditions = has_disability = None
+
+
 def _yes_no(value: str) -> bool | None:
     text = value.strip().casefold()
     return True if text in YES else False if text in NO else None
@@ -115,14 +137,13 @@ def check_row(raw: RawRow, *, cpts, campaign_name: str, communes: _Communes) -> 
     sex = SEXES.get(v.get("sex", "").strip().casefold())
     if sex is None:
         errors.append(("sex", "Sexe non reconnu : écrivez F ou M, ou laissez vide."))
-    member_form = MemberForm(
+    member_form = _MemberForm(
         {
             "first_name": v.get("first_name", ""),
             "last_name": v.get("last_name", ""),
             "birth_date": v.get("birth_date", ""),
             "sex": sex or "",
             "nir": v.get("nir", ""),
-            "home_visits": "never",
             **({"has_ald": "on"} if flags["ald"] else {}),
         }
     )
@@ -141,16 +162,13 @@ def check_row(raw: RawRow, *, cpts, campaign_name: str, communes: _Communes) -> 
             if not postcode and codes:
                 postcode = codes[0]
     phone, email = v.get("phone", ""), v.get("email", "")
-    household_form = HouseholdForm(
+    household_form = _HouseholdForm(
         {
             "address": v.get("address", ""),
             "postcode": postcode,
             "commune_name": commune_name,
             "phone": phone,
             "email": email,
-            "coverage": Coverage.CSS if flags["css"] else Coverage.GENERAL,
-            "reason": Reason.OTHER,
-            "reason_other": f"Liste de la CPAM : {campaign_name}"[:200],
             **({} if phone.strip() or email.strip() else {"postal_only": "on"}),
         },
         cpts=cpts,
@@ -185,11 +203,19 @@ def check_row(raw: RawRow, *, cpts, campaign_name: str, communes: _Communes) -> 
 
     if errors:
         return LineNote(line=raw.line, name=name, reasons=errors)
+    data = household_form.cleaned_data
+    household = {
+        **{key: data[key] for key in ("address", "postcode", "commune", "phone", "email")},
+        "coverage": Coverage.CSS if flags["css"] else Coverage.GENERAL,
+        "reason": Reason.OTHER,
+        "reason_other": f"Liste de la CPAM : {campaign_name}"[:200],
+    }
+    member = {**member_form.cleaned_data, "home_visits": HomeVisits.NEVER}
     return Person(
         line=raw.line,
         name=name,
-        household=household_form.household_values(),
-        member=member_form.cleaned_data,
+        household=household,
+        member=member,
         usual_gp_rpps=rpps,
         usual_gp_name=gp_name,
     )

@@ -40,7 +40,20 @@ def opt_out_token(request: Request) -> str:
 
 
 def opt_out_url(request: Request) -> str:
-    return public_url(reverse("intake:cpam_opt_out", kwargs={"token": opt_out_token(request)}))
+    return OptOutLinks().url(request)
+
+
+class OptOutLinks:
+    """The refusal links of many requests: the URL pattern is reversed once."""
+
+    PLACEHOLDER = "TOKEN"
+
+    def __init__(self):
+        path = reverse("intake:cpam_opt_out", kwargs={"token": self.PLACEHOLDER})
+        self._prefix, self._suffix = public_url(path).split(self.PLACEHOLDER)
+
+    def url(self, request: Request) -> str:
+        return f"{self._prefix}{opt_out_token(request)}{self._suffix}"
 
 
 def request_for_opt_out_token(token: str) -> Request:
@@ -54,20 +67,30 @@ def request_for_opt_out_token(token: str) -> Request:
     return request
 
 
-def opt_out_context(request: Request, cpam_list: CpamList) -> dict[str, str]:
+def opt_out_context(
+    request: Request, cpam_list: CpamList, links: OptOutLinks | None = None
+) -> dict[str, str]:
     """Reference, link, dates and how to reach the coordination: no name, no health data."""
     return {
         "cpts_name": request.cpts.name,
         "cpts_phone": request.cpts.phone,
         "reference": request.reference,
-        "opt_out_url": opt_out_url(request),
+        "opt_out_url": (links or OptOutLinks()).url(request),
         "deadline": long_date(timezone.localtime(cpam_list.opt_out_ends_at).date()),
     }
 
 
-def opt_out_tell(*, request: Request, cpam_list: CpamList, now=None) -> int:
-    """Queue the information of one imported person (inside the import's transaction)."""
-    context = opt_out_context(request, cpam_list)
+def opt_out_tell(
+    *,
+    request: Request,
+    cpam_list: CpamList,
+    now=None,
+    links: OptOutLinks | None = None,
+    into: list | None = None,
+) -> int:
+    """Queue the information of one imported person (inside the import's transaction); with
+    `into`, append the messages there for a bulk insert (`household_tell`)."""
+    context = opt_out_context(request, cpam_list, links)
     subject, email_body = render_message(
         MESSAGE.format("email"), context, subject_template=MESSAGE.format("subject")
     )
@@ -79,6 +102,7 @@ def opt_out_tell(*, request: Request, cpam_list: CpamList, now=None) -> int:
         email_body=email_body,
         sms_body=render_message(MESSAGE.format("sms"), context)[1],
         letter_body=render_message(MESSAGE.format("letter"), context)[1],
+        into=into,
     )
 
 

@@ -263,3 +263,23 @@ def test_template_lists_the_documented_columns(coordinator_client, cpts):
     )
     text = response.content.decode("utf-8-sig")
     assert text.splitlines()[0].startswith("nom;prénom;date de naissance;sexe;adresse")
+
+
+def test_queue_shows_the_opt_out_period_on_demand_and_a_yes_enters_the_queue(
+    coordinator_client, cpts
+):
+    cpam_list = _imported(coordinator_client, cpts, GOOD)
+    request = cpam_list.requests.get()
+    queue = reverse("intake_staff:queue", kwargs={"cpts_slug": cpts.slug})
+    page = coordinator_client.get(queue, {"status": Status.OPT_OUT_PENDING}).content.decode()
+    assert request.reference in page
+    detail = reverse(
+        "intake_staff:request_detail",
+        kwargs={"cpts_slug": cpts.slug, "reference": request.reference},
+    )
+    page = html.unescape(coordinator_client.get(detail).content.decode())
+    assert "Base légale" in page and "Passer « à vérifier »" not in page
+    coordinator_client.post(detail + "etat/", {"action": "opt_in"})
+    request.refresh_from_db()
+    assert request.status == Status.WAITING
+    assert request.reference in coordinator_client.get(queue).content.decode()

@@ -21,7 +21,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
@@ -83,8 +83,6 @@ def cpam_lists(http_request, cpts_slug: str):
 
 @cpts_role_required(*ROLES)
 def cpam_list_detail(http_request, cpts_slug: str, pk: int):
-    from django.http import Http404
-
     found = _with_counts(_lists_of(http_request).filter(pk=pk).select_related("imported_by"))
     cpam_list = found.first()
     if cpam_list is None:

@@ -1,4 +1,5 @@
-"""The JSON API (django-ninja, ADR 0008): create a request, read its status, read the
+"""The JSON API (django-ninja, ADR 0008): create a request, read its status, import a CPAM list
+(all or nothing, ADR 0013), read the
 indicators of the CPTS of the key (aggregates, small counts masked as an observer sees them).
 
 - Authentication: `Authorization: Bearer amt_…`, one key per CPTS (`models.ApiKey`); every
@@ -24,6 +25,7 @@ import uuid
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 from ninja import Header, NinjaAPI, Query
 from ninja import Status as Answer
 from ninja.errors import AuthenticationError, HttpError, Throttled
@@ -34,7 +36,9 @@ from ninja.throttling import AuthRateThrottle
 from accesmt.accounts.ip import client_ip
 from accesmt.accounts.models import AuditAction
 from accesmt.accounts.services import audit_record
-from accesmt.intake.models import Channel, Request
+from accesmt.intake.cpam_lists import RawRow, cpam_list_apply
+from accesmt.intake.cpam_lists import check_rows as cpam_check_rows
+from accesmt.intake.models import Channel, CpamList, Request
 from accesmt.intake.services import NotEligible, SubmissionKeyReused, request_create
 from accesmt.reporting import catalogue
 from accesmt.reporting.models import ReportingSettings
@@ -44,6 +48,8 @@ from accesmt.reporting.tables import Scope
 from .intake_bridge import ApiInvalid, validate_payload
 from .messages import pydantic_errors
 from .schemas import (
+    CpamListIn,
+    CpamListOut,
     ErrorsOut,
     IndicatorOut,
     IndicatorTableOut,
@@ -162,8 +168,9 @@ api = NinjaAPI(
     version="1",
     description=(
         "API des demandes de médecin traitant d'une CPTS : création d'une demande (site web de "
-        "la CPTS, outil d'orientation) et lecture de son état ; indicateurs agrégés de la CPTS "
-        "(petits effectifs masqués). Authentification par clé d'API "
+        "la CPTS, outil d'orientation) et lecture de son état ; import d'une liste de la CPAM "
+        "(personnes sans médecin traitant, avec période d'opposition) ; indicateurs agrégés de "
+        "la CPTS (petits effectifs masqués). Authentification par clé d'API "
         "propre à chaque CPTS (`Authorization: Bearer amt_…`). Les erreurs nomment le champ "
         'en cause : `{"errors": [{"field": "members[0].birth_date", "message": "…"}]}`.'
     ),
@@ -319,6 +326,73 @@ def request_status(request, reference: str):
             request, 404, [("reference", "Aucune demande de cette CPTS ne porte cette référence.")]
         )
     return Answer(200, _status_body(found))
+
+
+@api.post(
+    "/v1/listes-cpam",
+    response={201: CpamListOut, 422: ErrorsOut},
+    summary="Importer une liste de la CPAM",
+    description=(
+        "Importe une liste de personnes sans médecin traitant transmise par l'Assurance Maladie "
+        "(campagne ALD…) pour la CPTS de la clé : une demande par personne, avec les mêmes "
+        "contrôles qu'une inscription (les colonnes du fichier décrit dans "
+        "docs/cpam-list-format.md). Tout ou rien : si une seule personne est refusée, rien "
+        "n'est enregistré et la réponse 422 nomme chaque champ en cause "
+        "(`rows[3].birth_date`). Les personnes déjà en attente (même NIR, ou mêmes nom, prénom "
+        "et date de naissance) ou deux fois dans la liste ne sont pas importées et sont "
+        "listées dans `duplicates`. Chaque personne importée est informée (e-mail, SMS ou "
+        "courrier) et peut refuser pendant `opt_out_days` jours ; ensuite sa demande entre dans "
+        "la file avec la date de la liste comme ancienneté."
+    ),
+)
+def import_cpam_list(request, payload: CpamListIn):
+    cpts = request.api_key.cpts
+    if payload.list_date > timezone.localdate():
+        return errors_response(
+            request, 422, [("list_date", "La date de la liste ne peut pas être dans le futur.")]
+        )
+    rows = [
+        RawRow(
+            line=index,
+            values={
+                name: ("oui" if value else "non") if isinstance(value, bool) else value
+                for name, value in row.dict().items()
+            },
+        )
+        for index, row in enumerate(payload.rows)
+    ]
+    checked = cpam_check_rows(rows, cpts=cpts, campaign_name=payload.campaign_name)
+    report = checked.report
+    if report.refused:
+        errors = [
+            (f"rows[{note.line}].{field}" if field else f"rows[{note.line}]", message)
+            for note in report.refused
+            for field, message in note.reasons
+        ]
+        return errors_response(request, 422, errors)
+    cpam_list = cpam_list_apply(
+        checked,
+        cpts=cpts,
+        campaign_name=payload.campaign_name,
+        list_date=payload.list_date,
+        opt_out_days=payload.opt_out_days,
+        source=CpamList.Source.API,
+    )
+    return Answer(
+        201,
+        {
+            "id": cpam_list.pk,
+            "campaign_name": cpam_list.campaign_name,
+            "list_date": cpam_list.list_date,
+            "opt_out_ends_at": cpam_list.opt_out_ends_at,
+            "rows": report.line_count,
+            "imported": report.accepted_count,
+            "duplicates": [
+                {"row": note.line, "message": note.reasons[0][1], "reference": note.reference}
+                for note in report.duplicates
+            ],
+        },
+    )
 
 
 def _indicator_body(item) -> dict:

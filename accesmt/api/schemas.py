@@ -9,6 +9,7 @@ from typing import Literal
 from ninja import Field, Schema
 from pydantic import ConfigDict
 
+from accesmt.intake.cpam_lists import MAX_LINES
 from accesmt.intake.forms import MAX_MEMBERS
 from accesmt.intake.models import ClosedReason, Coverage, HomeVisits, Reason, Status
 
@@ -146,3 +147,63 @@ class IndicatorTableOut(Schema):
     )
     total: list[CellValue] | None = Field(None, description="La ligne de total, s'il y en a une.")
     note: str = ""
+
+
+# CPAM lists (accesmt.intake.cpam_lists): the same columns as the file (docs/cpam-list-format.md).
+
+
+class CpamRowIn(Schema):
+    """One person of the list (one request). A phone, an e-mail, or neither (told by letter)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    last_name: str = Field(..., max_length=100, description="Nom.")
+    first_name: str = Field(..., max_length=100, description="Prénom.")
+    birth_date: str = Field(
+        ..., max_length=10, description="Date de naissance : AAAA-MM-JJ ou JJ/MM/AAAA."
+    )
+    sex: str = Field("", max_length=10, description="`F`, `M` ou vide.")
+    address: str = Field(..., max_length=250, description="Numéro et rue.")
+    postcode: str = Field("", max_length=10, description="Code postal (sans code INSEE).")
+    commune_name: str = Field("", max_length=120, description="Commune.")
+    insee_code: str = Field("", max_length=5, description="Code INSEE de la commune.")
+    phone: str = Field("", max_length=30, description="Téléphone.")
+    email: str = Field("", max_length=254, description="Adresse e-mail.")
+    nir: str = Field("", max_length=30, description="NIR (15 caractères), facultatif.")
+    ald: bool = Field(False, description="Affection de longue durée.")
+    css: bool = Field(False, description="Complémentaire santé solidaire.")
+    usual_gp: str = Field(
+        "",
+        max_length=150,
+        description="Médecin consulté habituellement : numéro RPPS (11 chiffres) ou nom et "
+        "commune.",
+    )
+
+
+class CpamListIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    campaign_name: str = Field(..., min_length=1, max_length=150, examples=["Plan ALD 2026"])
+    list_date: datetime.date = Field(..., description="Date d'édition de la liste (AAAA-MM-JJ).")
+    opt_out_days: int = Field(
+        30, ge=7, le=92, description="Délai pour refuser, en jours (un mois par défaut)."
+    )
+    rows: list[CpamRowIn] = Field(..., min_length=1, max_length=MAX_LINES)
+
+
+class CpamDuplicateOut(Schema):
+    row: int = Field(..., description="Rang de la personne dans `rows` (à partir de 0).")
+    message: str
+    reference: str = Field("", description="La demande déjà ouverte, s'il y en a une.")
+
+
+class CpamListOut(Schema):
+    id: int
+    campaign_name: str
+    list_date: datetime.date
+    opt_out_ends_at: datetime.datetime = Field(..., description="Fin de la période d'opposition.")
+    rows: int = Field(..., description="Personnes reçues.")
+    imported: int = Field(..., description="Personnes importées (une demande chacune).")
+    duplicates: list[CpamDuplicateOut] = Field(
+        ..., description="Personnes non importées : déjà en attente, ou deux fois dans la liste."
+    )

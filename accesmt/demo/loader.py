@@ -25,6 +25,7 @@ from accesmt.reporting.periods import add_months
 from accesmt.territory.models import CPTS, Commune
 from accesmt.territory.services import communes_load
 
+from .cpam_list import demo_cpam_list_create
 from .generator import DemoGP, DemoHousehold, Place, generate
 from .orientation import demo_history_placement, demo_orientation_create
 from .satisfaction import demo_satisfaction_create
@@ -420,6 +421,12 @@ def demo_load(
             seed=seed,
             coordinator=users["coordination@cpts-lievin.example.org"],
             gp_user=users["medecin@cpts-lievin.example.org"],
+        )
+        demo_cpam_list_create(
+            lievin,
+            _places(lievin),
+            coordinator=users["coordination@cpts-lievin.example.org"],
+            seed=seed,
         )
         demo_satisfaction_create(lievin, seed=seed)
     return True

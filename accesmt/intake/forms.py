@@ -138,6 +138,10 @@ class HouseholdForm(forms.Form):
     )
     submission_key = forms.UUIDField(widget=forms.HiddenInput, required=False)
 
+    # Postcode and name → Commune (ValidationError with the French message otherwise); an
+    # import of many lines passes a cached one (cpam_lists.check).
+    commune_resolver = staticmethod(resolve_commune)
+
     def __init__(self, *args, cpts=None, channel=Channel.ONLINE, **kwargs):
         super().__init__(*args, **kwargs)
         self.cpts = cpts
@@ -227,7 +231,7 @@ class HouseholdForm(forms.Form):
             self.add_error("reason_other", "Précisez la raison de votre demande.")
         if data.get("postcode") and "postcode" not in self.errors:
             try:
-                data["commune"] = resolve_commune(
+                data["commune"] = self.commune_resolver(
                     postcode=data["postcode"], name=data.get("commune_name", "")
                 )
             except ValidationError as error:

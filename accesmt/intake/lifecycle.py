@@ -6,11 +6,15 @@
      │                      ◄──── to_verify (re-check, from any open state after new)
      └───────── any open state ──► closed(reason)          closed ──► to_verify (reopen)
 
+    opt_out_pending ──► waiting (end of a CPAM list's opt-out period, or the person agrees)
+           └──────────► closed (opted_out: the person refused; or any other reason)
+
 The orientation states are driven by `accesmt.orientation.services` (GPs asked by signed link,
 the person's choice); this module only knows which moves are allowed.
 
-`TRANSITIONS` is the only list of allowed moves; `request_transition()` is the only function that
-changes `Request.status`: it refuses any move not in the table (`TransitionRefused`, a
+`TRANSITIONS` is the only list of allowed moves; `request_transition()` (and, for many requests
+at once, `requests_transition_many()`: a CPAM list's release) is the only function that changes
+`Request.status`: it refuses any move not in the table (`TransitionRefused`, a
 ValidationError with a French message), sets/clears `closed_reason` and `closed_at`, and writes a
 `RequestTransition` line (who, when, reason code, note) in the same transaction. The database
 refuses the same moves (trigger of migration 0002, generated from `TRANSITIONS` at the time) and
@@ -32,12 +36,15 @@ from django.utils import timezone
 
 from accesmt.accounts.actors import actor_or_none
 
-from .models import OPEN_STATUSES, ClosedReason, Request, RequestTransition, Status
+from .models import OPEN_STATUSES, Channel, ClosedReason, Request, RequestTransition, Status
 
 if TYPE_CHECKING:
     from accesmt.accounts.models import User
 
 TRANSITIONS: dict[str, frozenset[str]] = {
+    # Imported from a CPAM list (issue 12, intake.cpam_lists): never checked again nor oriented
+    # before the end of the opt-out period; the import checked each person like a registration.
+    Status.OPT_OUT_PENDING: frozenset({Status.WAITING, Status.CLOSED}),
     Status.NEW: frozenset({Status.TO_VERIFY, Status.WAITING, Status.CLOSED}),
     Status.TO_VERIFY: frozenset({Status.WAITING, Status.CLOSED}),
     Status.WAITING: frozenset(
@@ -56,11 +63,18 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 # chose (both close the request), or say that none of the GPs offered could see them (back to
 # the queue).
 PATIENT_TRANSITIONS: dict[str, frozenset[str]] = {
+    # Imported from a CPAM list (issue 12, intake.cpam_lists): never checked again nor oriented
+    # before the end of the opt-out period; the import checked each person like a registration.
+    Status.OPT_OUT_PENDING: frozenset({Status.WAITING, Status.CLOSED}),
     **{status: frozenset({Status.CLOSED}) for status in OPEN_STATUSES},
     Status.AWAITING_CHOICE: frozenset({Status.CLOSED, Status.WAITING}),
 }
 
 STATUS_EXPLANATIONS = {
+    Status.OPT_OUT_PENDING: (
+        "L'Assurance Maladie a transmis vos coordonnées à la CPTS pour qu'elle vous aide à "
+        "trouver un médecin traitant. Si vous ne le souhaitez pas, vous pouvez le refuser."
+    ),
     Status.NEW: "Votre demande a bien été reçue. La coordination de la CPTS va l'examiner.",
     Status.TO_VERIFY: (
         "La coordination vérifie votre demande ; elle peut vous appeler pour la compléter."
@@ -100,6 +114,7 @@ class Action:
     label: str
     from_statuses: frozenset[str]
     reasons: tuple[tuple[str, str], ...] = ()
+    channels: frozenset[str] | None = None  # None: every channel
 
 
 COORDINATOR_ACTIONS: dict[str, Action] = {
@@ -118,6 +133,22 @@ COORDINATOR_ACTIONS: dict[str, Action] = {
             "Clôturer la demande",
             frozenset(OPEN_STATUSES),
             reasons=MANUAL_CLOSE_REASONS,
+        ),
+        # A person of a CPAM list refuses by phone or by letter (the link records it itself).
+        Action(
+            "opt_out",
+            Status.CLOSED,
+            "Enregistrer le refus de la personne (reçu par téléphone ou par courrier)",
+            frozenset(OPEN_STATUSES),
+            reasons=((ClosedReason.OPTED_OUT, ClosedReason.OPTED_OUT.label),),
+            channels=frozenset({Channel.CPAM_LIST}),
+        ),
+        # The person called to say yes: no need to wait for the end of the period.
+        Action(
+            "opt_in",
+            Status.WAITING,
+            "La personne accepte d'être aidée : la mettre en file d'attente dès maintenant",
+            frozenset({Status.OPT_OUT_PENDING}),
         ),
         Action(
             "reopen",
@@ -147,6 +178,7 @@ def coordinator_actions(request: Request) -> dict[str, Action]:
         code: action
         for code, action in COORDINATOR_ACTIONS.items()
         if request.status in action.from_statuses
+        and (action.channels is None or request.channel in action.channels)
         and can_transition(request.status, action.to)
         and (request.can_be_reopened or not request.is_closed)
     }
@@ -207,6 +239,55 @@ def request_transition(
     request.closed_at = locked.closed_at
     request.updated_at = locked.updated_at
     return line
+
+
+def requests_transition_many(
+    *,
+    requests,
+    from_status: str,
+    to: str,
+    by: User | None = None,
+    reason: str = "",
+    note: str = "",
+    now=None,
+) -> int:
+    """Move every request of the queryset `requests` still in `from_status` to `to` (not
+    closed: no closing reason to set), one history line each, in bulk (a CPAM list's release).
+    The rows are locked first; those that left `from_status` meanwhile are left alone. Returns
+    how many moved."""
+    if not can_transition(from_status, to) or to == Status.CLOSED:
+        raise TransitionRefused(
+            f"Passage impossible de « {Status(from_status).label} » à « {Status(to).label} »."
+        )
+    by = actor_or_none(by)
+    now = now or timezone.now()
+    with transaction.atomic():
+        ids = list(
+            requests.select_for_update(of=("self",))
+            .filter(status=from_status)
+            .values_list("pk", flat=True)
+        )
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            Request.objects.filter(pk__in=chunk, status=from_status).update(
+                status=to, updated_at=now
+            )
+        RequestTransition.objects.bulk_create(
+            (
+                RequestTransition(
+                    request_id=pk,
+                    from_status=from_status,
+                    to_status=to,
+                    by=by,
+                    at=now,
+                    reason=reason,
+                    note=note[:300],
+                )
+                for pk in ids
+            ),
+            batch_size=500,
+        )
+    return len(ids)
 
 
 def record_creation(

@@ -77,15 +77,21 @@ class Status(models.TextChoices):
     PROPOSING = "proposing", "médecins sollicités"
     AWAITING_CHOICE = "awaiting_choice", "choix du médecin par la personne"
     CLOSED = "closed", "clôturée"
+    # Imported from a CPAM list (issue 12): the person was told and may refuse until the end of
+    # the list's opt-out period; not in the queue, never oriented, until then (cpam_lists.optout).
+    OPT_OUT_PENDING = "opt_out_pending", "période d'opposition (liste de la CPAM)"
 
 
 OPEN_STATUSES = (
+    Status.OPT_OUT_PENDING,
     Status.NEW,
     Status.TO_VERIFY,
     Status.WAITING,
     Status.PROPOSING,
     Status.AWAITING_CHOICE,
 )
+# The open states the coordinator's queue shows by default: not those in their opt-out period.
+QUEUE_STATUSES = tuple(s for s in OPEN_STATUSES if s != Status.OPT_OUT_PENDING)
 # The states of the orientation flow (accesmt.orientation): GPs may be asked; GPs were asked and
 # answers may come.
 ASKABLE_STATUSES = (Status.WAITING, Status.PROPOSING, Status.AWAITING_CHOICE)
@@ -148,6 +154,11 @@ class HomeVisits(models.TextChoices):
 class Sex(models.TextChoices):
     FEMALE = "F", "femme"
     MALE = "M", "homme"
+
+
+# The "consent" version of a request imported from a CPAM list: the information text sent
+# (cpam_lists.optout), its legal basis being the opt-out (see the constraint below).
+CPAM_LIST_BASIS_PREFIX = "cpam-liste-"
 
 
 class RequestQuerySet(TenantQuerySet):
@@ -223,6 +234,14 @@ class Request(models.Model):
     consented_at = models.DateTimeField("consentement recueilli le")
 
     # Who brought it in
+    cpam_list = models.ForeignKey(
+        "intake.CpamList",
+        verbose_name="liste de la CPAM",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="requests",
+    )
     referrer = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name="professionnel orienteur",
@@ -306,10 +325,30 @@ class Request(models.Model):
                     )
                 ),
             ),
+            # Consent given (both accords and the text's version), or, for a person of a CPAM
+            # list, the opt-out basis: told, free to refuse within the period (no accord yet,
+            # the version names the information text sent; docs/decisions/0015-cpam-lists.md).
             models.CheckConstraint(
                 name="intake_request_consent_recorded",
-                condition=models.Q(consent_processing=True, consent_sharing=True)
-                & ~models.Q(consent_text_version=""),
+                condition=(
+                    models.Q(consent_processing=True, consent_sharing=True)
+                    & ~models.Q(consent_text_version="")
+                )
+                | models.Q(
+                    channel=Channel.CPAM_LIST,
+                    cpam_list__isnull=False,
+                    consent_text_version__startswith=CPAM_LIST_BASIS_PREFIX,
+                ),
+            ),
+            models.CheckConstraint(
+                name="intake_request_cpam_list_iff_channel",
+                condition=models.Q(channel=Channel.CPAM_LIST, cpam_list__isnull=False)
+                | (~models.Q(channel=Channel.CPAM_LIST) & models.Q(cpam_list__isnull=True)),
+            ),
+            models.CheckConstraint(
+                name="intake_request_opt_out_only_cpam_list",
+                condition=~models.Q(status=Status.OPT_OUT_PENDING)
+                | models.Q(channel=Channel.CPAM_LIST),
             ),
             models.CheckConstraint(
                 name="intake_request_referral_has_attesting_referrer",
@@ -340,6 +379,11 @@ class Request(models.Model):
     @property
     def is_closed(self) -> bool:
         return self.status == Status.CLOSED
+
+    @property
+    def is_opt_out_pending(self) -> bool:
+        """Imported from a CPAM list, within its opt-out period: not in the queue yet."""
+        return self.status == Status.OPT_OUT_PENDING
 
     @property
     def is_awaiting_choice(self) -> bool:
@@ -471,6 +515,58 @@ class RequestTransition(models.Model):
 
     def __str__(self) -> str:
         return f"{self.request_id}: {self.from_status or '∅'} → {self.to_status}"
+
+
+class CpamList(models.Model):
+    """A list of people without a médecin traitant sent by the CPAM (an ALD campaign…), imported
+    by the coordination (upload) or by the CPAM (API) in one go: one request per person, channel
+    `cpam_list`, status `opt_out_pending` until `opt_out_ends_at`, then in the queue with the
+    list's date as seniority (`cpam_lists`). The counts are the import report's; refusals and
+    releases are counted from the requests."""
+
+    class Source(models.TextChoices):
+        UPLOAD = "upload", "fichier envoyé par la coordination"
+        API = "api", "API"
+
+    cpts = models.ForeignKey(
+        "territory.CPTS", verbose_name="CPTS", on_delete=models.PROTECT, related_name="cpam_lists"
+    )
+    campaign_name = models.CharField("campagne", max_length=150)
+    list_date = models.DateField("date de la liste")
+    opt_out_days = models.PositiveSmallIntegerField("délai pour refuser (jours)", default=30)
+    opt_out_ends_at = models.DateTimeField("fin de la période d'opposition")
+    source = models.CharField("origine", max_length=10, choices=Source.choices)
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="importée par",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    imported_at = models.DateTimeField("importée le", default=timezone.now)
+    line_count = models.PositiveIntegerField("lignes lues", default=0)
+    imported_count = models.PositiveIntegerField("personnes importées", default=0)
+    duplicate_count = models.PositiveIntegerField("doublons écartés", default=0)
+    refused_count = models.PositiveIntegerField("lignes refusées", default=0)
+    released_at = models.DateTimeField("mise en file le", null=True, blank=True)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "liste de la CPAM"
+        verbose_name_plural = "listes de la CPAM"
+        ordering = ["-imported_at", "-pk"]
+        indexes = [models.Index(fields=["released_at", "opt_out_ends_at"], name="intake_cpam_due")]
+        constraints = [
+            models.CheckConstraint(
+                name="intake_cpam_list_opt_out_days_sensible",
+                condition=models.Q(opt_out_days__gte=7, opt_out_days__lte=92),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_name} ({self.list_date:%d/%m/%Y})"
 
 
 class DuplicateReason(models.TextChoices):

@@ -1,5 +1,8 @@
 """The coordinator's queue: which requests, in which order, with which filters and counts.
 
+By default the queue shows the open requests (QUEUE_STATUSES) but those of a CPAM list still in
+their opt-out period (status filter "période d'opposition" shows them).
+
 Order: prioritaire first, then the longest wait first (`waiting_since` ascending), then the
 reference (stable pages). Filters are read from the query string by `QueueFilters.from_query`;
 each filter value comes with the number of requests it would show given the *other* filters
@@ -22,6 +25,7 @@ from accesmt.accounts.models import Role
 
 from .models import (
     OPEN_STATUSES,
+    QUEUE_STATUSES,
     REFERRED_BY_CPAM_LABEL,
     Channel,
     DuplicateFlag,
@@ -36,7 +40,8 @@ from .selectors import latest_outcome
 
 PAGE_SIZE = 50
 QUEUE_ROLES = (Role.COORDINATOR,)
-OPEN = "open"  # the default status filter: every status but closed
+OPEN = "open"  # the default status filter: every status but closed and opt-out period
+OPEN_LABEL = "à traiter (toutes sauf clôturées et en période d'opposition)"
 ANY_HOME_VISITS = "any"  # occasionally or exclusively
 # The "channel" filter splits referrals by source: a professional, or the Assurance Maladie
 # (a referrer holding a CPAM role, `Request.referred_by_cpam`).
@@ -103,7 +108,7 @@ def _filter_q(filters: QueueFilters, *, skip: str = "") -> Q:
     q = Q()
     if skip != "status" and filters.status:
         if filters.status == OPEN:
-            q &= Q(status__in=OPEN_STATUSES)
+            q &= Q(status__in=QUEUE_STATUSES)
         else:
             q &= Q(status=filters.status)
     if skip != "commune" and filters.commune:
@@ -210,9 +215,9 @@ def queue_facets(*, cpts, user, filters: QueueFilters) -> list[Facet]:
         )
 
     status_rows = list(rows("status", "status"))
-    open_count = sum(n for value, n in status_rows if value in OPEN_STATUSES)
+    open_count = sum(n for value, n in status_rows if value in QUEUE_STATUSES)
     status_options = [
-        FacetOption(OPEN, "toutes sauf clôturées", open_count, filters.status == OPEN),
+        FacetOption(OPEN, OPEN_LABEL, open_count, filters.status == OPEN),
         *_options(status_rows, filters.status, dict(Status.choices)),
     ]
 

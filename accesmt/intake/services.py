@@ -25,7 +25,7 @@ from accesmt.common.links import public_url
 from accesmt.common.phones import is_mobile
 from accesmt.common.signing import make_link_token
 from accesmt.notifications.messages import render_message
-from accesmt.notifications.services import outbox_enqueue
+from accesmt.notifications.services import outbox_enqueue, outbox_message_build
 from accesmt.territory.geocoding import commune_centre
 
 from . import priority
@@ -491,14 +491,17 @@ def letter_enqueue(
     body: str,
     dedup_key: str | None = None,
     now: datetime.datetime | None = None,
+    into: list | None = None,
 ):
     """A letter to print by the coordination (household with neither e-mail nor mobile): its
     text, no name; the name and address are printed from the request. Ends with how to reach
-    the coordination, since the person has no link to follow."""
+    the coordination, since the person has no link to follow. With `into`, the message is
+    checked and appended there, for the caller to queue in bulk (`outbox_enqueue_many`)."""
     footer = render_message(
         LETTER_FOOTER, {"cpts_phone": request.cpts.phone, "reference": request.reference}
     )[1]
-    return outbox_enqueue(
+    return _enqueue(
+        into,
         now=now,
         channel="letter",
         to="",
@@ -509,6 +512,15 @@ def letter_enqueue(
         related=request,
         dedup_key=dedup_key,
     )
+
+
+def _enqueue(into: list | None, **message):
+    """Queue the message now, or (with `into`) check it and append it for a bulk insert."""
+    if into is None:
+        return outbox_enqueue(**message)
+    built = outbox_message_build(check_cpts=False, **message)
+    into.append(built)
+    return built
 
 
 def household_tell(
@@ -524,12 +536,15 @@ def household_tell(
     dedup_key: str | None = None,
     channels: tuple[bool, bool] | None = None,
     now: datetime.datetime | None = None,
+    into: list | None = None,
 ) -> int:
     """Tell the household of `request`: the e-mail and/or the SMS on the channels that reach it
     (`channels`, by default `message_channels`), or else the letter `letter_body` for the
     coordination to print (none when it is empty). `dedup_key` may hold "{channel}" (email,
     sms, letter). E-mails and SMS are related to `related` (the request by default), letters
-    to the request. Returns how many messages were queued."""
+    to the request. Returns how many messages were queued. With `into` (a list), the messages
+    are checked and appended there instead, for the caller to queue them in bulk
+    (`notifications.services.outbox_enqueue_many`: an import telling thousands of people)."""
     by_email, by_sms = message_channels(request) if channels is None else channels
 
     def key(channel: str) -> str | None:
@@ -545,6 +560,7 @@ def household_tell(
             subject=subject if letter_subject is None else letter_subject,
             body=letter_body,
             dedup_key=key("letter"),
+            into=into,
         )
         return 1
     count = 0
@@ -553,7 +569,8 @@ def household_tell(
         ("sms", by_sms, request.phone, "", sms_body),
     ):
         if wanted and to and body:
-            outbox_enqueue(
+            _enqueue(
+                into,
                 now=now,
                 channel=channel,
                 to=to,

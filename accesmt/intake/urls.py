@@ -3,11 +3,13 @@ with `espace/<cpts_slug>/`, the person's follow-up page with `suivi/`."""
 
 from django.urls import path
 
-from .views import followup, phone, public, referral
+from .views import cpam_lists, followup, phone, public, referral
 
 app_name = "intake"
 urlpatterns = [
     path("suivi/<str:token>/", followup.followup, name="followup"),
+    # A person of a CPAM list refuses the CPTS's help (link of the information message).
+    path("suivi/<str:token>/refus/", cpam_lists.cpam_opt_out, name="cpam_opt_out"),
     path("espace/<slug:cpts_slug>/orienter/", referral.refer, name="refer"),
     path("espace/<slug:cpts_slug>/mes-orientations/", referral.my_referrals, name="my_referrals"),
     path("espace/<slug:cpts_slug>/saisie-telephone/", phone.phone_entry, name="phone_entry"),

@@ -1,9 +1,10 @@
 """Staff pages of the intake app: the coordinator's queue and request page, the CPAM mediator's
-list, the printable flyer. All under `espace/<cpts_slug>/`; requests are named by reference."""
+list, the printable flyer, the CPAM lists (import with preview, counts). All under
+`espace/<cpts_slug>/`; requests are named by reference."""
 
 from django.urls import path
 
-from .views import coordinator, flyer, mediator
+from .views import coordinator, cpam_lists, flyer, mediator
 
 app_name = "intake_staff"
 REQUEST = "espace/<slug:cpts_slug>/demandes/<str:reference>/"
@@ -30,4 +31,20 @@ urlpatterns = [
         name="rights_file",
     ),
     path("espace/<slug:cpts_slug>/affiche.pdf", flyer.flyer, name="flyer"),
+    path("espace/<slug:cpts_slug>/listes-cpam/", cpam_lists.cpam_lists, name="cpam_lists"),
+    path(
+        "espace/<slug:cpts_slug>/listes-cpam/importer/",
+        cpam_lists.cpam_list_upload,
+        name="cpam_list_upload",
+    ),
+    path(
+        "espace/<slug:cpts_slug>/listes-cpam/modele.csv",
+        cpam_lists.cpam_list_template,
+        name="cpam_list_template",
+    ),
+    path(
+        "espace/<slug:cpts_slug>/listes-cpam/<int:pk>/",
+        cpam_lists.cpam_list_detail,
+        name="cpam_list_detail",
+    ),
 ]

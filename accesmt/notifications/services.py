@@ -63,6 +63,50 @@ def _text_errors(channel: str, subject: str, body: str) -> dict[str, str]:
     return errors
 
 
+def outbox_message_build(
+    *,
+    channel: str,
+    to: str,
+    subject: str = "",
+    body: str,
+    topic: str,
+    cpts=None,
+    related: Model | None = None,
+    dedup_key: str | None = None,
+    now: datetime | None = None,
+    check_cpts: bool = True,
+) -> OutboxMessage:
+    """The message `outbox_enqueue` would queue, checked but not saved (`check_cpts=False` skips
+    the query that checks the CPTS exists, for a caller that holds a saved one)."""
+    if channel not in Channel.values:
+        raise ValidationError({"channel": f"Canal inconnu : {channel!r}."})
+    if channel == Channel.LETTER:
+        if related is None or related._meta.label_lower != "intake.request":
+            raise ValidationError({"related": "Un courrier est lié à une demande."})
+        to = related.reference
+    recipient = _validate_recipient(channel, to)
+    if errors := _text_errors(channel, subject, body):
+        raise ValidationError(errors)
+    message = OutboxMessage(
+        channel=channel,
+        recipient=recipient,
+        subject=subject.strip(),
+        body=body,
+        topic=topic,
+        cpts=cpts,
+        related_type=related._meta.label_lower if related is not None else "",
+        related_id=str(related.pk) if related is not None else "",
+        dedup_key=dedup_key or None,
+        created_at=now or timezone.now(),
+        next_attempt_at=now or timezone.now(),
+    )
+    # Field checks only: uniqueness and CheckConstraints are the database's job (race-safe, and
+    # validating them here would cost one query per constraint for every message).
+    exclude = ["dedup_key"] if check_cpts else ["dedup_key", "cpts"]
+    message.full_clean(exclude=exclude, validate_constraints=False)
+    return message
+
+
 def outbox_enqueue(
     *,
     channel: str,
@@ -86,36 +130,21 @@ def outbox_enqueue(
         raise OutsideTransactionError(
             "outbox_enqueue must run inside transaction.atomic(), with the change it announces."
         )
-    if channel not in Channel.values:
-        raise ValidationError({"channel": f"Canal inconnu : {channel!r}."})
-    if channel == Channel.LETTER:
-        if related is None or related._meta.label_lower != "intake.request":
-            raise ValidationError({"related": "Un courrier est lié à une demande."})
-        to = related.reference
-    recipient = _validate_recipient(channel, to)
-    if errors := _text_errors(channel, subject, body):
-        raise ValidationError(errors)
-
+    message = outbox_message_build(
+        channel=channel,
+        to=to,
+        subject=subject,
+        body=body,
+        topic=topic,
+        cpts=cpts,
+        related=related,
+        dedup_key=dedup_key,
+        now=now,
+    )
     if dedup_key:
         existing = OutboxMessage.objects.filter(dedup_key=dedup_key).first()
         if existing is not None:
             return existing
-    message = OutboxMessage(
-        channel=channel,
-        recipient=recipient,
-        subject=subject.strip(),
-        body=body,
-        topic=topic,
-        cpts=cpts,
-        related_type=related._meta.label_lower if related is not None else "",
-        related_id=str(related.pk) if related is not None else "",
-        dedup_key=dedup_key or None,
-        created_at=now or timezone.now(),
-        next_attempt_at=now or timezone.now(),
-    )
-    # Field checks only: uniqueness and CheckConstraints are the database's job (race-safe, and
-    # validating them here would cost one query per constraint for every message).
-    message.full_clean(exclude=["dedup_key"], validate_constraints=False)
     try:
         with transaction.atomic():  # savepoint: a lost race must not break the caller's transaction
             message.save()
@@ -126,6 +155,19 @@ def outbox_enqueue(
                 return existing
         raise
     return message
+
+
+def outbox_enqueue_many(messages: list[OutboxMessage], *, batch_size: int = 500) -> int:
+    """Queue messages built by `outbox_message_build` in bulk (an import telling thousands of
+    people), inside the caller's transaction; without dedup keys (a new change announces each)."""
+    if not connection.in_atomic_block:
+        raise OutsideTransactionError(
+            "outbox_enqueue_many must run inside transaction.atomic(), with the change."
+        )
+    if any(message.dedup_key for message in messages):
+        raise ValueError("outbox_enqueue_many: no dedup_key (use outbox_enqueue)")
+    OutboxMessage.objects.bulk_create(messages, batch_size=batch_size)
+    return len(messages)
 
 
 def outbox_retry(*, messages: QuerySet[OutboxMessage], now: datetime | None = None) -> int:

@@ -243,6 +243,9 @@ DECLARATION_VALIDITY_DAYS = env.int("DECLARATION_VALIDITY_DAYS", default=183)
 RPPS_MAX_ABSENT_SHARE = env.float("RPPS_MAX_ABSENT_SHARE", default=0.10)
 # An admin upload waiting for that confirmation is kept here (private, deleted after a day).
 RPPS_PENDING_DIR = env.path("RPPS_PENDING_DIR", default=str(VAR_DIR / "rpps-pending"))
+# A CPAM list uploaded by a coordinator waits here between its preview and the confirmation
+# (private, random names held in the session, deleted after a day; intake.views.cpam_lists).
+CPAM_PENDING_DIR = env.path("CPAM_PENDING_DIR", default=str(VAR_DIR / "cpam-pending"))
 
 EMAIL_HOST = env.str("EMAIL_HOST", default="127.0.0.1")
 EMAIL_PORT = env.int("EMAIL_PORT", default=1025)

@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from accesmt.accounts.models import Membership, Role, User
 from accesmt.demo.loader import ACCOUNTS, DEMO_PASSWORD
-from accesmt.intake.models import DuplicateFlag, Request, Status
+from accesmt.intake.models import CpamList, DuplicateFlag, Request, Status
 from accesmt.notifications.models import OutboxMessage
 from accesmt.orientation.models import Placement, Solicitation
 from accesmt.reporting.models import ReportingSettings
@@ -42,8 +42,14 @@ def test_load_demo_builds_the_lievin_territory_accounts_and_requests(client):
 
     requests = Request.objects.filter(cpts=lievin)
     # 40 households, one of them registered twice, one by post, and the history
-    assert requests.count() == 42 + HISTORY
-    postal_only = requests.get(phone="", email="")
+    assert requests.exclude(channel="cpam_list").count() == 42 + HISTORY
+    # The CPAM list of 60 people in ALD, in its opt-out month (two refused, one said yes).
+    cpam_list = CpamList.objects.get(cpts=lievin)
+    assert cpam_list.imported_count == cpam_list.requests.count() == 60
+    assert cpam_list.requests.filter(status=Status.OPT_OUT_PENDING).count() == 57
+    assert cpam_list.requests.filter(closed_reason="opted_out").count() == 2
+    assert cpam_list.opt_out_ends_at > timezone.now()
+    postal_only = requests.exclude(channel="cpam_list").get(phone="", email="")
     assert OutboxMessage.objects.filter(channel="letter", related_id=str(postal_only.pk)).exists()
     assert DuplicateFlag.objects.filter(request__cpts=lievin).exists()
     assert set(requests.values_list("status", flat=True)) == set(Status.values)
@@ -53,7 +59,7 @@ def test_load_demo_builds_the_lievin_territory_accounts_and_requests(client):
     assert not requests.filter(latitude__isnull=True).exists()
 
     call_command("load_demo", households=40, history=HISTORY)  # a second run changes nothing
-    assert Request.objects.count() == 42 + HISTORY
+    assert Request.objects.count() == 42 + HISTORY + 60
 
     _assert_two_contract_years(client, lievin)
     _assert_the_mairie_sees_lievin_only(client, lievin)

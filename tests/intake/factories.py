@@ -6,6 +6,7 @@ from django.utils import timezone
 from accesmt.intake.models import (
     Channel,
     Coverage,
+    CpamList,
     HomeVisits,
     HouseholdMember,
     Reason,
@@ -13,6 +14,18 @@ from accesmt.intake.models import (
     Status,
 )
 from tests.territory.factories import CPTSFactory, TerritoryCommuneFactory
+
+
+class CpamListFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CpamList
+
+    cpts = factory.SubFactory(CPTSFactory)
+    campaign_name = "Plan ALD 2026"
+    list_date = factory.LazyFunction(lambda: timezone.localdate() - datetime.timedelta(days=40))
+    opt_out_days = 30
+    opt_out_ends_at = factory.LazyFunction(lambda: timezone.now() + datetime.timedelta(days=30))
+    source = CpamList.Source.UPLOAD
 
 
 class RequestFactory(factory.django.DjangoModelFactory):
@@ -41,6 +54,15 @@ class RequestFactory(factory.django.DjangoModelFactory):
             closed_at=factory.LazyFunction(timezone.now),
         )
         waiting = factory.Trait(status=Status.WAITING)
+        # A person of a CPAM list within the opt-out period (no consent: the opt-out basis).
+        from_cpam_list = factory.Trait(
+            channel=Channel.CPAM_LIST,
+            status=Status.OPT_OUT_PENDING,
+            cpam_list=factory.SubFactory(CpamListFactory, cpts=factory.SelfAttribute("..cpts")),
+            consent_processing=False,
+            consent_sharing=False,
+            consent_text_version="cpam-liste-2026-12",
+        )
 
 
 class HouseholdMemberFactory(factory.django.DjangoModelFactory):

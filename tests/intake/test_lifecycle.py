@@ -24,6 +24,8 @@ REFUSED = [(a, b) for a, b in ALL_PAIRS if b not in TRANSITIONS[a]]
 def _request_in(status):
     if status == Status.CLOSED:
         return RequestFactory(closed=True)
+    if status == Status.OPT_OUT_PENDING:
+        return RequestFactory(from_cpam_list=True)
     return RequestFactory(status=status)
 
 
@@ -101,7 +103,7 @@ def test_database_refuses_unknown_status():
 
 
 def test_trigger_migration_matches_transition_table():
-    migration = importlib.import_module("accesmt.intake.migrations.0003_orientation_states")
+    migration = importlib.import_module("accesmt.intake.migrations.0013_cpam_lists_opt_out_period")
     table = {f"{a}>{b}" for a, targets in TRANSITIONS.items() for b in targets}
     assert set(migration.ALLOWED) == table
     assert connection.vendor in ("sqlite", "postgresql")

@@ -119,3 +119,36 @@ register(
         setup=_request_in,
     )
 )
+
+
+def _cpam_list_in(cpts) -> dict:
+    from tests.intake.factories import CpamListFactory, HouseholdMemberFactory, RequestFactory
+
+    cpam_list = CpamListFactory(cpts=cpts, campaign_name=f"Campagne-{cpts.slug}")
+    request = RequestFactory(cpts=cpts, from_cpam_list=True, cpam_list=cpam_list)
+    member = HouseholdMemberFactory(request=request, last_name=f"Importé-{cpts.slug}")
+    return {
+        "list": cpam_list,
+        "secrets": [cpam_list.campaign_name, request.reference, member.last_name],
+    }
+
+
+for name in ("cpam_lists", "cpam_list_upload", "cpam_list_template"):
+    register(
+        TenantURL(
+            name=f"intake_staff:{name}",
+            url=_on_cpts(name),
+            allowed=COORDINATION,
+            setup=_cpam_list_in,
+        )
+    )
+register(
+    TenantURL(
+        name="intake_staff:cpam_list_detail",
+        url=lambda cpts, objs: reverse(
+            "intake_staff:cpam_list_detail", kwargs={"cpts_slug": cpts.slug, "pk": objs["list"].pk}
+        ),
+        allowed=COORDINATION,
+        setup=_cpam_list_in,
+    )
+)

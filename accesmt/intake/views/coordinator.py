@@ -63,7 +63,9 @@ def _requests_of(cpts):
 
 
 def _open(http_request, cpts, reference: str, *, action: str = AuditAction.READ) -> Request:
-    queryset = _requests_of(cpts).select_related("cpts", "commune", "referrer", "created_by")
+    queryset = _requests_of(cpts).select_related(
+        "cpts", "commune", "referrer", "created_by", "cpam_list"
+    )
     return access_record(http_request, queryset, {"reference": reference}, ROLES, action=action)
 
 
@@ -250,7 +252,12 @@ def request_status(http_request, cpts_slug: str, reference: str):
     if action is None:
         messages.error(http_request, "Action inconnue.")
         return _detail(cpts, request)
+    if action.channels is not None and request.channel not in action.channels:
+        messages.error(http_request, "Cette action ne concerne pas cette demande.")
+        return _detail(cpts, request)
     reason = http_request.POST.get("reason", "") if action.reasons else ""
+    if len(action.reasons) == 1:
+        reason = action.reasons[0][0]
     if action.reasons and reason not in dict(action.reasons):
         messages.error(http_request, "Choisissez le motif de clôture.")
         return _detail(cpts, request)

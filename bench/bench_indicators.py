@@ -278,9 +278,23 @@ def main() -> None:
             slug: reverse("reporting:region_indicators_section", kwargs={"section_slug": slug})
             for slug in SECTION_SLUGS.values()
         }
+        from accesmt.reporting.snapshots import region_snapshots_refresh
+
+        t0 = time.perf_counter()
+        region_snapshots_refresh()
+        print(
+            f"\nworker job reporting.region_snapshots (every section, default period): "
+            f"{time.perf_counter() - t0:.1f} s"
+        )
         show(
-            f"platform admin, region of {n_region:,} requests",
+            f"platform admin, region of {n_region:,}, default period (the worker's tables)",
             time_pages(client, region),
+            REGION_TARGET_MS,
+        )
+        last_year = f"?periode=year&debut={now.year - 1}-06-01"
+        show(
+            f"platform admin, region of {n_region:,}, another period (computed on the spot)",
+            time_pages(client, {slug: url + last_year for slug, url in region.items()}),
             REGION_TARGET_MS,
         )
         client.force_login(coordinator)

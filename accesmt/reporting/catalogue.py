@@ -21,7 +21,7 @@ SECTIONS = {
     "demand": "Demande",
     "outcomes": "Résultats",
     "offer": "Offre de soins",
-    "aci": "Indicateurs ACI",
+    "aci": "Contrat ACI",
     "satisfaction": "Satisfaction",
 }
 # The URL of each section's page (French, as every URL of the product).

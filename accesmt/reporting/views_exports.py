@@ -94,7 +94,7 @@ def section_export(http_request, cpts_slug: str, section_slug: str, fmt: str):
     if period is None:
         return _bad_period()
     tables = [item.compute(scope, period) for item in catalogue.of_section(section, scope)]
-    title = f"Indicateurs : {catalogue.SECTIONS[section].lower()}"
+    title = f"Indicateurs — {catalogue.SECTIONS[section]}"
     return _tables_file(tables, period, scope, fmt, f"indicateurs-{section_slug}", title)
 
 

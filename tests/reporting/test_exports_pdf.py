@@ -174,7 +174,7 @@ def test_commune_sheet_is_one_page_always_masked(client, cpts, commune, offer, t
     # (3 + 6 persons, the 3 of a priority household), the closed one not waiting
     assert "Personnes inscrites 11 0" in text
     assert "Foyers inscrits 8 0" in text
-    assert "Foyers prioritaires inscrits < 5 0 —" in text  # masked for the coordination too
+    assert "Foyers prioritaires < 5 0 —" in text  # masked for the coordination too
     assert "Personnes en attente 9" in text
     assert "dont personnes de foyers prioritaires < 5" in text
     assert "Foyers en attente 7" in text

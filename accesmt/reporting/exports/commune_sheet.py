@@ -4,10 +4,12 @@ patients, aged 60 and over, declared departures in the next 24 months, inhabitan
 
 A mairie is never the coordination: the sheet is ALWAYS masked, whoever downloads it.
 `commune_sheet` computes the tables over `Scope(cpts, communes=(insee,))`, reusing the demand
-section's shared aggregate (`indicators.demand.totals`); each table is a few aggregate queries,
+section's summary (`indicators.demand.summary`); each table is a few aggregate queries,
 whatever the number of requests or GPs."""
 
 from __future__ import annotations
+
+import dataclasses
 
 from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
@@ -19,9 +21,9 @@ from accesmt.common.formats import long_date
 from accesmt.directory.models import AgeBand, AvailabilityDeclaration, PracticeSite, Practitioner
 from accesmt.intake.models import OPEN_STATUSES, HouseholdMember
 
-from ..cells import Amount, Change, Ratio, Text
+from ..cells import Amount, Ratio, Text
 from ..cells import Count as CountCell
-from ..indicators.demand import totals
+from ..indicators.demand import summary
 from ..periods import Period, add_months
 from ..tables import Scope, Table
 from . import pdf
@@ -37,26 +39,13 @@ def commune_scope(scope: Scope, commune) -> Scope:
 
 
 def need_table(scope: Scope, period: Period) -> Table:
-    now, before = totals(scope, period), totals(scope, period.previous())
-    lines = [
-        ("persons", "Personnes inscrites"),
-        ("households", "Foyers inscrits"),
-        ("priority", "Foyers prioritaires inscrits"),
-        ("home_visits", "Personnes ayant besoin de visites à domicile"),
-    ]
-    return Table(
+    """The demand summary of the catalogue (`demand.summary`) for the commune, titled for a
+    mairie."""
+    return dataclasses.replace(
+        summary(scope, period),
         code="commune.need",
         title="Le besoin : personnes inscrites pour trouver un médecin traitant",
-        columns=["", "période", "période précédente", "évolution (%)"],
-        rows=[
-            [
-                Text(label),
-                CountCell(now[key]),
-                CountCell(before[key]),
-                Change(now[key], before[key]),
-            ]
-            for key, label in lines
-        ],
+        chart=None,
     )
 
 

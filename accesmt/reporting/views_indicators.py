@@ -44,10 +44,10 @@ def computed(indicators, scope, period, tables=None) -> list[dict]:
     precomputed = {table.code: table for table in tables or ()}
     for item in indicators:
         table = precomputed.get(item.code) or item.compute(scope, period)
-        rows = table.shown_rows(scope.masked)
         left_out = max(0, len(table.rows) - PAGE_ROWS) + table.more_rows
-        if left_out:
-            rows = rows[:PAGE_ROWS] + rows[len(table.rows) :]
+        rows = [[cell.shown(scope.masked) for cell in row] for row in table.rows[:PAGE_ROWS]]
+        if table.total is not None:
+            rows.append([cell.shown(scope.masked) for cell in table.total])
         results.append(
             {
                 "indicator": item,

@@ -53,9 +53,8 @@ def _legend(table: Table, left: int) -> tuple[list[str], int]:
 
 def bars(table: Table, masked: bool) -> str:
     chart = table.chart
-    rows = table.shown_rows(masked)[: len(table.rows)]
-    left_out = max(0, len(rows) - MAX_BARS)
-    rows = rows[:MAX_BARS]
+    left_out = max(0, len(table.rows) - MAX_BARS) + table.more_rows
+    rows = [[cell.shown(masked) for cell in row] for row in table.rows[:MAX_BARS]]
     values = [_number(row[c]) for row in rows for c in chart.columns]
     top = max([v for v in values if v is not None] or [0]) or 1
     series = len(chart.columns)

@@ -1,7 +1,8 @@
 """The demo's CPAM list (issue 12): 60 people in ALD without a médecin traitant, sent by the CPAM
 ten days ago and imported by the coordination through the real import (checks, opt-out
 messages), now in their opt-out month; two of them have already refused (one by the link, one by
-phone) and one already said yes."""
+phone) and one already said yes. A third of them name the GP they see most often, as the CPAM
+lists do: most by RPPS number (a GP of the directory), some by a typed name."""
 
 from __future__ import annotations
 
@@ -10,11 +11,25 @@ import random
 
 from django.utils import timezone
 
+from accesmt.directory.models import Practitioner
 from accesmt.intake.cpam_lists import RawRow, check_rows, cpam_list_apply, cpam_opt_out_record
 from accesmt.intake.lifecycle import request_transition
 from accesmt.intake.models import CpamList, GeocodeSource, Request, Status
 
 from .generator import Place, generate
+
+USUAL_GP_NAME = "Dr Leclercq, Liévin"
+
+
+def _usual_gp(index: int, gps: list[str]) -> str:
+    """The "médecin consulté habituellement" column: every third person, by RPPS twice out of
+    three (a GP of the territory), else by name."""
+    if index % 3:
+        return ""
+    if gps and index % 9:
+        return gps[(index * 7) % len(gps)]
+    return USUAL_GP_NAME
+
 
 CAMPAIGN = "Plan ALD — patients sans médecin traitant (1er envoi)"
 
@@ -22,6 +37,9 @@ CAMPAIGN = "Plan ALD — patients sans médecin traitant (1er envoi)"
 def demo_cpam_list_create(cpts, places: list[Place], *, coordinator, seed: int, people: int = 60):
     territory = generate(places, seed=seed + 12, households=people)
     rng = random.Random(seed + 12)
+    gps = list(
+        Practitioner.objects.in_cpts(cpts).present().order_by("rpps").values_list("rpps", flat=True)
+    )
     rows, points = [], {}
     for index, household in enumerate(territory.households):
         member = household.members[0]
@@ -41,7 +59,7 @@ def demo_cpam_list_create(cpts, places: list[Place], *, coordinator, seed: int, 
                     "email": household.email if phone else "",
                     "ald": "oui",
                     "css": "oui" if rng.random() < 0.15 else "non",
-                    "usual_gp": "Dr Leclercq, Liévin" if index % 3 == 0 else "",
+                    "usual_gp": _usual_gp(index, gps),
                 },
             )
         )

@@ -25,8 +25,10 @@ from accesmt.reporting.periods import add_months
 from accesmt.territory.models import CPTS, Commune
 from accesmt.territory.services import communes_load
 
+from .assurance_maladie import demo_assurance_maladie_create
 from .cpam_list import demo_cpam_list_create
-from .generator import DemoGP, DemoHousehold, Place, generate
+from .generator import DemoGP, Place, generate
+from .households import household_data
 from .orientation import demo_history_placement, demo_orientation_create
 from .satisfaction import demo_satisfaction_create
 from .survey import demo_survey_campaign_create
@@ -67,6 +69,13 @@ ACCOUNTS = (
     DemoAccount("medecin@cpts-lievin.example.org", "médecin généraliste", "lievin", Role.GP),
     DemoAccount(
         "mediation@cpam-artois.example.org", "médiatrice CPAM", "lievin", Role.CPAM_MEDIATOR
+    ),
+    DemoAccount(
+        "agent@cpam-artois.example.org",
+        "agente CPAM orienteuse",
+        "lievin",
+        Role.CPAM_AGENT,
+        Profession.CPAM,
     ),
     DemoAccount("observatoire@cpts-lievin.example.org", "observateur", "lievin", Role.OBSERVER),
     DemoAccount(
@@ -135,36 +144,6 @@ def _accounts_create(cpts_by_key: dict[str, CPTS]) -> dict[str, User]:
     return users
 
 
-def _household_data(h: DemoHousehold, communes: dict[str, Commune]):
-    household = {
-        "address": h.street,
-        "postcode": h.place.postcode,
-        "commune": communes[h.place.insee_code],
-        "phone": h.phone,
-        "email": h.email,
-        "coverage": h.coverage,
-        "needs_rights_help": h.needs_rights_help,
-        "reason": h.reason,
-        "reason_other": h.reason_other,
-        "former_gp_name": h.former_gp,
-        "urgent_follow_up": h.urgent_follow_up,
-    }
-    members = [
-        {
-            "first_name": m.first_name,
-            "last_name": m.last_name,
-            "birth_date": m.birth_date,
-            "sex": m.sex,
-            "has_ald": m.has_ald,
-            "has_disability": bool(m.disability),
-            "conditions": m.disability,
-            "home_visits": m.home_visits,
-        }
-        for m in h.members
-    ]
-    return household, members
-
-
 def _households_create(cpts: CPTS, users: dict[str, User], households: int, seed: int) -> int:
     territory = generate(_places(cpts), seed=seed, households=households)
     communes = {c.pk: c for c in Commune.objects.filter(territory__cpts=cpts)}
@@ -187,7 +166,7 @@ def _households_persist(territory, cpts, communes, coordinator, referrers, rng) 
     now = timezone.now()
     with override_settings(GEOCODER_URL="http://127.0.0.1:9", GEOCODER_RETRIES=0):
         for index, h in enumerate(territory.households):
-            household, members = _household_data(h, communes)
+            household, members = household_data(h, communes)
             channel = h.channel
             referrer = rng.choice(referrers) if channel == "referral" else None
             created = request_create(
@@ -211,7 +190,7 @@ def _households_persist(territory, cpts, communes, coordinator, referrers, rng) 
         # A person registered online who had already been registered by phone: a duplicate
         # flagged at intake, for the coordinator to merge.
         if territory.households:
-            household, members = _household_data(territory.households[0], communes)
+            household, members = household_data(territory.households[0], communes)
             request_create(
                 cpts=cpts,
                 channel="online",
@@ -221,7 +200,7 @@ def _households_persist(territory, cpts, communes, coordinator, referrers, rng) 
         # A person with neither phone nor e-mail, registered by the coordination during a call
         # from a neighbour: every message to them is a letter to print ("Courriers à imprimer").
         if len(territory.households) > 1:
-            household, members = _household_data(territory.households[1], communes)
+            household, members = household_data(territory.households[1], communes)
             request_create(
                 cpts=cpts,
                 channel="phone",
@@ -347,7 +326,7 @@ def _history_create(cpts: CPTS, users: dict[str, User], *, count: int, seed: int
         with override_settings(GEOCODER_URL="http://127.0.0.1:9", GEOCODER_RETRIES=0):
             for index, h in enumerate(territory.households):
                 created_at = start + dt.timedelta(seconds=span * (index + rng.random()) / count)
-                household, members = _household_data(h, communes)
+                household, members = household_data(h, communes)
                 channel = "phone" if h.channel == "referral" else h.channel
                 request = request_create(
                     cpts=cpts,
@@ -421,6 +400,14 @@ def demo_load(
             seed=seed,
             coordinator=users["coordination@cpts-lievin.example.org"],
             gp_user=users["medecin@cpts-lievin.example.org"],
+        )
+        demo_assurance_maladie_create(
+            lievin,
+            _places(lievin),
+            seed=seed,
+            coordinator=users["coordination@cpts-lievin.example.org"],
+            agent=users["agent@cpam-artois.example.org"],
+            mediator=users["mediation@cpam-artois.example.org"],
         )
         demo_cpam_list_create(
             lievin,

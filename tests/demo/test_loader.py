@@ -1,3 +1,6 @@
+import datetime
+import io
+
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
@@ -5,7 +8,14 @@ from django.utils import timezone
 
 from accesmt.accounts.models import Membership, Role, User
 from accesmt.demo.loader import ACCOUNTS, DEMO_PASSWORD
-from accesmt.intake.models import CpamList, DuplicateFlag, Request, Status
+from accesmt.intake.models import (
+    OPEN_STATUSES,
+    CpamList,
+    DuplicateFlag,
+    Request,
+    RightsOutcome,
+    Status,
+)
 from accesmt.notifications.models import OutboxMessage
 from accesmt.orientation.models import Placement, Solicitation
 from accesmt.reporting.models import ReportingSettings
@@ -18,7 +28,9 @@ HISTORY = 16  # households of the two contract years (70 in `make demo`)
 @pytest.mark.django_db
 def test_load_demo_builds_the_lievin_territory_accounts_and_requests(client):
     # One test on purpose: loading every French commune takes a few seconds.
-    call_command("load_demo", households=40, history=HISTORY)
+    out = io.StringIO()
+    call_command("load_demo", households=40, history=HISTORY, stdout=out)
+    assert "agent@cpam-artois.example.org" in out.getvalue()  # printed with the others
 
     lievin = CPTS.objects.get(slug="cpts-lievin")
     links = TerritoryCommune.objects.filter(cpts=lievin).select_related("commune")
@@ -41,8 +53,10 @@ def test_load_demo_builds_the_lievin_territory_accounts_and_requests(client):
     assert response.status_code == 302
 
     requests = Request.objects.filter(cpts=lievin)
-    # 40 households, one of them registered twice, one by post, and the history
-    assert requests.exclude(channel="cpam_list").count() == 42 + HISTORY
+    # 40 households, one of them registered twice, one by post, the history, and the
+    # Assurance Maladie's stories (4 settled by their usual GP, 2 more CPAM referrals, 5 on
+    # the mediator's worklist)
+    assert requests.exclude(channel="cpam_list").count() == 42 + HISTORY + 11
     # The CPAM list of 60 people in ALD, in its opt-out month (two refused, one said yes).
     cpam_list = CpamList.objects.get(cpts=lievin)
     assert cpam_list.imported_count == cpam_list.requests.count() == 60
@@ -59,11 +73,67 @@ def test_load_demo_builds_the_lievin_territory_accounts_and_requests(client):
     assert not requests.filter(latitude__isnull=True).exists()
 
     call_command("load_demo", households=40, history=HISTORY)  # a second run changes nothing
-    assert Request.objects.count() == 42 + HISTORY + 60
+    assert Request.objects.count() == 42 + HISTORY + 11 + 60
+
+    _assert_assurance_maladie(lievin, cpam_list)
 
     _assert_two_contract_years(client, lievin)
     _assert_the_mairie_sees_lievin_only(client, lievin)
     _assert_satisfaction_and_public_report(client, lievin)
+
+
+def _assert_assurance_maladie(lievin, cpam_list):
+    """Issue 12: households settled by their usual GP through the real flow, the CPAM agent's
+    referrals, the CPAM list naming usual GPs, the mediator's worklist with outcomes."""
+    requests = Request.objects.filter(cpts=lievin)
+    settled = requests.filter(closed_reason="usual_gp")
+    assert settled.count() == 4
+    for request in settled:
+        placement = Placement.objects.get(request=request)
+        assert placement.practitioner.rpps == request.usual_gp_rpps
+        asked_first = Solicitation.objects.get(request=request)
+        assert asked_first.origin == "usual_gp" and asked_first.status == "accepted"
+    assert {p.recorded_by for p in Placement.objects.filter(request__in=settled)} == {
+        "patient",
+        "coordinator",
+    }
+    assert Placement.objects.filter(request__in=settled, declared_by="gp").count() == 1
+    # nothing of these past stories waits in the outbox
+    old = timezone.now() - datetime.timedelta(days=1)
+    stories = [str(pk) for pk in settled.values_list("pk", flat=True)]
+    assert not OutboxMessage.objects.filter(
+        status="pending", created_at__lt=old, related_id__in=stories
+    ).exists()
+    assert not OutboxMessage.objects.filter(
+        status="pending", created_at__lt=old, topic__startswith="orientation."
+    ).exists()
+
+    agent = Membership.objects.get(user__email="agent@cpam-artois.example.org")
+    assert agent.role == Role.CPAM_AGENT and agent.profession == "cpam"
+    referred = requests.filter(referred_by_cpam=True)
+    assert referred.count() == 3
+    assert set(referred.values_list("referrer", flat=True)) == {agent.user_id}
+    assert set(referred.values_list("status", flat=True)) == {"closed", "waiting", "new"}
+
+    assert cpam_list.requests.exclude(usual_gp_rpps="").count() >= 10
+    assert cpam_list.requests.exclude(usual_gp_name="").exists()
+
+    outcomes = RightsOutcome.objects.filter(cpts=lievin)
+    assert sorted(outcomes.values_list("kind", flat=True)) == sorted(
+        ["contacted", "unreachable", "rights_opened", "rights_opened"]
+    )
+    assert set(outcomes.values_list("recorded_by__email", flat=True)) == {
+        "mediation@cpam-artois.example.org"
+    }
+    assert outcomes.filter(opened_css=True).count() == 1
+    assert outcomes.filter(opened_vitale=True).count() == 1
+    opened = outcomes.filter(kind="rights_opened").values("request")
+    assert not requests.filter(pk__in=opened, needs_rights_help=True).exists()
+    followed = outcomes.exclude(kind="rights_opened").values("request")
+    assert requests.filter(pk__in=followed, needs_rights_help=True).count() == 2
+    # the worklist goes on: more households wait for the mediation
+    flagged = requests.filter(needs_rights_help=True, status__in=OPEN_STATUSES)
+    assert flagged.exclude(pk__in=followed).exists()
 
 
 def _assert_satisfaction_and_public_report(client, lievin):

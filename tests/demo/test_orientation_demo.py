@@ -41,7 +41,8 @@ def test_load_demo_builds_an_orientation_history_through_the_services(client):
     for placement in placements:
         request = placement.request
         assert request.status == Status.CLOSED
-        assert request.closed_reason == ClosedReason.MT_FOUND
+        # MT found, or the usual GP's follow-up made official (demo/assurance_maladie.py)
+        assert request.closed_reason in (ClosedReason.MT_FOUND, ClosedReason.USUAL_GP)
         assert request.closed_at == placement.at  # the request closed when the GP was found
         assert request.waiting_since < placement.at < now
         assert now - placement.at < dt.timedelta(days=110)

@@ -440,3 +440,12 @@ class StillNeededCheck(models.Model):
             and self.closed_unreachable_at is None
             and self.cancelled_at is None
         )
+
+
+# Transfer plans of departing GPs (issue 11): their own module, registered here.
+from .transfers.models import (  # noqa: E402, F401
+    TransferHousehold,
+    TransferPlan,
+    TransferPlanStatus,
+    TransferReceiver,
+)

@@ -97,6 +97,8 @@ class Origin(models.TextChoices):
     # The GP the person already sees, asked first to become their médecin traitant (issue 12):
     # whatever their declared availability and distance, and without using their places.
     USUAL_GP = "usual_gp", "médecin que la personne consulte déjà"
+    # A receiving GP of a departing GP's transfer plan, in the month the plan gave (issue 11).
+    TRANSFER = "transfer", "plan de transfert d'un médecin partant"
 
 
 class SolicitationStatus(models.TextChoices):

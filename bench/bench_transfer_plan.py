@@ -65,7 +65,9 @@ def instance(rng, n_households=1100, n_gps=40):
         profiles=np.where(rng.random(n_gps) < 0.85, 63, 63 & ~int(Profile.HOME_VISITS)),
         visit_radius_km=rng.choice([5.0, 10.0, np.nan], n_gps),
     )
-    capacity = {pid: int(c) for pid, c in zip(range(1, n_gps + 1), rng.integers(6, 16, n_gps))}
+    capacity = {
+        pid: int(c) for pid, c in zip(range(1, n_gps + 1), rng.integers(6, 16, n_gps), strict=True)
+    }
     return index, households, capacity
 
 

@@ -54,13 +54,9 @@ def milp_optimum(plan, households):
 
 
 def test_months_before_departure_without_summer():
-    months = plan_months(
-        datetime.date(2027, 5, 10), datetime.date(2027, 10, 15), avoid_summer=True
-    )
+    months = plan_months(datetime.date(2027, 5, 10), datetime.date(2027, 10, 15), avoid_summer=True)
     assert months == [datetime.date(2027, m, 1) for m in (5, 6, 9, 10)]
-    months = plan_months(
-        datetime.date(2027, 5, 10), datetime.date(2027, 10, 1), avoid_summer=False
-    )
+    months = plan_months(datetime.date(2027, 5, 10), datetime.date(2027, 10, 1), avoid_summer=False)
     assert months == [datetime.date(2027, m, 1) for m in (5, 6, 7, 8, 9)]
 
 

@@ -23,8 +23,14 @@ from accesmt.accounts.actors import actor_or_none
 from accesmt.accounts.models import AuditAction
 from accesmt.accounts.services import audit_record_many
 from accesmt.intake import priority
-from accesmt.intake.cpam_lists import CpamListFormatError, CpamListReport, LineNote, RawRow
-from accesmt.intake.cpam_lists import check_rows, normalise_header
+from accesmt.intake.cpam_lists import (
+    CpamListFormatError,
+    CpamListReport,
+    LineNote,
+    RawRow,
+    check_rows,
+    normalise_header,
+)
 from accesmt.intake.models import (
     Channel,
     HomeVisits,
@@ -188,7 +194,13 @@ def transfer_import_preview(data: bytes, *, plan) -> Preview:
         visits[raw.line], keys[raw.line] = visit or HomeVisits.NEVER, key
     checked = check_rows(rows, cpts=plan.cpts, campaign_name="plan de transfert")
     report = checked.report
-    report.refused = sorted(report.refused + refused, key=lambda n: n.line)
+    merged: dict[int, LineNote] = {}
+    for note in sorted(report.refused + refused, key=lambda n: n.line):
+        if note.line in merged:
+            merged[note.line].reasons += note.reasons
+        else:
+            merged[note.line] = note
+    report.refused = list(merged.values())
     refused_lines = {note.line for note in report.refused}
     report.accepted = [n for n in report.accepted if n.line not in refused_lines]
     existing = set(plan.households.values_list("household_key", flat=True))

@@ -116,6 +116,9 @@ class TransferReceiver(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"Receveur {self.practitioner_id} du plan {self.plan_id}"
+
 
 class TransferHouseholdQuerySet(TenantQuerySet):
     tenant_field = "plan__cpts"
@@ -153,3 +156,6 @@ class TransferHousehold(models.Model):
                 | models.Q(month__isnull=False, practitioner__isnull=False),
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"Foyer {self.household_key} du plan {self.plan_id}"

@@ -117,9 +117,7 @@ def transfer_plan_allocate(*, plan: TransferPlan, now=None) -> AllocationOutcome
         used[key] = used.get(key, 0) + row["n"]
     batch = household_batch(Request.objects.filter(pk__in=free.values("request_id")), now=now)
     index = candidate_index(plan.cpts, now=now)
-    result = allocate_over_months(
-        index, batch, capacity=capacity, months=len(months), used=used
-    )
+    result = allocate_over_months(index, batch, capacity=capacity, months=len(months), used=used)
     by_request = {
         int(h): (int(p), months[int(m)], float(km))
         for h, p, m, km in zip(

@@ -16,15 +16,20 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from accesmt.accounts.access import cpts_role_required
 from accesmt.accounts.models import AuditAction, Role
 from accesmt.accounts.services import audit_record
 
 from .forms import TransferConfirmForm, TransferImportForm, TransferPlanForm, TransferReceiverForm
-from .importer import COLUMNS, TransferFormatError, template_csv, transfer_import_confirm
-from .importer import transfer_import_preview
+from .importer import (
+    COLUMNS,
+    TransferFormatError,
+    template_csv,
+    transfer_import_confirm,
+    transfer_import_preview,
+)
 from .letter import render_consent_letter
 from .models import TransferPlan
 from .services import (
@@ -66,15 +71,14 @@ def _apply_errors(form, error: ValidationError) -> None:
 def plans(http_request, cpts_slug: str):
     cpts = http_request.cpts
     form = TransferPlanForm(http_request.POST or None, cpts=cpts)
-    if http_request.method == "POST":
-        if form.is_valid():
-            try:
-                plan = transfer_plan_create(cpts=cpts, by=http_request.user, **form.cleaned_data)
-            except ValidationError as error:
-                _apply_errors(form, error)
-            else:
-                messages.success(http_request, "Plan de transfert ouvert.")
-                return redirect("orientation:transfer_plan", cpts_slug=cpts.slug, pk=plan.pk)
+    if http_request.method == "POST" and form.is_valid():
+        try:
+            plan = transfer_plan_create(cpts=cpts, by=http_request.user, **form.cleaned_data)
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(http_request, "Plan de transfert ouvert.")
+            return redirect("orientation:transfer_plan", cpts_slug=cpts.slug, pk=plan.pk)
     context = {
         "cpts": cpts,
         "form": form,
@@ -96,7 +100,9 @@ def plan_detail(http_request, cpts_slug: str, pk: int):
     cpts = http_request.cpts
     plan = _plan(http_request, pk)
     receiver_form = TransferReceiverForm(
-        http_request.POST if http_request.POST.get("action") == "receiver" else None, cpts=cpts, plan=plan
+        http_request.POST if http_request.POST.get("action") == "receiver" else None,
+        cpts=cpts,
+        plan=plan,
     )
     status = 200
     if http_request.method == "POST" and plan.is_open:
@@ -244,7 +250,9 @@ def _confirm(http_request, plan):
         or pending.get("plan") != plan.pk
         or not secrets.compare_digest(pending["token"], token)
     ):
-        messages.error(http_request, "Cet import n'est plus en attente : envoyez à nouveau le fichier.")
+        messages.error(
+            http_request, "Cet import n'est plus en attente : envoyez à nouveau le fichier."
+        )
         return redirect("orientation:transfer_import", cpts_slug=plan.cpts.slug, pk=plan.pk)
     if "cancel" in http_request.POST:
         _forget_pending(http_request)

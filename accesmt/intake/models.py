@@ -122,6 +122,8 @@ class Channel(models.TextChoices):
     PHONE = "phone", "saisie téléphonique"
     API = "api", "API"
     CPAM_LIST = "cpam_list", "liste de la CPAM"
+    # Patients of a departing GP registered by the practice (orientation.transfers, issue 11).
+    TRANSFER = "transfer", "plan de transfert d'un médecin partant"
 
 
 REFERRED_BY_CPAM_LABEL = "orientation par l'Assurance Maladie (CPAM)"
@@ -281,6 +283,11 @@ class Request(models.Model):
     created_at = models.DateTimeField("créée le", default=timezone.now, db_index=True)
     updated_at = models.DateTimeField("modifiée le", auto_now=True)
     waiting_since = models.DateTimeField("en attente depuis", default=timezone.now)
+    # A household of a departing GP's transfer plan (orientation.transfers, issue 11): out of the
+    # queue and of queue-wide allocations while the plan runs; the plan releases it into the
+    # queue (with its `waiting_since`) at the departure date. A flag rather than a status: the
+    # household goes through the ordinary orientation states (waiting, proposing, choice).
+    held_for_transfer = models.BooleanField("réservée à un plan de transfert", default=False)
     anonymised_at = models.DateTimeField(
         "anonymisée le",
         null=True,

@@ -108,7 +108,7 @@ def _filter_q(filters: QueueFilters, *, skip: str = "") -> Q:
     q = Q()
     if skip != "status" and filters.status:
         if filters.status == OPEN:
-            q &= Q(status__in=QUEUE_STATUSES)
+            q &= Q(status__in=QUEUE_STATUSES, held_for_transfer=False)
         else:
             q &= Q(status=filters.status)
     if skip != "commune" and filters.commune:

@@ -453,9 +453,12 @@ def _complete(arcs, households, flow, placed, capacity_left) -> list[int]:
         ~placed[arcs.household] & (capacity_left[arcs.practitioner] >= persons[arcs.household])
     )
     h = arcs.household[candidates]
+    # units before distance: the same order for the queue (units grow with distance), and the
+    # earlier month first for a transfer plan's time-expanded arcs (orientation.transfers)
     order = np.lexsort(
         (
             arcs.distance_km[candidates],
+            arcs.units[candidates],
             -flow[candidates],
             households.household_id[h],
             -households.weight[h],

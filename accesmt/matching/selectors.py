@@ -241,7 +241,7 @@ def max_distance_by_cpts(cpts_ids) -> dict[int, float]:
 
 def waiting_requests(cpts=None) -> QuerySet[Request]:
     """The queue: requests waiting for a GP, of one CPTS or of the whole platform."""
-    qs = Request.objects.filter(status=Status.WAITING)
+    qs = Request.objects.filter(status=Status.WAITING, held_for_transfer=False)
     return qs if cpts is None else qs.filter(cpts=cpts)
 
 

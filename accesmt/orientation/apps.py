@@ -15,10 +15,14 @@ class OrientationConfig(AppConfig):
         from .selectors import gp_month_counts
         from .services import solicitations_follow_up
         from .services.declarations import declarations_check
+        from .transfers.services import transfer_plans_release_due
 
         jobs.register("orientation.follow_up", solicitations_follow_up, every_seconds=900)
         jobs.register("orientation.still_needed", still_needed.still_needed_run, every_seconds=3600)
         jobs.register("orientation.declarations", declarations_check, every_seconds=3600)
+        jobs.register(
+            "orientation.transfer_release", transfer_plans_release_due, every_seconds=3600
+        )
         # matching cannot import orientation: it receives this month's counts through a hook
         month_counts_register(gp_month_counts)
         # intake and directory never import each other: the GP a person already sees is

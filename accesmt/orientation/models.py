@@ -97,6 +97,8 @@ class Origin(models.TextChoices):
     # The GP the person already sees, asked first to become their médecin traitant (issue 12):
     # whatever their declared availability and distance, and without using their places.
     USUAL_GP = "usual_gp", "médecin que la personne consulte déjà"
+    # A receiving GP of a departing GP's transfer plan, in the month the plan gave (issue 11).
+    TRANSFER = "transfer", "plan de transfert d'un médecin partant"
 
 
 class SolicitationStatus(models.TextChoices):
@@ -440,3 +442,12 @@ class StillNeededCheck(models.Model):
             and self.closed_unreachable_at is None
             and self.cancelled_at is None
         )
+
+
+# Transfer plans of departing GPs (issue 11): their own module, registered here.
+from .transfers.models import (  # noqa: E402, F401
+    TransferHousehold,
+    TransferPlan,
+    TransferPlanStatus,
+    TransferReceiver,
+)

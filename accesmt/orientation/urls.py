@@ -6,9 +6,11 @@ and undeliverable messages (views_letters)."""
 from django.urls import path
 
 from . import views, views_allocation, views_declaration, views_letters, views_upkeep
+from .transfers import views as views_transfers
 
 app_name = "orientation"
 REQUEST = "espace/<slug:cpts_slug>/demandes/<str:reference>/"
+TRANSFERS = "espace/<slug:cpts_slug>/transferts/"
 urlpatterns = [
     path(f"{REQUEST}orientation/", views.request_orientation, name="request"),
     path(f"{REQUEST}lettre.pdf", views.request_letter, name="letter"),
@@ -44,4 +46,12 @@ urlpatterns = [
         views_letters.letter_pdf,
         name="letter_pdf",
     ),
+    # Transfer plans of departing GPs (transfers/views.py, issue 11).
+    path(TRANSFERS, views_transfers.plans, name="transfer_plans"),
+    path(f"{TRANSFERS}<int:pk>/", views_transfers.plan_detail, name="transfer_plan"),
+    path(f"{TRANSFERS}<int:pk>/import/", views_transfers.plan_import, name="transfer_import"),
+    path(
+        f"{TRANSFERS}<int:pk>/modele.csv", views_transfers.plan_template, name="transfer_template"
+    ),
+    path(f"{TRANSFERS}<int:pk>/lettre.pdf", views_transfers.plan_letter, name="transfer_letter"),
 ]

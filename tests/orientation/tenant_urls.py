@@ -66,3 +66,30 @@ register_page(
     allowed=COORDINATION,
     setup=_still_needed_to_call,
 )
+
+
+def _transfer_plan_in(cpts) -> dict:
+    import datetime
+
+    from accesmt.orientation.models import TransferPlan
+    from tests.intake.factories import RequestFactory
+    from tests.worlds import gp_at
+
+    request = RequestFactory(cpts=cpts, status="waiting")
+    site = gp_at(cpts, request.commune)
+    site.practitioner.last_name = f"PARTANT-{cpts.slug}"
+    site.practitioner.save()
+    plan = TransferPlan.objects.create(
+        cpts=cpts, practitioner=site.practitioner, departure_date=datetime.date(2030, 1, 1)
+    )
+    return {"plan": plan, "secrets": [site.practitioner.last_name]}
+
+
+for _name in (
+    "orientation:transfer_plan",
+    "orientation:transfer_import",
+    "orientation:transfer_template",
+    "orientation:transfer_letter",
+):
+    register_page(_name, pk="plan", allowed=COORDINATION, setup=_transfer_plan_in)
+register_page("orientation:transfer_plans", allowed=COORDINATION, setup=_transfer_plan_in)

@@ -85,8 +85,8 @@ def waiting_table(scope: Scope) -> Table:
 def offer_figures(scope: Scope, commune) -> dict:
     """GPs present in the directory with a present practice site in `commune`: how many, how
     many accept new patients (current declaration), are 60 or over (birth year, or age band
-    when it is unknown), have declared a departure in the next 24 months (latest declaration, expired or not, as
-    every departure). One query."""
+    when it is unknown), have declared a departure in the next 24 months (latest declaration,
+    expired or not, as every departure). One query."""
     today = timezone.localdate()
     declarations = AvailabilityDeclaration.objects.filter(practitioner=OuterRef("pk"))
     if scope.cpts is not None:

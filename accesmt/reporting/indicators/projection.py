@@ -105,7 +105,7 @@ def month_index(start: datetime.date, day: datetime.date) -> int:
     return (day.year - start.year) * 12 + day.month - start.month
 
 
-def _settings(cpts_ids) -> dict[int, ReportingSettings]:
+def settings_by_cpts(cpts_ids) -> dict[int, ReportingSettings]:
     stored = {s.cpts_id: s for s in ReportingSettings.objects.filter(cpts_id__in=cpts_ids)}
     return {
         cpts_id: stored.get(cpts_id) or ReportingSettings(cpts_id=cpts_id) for cpts_id in cpts_ids
@@ -128,6 +128,18 @@ def _territory(scope: Scope) -> tuple[dict[str, int], dict[str, CommuneProjectio
     return commune_cpts, shown
 
 
+def patients_of(declaration, setting: ReportingSettings) -> int:
+    """The GP's approximate number of patients: declared, else the CPTS's default."""
+    if declaration is not None and declaration.approx_patient_count is not None:
+        return declaration.approx_patient_count
+    return setting.default_patient_count
+
+
+def departure_patients(declaration, setting: ReportingSettings) -> float:
+    """The patients a declared departure leaves without their médecin traitant."""
+    return patients_of(declaration, setting) * declaration.departure_share
+
+
 class _Builder:
     def __init__(self, start: datetime.date, communes: dict[str, CommuneProjection]):
         self.start = start
@@ -141,17 +153,13 @@ class _Builder:
 
     def gp(self, where, declaration, birth_year, setting, now) -> None:
         """One GP's losses (declared departure, or expected at 67 and over) and places."""
-        patients = (
-            declaration.approx_patient_count
-            if declaration is not None and declaration.approx_patient_count is not None
-            else setting.default_patient_count
-        )
+        patients = patients_of(declaration, setting)
         departure = declaration.planned_departure_date if declaration is not None else None
         last_month = MONTHS  # the months before this one have the GP's places
         if departure is not None:
             index = month_index(self.start, departure)
             if 0 <= index < MONTHS:
-                self.spread(where, index, patients * declaration.departure_share, "declared")
+                self.spread(where, index, departure_patients(declaration, setting), "declared")
             last_month = max(0, min(MONTHS, index))
         elif birth_year is not None:
             monthly = patients * setting.senior_departure_rate / 100 / 12
@@ -187,7 +195,7 @@ def project(scope: Scope, today: datetime.date | None = None) -> Projection:
     start = first_of_month(today)
     commune_cpts, communes = _territory(scope)
     cpts_ids = sorted(set(commune_cpts.values()))
-    settings = _settings(cpts_ids)
+    settings = settings_by_cpts(cpts_ids)
     # (cpts, practitioner) → the communes of their present sites in that CPTS's territory
     sites: dict[tuple[int, int], list[str]] = {}
     birth_years: dict[int, int | None] = {}

@@ -167,6 +167,7 @@ class InstallationForm(forms.Form):
         queryset=None,
         required=False,
         empty_label="— pas dans l'annuaire —",
+        error_messages={"invalid_choice": "Choisissez un médecin de l'annuaire de la CPTS."},
     )
     name = forms.CharField(
         label="Ou nom du médecin",
@@ -195,7 +196,11 @@ class InstallationForm(forms.Form):
         label="Communes desservies",
         queryset=None,
         widget=forms.CheckboxSelectMultiple,
-        error_messages={"required": "Choisissez au moins une commune desservie."},
+        error_messages={
+            "required": "Choisissez au moins une commune desservie.",
+            "invalid_choice": "Choisissez des communes du territoire de la CPTS.",
+            "invalid_pk_value": "Choisissez des communes du territoire de la CPTS.",
+        },
     )
     monthly_capacity = forms.IntegerField(
         label="Nouveaux patients par mois attendus",
@@ -223,6 +228,17 @@ class InstallationForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["practitioner"].queryset = practitioners
         self.fields["communes"].queryset = communes
+
+    def clean(self):
+        cleaned = super().clean()
+        if "practitioner" in cleaned and "name" in cleaned:
+            if cleaned["practitioner"] is None and not cleaned["name"].strip():
+                self.add_error("name", "Choisissez un médecin de l'annuaire ou saisissez son nom.")
+            elif cleaned["practitioner"] is not None and cleaned["name"].strip():
+                self.add_error(
+                    "name", "Choisissez un médecin de l'annuaire ou saisissez un nom, pas les deux."
+                )
+        return cleaned
 
     @staticmethod
     def initial_from(installation) -> dict:

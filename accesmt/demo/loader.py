@@ -26,6 +26,7 @@ from accesmt.territory.models import CPTS, Commune
 from accesmt.territory.services import communes_load
 
 from .cpam_list import demo_cpam_list_create
+from .departures import demo_departures_create
 from .generator import DemoGP, DemoHousehold, Place, generate
 from .orientation import demo_history_placement, demo_orientation_create
 from .satisfaction import demo_satisfaction_create
@@ -429,4 +430,5 @@ def demo_load(
             seed=seed,
         )
         demo_satisfaction_create(lievin, seed=seed)
+        demo_departures_create(lievin, coordinator=users["coordination@cpts-lievin.example.org"])
     return True

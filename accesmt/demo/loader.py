@@ -27,6 +27,7 @@ from accesmt.territory.services import communes_load
 
 from .assurance_maladie import demo_assurance_maladie_create
 from .cpam_list import demo_cpam_list_create
+from .departures import demo_departures_create
 from .generator import DemoGP, Place, generate
 from .households import household_data
 from .orientation import demo_history_placement, demo_orientation_create
@@ -416,4 +417,5 @@ def demo_load(
             seed=seed,
         )
         demo_satisfaction_create(lievin, seed=seed)
+        demo_departures_create(lievin, coordinator=users["coordination@cpts-lievin.example.org"])
     return True

@@ -17,6 +17,9 @@ from .models import (
     MAX_PATIENT_COUNT,
     PROFILE_FIELDS,
     Accepting,
+    DepartureCertainty,
+    DepartureScope,
+    InstallationKind,
     Listing,
 )
 from .services import declaration_create
@@ -81,6 +84,21 @@ class DeclarationForm(forms.Form):
         widget=DateInput(),
         error_messages={"invalid": "Saisissez une date valide, par exemple 30/06/2027."},
     )
+    departure_certainty = forms.ChoiceField(
+        label="Ce départ est-il certain ou probable ?",
+        choices=DepartureCertainty.choices,
+        widget=forms.RadioSelect,
+        required=False,
+        help_text="Sans réponse, un départ daté est compté comme probable.",
+    )
+    departure_scope = forms.ChoiceField(
+        label="Arrêtez-vous complètement ou réduisez-vous votre activité ?",
+        choices=DepartureScope.choices,
+        widget=forms.RadioSelect,
+        required=False,
+        help_text="Sans réponse, un départ daté est compté comme une cessation complète ; "
+        "une réduction d'activité compte la moitié de vos patients.",
+    )
     approx_patient_count = forms.IntegerField(
         label="Nombre approximatif de patients dont vous êtes le médecin traitant",
         required=False,
@@ -100,6 +118,16 @@ class DeclarationForm(forms.Form):
     )
 
     profile_field_names = PROFILE_FIELDS
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("planned_departure_date"):
+            for name in ("departure_certainty", "departure_scope"):
+                if cleaned.get(name):
+                    self.add_error(
+                        name, "Indiquez la date prévue de départ, ou laissez cette question."
+                    )
+        return cleaned
 
     def profile_fields(self):
         return [self[name] for name in PROFILE_FIELDS]
@@ -128,3 +156,100 @@ def declaration_save(form: DeclarationForm, *, practitioner, cpts, source: str, 
         for field, messages in error.message_dict.items():
             form.add_error(field if field in form.fields else None, messages)
         return None
+
+
+class InstallationForm(forms.Form):
+    """A planned installation (coordinator). `practitioner` lists the GPs of the directory in the
+    CPTS; `communes` the communes of its territory."""
+
+    practitioner = forms.ModelChoiceField(
+        label="Médecin de l'annuaire",
+        queryset=None,
+        required=False,
+        empty_label="— pas dans l'annuaire —",
+        error_messages={"invalid_choice": "Choisissez un médecin de l'annuaire de la CPTS."},
+    )
+    name = forms.CharField(
+        label="Ou nom du médecin",
+        required=False,
+        max_length=200,
+        help_text="Si le médecin n'est pas (encore) dans l'annuaire.",
+    )
+    kind = forms.ChoiceField(
+        label="Installation",
+        choices=InstallationKind.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Indiquez s'il s'agit d'un nouveau cabinet."},
+    )
+    practice_label = forms.CharField(
+        label="Cabinet ou maison de santé", required=False, max_length=200
+    )
+    date = forms.DateField(
+        label="Date prévue d'installation",
+        widget=DateInput(),
+        error_messages={
+            "required": "Indiquez la date prévue d'installation.",
+            "invalid": "Saisissez une date valide, par exemple 01/09/2027.",
+        },
+    )
+    communes = forms.ModelMultipleChoiceField(
+        label="Communes desservies",
+        queryset=None,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={
+            "required": "Choisissez au moins une commune desservie.",
+            "invalid_choice": "Choisissez des communes du territoire de la CPTS.",
+            "invalid_pk_value": "Choisissez des communes du territoire de la CPTS.",
+        },
+    )
+    monthly_capacity = forms.IntegerField(
+        label="Nouveaux patients par mois attendus",
+        min_value=0,
+        max_value=MAX_MONTHLY_CAPACITY,
+        help_text="En personnes, comme les déclarations des médecins.",
+        error_messages={
+            "required": "Indiquez le nombre de nouveaux patients par mois attendus.",
+            "invalid": "Saisissez un nombre entier.",
+            "min_value": "Le nombre ne peut pas être négatif.",
+            "max_value": f"Saisissez au plus {MAX_MONTHLY_CAPACITY}.",
+        },
+    )
+    certainty = forms.ChoiceField(
+        label="Installation certaine ou probable ?",
+        choices=DepartureCertainty.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Indiquez si l'installation est certaine ou probable."},
+    )
+    remarks = forms.CharField(
+        label="Remarques", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(self, *args, practitioners, communes, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["practitioner"].queryset = practitioners
+        self.fields["communes"].queryset = communes
+
+    def clean(self):
+        cleaned = super().clean()
+        if "practitioner" in cleaned and "name" in cleaned:
+            if cleaned["practitioner"] is None and not cleaned["name"].strip():
+                self.add_error("name", "Choisissez un médecin de l'annuaire ou saisissez son nom.")
+            elif cleaned["practitioner"] is not None and cleaned["name"].strip():
+                self.add_error(
+                    "name", "Choisissez un médecin de l'annuaire ou saisissez un nom, pas les deux."
+                )
+        return cleaned
+
+    @staticmethod
+    def initial_from(installation) -> dict:
+        return {
+            "practitioner": installation.practitioner_id,
+            "name": installation.name,
+            "kind": installation.kind,
+            "practice_label": installation.practice_label,
+            "date": installation.date,
+            "communes": list(installation.communes.all()),
+            "monthly_capacity": installation.monthly_capacity,
+            "certainty": installation.certainty,
+            "remarks": installation.remarks,
+        }

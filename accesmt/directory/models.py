@@ -376,6 +376,21 @@ PROFILE_FIELDS = (
     "accepts_households",
 )
 
+
+class DepartureCertainty(models.TextChoices):
+    CERTAIN = "certain", "certain"
+    PROBABLE = "probable", "probable"
+
+
+class DepartureScope(models.TextChoices):
+    FULL = "full", "cessation complète"
+    PARTIAL = "partial", "réduction d'activité (départ partiel)"
+
+
+# A partial departure (reduced activity, one site closed) hands over this share of the GP's
+# patients: half, a documented convention (docs/decisions/0016-departures-projection.md).
+PARTIAL_DEPARTURE_SHARE = 0.5
+
 MAX_MONTHLY_CAPACITY = 200
 MAX_HOME_VISIT_RADIUS_KM = 100
 MAX_PATIENT_COUNT = 20000
@@ -469,6 +484,18 @@ class AvailabilityDeclaration(models.Model):
     planned_departure_date = models.DateField(
         "date prévue de départ (retraite, déménagement)", null=True, blank=True
     )
+    departure_certainty = models.CharField(
+        "départ certain ou probable",
+        max_length=10,
+        choices=DepartureCertainty.choices,
+        blank=True,
+    )
+    departure_scope = models.CharField(
+        "départ complet ou partiel",
+        max_length=10,
+        choices=DepartureScope.choices,
+        blank=True,
+    )
     approx_patient_count = models.PositiveIntegerField(
         "nombre approximatif de patients médecin traitant",
         null=True,
@@ -528,6 +555,16 @@ class AvailabilityDeclaration(models.Model):
                 ),
             ),
             models.CheckConstraint(
+                name="declaration_departure_details_need_date",
+                # details only with a date; a date without details reads as probable and full
+                condition=(
+                    Q(planned_departure_date__isnull=False)
+                    | Q(departure_certainty="", departure_scope="")
+                )
+                & Q(departure_certainty__in=["", *DepartureCertainty.values])
+                & Q(departure_scope__in=["", *DepartureScope.values]),
+            ),
+            models.CheckConstraint(
                 name="declaration_patient_count_range",
                 condition=Q(approx_patient_count__isnull=True)
                 | Q(approx_patient_count__lte=MAX_PATIENT_COUNT),
@@ -546,6 +583,25 @@ class AvailabilityDeclaration(models.Model):
 
     def is_expired(self, now: datetime.datetime | None = None) -> bool:
         return self.valid_until <= (now or timezone.now())
+
+    @property
+    def departure_certainty_label(self) -> str:
+        if self.planned_departure_date is None:
+            return ""
+        return DepartureCertainty(self.departure_certainty or DepartureCertainty.PROBABLE).label
+
+    @property
+    def departure_scope_label(self) -> str:
+        if self.planned_departure_date is None:
+            return ""
+        return DepartureScope(self.departure_scope or DepartureScope.FULL).label
+
+    @property
+    def departure_share(self) -> float:
+        """The share of the GP's patients the declared departure hands over (0 without one)."""
+        if self.planned_departure_date is None:
+            return 0.0
+        return PARTIAL_DEPARTURE_SHARE if self.departure_scope == DepartureScope.PARTIAL else 1.0
 
     @property
     def accepted_profiles(self) -> list[str]:
@@ -664,3 +720,92 @@ class GPCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.cpts} – {short_date(self.date)} : {self.present}"
+
+
+class InstallationKind(models.TextChoices):
+    NEW_PRACTICE = "new_practice", "ouverture d'un nouveau cabinet"
+    JOINING = "joining", "arrivée dans un cabinet existant"
+
+
+class PlannedInstallation(models.Model):
+    """A GP expected to start practising on the territory at a date (a GP of the directory or a
+    name typed by the coordination), and the new patients a month they should take from then, in
+    the communes they will serve. Recorded by the coordination; read by the projection
+    (`reporting.indicators.projection`)."""
+
+    cpts = models.ForeignKey(
+        "territory.CPTS",
+        on_delete=models.CASCADE,
+        related_name="planned_installations",
+        verbose_name="CPTS",
+    )
+    practitioner = models.ForeignKey(
+        Practitioner,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="planned_installations",
+        verbose_name="médecin de l'annuaire",
+    )
+    name = models.CharField(
+        "nom du médecin",
+        max_length=200,
+        blank=True,
+        help_text="Si le médecin n'est pas (encore) dans l'annuaire.",
+    )
+    kind = models.CharField("installation", max_length=15, choices=InstallationKind.choices)
+    practice_label = models.CharField("cabinet", max_length=200, blank=True)
+    date = models.DateField("date prévue d'installation")
+    communes = models.ManyToManyField(
+        Commune, related_name="planned_installations", verbose_name="communes desservies"
+    )
+    monthly_capacity = models.PositiveSmallIntegerField(
+        "nouveaux patients par mois attendus",
+        validators=[MaxValueValidator(MAX_MONTHLY_CAPACITY)],
+    )
+    certainty = models.CharField(
+        "installation certaine ou probable", max_length=10, choices=DepartureCertainty.choices
+    )
+    remarks = models.TextField("remarques", blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="enregistrée par",
+    )
+    created_at = models.DateTimeField("enregistrée le", auto_now_add=True)
+    updated_at = models.DateTimeField("modifiée le", auto_now=True)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "installation prévue"
+        verbose_name_plural = "installations prévues"
+        ordering = ["date", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                name="installation_names_a_gp",
+                condition=Q(practitioner__isnull=False) | ~Q(name=""),
+            ),
+            models.CheckConstraint(
+                name="installation_kind_valid", condition=Q(kind__in=InstallationKind.values)
+            ),
+            models.CheckConstraint(
+                name="installation_certainty_valid",
+                condition=Q(certainty__in=DepartureCertainty.values),
+            ),
+            models.CheckConstraint(
+                name="installation_capacity_range",
+                condition=Q(monthly_capacity__lte=MAX_MONTHLY_CAPACITY),
+            ),
+        ]
+        indexes = [models.Index(fields=["cpts", "date"], name="installation_cpts_date_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.gp_name} – {short_date(self.date)}"
+
+    @property
+    def gp_name(self) -> str:
+        return self.practitioner.display_name if self.practitioner_id else self.name

@@ -142,3 +142,32 @@ def gp_counts_by_cpts(cpts_ids: Iterable[int], *, on: datetime.date) -> dict[int
         row["commune__territory__cpts"]: {name: row[name] for name in GP_COUNT_FIELDS}
         for row in rows
     }
+
+
+def latest_declarations(cpts_ids: Iterable[int] | None = None) -> QuerySet:
+    """The latest declaration of each present GP in each CPTS (of `cpts_ids`; all by default),
+    expired or not: a declared departure stays the GP's last word until they say otherwise,
+    even when their availability has lapsed. Read by the directory page, the projection and the
+    departure alerts (one rule)."""
+    found = AvailabilityDeclaration.objects.latest_per_practitioner().filter(
+        practitioner__is_gone=False
+    )
+    if cpts_ids is not None:
+        found = found.filter(cpts_id__in=list(cpts_ids))
+    return found
+
+
+def planned_departures(
+    cpts_ids: Iterable[int] | None = None,
+    *,
+    on_or_after: datetime.date | None = None,
+    before: datetime.date | None = None,
+) -> QuerySet:
+    """Latest declarations (as `latest_declarations`) that announce a departure, dated in
+    [on_or_after, before) when given."""
+    found = latest_declarations(cpts_ids).filter(planned_departure_date__isnull=False)
+    if on_or_after is not None:
+        found = found.filter(planned_departure_date__gte=on_or_after)
+    if before is not None:
+        found = found.filter(planned_departure_date__lt=before)
+    return found

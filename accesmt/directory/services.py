@@ -20,6 +20,8 @@ from .models import (
     Accepting,
     AvailabilityDeclaration,
     DeclarationSource,
+    DepartureCertainty,
+    DepartureScope,
     GeocodeSource,
     GPCount,
     PracticeSite,
@@ -218,6 +220,8 @@ def declaration_create(
     home_visit_communes: Iterable[Commune] = (),
     home_visit_radius_km: int | None = None,
     planned_departure_date: datetime.date | None = None,
+    departure_certainty: str = "",
+    departure_scope: str = "",
     approx_patient_count: int | None = None,
     remarks: str = "",
     recorded_by=None,
@@ -245,6 +249,13 @@ def declaration_create(
         )
     if errors:
         raise ValidationError(errors)
+    if planned_departure_date is None:
+        departure_certainty = departure_scope = ""
+    else:
+        # A date given without its details is a probable, full departure (as the dates recorded
+        # before the details existed: directory migration 0007).
+        departure_certainty = departure_certainty or DepartureCertainty.PROBABLE
+        departure_scope = departure_scope or DepartureScope.FULL
     declaration = AvailabilityDeclaration(
         practitioner=practitioner,
         cpts=cpts,
@@ -261,6 +272,8 @@ def declaration_create(
         home_visit_radius_km=home_visit_radius_km if accepts_home_visits else None,
         listing=listing,
         planned_departure_date=planned_departure_date,
+        departure_certainty=departure_certainty,
+        departure_scope=departure_scope,
         approx_patient_count=approx_patient_count,
         remarks=remarks,
         source=source,

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views_declaration, views_map, views_survey
+from . import views_declaration, views_installations, views_map, views_survey
 
 app_name = "directory"
 urlpatterns = [
@@ -36,6 +36,26 @@ urlpatterns = [
         "espace/<slug:cpts_slug>/annuaire/",
         views_map.coordinator_directory,
         name="coordinator_directory",
+    ),
+    path(
+        "espace/<slug:cpts_slug>/installations/",
+        views_installations.installation_list,
+        name="installation_list",
+    ),
+    path(
+        "espace/<slug:cpts_slug>/installations/nouvelle/",
+        views_installations.installation_create,
+        name="installation_create",
+    ),
+    path(
+        "espace/<slug:cpts_slug>/installations/<int:pk>/",
+        views_installations.installation_edit,
+        name="installation_edit",
+    ),
+    path(
+        "espace/<slug:cpts_slug>/installations/<int:pk>/retirer/",
+        views_installations.installation_remove,
+        name="installation_remove",
     ),
     path("<slug:cpts_slug>/medecins/", views_map.public_list, name="public_list"),
     path("<slug:cpts_slug>/medecins/carte.json", views_map.public_markers, name="public_markers"),

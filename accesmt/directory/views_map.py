@@ -14,12 +14,15 @@ from django.db.models import Avg
 from django.http import Http404, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 
 from accesmt.accounts.access import cpts_role_required
 from accesmt.accounts.models import Role
 from accesmt.territory.models import CPTS, Commune
 
+from .installations import installations_of
 from .models import AvailabilityDeclaration, PracticeSite, Practitioner
+from .selectors import planned_departures
 
 PROFILES = {
     "enfants": ("accepts_children_under_6", "enfants de moins de 6 ans"),
@@ -168,8 +171,20 @@ def coordinator_directory(request, cpts_slug):
     current = {
         d.practitioner_id: d for d in AvailabilityDeclaration.objects.current().filter(cpts=cpts)
     }
+    departures = {
+        d.practitioner_id: d
+        for d in planned_departures([cpts.pk], on_or_after=timezone.localdate())
+    }
     rows = [
-        (practitioner, current.get(practitioner.pk))
+        (practitioner, current.get(practitioner.pk), departures.get(practitioner.pk))
         for practitioner in Practitioner.objects.present().in_cpts(cpts)
     ]
-    return render(request, "directory/directory.html", {"cpts": cpts, "rows": rows})
+    return render(
+        request,
+        "directory/directory.html",
+        {
+            "cpts": cpts,
+            "rows": rows,
+            "installations": installations_of(cpts).filter(date__gte=timezone.localdate()),
+        },
+    )

@@ -8,8 +8,10 @@ class ReportingConfig(AppConfig):
     def ready(self) -> None:
         from accesmt.notifications import jobs
 
+        from .departure_alerts import departure_alerts_send
         from .satisfaction import satisfaction_invite
         from .snapshots import region_snapshots_refresh
 
         jobs.register("reporting.satisfaction_invite", satisfaction_invite, every_seconds=3600)
         jobs.register("reporting.region_snapshots", region_snapshots_refresh, every_seconds=3600)
+        jobs.register("reporting.departure_alerts", departure_alerts_send, every_seconds=6 * 3600)

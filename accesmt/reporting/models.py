@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime
 import uuid
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
@@ -35,6 +36,20 @@ class ReportingSettings(models.Model):
         default=False,
         help_text="Chiffres agrégés par mois et par commune, petits effectifs masqués, sur une "
         "page publique.",
+    )
+    # The projection of departures (indicators/projection.py, decision 0016).
+    senior_departure_rate = models.PositiveSmallIntegerField(
+        "taux annuel de départ à 67 ans et plus (%)",
+        default=20,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+        help_text="Part des patients des médecins de 67 ans et plus sans date de départ déclarée "
+        "qui perdent leur médecin traitant chaque année.",
+    )
+    default_patient_count = models.PositiveSmallIntegerField(
+        "patients médecin traitant d'un médecin, à défaut de déclaration",
+        default=1000,
+        validators=[MinValueValidator(0), MaxValueValidator(5000)],
+        help_text="Utilisé quand un médecin n'a pas indiqué son nombre approximatif de patients.",
     )
 
     class Meta:

@@ -1,5 +1,6 @@
 """The GPs' demography of a CPTS (coordination, observers): ages, GPs per 10,000 inhabitants by
-commune, departures declared in the next 12/24/36 months — as of today. The tables are the offer
+commune, departures declared in the next 12/24/36 months, installations planned and the
+projection over 36 months by commune — as of today. The tables are the offer
 indicators themselves (one definition, one masking rule: `cells`)."""
 
 from __future__ import annotations
@@ -16,7 +17,14 @@ from .access import REPORTING_ROLES, scope_for
 from .periods import Period
 from .views_indicators import computed
 
-DEMOGRAPHY = ("offer.age_bands", "offer.by_commune", "offer.departures")
+DEMOGRAPHY = (
+    "offer.age_bands",
+    "offer.by_commune",
+    "offer.departures",
+    "offer.installations",
+    "offer.projection_communes",
+    "offer.projection",
+)
 
 
 def today_period() -> Period:

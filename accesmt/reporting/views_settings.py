@@ -24,6 +24,36 @@ FIRST_CONTRACT_YEAR = 2019  # the ACI of the CPTS was signed in 2019
 
 
 class ReportingSettingsForm(forms.ModelForm):
+    # Left empty: the value stays as it is (the projection's defaults until a coordinator sets
+    # them).
+    senior_departure_rate = forms.IntegerField(
+        label="Taux annuel de départ des médecins de 67 ans et plus (%)",
+        required=False,
+        min_value=0,
+        max_value=100,
+        help_text="Pour la projection des départs : part des patients d'un médecin de 67 ans et "
+        "plus sans date de départ déclarée qui perdent leur médecin traitant chaque année "
+        "(20 % par défaut).",
+        error_messages={
+            "invalid": "Saisissez un nombre entier de 0 à 100.",
+            "min_value": "Saisissez un nombre entier de 0 à 100.",
+            "max_value": "Saisissez un nombre entier de 0 à 100.",
+        },
+    )
+    default_patient_count = forms.IntegerField(
+        label="Patients médecin traitant d'un médecin qui ne l'a pas déclaré",
+        required=False,
+        min_value=0,
+        max_value=5000,
+        help_text="Pour la projection, quand un médecin n'a pas indiqué son nombre approximatif "
+        "de patients (1 000 par défaut).",
+        error_messages={
+            "invalid": "Saisissez un nombre entier de 0 à 5 000.",
+            "min_value": "Saisissez un nombre entier de 0 à 5 000.",
+            "max_value": "Saisissez un nombre entier de 0 à 5 000.",
+        },
+    )
+
     class Meta:
         model = ReportingSettings
         fields = ["aci_contract_start", "public_report"]
@@ -52,13 +82,22 @@ class ReportingSettingsForm(forms.ModelForm):
 def reporting_settings(http_request, cpts_slug: str):
     cpts = http_request.cpts
     current = ReportingSettings.for_cpts(cpts)
-    form = ReportingSettingsForm(http_request.POST or None, instance=current)
+    form = ReportingSettingsForm(
+        http_request.POST or None,
+        instance=current,
+        initial={
+            "senior_departure_rate": current.senior_departure_rate,
+            "default_patient_count": current.default_patient_count,
+        },
+    )
     if http_request.method == "POST" and form.is_valid():
         reporting_settings_update(
             cpts=cpts,
             by=http_request.user,
             aci_contract_start=form.cleaned_data["aci_contract_start"],
             public_report=form.cleaned_data["public_report"],
+            senior_departure_rate=form.cleaned_data["senior_departure_rate"],
+            default_patient_count=form.cleaned_data["default_patient_count"],
             http_request=http_request,
         )
         messages.success(http_request, "Réglages enregistrés.")

@@ -226,3 +226,19 @@ def test_load_demo_declares_gps_in_every_state():
     }
     assert declarations.current().count() < declarations.count()  # some have expired
     assert gps.exclude(pk__in=declarations.values("practitioner")).exists()  # some never answered
+    # Issue 11: a GP leaving in five months with about 900 patients, two installations, and a
+    # projection that flags at least one commune.
+    from accesmt.directory.models import PlannedInstallation
+    from accesmt.directory.selectors import planned_departures
+    from accesmt.reporting.indicators.projection import project
+    from accesmt.reporting.tables import Scope
+
+    lievin = CPTS.objects.get(slug="cpts-lievin")
+    today = timezone.localdate()
+    leaving = planned_departures([lievin.pk]).get(
+        planned_departure_date=add_months(today, 5), approx_patient_count=900
+    )
+    assert (leaving.departure_certainty, leaving.departure_scope) == ("certain", "full")
+    assert PlannedInstallation.objects.filter(cpts=lievin).count() == 2
+    found = project(Scope(cpts=lievin))
+    assert any(c.first_negative() is not None for c in found.communes.values())

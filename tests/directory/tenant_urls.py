@@ -109,3 +109,40 @@ register_page(
     allowed=COORDINATION,
     setup=_practitioner_in,
 )
+
+
+def _installation_in(cpts) -> dict:
+    from accesmt.directory.models import PlannedInstallation
+
+    objs = _practitioner_in(cpts)
+    installation = PlannedInstallation.objects.create(
+        cpts=cpts,
+        name=f"INSTALLATION-{cpts.slug}",
+        kind="new_practice",
+        date="2030-01-01",
+        monthly_capacity=5,
+        certainty="probable",
+    )
+    objs["installation"] = installation
+    objs["secrets"].append(installation.name)
+    return objs
+
+
+register_page("directory:installation_list", allowed=COORDINATION, setup=_installation_in)
+register_page("directory:installation_create", allowed=COORDINATION, setup=_installation_in)
+register_page(
+    "directory:installation_edit", pk="installation", allowed=COORDINATION, setup=_installation_in
+)
+register(
+    TenantURL(
+        name="directory:installation_remove",
+        url=lambda cpts, objs: reverse(
+            "directory:installation_remove",
+            kwargs={"cpts_slug": cpts.slug, "pk": objs["installation"].pk},
+        ),
+        method="post",
+        allowed=COORDINATION,
+        setup=_installation_in,
+        ok_statuses=(302,),
+    )
+)

@@ -78,14 +78,15 @@ def test_coordinator_sees_every_count(client, world):
         "Liévin": [30000, 7, 2.33, 4286],
         "ensemble du territoire": [47000, 8, 1.7, 5875],
     }
-    # The departure in 400 days; the expired declaration's departure does not count.
+    # The departure in 400 days, and the one in two months of an expired declaration: a
+    # declared date stays the GP's last word until they change it (issue 11).
     assert found["offer.departures"] == {
-        "dans les 12 prochains mois": [0, 0.0],
-        "dans les 24 prochains mois": [1, 12.5],
-        "dans les 36 prochains mois": [1, 12.5],
+        "dans les 12 prochains mois": [1, 12.5],
+        "dans les 24 prochains mois": [2, 25.0],
+        "dans les 36 prochains mois": [2, 25.0],
     }
     body = response.content.decode()
-    assert body.count("<svg") == 3
+    assert body.count("<svg") == 4  # with the projection's
     assert "Démographie des médecins généralistes" in body
 
 

@@ -116,3 +116,26 @@ def test_platform_admin_may_change_the_settings(client, cpts):
     response = client.post(url(cpts), {"aci_contract_start": "2024-07-01"})
     assert response.status_code == 302
     assert ReportingSettings.objects.get(cpts=cpts).aci_contract_start == datetime.date(2024, 7, 1)
+
+
+def test_coordinator_sets_the_projection_rate_and_default_count(client, cpts):
+    as_coordinator(client, cpts)
+    body = client.get(url(cpts)).content.decode()
+    assert 'value="20"' in body and 'value="1000"' in body  # the defaults, shown
+    done = client.post(
+        url(cpts),
+        {
+            "aci_contract_start": "2025-01-01",
+            "senior_departure_rate": "15",
+            "default_patient_count": "850",
+        },
+    )
+    assert done.status_code == 302
+    stored = ReportingSettings.objects.get(cpts=cpts)
+    assert (stored.senior_departure_rate, stored.default_patient_count) == (15, 850)
+    wrong = client.post(
+        url(cpts), {"aci_contract_start": "2025-01-01", "senior_departure_rate": "140"}
+    )
+    assert wrong.status_code == 400
+    assert "Saisissez un nombre entier de 0 à 100." in wrong.content.decode()
+    assert ReportingSettings.objects.get(cpts=cpts).senior_departure_rate == 15

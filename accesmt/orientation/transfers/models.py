@@ -1,5 +1,5 @@
 """Transfer plans (issue 11, point 3): the patients of a GP leaving at a date, spread month by
-month over the GPs nearby who accept transfers (docs/decisions/0016-transfer-plans.md).
+month over the GPs nearby who accept transfers (docs/decisions/0017-transfer-plans.md).
 
 - `TransferPlan` — one departing GP of the directory, in one CPTS (the tenant), leaving on
   `departure_date`; `avoid_summer` keeps July and August free of transfers; `status` open, then

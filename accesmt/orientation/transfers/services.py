@@ -1,4 +1,4 @@
-"""Writes of the transfer plans (docs/decisions/0016-transfer-plans.md): open a plan, set the
+"""Writes of the transfer plans (docs/decisions/0017-transfer-plans.md): open a plan, set the
 receiving GPs, compute the allocation over months, ask the receivers of a month through the
 ordinary solicitation flow, and release what remains into the queue at the departure date."""
 

@@ -1,6 +1,7 @@
 """The one-page PDF per commune for the mairie: the need (persons registered in the period and
 waiting today, priority households) and the offer (GPs practising in the commune, accepting new
-patients, aged 60 and over, declared departures in the next 24 months, inhabitants per GP).
+patients, aged 60 and over, declared departures in the next 24 months, inhabitants per GP), and
+the projection of the commune over 36 months (`indicators.projection.commune_lines`).
 
 A mairie is never the coordination: the sheet is ALWAYS masked, whoever downloads it.
 `commune_sheet` computes the tables over `Scope(cpts, communes=(insee,))`, reusing the demand
@@ -24,6 +25,7 @@ from accesmt.intake.models import OPEN_STATUSES, HouseholdMember
 from ..cells import Amount, Ratio, Text
 from ..cells import Count as CountCell
 from ..indicators.demand import summary
+from ..indicators.projection import commune_lines
 from ..periods import Period, add_months
 from ..tables import Scope, Table
 from . import pdf
@@ -72,7 +74,8 @@ def waiting_table(scope: Scope) -> Table:
 def offer_figures(scope: Scope, commune) -> dict:
     """GPs present in the directory with a present practice site in `commune`: how many, how
     many accept new patients (current declaration), are 60 or over (birth year, or age band
-    when it is unknown), have declared a departure in the next 24 months. One query."""
+    when it is unknown), have declared a departure in the next 24 months (latest declaration,
+    expired or not, as every departure). One query."""
     today = timezone.localdate()
     declarations = AvailabilityDeclaration.objects.filter(practitioner=OuterRef("pk"))
     if scope.cpts is not None:
@@ -97,7 +100,7 @@ def offer_figures(scope: Scope, commune) -> dict:
                 "pk",
                 filter=Q(
                     Exists(
-                        declarations.current().filter(
+                        declarations.latest_per_practitioner().filter(
                             planned_departure_date__gte=today,
                             planned_departure_date__lt=add_months(today, DEPARTURE_MONTHS),
                         )
@@ -133,7 +136,12 @@ def offer_table(scope: Scope, commune) -> Table:
 def commune_sheet(scope: Scope, commune, period: Period) -> list[Table]:
     """The tables of the mairie's sheet for `commune` (masked, whoever asks)."""
     scope = commune_scope(scope, commune)
-    return [need_table(scope, period), waiting_table(scope), offer_table(scope, commune)]
+    return [
+        need_table(scope, period),
+        waiting_table(scope),
+        offer_table(scope, commune),
+        commune_lines(scope, commune.pk),
+    ]
 
 
 def filename(commune, period: Period) -> str:

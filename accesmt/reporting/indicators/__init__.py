@@ -6,6 +6,7 @@ from . import (  # noqa: F401
     demand,
     offer,
     outcomes,
+    projection,
     satisfaction,
 )
 

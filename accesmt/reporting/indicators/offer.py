@@ -94,6 +94,13 @@ def gp_figures(scope: Scope, moment: datetime.datetime) -> dict[str, int]:
 def declarations_at(scope: Scope, moment: datetime.datetime) -> QuerySet:
     """The declaration of each GP of the scope that was current at `moment`: their latest one
     made by then, not expired then (`AvailabilityDeclaration.objects.current()` as of a date)."""
+    return latest_declarations_at(scope, moment).filter(valid_until__gt=moment)
+
+
+def latest_declarations_at(scope: Scope, moment: datetime.datetime) -> QuerySet:
+    """The latest declaration made by `moment` of each GP of the scope present then, expired or
+    not (the departures: a declared date stays the GP's last word, as
+    `directory.selectors.latest_declarations`)."""
     newer = AvailabilityDeclaration.objects.filter(
         practitioner=OuterRef("practitioner"), cpts=OuterRef("cpts"), declared_at__lte=moment
     ).filter(
@@ -105,7 +112,6 @@ def declarations_at(scope: Scope, moment: datetime.datetime) -> QuerySet:
         ~Exists(newer),
         Exists(sites_at(scope, moment).filter(practitioner=OuterRef("practitioner"))),
         declared_at__lte=moment,
-        valid_until__gt=moment,
     )
 
 
@@ -519,8 +525,10 @@ def capacity(scope: Scope, period: Period) -> Table:
     "offer.departures",
     section="offer",
     title="Départs déclarés (retraite, déménagement)",
-    formula="Médecins présents dont la déclaration en cours à la fin de la période indique une "
-    "date de départ dans les 12, 24 ou 36 mois qui suivent (effectifs cumulés).",
+    formula="Médecins présents dont la dernière déclaration faite à la fin de la période (même "
+    "échue : une date de départ reste valable tant que le médecin ne la change pas) indique une "
+    "date de départ dans les 12, 24 ou 36 mois qui suivent (effectifs cumulés), dont les départs "
+    "certains.",
     unit="médecins",
     population="médecins généralistes présents sur le territoire",
 )
@@ -528,7 +536,7 @@ def departures(scope: Scope, period: Period) -> Table:
     moment = moment_of(scope, period)
     day = timezone.localtime(moment).date()
     counts = (
-        declarations_at(scope, moment)
+        latest_declarations_at(scope, moment)
         .filter(planned_departure_date__gte=day)
         .aggregate(
             **{

@@ -9,6 +9,8 @@ from __future__ import annotations
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from accesmt.common.formats import figure
+
 from .tables import Table
 
 SERIES_COLOURS = ("#0b5394", "#b35900", "#1b6b35")  # ≥ 3:1 against white (WCAG 1.4.11)
@@ -26,10 +28,8 @@ def _number(value) -> float | None:
 
 
 def _fmt(value) -> str:
-    if isinstance(value, float):
-        text = f"{value:.1f}".replace(".", ",")
-        return text[:-2] if text.endswith(",0") else text
-    return str(value)
+    """As the tables write it: 1 301 ; 12,5 ; "< 5"."""
+    return figure(value)
 
 
 def _legend(table: Table, left: int) -> tuple[list[str], int]:

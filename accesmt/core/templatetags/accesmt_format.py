@@ -43,3 +43,10 @@ def short_datetime(value) -> str:
 def figure(value) -> str:
     """12 345 ; 12,5 ; "< 5" and "—" unchanged (indicator tables)."""
     return formats.figure(value)
+
+
+@register.filter
+def figure_class(value) -> str:
+    """ "number" (right-aligned) for a figure or a masked one; "" for a text cell."""
+    numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
+    return "number" if numeric or value in ("< 5", "—") else "text"

@@ -50,6 +50,27 @@ class DeclarationForm(forms.Form):
             "max_value": f"Saisissez au plus {MAX_MONTHLY_CAPACITY}.",
         },
     )
+    transfer_capacity = forms.IntegerField(
+        label=(
+            "Dont combien de places par mois pour des patients d'un confrère qui part "
+            "(transferts) ?"
+        ),
+        required=False,
+        min_value=0,
+        max_value=MAX_MONTHLY_CAPACITY,
+        help_text=(
+            "Une partie des nouveaux patients par mois ci-dessus, réservée aux patients d'un "
+            "médecin qui part à la retraite ou quitte le territoire : la coordination peut vous "
+            "proposer ses patients, foyer par foyer. Laissez vide si vous ne souhaitez pas en "
+            "recevoir."
+        ),
+        error_messages={
+            "invalid": "Saisissez un nombre entier.",
+            "min_value": "Le nombre ne peut pas être négatif.",
+            "max_value": f"Saisissez au plus {MAX_MONTHLY_CAPACITY}.",
+        },
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+    )
     accepts_children_under_6 = forms.BooleanField(label="Enfants de moins de 6 ans", required=False)
     accepts_aged_70_plus = forms.BooleanField(label="Personnes de 70 ans et plus", required=False)
     accepts_ald = forms.BooleanField(label="Patients en ALD", required=False)
@@ -121,6 +142,21 @@ class DeclarationForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
+        transfers = cleaned.get("transfer_capacity")
+        if transfers and "monthly_capacity" in cleaned:
+            capacity = cleaned.get("monthly_capacity")
+            if capacity is None:
+                self.add_error(
+                    "transfer_capacity",
+                    "Indiquez d'abord combien de nouveaux patients par mois vous acceptez : les "
+                    "transferts en sont une partie.",
+                )
+            elif transfers > capacity:
+                self.add_error(
+                    "transfer_capacity",
+                    f"Au plus {capacity} : les transferts sont une partie de vos {capacity} "
+                    "nouveaux patients par mois.",
+                )
         if not cleaned.get("planned_departure_date"):
             for name in ("departure_certainty", "departure_scope"):
                 if cleaned.get(name):

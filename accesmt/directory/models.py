@@ -460,6 +460,14 @@ class AvailabilityDeclaration(models.Model):
         blank=True,
         validators=[MaxValueValidator(MAX_MONTHLY_CAPACITY)],
     )
+    # Of the monthly capacity, the places for the patients of a departing colleague (transfer
+    # plans, decision 0017): never more than `monthly_capacity`; empty = no transfers.
+    transfer_capacity = models.PositiveSmallIntegerField(
+        "places par mois pour des patients d'un confrère qui part (transferts)",
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(MAX_MONTHLY_CAPACITY)],
+    )
     accepts_children_under_6 = models.BooleanField("enfants de moins de 6 ans", default=False)
     accepts_aged_70_plus = models.BooleanField("personnes de 70 ans et plus", default=False)
     accepts_ald = models.BooleanField("patients en ALD", default=False)
@@ -540,6 +548,15 @@ class AvailabilityDeclaration(models.Model):
                 name="declaration_capacity_range",
                 condition=Q(monthly_capacity__isnull=True)
                 | Q(monthly_capacity__gte=0, monthly_capacity__lte=MAX_MONTHLY_CAPACITY),
+            ),
+            models.CheckConstraint(
+                name="declaration_transfer_capacity_within_capacity",
+                condition=Q(transfer_capacity__isnull=True)
+                | Q(transfer_capacity=0)
+                | Q(
+                    monthly_capacity__isnull=False,
+                    transfer_capacity__lte=models.F("monthly_capacity"),
+                ),
             ),
             models.CheckConstraint(
                 name="declaration_no_capacity_when_refusing",

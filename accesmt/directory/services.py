@@ -211,6 +211,7 @@ def declaration_create(
     listing: str,
     source: str,
     monthly_capacity: int | None = None,
+    transfer_capacity: int | None = None,
     accepts_children_under_6: bool = False,
     accepts_aged_70_plus: bool = False,
     accepts_ald: bool = False,
@@ -242,6 +243,15 @@ def declaration_create(
         errors["monthly_capacity"] = (
             "Un médecin qui ne prend pas de nouveaux patients ne déclare pas de capacité."
         )
+    if transfer_capacity and (
+        accepting == Accepting.NO
+        or monthly_capacity is None
+        or transfer_capacity > monthly_capacity
+    ):
+        errors["transfer_capacity"] = (
+            "Les places pour des transferts sont une partie des nouveaux patients par mois : "
+            "pas plus qu'eux."
+        )
     if accepts_home_visits and not communes and not home_visit_radius_km:
         errors["home_visit_radius_km"] = (
             "Indiquez où vous faites des visites à domicile : un rayon autour du cabinet ou une "
@@ -263,6 +273,7 @@ def declaration_create(
         valid_until=default_valid_until(declared_at),
         accepting=accepting,
         monthly_capacity=None if accepting == Accepting.NO else monthly_capacity,
+        transfer_capacity=None if accepting == Accepting.NO else transfer_capacity,
         accepts_children_under_6=accepts_children_under_6,
         accepts_aged_70_plus=accepts_aged_70_plus,
         accepts_ald=accepts_ald,

@@ -206,16 +206,19 @@ def queue_facets(*, cpts, user, filters: QueueFilters) -> list[Facet]:
     filters applied). One GROUP BY query per filter."""
     base = base_queryset(cpts=cpts, user=user)
 
-    def rows(skip: str, column: str):
-        return (
-            base.filter(_filter_q(filters, skip=skip))
-            .order_by()
-            .values_list(column)
-            .annotate(n=Count("pk", distinct=True))
-        )
-
-    status_rows = list(rows("status", "status"))
-    open_count = sum(n for value, n in status_rows if value in QUEUE_STATUSES)
+    # Grouped by state and hold: "ouvertes" leaves out the requests held for a transfer plan,
+    # as its list does (_filter_q); a state's own filter shows them, so its count includes them.
+    held_rows = list(
+        base.filter(_filter_q(filters, skip="status"))
+        .order_by()
+        .values_list("status", "held_for_transfer")
+        .annotate(n=Count("pk", distinct=True))
+    )
+    open_count = sum(n for value, held, n in held_rows if value in QUEUE_STATUSES and not held)
+    status_totals: dict[str, int] = {}
+    for value, _held, n in held_rows:
+        status_totals[value] = status_totals.get(value, 0) + n
+    status_rows = list(status_totals.items())
     status_options = [
         FacetOption(OPEN, OPEN_LABEL, open_count, filters.status == OPEN),
         *_options(status_rows, filters.status, dict(Status.choices)),

@@ -165,7 +165,12 @@ def _usual_gp_accepted(request: Request, solicitation: Solicitation, *, by=None,
 
 def _next_candidate(request: Request, *, now) -> Solicitation | None:
     from ..selectors import request_candidates
+    from ..transfers.services import transfer_next_receiver
 
+    if request.held_for_transfer:
+        # A household of a departing GP's plan: another receiver of the plan, or none (it
+        # stays in the plan until the departure date), never a GP of the whole queue.
+        return transfer_next_receiver(request, now=now)
     candidates, _ = request_candidates(request, limit=1, now=now)
     if not candidates:
         return None

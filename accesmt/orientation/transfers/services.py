@@ -13,14 +13,21 @@ from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
 from accesmt.accounts.actors import actor_or_none
-from accesmt.directory.models import AvailabilityDeclaration, Practitioner
+from accesmt.directory.models import AvailabilityDeclaration, PracticeSite, Practitioner
 from accesmt.intake.models import SOLVED_REASONS, Request, Status
-from accesmt.matching.selectors import candidate_index, household_batch
+from accesmt.matching.candidates import rank_candidates
+from accesmt.matching.selectors import (
+    candidate_index,
+    household_batch,
+    household_needs,
+    max_distance_by_cpts,
+)
+from accesmt.territory.distances import haversine_km
 
 from ..models import Origin, Solicitation, SolicitationStatus
 from ..services import OrientationError, solicitations_send
 from .models import TransferHousehold, TransferPlan, TransferPlanStatus, TransferReceiver
-from .solver import allocate_over_months, plan_months
+from .solver import allocate_over_months, plan_months, receivers_index
 
 
 def transfer_plan_create(
@@ -38,17 +45,56 @@ def transfer_plan_create(
         created_by=actor_or_none(by),
     )
     plan.full_clean(exclude=["cpts", "practitioner", "created_by"])
-    plan.save()
+    with transaction.atomic():
+        plan.save()
+        TransferReceiver.objects.bulk_create(
+            TransferReceiver(plan=plan, practitioner_id=gp, monthly_capacity=places)
+            for gp, places in nearby_transfer_receivers(plan).items()
+        )
     return plan
 
 
-def declared_capacity(plan: TransferPlan, practitioner_id: int) -> int | None:
+def nearby_transfer_receivers(plan: TransferPlan, now=None) -> dict[int, int]:
+    """The plan's default receivers: {GP: transfer places a month} for the GPs of the CPTS whose
+    current declaration accepts new patients with transfer places, and who have a present site
+    within the CPTS's distance limit (matching settings) of a site of the departing GP."""
+    departing = list(
+        PracticeSite.objects.present()
+        .filter(practitioner_id=plan.practitioner_id, latitude__isnull=False)
+        .values_list("latitude", "longitude")
+    )
+    if not departing:
+        return {}
+    places = dict(
+        AvailabilityDeclaration.objects.filter(cpts=plan.cpts)
+        .accepting(now)
+        .filter(transfer_capacity__gte=1)
+        .exclude(practitioner_id=plan.practitioner_id)
+        .values_list("practitioner_id", "transfer_capacity")
+    )
+    limit = max_distance_by_cpts([plan.cpts_id])[plan.cpts_id]
+    near: dict[int, int] = {}
+    for gp, lat, lon in (
+        PracticeSite.objects.present()
+        .in_cpts(plan.cpts)
+        .filter(practitioner_id__in=list(places), latitude__isnull=False)
+        .values_list("practitioner_id", "latitude", "longitude")
+    ):
+        if any(haversine_km(lat, lon, dlat, dlon) <= limit for dlat, dlon in departing):
+            near[gp] = places[gp]
+    return near
+
+
+def declared_capacity(plan: TransferPlan, practitioner_id: int) -> tuple[int | None, int | None]:
+    """(monthly capacity, transfer places) of the GP's latest declaration in the CPTS."""
     declaration = (
         AvailabilityDeclaration.objects.filter(cpts=plan.cpts, practitioner_id=practitioner_id)
         .latest_per_practitioner()
         .first()
     )
-    return None if declaration is None else declaration.monthly_capacity
+    if declaration is None:
+        return None, None
+    return declaration.monthly_capacity, declaration.transfer_capacity
 
 
 def transfer_receiver_set(
@@ -60,15 +106,22 @@ def transfer_receiver_set(
         raise ValidationError({"practitioner": "Le médecin partant ne peut pas recevoir."})
     if not Practitioner.objects.in_cpts(plan.cpts).filter(pk=practitioner.pk).exists():
         raise ValidationError({"practitioner": "Ce médecin n'exerce pas sur le territoire."})
-    declared = declared_capacity(plan, practitioner.pk)
-    if declared is None:
+    capacity, transfers = declared_capacity(plan, practitioner.pk)
+    if capacity is None:
         raise ValidationError(
             {"practitioner": "Ce médecin n'a pas déclaré de disponibilité dans la CPTS."}
         )
-    if monthly_capacity > declared:
+    if transfers and monthly_capacity > transfers:
         raise ValidationError(
             {
-                "monthly_capacity": f"Au plus {declared} par mois : une partie de la capacité "
+                "monthly_capacity": f"Au plus {transfers} par mois : les places pour des "
+                "transferts que le médecin a déclarées."
+            }
+        )
+    if monthly_capacity > capacity:
+        raise ValidationError(
+            {
+                "monthly_capacity": f"Au plus {capacity} par mois : une partie de la capacité "
                 "mensuelle déclarée par le médecin."
             }
         )
@@ -76,6 +129,19 @@ def transfer_receiver_set(
         plan=plan, practitioner=practitioner, defaults={"monthly_capacity": monthly_capacity}
     )
     return receiver
+
+
+def transfer_receiver_remove(*, plan: TransferPlan, practitioner_id: int) -> bool:
+    """Remove a receiving GP. The households the last allocation gave them and not yet asked
+    lose their GP and month (compute the allocation again); those already asked keep theirs."""
+    with transaction.atomic():
+        deleted, _ = plan.receivers.filter(practitioner_id=practitioner_id).delete()
+        plan.households.filter(
+            practitioner_id=practitioner_id,
+            request__status=Status.WAITING,
+            request__held_for_transfer=True,
+        ).update(practitioner=None, month=None, distance_km=None)
+    return bool(deleted)
 
 
 def plan_month_list(plan: TransferPlan, today: datetime.date | None = None):
@@ -151,7 +217,13 @@ def transfer_month_send(*, plan: TransferPlan, month: datetime.date, by=None):
     rows = plan.households.filter(
         month=month, request__status=Status.WAITING, practitioner__isnull=False
     ).select_related("request")
-    for row in rows:
+    already = Solicitation.objects.filter(
+        request=OuterRef("request"), practitioner=OuterRef("practitioner")
+    )
+    for row in rows.annotate(already_asked=Exists(already)):
+        if row.already_asked:  # declined or no answer, and no other receiver had room
+            skipped.append(row.request.reference)
+            continue
         try:
             solicitations_send(
                 request=row.request,
@@ -163,6 +235,86 @@ def transfer_month_send(*, plan: TransferPlan, month: datetime.date, by=None):
         except OrientationError:
             skipped.append(row.request.reference)
     return sent, skipped
+
+
+ASKED_NOT_TAKEN = (SolicitationStatus.DECLINED, SolicitationStatus.EXPIRED)
+
+
+def _asked_not_taken():
+    """A household whose GP (the plan's) declined or did not answer: it no longer uses that
+    GP's places."""
+    return Exists(
+        Solicitation.objects.filter(
+            request=OuterRef("request"),
+            practitioner=OuterRef("practitioner"),
+            status__in=ASKED_NOT_TAKEN,
+        )
+    )
+
+
+def transfer_next_receiver(request: Request, *, now=None) -> Solicitation | None:
+    """A receiving GP declined (or did not answer) a household of an open plan: ask another
+    receiver of the same plan who has room left in the household's month, or else in the next
+    month of the plan, with the queue's rules (profiles, home-visit zone, distance limit); the
+    nearest first. Returns None when there is none (the household stays in the plan, "left" for
+    its month) or when the request is not held for an open plan — the ordinary flow goes on.
+
+    Called by the flow's `_next_candidate`, inside its transaction, on a locked request."""
+    if not request.held_for_transfer:
+        return None
+    row = (
+        TransferHousehold.objects.select_related("plan")
+        .filter(request=request, plan__status=TransferPlanStatus.OPEN)
+        .first()
+    )
+    if row is None:
+        return None
+    now = now or timezone.now()
+    plan = row.plan
+    months = plan_month_list(plan, timezone.localdate(now))
+    if row.month is not None:
+        months = [m for m in months if m >= row.month] or months
+    capacity = dict(plan.receivers.values_list("practitioner_id", "monthly_capacity"))
+    asked = set(request.solicitations.values_list("practitioner_id", flat=True))
+    for gp in asked:
+        capacity.pop(gp, None)
+    if not months or not capacity:
+        return None
+    needs = household_needs(request, today=timezone.localdate(now))
+    index = candidate_index(plan.cpts, now=now)
+    limit = max_distance_by_cpts([plan.cpts_id])[plan.cpts_id]
+    for month in months[:2]:
+        used = dict(
+            plan.households.filter(month=month, practitioner_id__in=list(capacity))
+            .exclude(pk=row.pk)
+            .exclude(_asked_not_taken())
+            .values("practitioner_id")
+            .annotate(n=Count("request__members"))
+            .values_list("practitioner_id", "n")
+        )
+        room = {gp: places - used.get(gp, 0) for gp, places in capacity.items()}
+        room = {gp: left for gp, left in room.items() if left >= max(needs.persons, 1)}
+        if not room:
+            continue
+        ranked = rank_candidates(
+            receivers_index(index, room), needs, max_distance_km=limit, limit=None
+        )
+        if not ranked:
+            continue
+        best = min(ranked, key=lambda c: (c.distance_km, c.practitioner_id))
+        [created] = solicitations_send(
+            request=request,
+            practitioner_ids=[best.practitioner_id],
+            origin=Origin.TRANSFER,
+            now=now,
+        )
+        TransferHousehold.objects.filter(pk=row.pk).update(
+            practitioner_id=best.practitioner_id,
+            month=month,
+            distance_km=round(best.distance_km, 2),
+        )
+        return created
+    return None
 
 
 def transfer_plans_release_due(now=None) -> int:
@@ -192,11 +344,13 @@ class MonthRow:
     asked: int
     refused: int
     left: int
+    no_receiver: int = 0  # of `left`: declined, and no other receiver had room this month
 
 
 def plan_month_rows(plan: TransferPlan) -> list[MonthRow]:
     """Per month of the plan: households planned, placed (a médecin traitant found), asked
-    (being oriented), refused (a receiving GP declined), left (not placed). Two queries."""
+    (being oriented), refused (a receiving GP declined), left (not placed), and of those left
+    the ones no other receiver could take after a refusal. Two queries."""
     declined = Solicitation.objects.filter(
         request=OuterRef("request"), origin=Origin.TRANSFER, status=SolicitationStatus.DECLINED
     )
@@ -217,6 +371,7 @@ def plan_month_rows(plan: TransferPlan) -> list[MonthRow]:
             asked=Count(
                 "pk", filter=Q(request__status__in=(Status.PROPOSING, Status.AWAITING_CHOICE))
             ),
+            no_receiver=Count("pk", filter=Q(_asked_not_taken(), request__status=Status.WAITING)),
         )
         .order_by("month")
     )
@@ -228,6 +383,7 @@ def plan_month_rows(plan: TransferPlan) -> list[MonthRow]:
             asked=r["asked"],
             refused=refused.get(r["month"], 0),
             left=r["planned"] - r["placed"],
+            no_receiver=r["no_receiver"],
         )
         for r in rows
     ]

@@ -38,6 +38,7 @@ from .services import (
     transfer_month_send,
     transfer_plan_allocate,
     transfer_plan_create,
+    transfer_receiver_remove,
     transfer_receiver_set,
 )
 
@@ -117,6 +118,17 @@ def plan_detail(http_request, cpts_slug: str, pk: int):
                     messages.success(http_request, "Médecin receveur enregistré.")
                     return redirect(http_request.path)
             status = 400
+        elif action == "remove_receiver":
+            gp = http_request.POST.get("practitioner", "")
+            if gp.isdigit() and transfer_receiver_remove(plan=plan, practitioner_id=int(gp)):
+                messages.success(
+                    http_request,
+                    "Médecin receveur retiré ; ses foyers pas encore sollicités sont à répartir "
+                    "de nouveau.",
+                )
+            else:
+                messages.error(http_request, "Ce médecin n'est pas receveur de ce plan.")
+            return redirect(http_request.path)
         elif action == "allocate":
             try:
                 outcome = transfer_plan_allocate(plan=plan)

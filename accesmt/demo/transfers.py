@@ -223,7 +223,12 @@ def demo_transfer_plan_create(
     rng = random.Random(f"{seed}-transfers")
     near = (site.latitude, site.longitude)
     plan = transfer_plan_create(
-        cpts=cpts, practitioner=leaving, departure_date=departure, avoid_summer=True, by=coordinator
+        cpts=cpts,
+        practitioner=leaving,
+        departure_date=departure,
+        # every month counts, whatever the date of `make demo` (past and ahead months show)
+        avoid_summer=False,
+        by=coordinator,
     )
     opened = now - dt.timedelta(days=PLAN_OPENED_DAYS_AGO)
     TransferPlan.objects.filter(pk=plan.pk).update(created_at=opened)

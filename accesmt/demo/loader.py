@@ -27,13 +27,14 @@ from accesmt.territory.services import communes_load
 
 from .assurance_maladie import demo_assurance_maladie_create
 from .cpam_list import demo_cpam_list_create
-from .departures import demo_departures_create
+from .departures import LEAVING_IN_MONTHS, demo_departures_create
 from .generator import DemoGP, Place, generate
 from .households import household_data
 from .orientation import demo_history_placement, demo_orientation_create
 from .satisfaction import demo_satisfaction_create
 from .survey import demo_survey_campaign_create
 from .territory import demo_cpts_create
+from .transfers import demo_transfer_plan_create
 
 DEMO_PASSWORD = "Demo-AccesMT-2026"  # noqa: S105 — printed on purpose: demo accounts only
 
@@ -417,5 +418,14 @@ def demo_load(
             seed=seed,
         )
         demo_satisfaction_create(lievin, seed=seed)
-        demo_departures_create(lievin, coordinator=users["coordination@cpts-lievin.example.org"])
+        coordinator = users["coordination@cpts-lievin.example.org"]
+        leaving = demo_departures_create(lievin, coordinator=coordinator)
+        demo_transfer_plan_create(
+            lievin,
+            _places(lievin),
+            leaving=leaving,
+            departure=add_months(timezone.localdate(), LEAVING_IN_MONTHS),
+            coordinator=coordinator,
+            seed=seed,
+        )
     return True

@@ -55,15 +55,16 @@ def test_load_demo_builds_the_lievin_territory_accounts_and_requests(client):
     requests = Request.objects.filter(cpts=lievin)
     # 40 households, one of them registered twice, one by post, the history, and the
     # Assurance Maladie's stories (4 settled by their usual GP, 2 more CPAM referrals, 5 on
-    # the mediator's worklist)
-    assert requests.exclude(channel="cpam_list").count() == 42 + HISTORY + 11
+    # the mediator's worklist); the transfer plan's 400 households are tested in
+    # test_transfer_demo.py
+    assert requests.exclude(channel__in=("cpam_list", "transfer")).count() == 42 + HISTORY + 11
     # The CPAM list of 60 people in ALD, in its opt-out month (two refused, one said yes).
     cpam_list = CpamList.objects.get(cpts=lievin)
     assert cpam_list.imported_count == cpam_list.requests.count() == 60
     assert cpam_list.requests.filter(status=Status.OPT_OUT_PENDING).count() == 57
     assert cpam_list.requests.filter(closed_reason="opted_out").count() == 2
     assert cpam_list.opt_out_ends_at > timezone.now()
-    postal_only = requests.exclude(channel="cpam_list").get(phone="", email="")
+    postal_only = requests.exclude(channel__in=("cpam_list", "transfer")).get(phone="", email="")
     assert OutboxMessage.objects.filter(channel="letter", related_id=str(postal_only.pk)).exists()
     assert DuplicateFlag.objects.filter(request__cpts=lievin).exists()
     assert set(requests.values_list("status", flat=True)) == set(Status.values)
@@ -73,7 +74,7 @@ def test_load_demo_builds_the_lievin_territory_accounts_and_requests(client):
     assert not requests.filter(latitude__isnull=True).exists()
 
     call_command("load_demo", households=40, history=HISTORY)  # a second run changes nothing
-    assert Request.objects.count() == 42 + HISTORY + 11 + 60
+    assert Request.objects.count() == 42 + HISTORY + 11 + 60 + 400
 
     _assert_assurance_maladie(lievin, cpam_list)
 

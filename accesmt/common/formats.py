@@ -66,3 +66,11 @@ def figure(value) -> str:
         whole, _, decimals = f"{value:,.1f}".partition(".")
         return whole.replace(",", "\u202f") + "," + decimals
     return f"{int(value):,}".replace(",", "\u202f")
+
+
+def month_year(value: datetime.date | datetime.datetime | None) -> str:
+    """ "septembre 2026" (a month in tables: the first day of it, without the day)."""
+    if value is None or value == "":
+        return ""
+    value = _local(value)
+    return f"{MONTHS[value.month - 1]} {value.year}"

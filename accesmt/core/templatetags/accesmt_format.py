@@ -50,3 +50,9 @@ def figure_class(value) -> str:
     """ "number" (right-aligned) for a figure or a masked one; "" for a text cell."""
     numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
     return "number" if numeric or value in ("< 5", "—") else "text"
+
+
+@register.filter
+def month_year(value) -> str:
+    """ "septembre 2026" (a month, in tables)."""
+    return formats.month_year(value)

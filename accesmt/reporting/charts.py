@@ -27,11 +27,6 @@ def _number(value) -> float | None:
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
-def _fmt(value) -> str:
-    """As the tables write it: 1 301 ; 12,5 ; "< 5"."""
-    return figure(value)
-
-
 def _legend(table: Table, left: int) -> tuple[list[str], int]:
     """The legend of a chart with several series, wrapped to the chart's width: (parts, number
     of lines). The plot is drawn below its first line."""
@@ -81,7 +76,7 @@ def bars(table: Table, masked: bool) -> str:
                 )
             parts.append(
                 f'<text x="{LABEL_WIDTH + width + 4}" y="{bar_y + BAR - 3}" {TEXT}>'
-                f"{escape(_fmt(value))}</text>"
+                f"{escape(figure(value))}</text>"
             )
         y += group
     if left_out:
@@ -109,7 +104,7 @@ def line(table: Table, masked: bool) -> str:
         f'<line x1="{left}" y1="{bottom}" x2="{WIDTH - 20}" y2="{bottom}" stroke="#4a4a4a"/>'
     )
     parts.append(
-        f'<text x="{left - 6}" y="{plot_top + 4}" text-anchor="end" {TEXT}>{_fmt(top)}</text>'
+        f'<text x="{left - 6}" y="{plot_top + 4}" text-anchor="end" {TEXT}>{figure(top)}</text>'
     )
     parts.append(f'<text x="{left - 6}" y="{bottom}" text-anchor="end" {TEXT}>0</text>')
     every = max(1, -(-len(rows) // 6))  # at most about six month labels

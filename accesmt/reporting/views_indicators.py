@@ -30,12 +30,6 @@ def period_or_default(query, contract_start):
         return period_from_query({}, contract_start=contract_start), error
 
 
-def period_of(http_request):
-    """(period, error) for the CPTS of the URL (its contract start)."""
-    settings = ReportingSettings.for_cpts(http_request.cpts)
-    return period_or_default(http_request.GET, settings.aci_contract_start)
-
-
 def computed(indicators, scope, period, tables=None) -> list[dict]:
     """Each indicator's table, its chart and its definition, for the templates; `tables` are
     the tables already computed (a snapshot of the region), in the order of `indicators`. A

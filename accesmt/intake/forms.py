@@ -1,8 +1,9 @@
 """The intake form, shared by the three channels (public, referral, phone).
 
 `IntakeForms` bundles the household form and the members formset, collects the errors for the
-summary at the top of the page, and re-renders with one more member without validating
-("Ajouter une personne du foyer" works without JavaScript)."""
+summary at the top of the page, and re-renders with one member more or less without validating
+("Ajouter une personne du foyer" and "Retirer cette personne" work without JavaScript; with it,
+intake-form.js does the same in the page)."""
 
 from __future__ import annotations
 
@@ -39,6 +40,15 @@ MAX_MEMBERS = 12
 STAFF_CHANNELS = (Channel.PHONE, "edit")
 POSTAL_ONLY_LABEL = "Ni téléphone ni e-mail : contact par courrier postal uniquement"
 REQUIRED = "Ce champ est obligatoire."
+# Behind « Préciser la situation (facultatif) » on the intake page.
+OPTIONAL_SITUATION = (
+    "usual_gp_rpps",
+    "usual_gp_name",
+    "former_gp_name",
+    "former_gp_commune",
+    "other_professionals",
+    "comment",
+)
 DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y", "%d/%m/%y", "%d-%m-%Y", "%d.%m.%Y"]
 
 
@@ -65,14 +75,13 @@ class HouseholdForm(forms.Form):
         label="Commune",
         max_length=120,
         required=False,
-        help_text="Utile si plusieurs communes ont le même code postal.",
         widget=forms.TextInput(attrs={"autocomplete": "address-level2", "list": "communes"}),
     )
     phone = forms.CharField(
         label="Téléphone",
         max_length=30,
         required=False,
-        help_text="Un mobile permet de recevoir la confirmation par SMS.",
+        help_text="Un mobile reçoit la confirmation par SMS.",
         widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel", "type": "tel"}),
     )
     email = forms.CharField(
@@ -262,7 +271,6 @@ class MemberForm(forms.Form):
     birth_date = forms.DateField(
         label="Date de naissance",
         input_formats=DATE_FORMATS,
-        help_text="Format JJ/MM/AAAA, par exemple 17/05/1948.",
         error_messages={
             "required": "Indiquez la date de naissance.",
             "invalid": "Date de naissance non reconnue : écrivez-la au format JJ/MM/AAAA.",
@@ -337,6 +345,20 @@ class BaseMemberFormSet(forms.BaseFormSet):
             raise ValidationError("Indiquez au moins une personne du foyer.")
 
 
+class IntakeMemberForm(MemberForm):
+    """A member on the intake page: the sex as a short list, beside the birth date on a phone."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["sex"].widget = forms.Select(choices=self.fields["sex"].choices)
+        self.fields["sex"].label = "Sexe"  # « non précisé » by default: clearly optional
+
+    def has_changed(self):
+        """An added person left with nothing typed but the household's name (filled in for
+        them) is no person: ignored like an empty one (the first person is always checked)."""
+        return bool(set(self.changed_data) - {"last_name"})
+
+
 class _RetypedMemberFormSet(BaseMemberFormSet):
     """Shows typed values as initial data while counting every form as new (INITIAL_FORMS=0),
     so that an empty added person is ignored on submission."""
@@ -346,7 +368,7 @@ class _RetypedMemberFormSet(BaseMemberFormSet):
 
 
 MemberFormSet = forms.formset_factory(
-    MemberForm,
+    IntakeMemberForm,
     formset=BaseMemberFormSet,
     extra=0,
     min_num=1,
@@ -356,32 +378,47 @@ MemberFormSet = forms.formset_factory(
 )
 
 
+def _checked(value) -> bool:
+    return value in ("on", "true", "True", "1")
+
+
 class IntakeForms:
     """The household form and the members formset of one page."""
 
     prefix = "membres"
 
-    def __init__(self, *, cpts, channel: str, data=None, extra_member: bool = False):
+    def __init__(self, *, cpts, channel: str, data=None, retype: bool = False):
+        """`retype`: the person pressed "Ajouter une personne du foyer" (`add_member`) or
+        "Retirer cette personne" (`remove_member`, its index): show the page again, changed."""
         self.cpts = cpts
         self.channel = channel
-        if data is not None and extra_member:
+        # Number (1, 2…) of the person just added: the page lands on them (#personne-N).
+        self.added_number = None
+        if data is not None and retype:
             self._build_unbound_from(data)
             return
         initial = None if data is not None else {"submission_key": uuid.uuid4()}
         self.household = HouseholdForm(data, cpts=cpts, channel=channel, initial=initial)
         self.members = MemberFormSet(data, prefix=self.prefix)
+        self._phone_layout()
+
+    def _phone_layout(self) -> None:
+        """The coverage as a short list (five long radio labels are a screen on a phone)."""
+        coverage = self.household.fields["coverage"]
+        coverage.widget = forms.Select(choices=coverage.choices)
 
     def _build_unbound_from(self, data) -> None:
-        """Re-render what was typed with one more (empty) member, without error messages."""
+        """Re-render what was typed with one more (empty) member, or one less, without error
+        messages."""
         household_initial = {key: data.get(key) for key in data if not key.startswith(self.prefix)}
         for key in list(household_initial):
             if key in HouseholdForm.base_fields and isinstance(
                 HouseholdForm.base_fields[key], forms.BooleanField
             ):
-                household_initial[key] = data.get(key) in ("on", "true", "True", "1")
+                household_initial[key] = _checked(data.get(key))
         for key in ("consent_processing", "consent_sharing", "attestation", "oral_consent"):
             if key in data:
-                household_initial[key] = data.get(key) in ("on", "true", "True", "1")
+                household_initial[key] = _checked(data.get(key))
         try:
             total = int(data.get(f"{self.prefix}-TOTAL_FORMS", "1"))
         except ValueError:
@@ -393,23 +430,42 @@ class IntakeForms:
             for name, form_field in MemberForm.base_fields.items():
                 value = data.get(f"{self.prefix}-{index}-{name}")
                 if isinstance(form_field, forms.BooleanField):
-                    row[name] = value in ("on", "true", "True", "1")
+                    row[name] = _checked(value)
                 elif value is not None:
                     row[name] = value
             members_initial.append(row)
-        if total < MAX_MEMBERS:
-            members_initial.append({"home_visits": HomeVisits.NEVER})
+        removed = data.get("remove_member", "")
+        if removed.isdigit() and 0 < int(removed) < len(members_initial):
+            del members_initial[int(removed)]  # the first person (the contact) stays
+        elif "add_member" in data and total < MAX_MEMBERS:
+            # Same household, usually the same name: typed once, changed if need be.
+            family_name = members_initial[0].get("last_name", "")
+            members_initial.append({"home_visits": HomeVisits.NEVER, "last_name": family_name})
+            self.added_number = len(members_initial)
         self.household = HouseholdForm(
             cpts=self.cpts, channel=self.channel, initial=household_initial
         )
+        self.household.fields["phone"].widget.attrs.pop("autofocus", None)
         formset_class = forms.formset_factory(
-            MemberForm,
+            IntakeMemberForm,
             formset=_RetypedMemberFormSet,
             extra=len(members_initial),
             min_num=0,
             max_num=MAX_MEMBERS,
         )
         self.members = formset_class(prefix=self.prefix, initial=members_initial)
+        self._phone_layout()
+        if self.added_number:
+            added = self.members.forms[-1]
+            added.fields["first_name"].widget.attrs["autofocus"] = True
+
+    @property
+    def optional_situation_given(self) -> bool:
+        """Something typed (or refused) in the optional part: the page shows it open."""
+        return any(
+            self.household[name].value() or name in self.household.errors
+            for name in OPTIONAL_SITUATION
+        )
 
     @property
     def is_bound(self) -> bool:

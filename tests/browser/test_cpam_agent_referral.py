@@ -80,7 +80,7 @@ def test_cpam_agent_refers_and_the_mediators_outcome_comes_back_to_the_queue(
     page.get_by_label("Téléphone").fill("06 12 34 56 78")
     page.get_by_label("Adresse (numéro et rue)").fill("12 rue Thiers")
     page.get_by_label("Code postal").fill("62800")
-    page.get_by_role("group", name="Couverture sociale").get_by_label("aucune couverture").check()
+    page.get_by_label("Couverture sociale").select_option("none")
     page.locator("input[name=needs_rights_help]").check()
     page.get_by_label("Prénom").fill("Odile")
     page.get_by_label("Nom", exact=True).fill("Assurée")

@@ -2,6 +2,7 @@
 
 import html
 import importlib
+import re
 import uuid
 
 import pytest
@@ -289,3 +290,60 @@ def test_stored_settings_at_the_old_limit_are_raised_by_the_migration(territory)
     old.refresh_from_db()
     chosen.refresh_from_db()
     assert (old.submissions_per_hour, chosen.submissions_per_hour) == (30, 12)
+
+
+def test_cpts_phone_is_a_tel_link(client, territory):
+    page = client.get(url(territory["lievin"])).content.decode()
+    assert '<a href="tel:+33321000000">03 21 00 00 00</a>' in page
+
+
+def test_added_person_is_focused_with_the_household_name_and_ignored_if_left_empty(
+    client, territory
+):
+    data = form_data(add_member="1")
+    page = html.unescape(client.post(url(territory["lievin"]), data).content.decode())
+    # The response lands on the new person: the next add points at them, their field autofocus.
+    assert 'formaction="#id_membres-2-first_name"' in page
+    first_name = re.search(r'<input[^>]*name="membres-1-first_name"[^>]*>', page).group()
+    assert "autofocus" in first_name
+    last_name = re.search(r'<input[^>]*name="membres-1-last_name"[^>]*>', page).group()
+    assert 'value="Lefebvre"' in last_name
+    # Sent as is (nothing typed but the name filled in for them): one person is stored.
+    data = form_data(
+        **{
+            "membres-TOTAL_FORMS": "2",
+            "membres-1-last_name": "Lefebvre",
+            "membres-1-home_visits": "never",
+        }
+    )
+    assert client.post(url(territory["lievin"]), data).status_code == 302
+    assert Request.objects.get().members.count() == 1
+
+
+def test_remove_a_person_without_javascript(client, territory):
+    three = {
+        "membres-TOTAL_FORMS": "3",
+        "membres-1-first_name": "Lou",
+        "membres-1-last_name": "Lefebvre",
+        "membres-2-first_name": "Jules",
+        "membres-2-last_name": "Lefebvre",
+    }
+    page = client.post(url(territory["lievin"]), form_data(remove_member="1", **three))
+    page = html.unescape(page.content.decode())
+    assert Request.objects.count() == 0
+    assert 'value="Jules"' in page and 'value="Lou"' not in page
+    assert 'name="membres-TOTAL_FORMS" value="2"' in page
+    assert "Retirer la personne" in page and "error-summary" not in page
+    # The contact person cannot be removed, nor a person who is not there.
+    for index in ("0", "7", "x"):
+        page = client.post(url(territory["lievin"]), form_data(remove_member=index, **three))
+        page = html.unescape(page.content.decode())
+        assert 'value="Lou"' in page and 'value="Jules"' in page
+
+
+def test_optional_situation_opens_when_given(client, territory):
+    page = html.unescape(client.get(url(territory["lievin"])).content.decode())
+    assert "<details>\n      <summary>Préciser la situation (facultatif)" in page
+    response = client.post(url(territory["lievin"]), form_data(phone="", comment="Merci"))
+    page = html.unescape(response.content.decode())
+    assert "<details open>\n      <summary>Préciser la situation (facultatif)" in page

@@ -1,7 +1,8 @@
 from django import template
+from django.core.exceptions import ValidationError
 
 from accesmt.common import formats
-from accesmt.common.phones import format_phone_for_display
+from accesmt.common.phones import format_phone_for_display, normalise_phone
 
 register = template.Library()
 
@@ -10,6 +11,15 @@ register = template.Library()
 def phone(value: str) -> str:
     """ "+33321445501" → "03 21 44 55 01" (stored numbers are E.164, or as imported)."""
     return format_phone_for_display(value) if value and value.startswith("+") else value
+
+
+@register.filter
+def tel_href(value: str) -> str:
+    """ "03 21 44 55 01" → "tel:+33321445501": a number as stored or typed, for a `tel:` link."""
+    try:
+        return "tel:" + normalise_phone(value)
+    except ValidationError:
+        return "tel:" + "".join(ch for ch in value if ch.isdigit() or ch == "+")
 
 
 # Dates: the only way templates write them (see accesmt.common.formats).

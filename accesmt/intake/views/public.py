@@ -37,15 +37,15 @@ def _acknowledge(http_request, cpts, request: Request):
 @require_http_methods(["GET", "POST"])
 def register(http_request, cpts_slug: str):
     cpts = _cpts(cpts_slug)
-    page = {**PAGE, "intro": NOT_A_WAITING_LIST}
+    page = {**PAGE, "intro": NOT_A_WAITING_LIST, "help_phone": cpts.phone}
     if http_request.method == "GET":
         forms = IntakeForms(cpts=cpts, channel=Channel.ONLINE)
         return render_form(http_request, cpts=cpts, forms=forms, page=page)
 
     data = http_request.POST
-    if "add_member" in data:
-        forms = IntakeForms(cpts=cpts, channel=Channel.ONLINE, data=data, extra_member=True)
-        return render_form(http_request, cpts=cpts, forms=forms, page=page, added_member=True)
+    if "add_member" in data or "remove_member" in data:
+        forms = IntakeForms(cpts=cpts, channel=Channel.ONLINE, data=data, retype=True)
+        return render_form(http_request, cpts=cpts, forms=forms, page=page)
 
     forms = IntakeForms(cpts=cpts, channel=Channel.ONLINE, data=data)
     if forms.is_honeypot_filled():

@@ -2,7 +2,7 @@
 through the outbox, the invitation link, role changes, deactivation, removal, the last
 coordinator, the audit lines, another CPTS's coordinator. Whole flows through HTTP."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.contrib.auth.tokens import default_token_generator
@@ -334,7 +334,10 @@ def test_members_list_runs_a_fixed_number_of_queries(
     commune = cpts.territory.first().commune
     for _ in range(3):
         MembershipFactory(cpts=cpts, role="mairie").communes.add(commune)
-    MembershipFactory.create_batch(20, cpts=cpts, role="gp")
+    MembershipFactory.create_batch(19, cpts=cpts, role="gp")
+    seen = datetime(2026, 3, 2, 13, 5, tzinfo=UTC)  # 14 h 05 in Paris
+    MembershipFactory(cpts=cpts, role="gp", user__last_login=seen)
     with django_assert_max_num_queries(9):
-        page = coordinated.get(_url("list", cpts))
-    assert page.content.decode().count("Modifier le rôle") == 24
+        page = coordinated.get(_url("list", cpts)).content.decode()
+    assert page.count("Modifier le rôle") == 24
+    assert "02/03/2026 à 14 h 05" in page and "jamais" in page

@@ -35,6 +35,7 @@ __all__ = [
     "access_cpts",
     "access_record",
     "cpts_role_required",
+    "platform_admin_required",
     "scope_to_memberships",
 ]
 
@@ -128,3 +129,17 @@ def cpts_role_required(*roles: str):
         return wrapped
 
     return decorator
+
+
+def platform_admin_required(view):
+    """Decorate a view of `espace/plateforme/…`: platform admins only (404 for anyone else,
+    the login page for an anonymous visitor)."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        _require_login(request)
+        if not request.user.is_platform_admin:
+            raise Http404(NOT_FOUND)
+        return view(request, *args, **kwargs)
+
+    return wrapped

@@ -8,7 +8,10 @@ from django.contrib.auth.forms import (
 from django.db import transaction
 from django.template import loader
 
-from .models import User
+from accesmt.territory.models import Commune
+
+from .members import membership_check
+from .models import Profession, Role, User
 
 
 class EmailAuthenticationForm(AuthenticationForm):
@@ -78,3 +81,54 @@ class AdminUserChangeForm(UserChangeForm):
 
     def clean_email(self) -> str:
         return self.cleaned_data["email"].strip().lower()
+
+
+class MemberRoleForm(forms.Form):
+    """A member's role in one CPTS: role, profession (a referrer's is required), communes (a
+    mairie's, of the CPTS's territory only). The rules are `members.membership_check`'s."""
+
+    role = forms.ChoiceField(label="Rôle", choices=[("", "— Choisissez un rôle —"), *Role.choices])
+    profession = forms.ChoiceField(
+        label="Profession",
+        required=False,
+        choices=[("", "— Aucune —"), *Profession.choices],
+        help_text="Obligatoire pour un professionnel orienteur.",
+    )
+    communes = forms.ModelMultipleChoiceField(
+        label="Communes (rôle mairie)",
+        queryset=None,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Pour le rôle mairie seulement : les communes dont elle voit les indicateurs.",
+        error_messages={"invalid_choice": "Choisissez des communes du territoire de la CPTS."},
+    )
+
+    def __init__(self, *args, cpts, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.cpts = cpts
+        self.fields["communes"].queryset = Commune.objects.filter(territory__cpts=cpts).order_by(
+            "name"
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.errors:
+            cleaned["profession"] = membership_check(
+                role=cleaned["role"],
+                profession=cleaned["profession"],
+                cpts=self.cpts,
+                communes=cleaned["communes"],
+            )
+        return cleaned
+
+
+class MemberInviteForm(MemberRoleForm):
+    email = forms.EmailField(
+        label="Adresse e-mail",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "off"}),
+    )
+    first_name = forms.CharField(label="Prénom", max_length=150)
+    last_name = forms.CharField(label="Nom", max_length=150)
+
+    field_order = ["email", "first_name", "last_name", "role", "profession", "communes"]

@@ -145,6 +145,17 @@ class Membership(models.Model):
     def is_mairie(self) -> bool:
         return self.role == Role.MAIRIE
 
+    # The state shown on the members page (issue 13).
+    @property
+    def is_invited(self) -> bool:
+        """Active, but the person has not chosen a password yet (invitation not accepted)."""
+        return self.is_active and not self.user.has_usable_password()
+
+    @property
+    def is_deactivated(self) -> bool:
+        """The membership, or the whole account, is deactivated."""
+        return not self.is_active or (not self.user.is_active and not self.is_invited)
+
 
 def clean_mairie_communes(*, role: str, cpts, communes) -> None:
     """A mairie lists at least one commune, all of the CPTS's territory; other roles none.
@@ -181,6 +192,12 @@ class AuditAction(models.TextChoices):
     TRANSITION = "transition", "changement d'état"
     LOGIN = "login", "connexion"
     LOGIN_FAILED = "login_failed", "échec de connexion"
+    # Members of a CPTS (object: the member's user, in the CPTS of the line).
+    MEMBER_INVITE = "member_invite", "invitation d'un membre"
+    MEMBER_CHANGE = "member_change", "changement de rôle d'un membre"
+    MEMBER_DEACTIVATE = "member_deactivate", "désactivation d'un membre"
+    MEMBER_REACTIVATE = "member_reactivate", "réactivation d'un membre"
+    MEMBER_REMOVE = "member_remove", "retrait d'un membre"
 
 
 class AuditLogIsAppendOnly(Exception):

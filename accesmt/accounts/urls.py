@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import views
+from . import views, views_members
 
 app_name = "accounts"
 urlpatterns = [
@@ -33,5 +33,10 @@ urlpatterns = [
             template_name="accounts/password_reset_complete.html"
         ),
         name="password_reset_complete",
+    ),
+    path(
+        "invitation/<uidb64>/<token>/",
+        views_members.InvitationAcceptView.as_view(),
+        name="invitation",
     ),
 ]

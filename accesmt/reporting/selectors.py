@@ -3,7 +3,7 @@
 from django.db.models import Count, Sum
 
 from accesmt.accounts.access import PLATFORM_ADMIN
-from accesmt.accounts.models import Membership, Role
+from accesmt.accounts.models import Membership
 from accesmt.territory.models import CPTS
 
 
@@ -34,13 +34,3 @@ def territory_figures(cpts: CPTS) -> dict:
     """Number of communes and population of a CPTS territory (aggregates only)."""
     figures = cpts.territory.aggregate(communes=Count("pk"), population=Sum("commune__population"))
     return {"communes": figures["communes"], "population": figures["population"] or 0}
-
-
-def members_of(cpts: CPTS, user):
-    """Members of `cpts` as seen by `user` (coordinators and platform admins only)."""
-    return (
-        Membership.objects.for_user(user, roles=[Role.COORDINATOR])
-        .filter(cpts=cpts)
-        .select_related("user")
-        .order_by("-is_active", "role", "user__last_name", "user__email")
-    )

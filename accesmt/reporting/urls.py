@@ -36,7 +36,6 @@ urlpatterns = [
         name="region_indicators_section",
     ),
     path("espace/<slug:cpts_slug>/", views.cpts_home, name="cpts_home"),
-    path("espace/<slug:cpts_slug>/membres/", views.cpts_members, name="cpts_members"),
     path(
         "espace/<slug:cpts_slug>/indicateurs/",
         views_indicators.indicators,

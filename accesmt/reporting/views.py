@@ -1,7 +1,7 @@
 """The professionals' space: the user's CPTS (`espace`), a CPTS home with the figures of its
 territory and of the orientation flow (`cpts_home`: `indicators/home.py`, counts of 1 to 4 masked
-outside the coordination, links to the indicator pages for the roles that see them), the members
-of a CPTS (`cpts_members`)."""
+outside the coordination, links to the indicator pages for the roles that see them). The members
+of a CPTS are managed by the accounts app (`accounts/views_members.py`)."""
 
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
@@ -14,8 +14,6 @@ from . import catalogue, selectors
 from .access import REPORTING_ROLES
 from .indicators.home import home_shown
 from .tables import Scope
-
-COORDINATION_ROLES = (Role.COORDINATOR,)
 
 
 @login_required
@@ -52,14 +50,4 @@ def cpts_home(request, cpts_slug: str):
             else [],
             "outbox_counts": counts_for_coordination(request.cpts) if can_manage else None,
         },
-    )
-
-
-@cpts_role_required(*COORDINATION_ROLES)
-def cpts_members(request, cpts_slug: str):
-    """Members of the CPTS and their roles, for its coordinators and platform admins."""
-    return render(
-        request,
-        "reporting/cpts_members.html",
-        {"cpts": request.cpts, "members": selectors.members_of(request.cpts, request.user)},
     )

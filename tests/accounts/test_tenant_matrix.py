@@ -71,7 +71,7 @@ def _is_refused(response) -> bool:
 
 def test_the_registry_holds_the_core_pages():
     names = {entry.name for entry in ENTRIES}
-    assert {"reporting:espace", "reporting:cpts_home", "reporting:cpts_members"} <= names
+    assert {"reporting:espace", "reporting:cpts_home", "members:list"} <= names
 
 
 def test_the_world_has_one_user_of_each_kind_in_a(world):

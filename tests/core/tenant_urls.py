@@ -3,7 +3,6 @@
 from django.urls import reverse
 
 from tests.tenant_matrix import (
-    COORDINATION,
     EVERY_MEMBER,
     LOGGED_IN,
     TenantURL,
@@ -22,18 +21,4 @@ register(
 register_page(
     "reporting:cpts_home",
     allowed=EVERY_MEMBER,
-)
-
-
-def _member_of(cpts) -> dict:
-    from tests.accounts.factories import MembershipFactory
-
-    member = MembershipFactory(cpts=cpts, role="gp", user__last_name=f"Témoin-{cpts.slug}")
-    return {"member": member, "secrets": [member.user.last_name, member.user.email]}
-
-
-register_page(
-    "reporting:cpts_members",
-    allowed=COORDINATION,
-    setup=_member_of,
 )

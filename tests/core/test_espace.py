@@ -54,7 +54,7 @@ def test_cpts_home_shows_territory_aggregates(client, lievin):
     assert "3 communes," in page
     assert re.search(r"45\W000 habitants", page)
     # Observers get aggregates only: no link to the members.
-    assert reverse("reporting:cpts_members", kwargs={"cpts_slug": "lievin"}) not in page
+    assert reverse("members:list", kwargs={"cpts_slug": "lievin"}) not in page
 
 
 def test_coordinator_manages_the_members(client, lievin):
@@ -65,7 +65,7 @@ def test_coordinator_manages_the_members(client, lievin):
     home = client.get(
         reverse("reporting:cpts_home", kwargs={"cpts_slug": "lievin"})
     ).content.decode()
-    members_url = reverse("reporting:cpts_members", kwargs={"cpts_slug": "lievin"})
+    members_url = reverse("members:list", kwargs={"cpts_slug": "lievin"})
     assert members_url in home
     page = client.get(members_url).content.decode()
     assert "Lefebvre" in page and gp.user.email in page and "médecin généraliste" in page
@@ -77,7 +77,7 @@ def test_members_list_runs_a_fixed_number_of_queries(client, lievin, django_asse
     MembershipFactory.create_batch(20, cpts=lievin, role="gp")
     client.force_login(coordinator)
     with django_assert_max_num_queries(8):
-        client.get(reverse("reporting:cpts_members", kwargs={"cpts_slug": "lievin"}))
+        client.get(reverse("members:list", kwargs={"cpts_slug": "lievin"}))
 
 
 @pytest.mark.parametrize(

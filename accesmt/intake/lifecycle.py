@@ -22,7 +22,8 @@ the inconsistent states (CheckConstraints of `Request`), among them an anonymise
 reopened (0009).
 
 `COORDINATOR_ACTIONS` names the moves a coordinator makes from the request page (button label,
-target state, closing reasons allowed); `coordinator_actions(request)` is what the page offers.
+target state, closing reasons allowed, and for the destructive ones — close, refusal, reopen — the
+warning of their confirmation step); `coordinator_actions(request)` is what the page offers.
 """
 
 from __future__ import annotations
@@ -115,6 +116,15 @@ class Action:
     from_statuses: frozenset[str]
     reasons: tuple[tuple[str, str], ...] = ()
     channels: frozenset[str] | None = None  # None: every channel
+    # A destructive action (it closes or reopens the request) is shown apart from the main
+    # actions and confirmed first: the confirmation step asks `question` ("{reference}" is the
+    # request's) and says what it does (`warning`).
+    question: str = ""
+    warning: str = ""
+
+    @property
+    def destructive(self) -> bool:
+        return bool(self.question)
 
 
 COORDINATOR_ACTIONS: dict[str, Action] = {
@@ -133,6 +143,11 @@ COORDINATOR_ACTIONS: dict[str, Action] = {
             "Clôturer la demande",
             frozenset(OPEN_STATUSES),
             reasons=MANUAL_CLOSE_REASONS,
+            question="Clôturer la demande {reference}\u00a0?",
+            warning=(
+                "Elle quitte la file d'attente et plus aucun médecin n'est sollicité pour ce "
+                "foyer. Elle pourra être rouverte tant qu'elle n'est pas anonymisée."
+            ),
         ),
         # A person of a CPAM list refuses by phone or by letter (the link records it itself).
         Action(
@@ -142,6 +157,13 @@ COORDINATOR_ACTIONS: dict[str, Action] = {
             frozenset(OPEN_STATUSES),
             reasons=((ClosedReason.OPTED_OUT, ClosedReason.OPTED_OUT.label),),
             channels=frozenset({Channel.CPAM_LIST}),
+            question=(
+                "Enregistrer le refus de la personne et clôturer la demande {reference}\u00a0?"
+            ),
+            warning=(
+                "La demande est clôturée (refus de la personne) : la CPTS ne cherchera pas de "
+                "médecin traitant pour elle."
+            ),
         ),
         # The person called to say yes: no need to wait for the end of the period.
         Action(
@@ -155,6 +177,11 @@ COORDINATOR_ACTIONS: dict[str, Action] = {
             Status.TO_VERIFY,
             "Rouvrir la demande (à vérifier)",
             frozenset({Status.CLOSED}),
+            question="Rouvrir la demande {reference}\u00a0?",
+            warning=(
+                "Elle revient dans la file d'attente, « à vérifier », avec son ancienneté "
+                "d'attente."
+            ),
         ),
     )
 }

@@ -817,3 +817,81 @@ class RightsOutcome(models.Model):
     @property
     def opened_labels(self) -> list[str]:
         return [label for name, label in OPENED_RIGHTS.items() if getattr(self, name)]
+
+
+class ContactKind(models.TextChoices):
+    CALL = "call", "appel"
+    NOTE = "note", "note"
+
+
+class CallOutcome(models.TextChoices):
+    REACHED = "reached", "joint·e"
+    NO_ANSWER = "no_answer", "pas de réponse"
+    MESSAGE_LEFT = "message_left", "message laissé"
+    WRONG_NUMBER = "wrong_number", "mauvais numéro"
+
+
+CONTACT_TEXT_MAX = 1000
+
+
+class ContactNote(models.Model):
+    """A call to the household (with its outcome) or a note, typed by the coordination on the
+    request page (issue 13): append-only in spirit (a correction is a new note), written by
+    `intake.calls.contact_note_record`. A call may plan a call-back (`call_back_on`); a later
+    call, or the coordinator ticking it done, settles it (`call_back_done`), so that a request
+    has at most one pending call-back: the call-back list reads them. `text` is free text,
+    personal data: never in logs or notifications, blanked by the retention purge."""
+
+    cpts = models.ForeignKey(
+        "territory.CPTS", verbose_name="CPTS", on_delete=models.PROTECT, related_name="+"
+    )
+    request = models.ForeignKey(
+        Request, verbose_name="demande", on_delete=models.CASCADE, related_name="contact_notes"
+    )
+    kind = models.CharField("type", max_length=10, choices=ContactKind.choices)
+    outcome = models.CharField(
+        "résultat de l'appel", max_length=20, choices=CallOutcome.choices, blank=True
+    )
+    text = models.TextField("note", max_length=CONTACT_TEXT_MAX, blank=True)
+    call_back_on = models.DateField("rappeler le", null=True, blank=True)
+    call_back_done = models.BooleanField("rappel fait", default=False)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="par",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    at = models.DateTimeField("le", default=timezone.now)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "appel ou note"
+        verbose_name_plural = "appels et notes"
+        ordering = ["request", "-at", "-pk"]
+        indexes = [
+            models.Index(fields=["request", "-at", "-id"], name="intake_contact_latest"),
+            models.Index(
+                fields=["cpts", "call_back_on"],
+                name="intake_contact_call_back_due",
+                condition=models.Q(call_back_on__isnull=False, call_back_done=False),
+            ),
+        ]
+        constraints = [
+            # A call has an outcome among CallOutcome; a note has none and plans no call-back
+            # (its text, required when typed, is blanked by the retention purge).
+            models.CheckConstraint(
+                name="intake_contact_call_or_note",
+                condition=models.Q(kind=ContactKind.CALL, outcome__in=CallOutcome.values)
+                | models.Q(kind=ContactKind.NOTE, outcome="", call_back_on__isnull=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.request_id}: {self.kind} {self.outcome} ({self.at:%Y-%m-%d})"
+
+    @property
+    def is_call(self) -> bool:
+        return self.kind == ContactKind.CALL

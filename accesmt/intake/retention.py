@@ -2,13 +2,13 @@
 
 `requests_anonymise_closed()` — a periodic job — anonymises every request closed more than
 CLOSED_REQUEST_RETENTION_DAYS ago: names, NIR, contact details, street address and point, free
-texts, particular conditions and the notes typed in the history of states and in the
-mediator's outcomes are blanked; a birth
-date keeps only its year (1 January), so that statistics by age band still hold. Duplicate flags
-stay (they hold no text). An anonymised request is never reopened (lifecycle.request_transition
-and constraint 0009 refuse it). What stays has no name and no contact: CPTS, commune,
-status and closing reason, dates, channel, reason for the request, coverage, priority reasons
-(rule labels), history of states, solicitations and outcome. Idempotent (`anonymised_at`).
+texts, particular conditions and the notes typed in the history of states, in the mediator's
+outcomes and in the coordination's calls and notes (`ContactNote.text`) are blanked; a birth date
+keeps only its year (1 January), so that statistics by age band still hold. Duplicate flags stay
+(they hold no text). An anonymised request is never reopened (lifecycle.request_transition and
+constraint 0009 refuse it). What stays has no name and no contact: CPTS, commune, status and
+closing reason, dates, channel, reason for the request, coverage, priority reasons (rule labels),
+history of states, solicitations and outcome. Idempotent (`anonymised_at`).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from django.db.models.functions import TruncYear
 from django.utils import timezone
 
 from .models import (
+    ContactNote,
     GeocodeSource,
     HouseholdMember,
     Request,
@@ -79,6 +80,7 @@ def requests_anonymise_closed(*, now: datetime.datetime | None = None) -> int:
             # A coordinator may have typed free text (a name, a phone call) in a note.
             RequestTransition.objects.filter(request_id__in=ids).exclude(note="").update(note="")
             RightsOutcome.objects.filter(request_id__in=ids).exclude(note="").update(note="")
+            ContactNote.objects.filter(request_id__in=ids).exclude(text="").update(text="")
             Request.objects.filter(pk__in=ids).update(
                 **BLANK_REQUEST_FIELDS,
                 geocode_source=GeocodeSource.NONE,

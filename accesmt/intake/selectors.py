@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, Subquery
 
@@ -12,12 +13,17 @@ from accesmt.common.signing import INVALID, LinkError, check_link_age, read_link
 
 from .models import (
     OPEN_STATUSES,
+    CallOutcome,
+    ClosedReason,
+    ContactKind,
+    ContactNote,
     DuplicateFlag,
     HouseholdMember,
     IntakeSettings,
     Request,
     RightsOutcome,
     RightsOutcomeKind,
+    Status,
 )
 
 FOLLOWUP_SALT = "accesmt.intake.followup"  # signs the person's follow-up links (services.py)
@@ -140,3 +146,96 @@ def rights_mark(kind: str | None, on) -> str:
         return f"droits ouverts le {long_date(on)}"
     word = "injoignable" if kind == RightsOutcomeKind.UNREACHABLE else "contacté"
     return f"médiation CPAM : {word} le {long_date(on)}"
+
+
+# --- the request page's timeline and the call-back list (calls.py, issue 13) ------------------
+
+# How far ahead the call-back list looks.
+CALL_BACK_HORIZON_DAYS = 7
+
+
+@dataclass
+class TimelineEntry:
+    """One line of a request's history: a status change, a call or a note."""
+
+    at: datetime.datetime
+    by: object  # a User or None
+    kind: str  # "transition", "call" or "note"
+    title: str
+    text: str = ""
+    reason: str = ""
+    by_patient: bool = False
+    note: ContactNote | None = None
+
+    @property
+    def call_back_pending(self) -> bool:
+        return bool(self.note and self.note.call_back_on and not self.note.call_back_done)
+
+
+def request_timeline(request: Request) -> list[TimelineEntry]:
+    """Status changes, calls and notes of `request`, newest first (two queries)."""
+    statuses, reasons = dict(Status.choices), dict(ClosedReason.choices)
+    entries = []
+    for t in request.transitions.select_related("by"):
+        to_label = statuses.get(t.to_status, t.to_status)
+        title = (
+            f"{statuses.get(t.from_status, t.from_status)} → {to_label}"
+            if t.from_status
+            else f"création ({to_label})"
+        )
+        entries.append(
+            TimelineEntry(
+                at=t.at,
+                by=t.by,
+                kind="transition",
+                title=title,
+                text=t.note,
+                reason=reasons.get(t.reason, ""),
+                by_patient=t.by_patient,
+            )
+        )
+    for note in request.contact_notes.select_related("by"):
+        title = f"Appel : {note.get_outcome_display()}" if note.is_call else "Note"
+        entries.append(
+            TimelineEntry(
+                at=note.at, by=note.by, kind=note.kind, title=title, text=note.text, note=note
+            )
+        )
+    # Newest first; at the same instant, a call or note after the change it explains.
+    entries.sort(key=lambda e: (e.at, e.kind != "transition"), reverse=True)
+    return entries
+
+
+def wrong_number_warning(timeline: list[TimelineEntry]) -> bool:
+    """Whether the last call of a request's timeline (newest first) reached a wrong number."""
+    call = next((e.note for e in timeline if e.kind == ContactKind.CALL), None)
+    return call is not None and call.outcome == CallOutcome.WRONG_NUMBER
+
+
+def call_backs_due(*, cpts, user, today: datetime.date):
+    """The pending call-backs of the open requests of `cpts` due by `today` + 7 days, overdue
+    first: one per request (a later call settles the earlier ones), the call that planned it
+    being the request's last call."""
+    return (
+        ContactNote.objects.for_user(user, (Role.COORDINATOR,))
+        .filter(
+            cpts=cpts,
+            request__cpts=cpts,
+            request__status__in=OPEN_STATUSES,
+            call_back_on__isnull=False,
+            call_back_done=False,
+            call_back_on__lte=today + datetime.timedelta(days=CALL_BACK_HORIZON_DAYS),
+        )
+        .select_related("request__commune", "by")
+        .order_by("call_back_on", "request__reference", "pk")
+    )
+
+
+def call_backs_due_count(*, cpts, today: datetime.date) -> int:
+    return ContactNote.objects.filter(
+        cpts=cpts,
+        request__status__in=OPEN_STATUSES,
+        call_back_on__isnull=False,
+        call_back_done=False,
+        call_back_on__lte=today + datetime.timedelta(days=CALL_BACK_HORIZON_DAYS),
+    ).count()

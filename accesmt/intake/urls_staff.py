@@ -4,7 +4,7 @@ list, the printable flyer, the CPAM lists (import with preview, counts). All und
 
 from django.urls import path
 
-from .views import coordinator, cpam_lists, flyer, mediator
+from .views import calls, coordinator, cpam_lists, flyer, mediator
 
 app_name = "intake_staff"
 REQUEST = "espace/<slug:cpts_slug>/demandes/<str:reference>/"
@@ -47,4 +47,12 @@ urlpatterns = [
         cpam_lists.cpam_list_detail,
         name="cpam_list_detail",
     ),
+    path(f"{REQUEST}appels/", calls.contact_note_add, {"kind": "appel"}, name="call_add"),
+    path(f"{REQUEST}notes/", calls.contact_note_add, {"kind": "note"}, name="note_add"),
+    path(
+        f"{REQUEST}appels/<int:pk>/rappel-fait/",
+        calls.call_back_done,
+        name="call_back_done",
+    ),
+    path("espace/<slug:cpts_slug>/a-rappeler/", calls.call_back_list, name="call_backs"),
 ]

@@ -5,9 +5,11 @@ of a CPTS are managed by the accounts app (`accounts/views_members.py`)."""
 
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
+from django.utils import timezone
 
 from accesmt.accounts.access import ALL_ROLES, cpts_role_required
 from accesmt.accounts.models import Role
+from accesmt.intake.selectors import call_backs_due_count
 from accesmt.notifications.selectors import counts_for_coordination
 
 from . import catalogue, selectors
@@ -49,5 +51,10 @@ def cpts_home(request, cpts_slug: str):
             if sees_indicators
             else [],
             "outbox_counts": counts_for_coordination(request.cpts) if can_manage else None,
+            "call_backs_due": (
+                call_backs_due_count(cpts=request.cpts, today=timezone.localdate())
+                if can_manage
+                else None
+            ),
         },
     )

@@ -87,3 +87,33 @@ def test_transition_notes_of_anonymised_requests_are_blanked(settings):
     assert (old_line.from_status, old_line.reason) == (Status.WAITING, "mt_found")  # history stays
     recent_line = RequestTransition.objects.get(request=recent, to_status=Status.CLOSED)
     assert recent_line.note == "Mme Lefebvre a appelé, vu Dr Martin"
+
+
+def test_call_and_note_texts_of_anonymised_requests_are_blanked(settings):
+    from accesmt.intake.calls import contact_note_record
+    from accesmt.intake.models import ContactNote
+
+    settings.CLOSED_REQUEST_RETENTION_DAYS = 365
+    old = _request(status=Status.WAITING)
+    recent = _request(status=Status.WAITING)
+    for request in (old, recent):
+        contact_note_record(
+            request=request, kind="call", outcome="reached", text="Mme Lefebvre, diabétique"
+        )
+        contact_note_record(request=request, kind="note", text="Sa fille : 06 11 22 33 44")
+    Request.objects.filter(pk=old.pk).update(
+        status=Status.CLOSED, closed_reason="mt_found", closed_at=NOW - datetime.timedelta(400)
+    )
+    Request.objects.filter(pk=recent.pk).update(
+        status=Status.CLOSED, closed_reason="mt_found", closed_at=NOW - datetime.timedelta(300)
+    )
+    assert requests_anonymise_closed(now=NOW) == 1
+    old_lines = ContactNote.objects.filter(request=old).order_by("pk")
+    assert [(n.kind, n.outcome, n.text) for n in old_lines] == [
+        ("call", "reached", ""),  # who, when and the outcome stay; the text goes
+        ("note", "", ""),
+    ]
+    assert set(ContactNote.objects.filter(request=recent).values_list("text", flat=True)) == {
+        "Mme Lefebvre, diabétique",
+        "Sa fille : 06 11 22 33 44",
+    }

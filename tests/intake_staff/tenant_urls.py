@@ -1,6 +1,7 @@
 """The coordinator's and the mediator's intake pages in the tenant matrix."""
 
 from django.urls import reverse
+from django.utils import timezone
 
 from tests.tenant_matrix import (
     COORDINATION,
@@ -150,5 +151,70 @@ register(
         ),
         allowed=COORDINATION,
         setup=_cpam_list_in,
+    )
+)
+
+
+# Calls, notes and call-backs (issue 13, point 4).
+def _call_back_in(cpts) -> dict:
+    from accesmt.intake.calls import contact_note_record
+
+    objs = _request_in(cpts)
+    objs["call"] = contact_note_record(
+        request=objs["request"],
+        kind="call",
+        outcome="no_answer",
+        text=f"Note-secrète-{cpts.slug}",
+        call_back_on=timezone.localdate(),
+    )
+    objs["secrets"].append(objs["call"].text)
+    return objs
+
+
+register(
+    TenantURL(
+        name="intake_staff:call_backs",
+        url=_on_cpts("call_backs"),
+        allowed=COORDINATION,
+        setup=_call_back_in,
+    )
+)
+register(
+    TenantURL(
+        name="intake_staff:call_add",
+        url=_on_request("call_add"),
+        method="post",
+        data=lambda cpts, objs: {"appel-outcome": "reached"},
+        allowed=COORDINATION,
+        setup=_request_in,
+        ok_statuses=(302,),
+    )
+)
+register(
+    TenantURL(
+        name="intake_staff:note_add",
+        url=_on_request("note_add"),
+        method="post",
+        data=lambda cpts, objs: {"note-text": "Rappeler le matin"},
+        allowed=COORDINATION,
+        setup=_request_in,
+        ok_statuses=(302,),
+    )
+)
+register(
+    TenantURL(
+        name="intake_staff:call_back_done",
+        url=lambda cpts, objs: reverse(
+            "intake_staff:call_back_done",
+            kwargs={
+                "cpts_slug": cpts.slug,
+                "reference": objs["request"].reference,
+                "pk": objs["call"].pk,
+            },
+        ),
+        method="post",
+        allowed=COORDINATION,
+        setup=_call_back_in,
+        ok_statuses=(302,),
     )
 )

@@ -204,7 +204,13 @@ def test_coordinator_records_a_refusal_by_phone(coordinator_client, cpts):
     )
     page = coordinator_client.get(url).content.decode()
     assert "Enregistrer le refus de la personne" in page
-    coordinator_client.post(url + "etat/", {"action": "opt_out", "note": "appel du 3/12"})
+    asked = coordinator_client.post(url + "etat/", {"action": "opt_out", "note": "appel du 3/12"})
+    assert "Confirmer" in asked.content.decode()  # a confirmation step first
+    request.refresh_from_db()
+    assert request.status == Status.OPT_OUT_PENDING
+    coordinator_client.post(
+        url + "etat/", {"action": "opt_out", "note": "appel du 3/12", "confirm": "1"}
+    )
     request.refresh_from_db()
     assert request.closed_reason == ClosedReason.OPTED_OUT
     listing = coordinator_client.get(
@@ -218,7 +224,7 @@ def test_coordinator_records_a_refusal_by_phone(coordinator_client, cpts):
             "intake_staff:request_status",
             kwargs={"cpts_slug": cpts.slug, "reference": other.reference},
         ),
-        {"action": "opt_out"},
+        {"action": "opt_out", "confirm": "1"},
     )
     other.refresh_from_db()
     assert other.status != Status.CLOSED

@@ -26,6 +26,9 @@ NUL_SUFFIXES = [
     "doublons/1/ecarter/",
     "orientation/",
     "lettre.pdf",
+    "appels/",
+    "notes/",
+    "appels/1/rappel-fait/",
 ]
 QUEUE_FILTERS = ["status", "commune", "rule", "home_visits", "channel", "referrer"]
 GROWING_NAMES = ["ﷺ" * 100, "ﬃ" * 100]

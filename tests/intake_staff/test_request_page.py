@@ -93,19 +93,22 @@ def test_verify_close_and_reopen_through_the_life_cycle(coordinator_client, cpts
     assert request.status == Status.WAITING
     assert "en attente d'un médecin" in text(response)
 
-    refused = coordinator_client.post(status_url, {"action": "close", "reason": ""}, follow=True)
+    refused = coordinator_client.post(
+        status_url, {"action": "close", "reason": "", "confirm": "1"}, follow=True
+    )
     assert "Choisissez le motif" in text(refused)
     no_duplicate = coordinator_client.post(
-        status_url, {"action": "close", "reason": "duplicate"}, follow=True
+        status_url, {"action": "close", "reason": "duplicate", "confirm": "1"}, follow=True
     )
     assert "Choisissez le motif" in text(no_duplicate)  # duplicates are closed by merging
 
     coordinator_client.post(
-        status_url, {"action": "close", "reason": "unreachable", "note": "3 appels"}
+        status_url,
+        {"action": "close", "reason": "unreachable", "note": "3 appels", "confirm": "1"},
     )
     request.refresh_from_db()
     assert (request.status, request.closed_reason) == (Status.CLOSED, "unreachable")
-    coordinator_client.post(status_url, {"action": "reopen"})
+    coordinator_client.post(status_url, {"action": "reopen", "confirm": "1"})
     request.refresh_from_db()
     assert request.status == Status.TO_VERIFY and request.closed_reason == ""
 
@@ -124,7 +127,7 @@ def test_verify_close_and_reopen_through_the_life_cycle(coordinator_client, cpts
 
 def test_reopen_of_an_open_request_and_unknown_action_are_refused(coordinator_client, cpts):
     request = make_request(cpts)
-    for data in ({"action": "reopen"}, {"action": "explode"}):
+    for data in ({"action": "reopen", "confirm": "1"}, {"action": "explode"}):
         coordinator_client.post(url("request_status", request), data)
         request.refresh_from_db()
         assert request.status == Status.NEW
@@ -289,7 +292,7 @@ def test_an_anonymised_request_cannot_be_reopened(coordinator_client, cpts):
     page = text(coordinator_client.get(url("request_detail", request)))
     assert 'value="reopen"' not in page
     response = coordinator_client.post(
-        url("request_status", request), {"action": "reopen"}, follow=True
+        url("request_status", request), {"action": "reopen", "confirm": "1"}, follow=True
     )
     assert "Demande anonymisée : elle ne peut pas être rouverte" in text(response)
     request.refresh_from_db()

@@ -366,7 +366,11 @@ def test_the_coordinator_sees_open_checks_and_reopens_unreachable_ones(client, l
         kwargs={"cpts_slug": o.cpts.slug, "reference": o.request.reference},
     )
     assert f'action="{reopen}"' in page
-    client.post(reopen, {"action": "reopen"})
+    # « Rouvrir » asks for a confirmation first (intake's destructive actions).
+    assert "Confirmer" in text(client.post(reopen, {"action": "reopen"}))
+    o.request.refresh_from_db()
+    assert o.request.status == Status.CLOSED
+    client.post(reopen, {"action": "reopen", "confirm": "1"})
     o.request.refresh_from_db()
     assert o.request.status == Status.TO_VERIFY
     line = o.request.transitions.order_by("pk").last()  # the closing line is dated o.now + 42 d

@@ -30,9 +30,9 @@ from ..lifecycle import (
     request_transition,
 )
 from ..merge import duplicate_dismiss, merged_into, request_merge
-from ..models import ClosedReason, DuplicateFlag, Request, Status
+from ..models import DuplicateFlag, Request, Status
 from ..queue import QUEUE_ROLES, QueueFilters, queue_page
-from ..selectors import duplicates_of, rights_mark
+from ..selectors import duplicates_of, request_timeline, rights_mark, wrong_number_warning
 from ..services import NotEligible
 from ..split import SPLITTABLE, request_split
 
@@ -108,34 +108,37 @@ def _urlencode(values: dict[str, str]) -> str:
     return urlencode(values)
 
 
-def _history(request: Request) -> list:
-    statuses, reasons = dict(Status.choices), dict(ClosedReason.choices)
-    lines = list(request.transitions.select_related("by").order_by("at", "pk"))
-    for line in lines:
-        line.from_label = statuses.get(line.from_status, line.from_status)
-        line.to_label = statuses.get(line.to_status, line.to_status)
-        line.reason_label = reasons.get(line.reason, "")
-    return lines
+def detail_context(cpts, request: Request, **forms) -> dict:
+    """What the request page shows; `forms` are the call and note forms (bound when a POST of
+    `views.calls` is refused)."""
+    from .calls import CallForm, NoteForm
+
+    actions = coordinator_actions(request)
+    timeline = request_timeline(request)
+    return {
+        "cpts": cpts,
+        "r": request,
+        "phone_display": format_phone_for_display(request.phone),
+        "wrong_number": wrong_number_warning(timeline),
+        "members": request.members.order_by("position", "pk"),
+        "reasons": request.priority_reasons.select_related("member").order_by("pk"),
+        "timeline": timeline,
+        "rights_outcomes": request.rights_outcomes.order_by("-on", "-pk"),
+        "duplicates": duplicates_of(request),
+        "merged_into": merged_into(request) if request.is_closed else None,
+        "actions": actions,
+        "other_actions": [a for a in actions.values() if a.destructive],
+        "can_split": request.status in SPLITTABLE,
+        "call_form": forms.get("call_form") or CallForm(),
+        "note_form": forms.get("note_form") or NoteForm(),
+    }
 
 
 @cpts_role_required(*ROLES)
 def request_detail(http_request, cpts_slug: str, reference: str):
     cpts = http_request.cpts
     request = _open(http_request, cpts, reference)
-    context = {
-        "cpts": cpts,
-        "r": request,
-        "phone_display": format_phone_for_display(request.phone),
-        "members": request.members.order_by("position", "pk"),
-        "reasons": request.priority_reasons.select_related("member").order_by("pk"),
-        "transitions": _history(request),
-        "rights_outcomes": request.rights_outcomes.order_by("-on", "-pk"),
-        "duplicates": duplicates_of(request),
-        "merged_into": merged_into(request) if request.is_closed else None,
-        "actions": coordinator_actions(request),
-        "can_split": request.status in SPLITTABLE,
-    }
-    return render(http_request, "intake/coordinator/detail.html", context)
+    return render(http_request, "intake/coordinator/detail.html", detail_context(cpts, request))
 
 
 def _edit_initial(request: Request) -> tuple[dict, list[dict]]:
@@ -243,9 +246,32 @@ def request_edit(http_request, cpts_slug: str, reference: str):
     return render(http_request, "intake/coordinator/edit.html", context, status=status)
 
 
+def _confirm(http_request, cpts, request: Request, action, *, reason: str, error: str = ""):
+    """The confirmation step of a destructive action (close, refusal, reopen): the same POST
+    again with `confirm=1`, or « Annuler » back to the request page."""
+    context = {
+        "cpts": cpts,
+        "r": request,
+        "action": action,
+        "question": action.question.format(reference=request.reference),
+        "reason": reason,
+        "note": http_request.POST.get("note", "").strip()[:300],
+        "error": error,
+    }
+    return render(
+        http_request,
+        "intake/coordinator/confirm_status.html",
+        context,
+        status=400 if error else 200,
+    )
+
+
 @cpts_role_required(*ROLES)
 @require_POST
 def request_status(http_request, cpts_slug: str, reference: str):
+    """Verify, put back « à vérifier », close, record a refusal, reopen. A destructive action
+    (`Action.destructive`) first answers a confirmation step: only a POST with `confirm=1`
+    moves the request."""
     cpts = http_request.cpts
     request = _open(http_request, cpts, reference)
     action = COORDINATOR_ACTIONS.get(http_request.POST.get("action", ""))
@@ -255,15 +281,22 @@ def request_status(http_request, cpts_slug: str, reference: str):
     if action.channels is not None and request.channel not in action.channels:
         messages.error(http_request, "Cette action ne concerne pas cette demande.")
         return _detail(cpts, request)
-    reason = http_request.POST.get("reason", "") if action.reasons else ""
-    if len(action.reasons) == 1:
-        reason = action.reasons[0][0]
-    if action.reasons and reason not in dict(action.reasons):
-        messages.error(http_request, "Choisissez le motif de clôture.")
-        return _detail(cpts, request)
     if action.code == "reopen" and not request.is_closed:
         messages.error(http_request, "Cette demande n'est pas clôturée.")
         return _detail(cpts, request)
+    reason = http_request.POST.get("reason", "") if action.reasons else ""
+    if len(action.reasons) == 1:
+        reason = action.reasons[0][0]
+    confirmed = http_request.POST.get("confirm") == "1"
+    if action.destructive and not confirmed:
+        if action.code not in coordinator_actions(request):
+            messages.error(http_request, "Cette action n'est pas possible pour cette demande.")
+            return _detail(cpts, request)
+        return _confirm(http_request, cpts, request, action, reason=reason)
+    if action.reasons and reason not in dict(action.reasons):
+        return _confirm(
+            http_request, cpts, request, action, reason="", error="Choisissez le motif de clôture."
+        )
     target = action.to
     try:
         request_transition(

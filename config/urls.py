@@ -10,6 +10,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("compte/", include("accesmt.accounts.urls")),
     path("", include("accesmt.core.urls")),
+    path("", include("accesmt.territory.urls")),
     path("", include("accesmt.reporting.urls")),
     path("", include("accesmt.directory.urls")),
     path("", include("accesmt.matching.urls")),

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -19,3 +20,7 @@ urlpatterns = [
     path("", include("accesmt.intake.urls_staff")),
     path("", include("accesmt.intake.urls")),
 ]
+
+# Development only (never in production): the e-mails and SMS sent, links clickable.
+if settings.DEBUG:
+    urlpatterns.insert(0, path("", include("accesmt.notifications.dev_urls")))

@@ -3,27 +3,62 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 MANAGE := $(BIN)/python manage.py
+# The demo: web server on PORT, local SMTP server on SMTP_PORT (1025 beside PORT=8000, else
+# PORT + 1), links in e-mails on PUBLIC_BASE_URL; each can be set: `make demo PORT=8010`.
 PORT ?= 8000
+SMTP_PORT ?= $(if $(filter 8000,$(PORT)),1025,$(shell expr $(PORT) + 1))
+PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)
+DEMO_DB := var/accesmt.sqlite3
 
-.PHONY: venv demo run test test-postgres quality format lock bench clean browsers
+.PHONY: venv demo demo-reset demo-load demo-serve run test test-postgres quality format lock bench clean browsers
 
 venv: $(VENV)/.installed
 
 $(VENV)/.installed: requirements.lock pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 est requis ($(PYTHON) introuvable)."; exit 1; }
+	@echo "→ Création de l'environnement Python ($(VENV))…"
 	$(PYTHON) -m venv $(VENV)
+	@echo "→ Installation des dépendances (requirements.lock) : une à trois minutes la première fois…"
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.lock
 	touch $@
 
-demo: venv
-	mkdir -p var
-	$(MANAGE) migrate --noinput
-	$(MANAGE) load_communes
-	$(MANAGE) load_demo
-	@echo "E-mails : reçus par le serveur SMTP local (var/mails/*.eml) ; SMS : journal du worker."
+# Every step says what it does; the ports are checked before anything is installed.
+demo:
+	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 est requis ($(PYTHON) introuvable)."; exit 1; }
+	@echo "→ Vérification des ports $(PORT) (site) et $(SMTP_PORT) (serveur SMTP de la démo)…"
+	@$(PYTHON) scripts/check_ports.py $(PORT) $(SMTP_PORT)
+	@$(MAKE) --no-print-directory venv
+	@$(MAKE) --no-print-directory demo-load
+	@$(MAKE) --no-print-directory demo-serve
+
+# Start again from an empty demo database, without reinstalling anything.
+demo-reset:
+	@test -f $(VENV)/.installed || { echo "Pas d'environnement installé : lancez d'abord « make demo »."; exit 1; }
+	@echo "→ Vérification des ports $(PORT) (site) et $(SMTP_PORT) (serveur SMTP de la démo)…"
+	@$(PYTHON) scripts/check_ports.py $(PORT) $(SMTP_PORT)
+	@echo "→ Suppression de la base de démonstration ($(DEMO_DB)) et des e-mails reçus (var/mails/)…"
+	rm -f $(DEMO_DB) $(DEMO_DB)-journal $(DEMO_DB)-wal $(DEMO_DB)-shm
+	rm -rf var/mails
+	@$(MAKE) --no-print-directory demo-load
+	@$(MAKE) --no-print-directory demo-serve
+
+demo-load demo-serve: export PUBLIC_BASE_URL := $(PUBLIC_BASE_URL)
+demo-load demo-serve: export EMAIL_PORT := $(SMTP_PORT)
+
+demo-load:
+	@mkdir -p var
+	@echo "→ Création ou mise à jour de la base de données ($(DEMO_DB))…"
+	@$(MANAGE) migrate --noinput
+	@echo "→ Chargement des communes de France (≈ 30 s)…"
+	@$(MANAGE) load_communes
+	@echo "→ Chargement du territoire de démonstration (une à deux minutes), étape par étape :"
+	@$(MANAGE) load_demo
+
+demo-serve:
+	@echo "→ Démarrage : site $(PUBLIC_BASE_URL), serveur SMTP local sur le port $(SMTP_PORT) (var/mails/*.eml), worker (e-mails, SMS journalisés, tâches). Ctrl-C arrête tout."
 	@trap 'kill 0' EXIT INT TERM; \
-	  $(MANAGE) smtp_sink --port 1025 & \
+	  $(MANAGE) smtp_sink --port $(SMTP_PORT) & \
 	  $(MANAGE) run_worker & \
 	  $(MANAGE) runserver 127.0.0.1:$(PORT)
 

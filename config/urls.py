@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -11,6 +12,7 @@ urlpatterns = [
     path("compte/", include("accesmt.accounts.urls")),
     path("", include("accesmt.core.urls")),
     path("", include("accesmt.accounts.urls_staff")),
+    path("", include("accesmt.territory.urls")),
     path("", include("accesmt.reporting.urls")),
     path("", include("accesmt.directory.urls")),
     path("", include("accesmt.matching.urls")),
@@ -19,3 +21,7 @@ urlpatterns = [
     path("", include("accesmt.intake.urls_staff")),
     path("", include("accesmt.intake.urls")),
 ]
+
+# Development only (never in production): the e-mails and SMS sent, links clickable.
+if settings.DEBUG:
+    urlpatterns.insert(0, path("", include("accesmt.notifications.dev_urls")))

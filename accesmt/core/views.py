@@ -1,13 +1,9 @@
-"""The shell's own pages: the public home, the health check, the CSRF failure page. The
-professionals' space and the CPTS home are in the reporting app."""
+"""The shell's own pages: the health check, the CSRF failure page. The public home (finding
+one's CPTS) is in the territory app, the professionals' space and the CPTS home in reporting."""
 
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
-
-
-def home(request):
-    return render(request, "core/home.html")
 
 
 def healthz(request):

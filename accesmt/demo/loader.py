@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -376,14 +377,21 @@ def _history_fate_apply(request, fate, rng, coordinator, now) -> None:
 
 
 def demo_load(
-    *, seed: int = 62510, households: int = 240, history: int = HISTORY_HOUSEHOLDS, stdout=None
+    *,
+    seed: int = 62510,
+    households: int = 240,
+    history: int = HISTORY_HOUSEHOLDS,
+    progress: Callable[[str], None] = lambda line: None,
 ) -> bool:
-    """Create the demo CPTS, accounts and people. Returns False when they already exist."""
+    """Create the demo CPTS, accounts and people. Returns False when they already exist.
+    `progress` receives one French line before each stage (load_demo prints them)."""
     if not Commune.objects.exists():
+        progress("Communes de France (≈ 30 s)…")
         communes_load()
     if CPTS.objects.filter(slug="cpts-lievin").exists():
         return False
     with transaction.atomic():
+        progress("CPTS de Liévin et de Lens-Hénin, comptes de démonstration…")
         lievin, lens = demo_cpts_create()
         ReportingSettings.objects.create(
             cpts=lievin,
@@ -391,34 +399,34 @@ def demo_load(
             public_report=True,
         )
         users = _accounts_create({"lievin": lievin, "lens": lens})
+        coordinator = users["coordination@cpts-lievin.example.org"]
+        progress("Médecins généralistes et leurs déclarations de disponibilité…")
         _gps_create(lievin, seed)
-        demo_survey_campaign_create(
-            lievin, seed=seed, launched_by=users["coordination@cpts-lievin.example.org"]
-        )
+        progress("Enquête semestrielle auprès des médecins…")
+        demo_survey_campaign_create(lievin, seed=seed, launched_by=coordinator)
+        progress(f"{households} foyers en attente d'un médecin traitant…")
         _households_create(lievin, users, households, seed)
+        progress(f"{history} foyers inscrits au fil des deux années de contrat…")
         _history_create(lievin, users, count=history, seed=seed)
+        progress("Orientation : médecins sollicités, réponses, choix des personnes…")
         demo_orientation_create(
             lievin,
             seed=seed,
-            coordinator=users["coordination@cpts-lievin.example.org"],
+            coordinator=coordinator,
             gp_user=users["medecin@cpts-lievin.example.org"],
         )
+        progress("Assurance Maladie : orientations CPAM, médiation, liste de patients en ALD…")
         demo_assurance_maladie_create(
             lievin,
             _places(lievin),
             seed=seed,
-            coordinator=users["coordination@cpts-lievin.example.org"],
+            coordinator=coordinator,
             agent=users["agent@cpam-artois.example.org"],
             mediator=users["mediation@cpam-artois.example.org"],
         )
-        demo_cpam_list_create(
-            lievin,
-            _places(lievin),
-            coordinator=users["coordination@cpts-lievin.example.org"],
-            seed=seed,
-        )
+        demo_cpam_list_create(lievin, _places(lievin), coordinator=coordinator, seed=seed)
+        progress("Enquête de satisfaction, départs de médecins et plan de transfert…")
         demo_satisfaction_create(lievin, seed=seed)
-        coordinator = users["coordination@cpts-lievin.example.org"]
         leaving = demo_departures_create(lievin, coordinator=coordinator)
         demo_transfer_plan_create(
             lievin,

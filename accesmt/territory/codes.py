@@ -18,6 +18,7 @@ _SEPARATORS = re.compile(r"[\s,;|/]+")
 _INSEE = re.compile(r"^(\d{5}|2[AB]\d{3})$")
 _ARTICLES = re.compile(r"^(le|la|les|l) ")
 _WORDS = {"saint": "st", "sainte": "ste", "saints": "sts", "saintes": "stes"}
+ABBREVIATIONS = frozenset(_WORDS.values())
 
 
 def canonical_insee_code(code: str) -> str:

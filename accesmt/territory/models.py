@@ -2,6 +2,10 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 
+from accesmt.common.phones import normalise_phone
+
+from .codes import normalise_name
+
 # Words of `espace/<word>/` taken by pages that are not a CPTS's (the region's indicators).
 RESERVED_CPTS_SLUGS = frozenset({"plateforme"})
 
@@ -27,6 +31,8 @@ class Commune(models.Model):
 
     insee_code = models.CharField("code INSEE", max_length=5, primary_key=True)
     name = models.CharField("nom", max_length=120)
+    # normalise_name(name), kept by save() and communes_load: the home page's search key.
+    search_name = models.CharField("nom normalisé", max_length=120, db_index=True, editable=False)
     departement = models.CharField("département", max_length=3, db_index=True)
     region = models.CharField("région", max_length=3, blank=True)
     population = models.PositiveIntegerField("population", default=0)
@@ -56,6 +62,12 @@ class Commune(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.insee_code})"
+
+    def save(self, *args, **kwargs):
+        self.search_name = normalise_name(self.name)
+        if kwargs.get("update_fields") is not None and "name" in kwargs["update_fields"]:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "search_name"}
+        super().save(*args, **kwargs)
 
     @property
     def has_coordinates(self) -> bool:
@@ -110,6 +122,15 @@ class CPTS(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def phone_uri(self) -> str:
+        """ "tel:+33321000000" for a link that dials the CPTS, "" without a valid phone."""
+        try:
+            e164 = normalise_phone(self.phone)
+        except ValidationError:
+            return ""
+        return f"tel:{e164}" if e164 else ""
 
 
 class TerritoryCommune(models.Model):

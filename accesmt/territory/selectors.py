@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+import re
+from dataclasses import dataclass
 
-from .codes import normalise_name
+from django.db.models import Case, IntegerField, Prefetch, Q, QuerySet, Value, When
+
+from .codes import ABBREVIATIONS, normalise_name
 from .distances import bounding_box, haversine_km
-from .models import CPTS, Commune, TerritoryCommune
+from .models import CPTS, Commune, PostalCode, TerritoryCommune
+
+SEARCH_LIMIT = 20
 
 
 def cpts_covering(commune: Commune | str) -> CPTS | None:
@@ -35,6 +40,53 @@ def commune_matching(postcode: str, name: str = "") -> Commune | None:
         return None
     matches = [c for c in candidates if normalise_name(c.name) == wanted]
     return matches[0] if len(matches) == 1 else None
+
+
+@dataclass(frozen=True)
+class CommuneSearch:
+    """Communes found for what a person typed, at most SEARCH_LIMIT; each carries `cpts` (the
+    active CPTS of the platform covering it, or None) and `postal_codes_shown` ("62300")."""
+
+    communes: list[Commune]
+    more: bool  # more communes matched than are listed
+
+    @property
+    def single(self) -> Commune | None:
+        return self.communes[0] if len(self.communes) == 1 else None
+
+
+def communes_search(text: str = "", *, insee: str = "", limit: int = SEARCH_LIMIT) -> CommuneSearch:
+    """Communes for a postal code (5 digits, exact) or a name compared without accents, case,
+    hyphens or leading article (normalise_name). A name matches the communes whose name is it
+    ("Lens" finds Lens first) or starts with it (then Lens-…), the most populated first.
+    `insee` picks one commune (a choice among several results). Indexed lookups (search_name,
+    postal code, INSEE code); 2 queries whatever the number of communes."""
+    text = text.strip()
+    communes = Commune.objects.select_related("territory__cpts").prefetch_related(
+        Prefetch("postal_codes", queryset=PostalCode.objects.order_by("code"))
+    )
+    if insee:
+        communes = communes.filter(insee_code=insee)
+    elif re.fullmatch(r"\d{5}", text):
+        communes = communes.filter(postal_codes__code=text).distinct().order_by("-population")
+    else:
+        wanted = normalise_name(text)
+        if not wanted:
+            return CommuneSearch(communes=[], more=False)
+        exact_first = Case(
+            When(search_name=wanted, then=Value(0)), default=Value(1), output_field=IntegerField()
+        )
+        # "Saint" is stored as "st": "saint" must not find Strasbourg, only whole words after it.
+        prefix = wanted + " " if wanted.rsplit(" ", 1)[-1] in ABBREVIATIONS else wanted
+        communes = communes.filter(
+            Q(search_name=wanted) | Q(search_name__startswith=prefix)
+        ).order_by(exact_first, "-population", "name")
+    found = list(communes[: limit + 1])
+    for commune in found:
+        link = getattr(commune, "territory", None)
+        commune.cpts = link.cpts if link is not None and link.cpts.is_active else None
+        commune.postal_codes_shown = ", ".join(p.code for p in commune.postal_codes.all())
+    return CommuneSearch(communes=found[:limit], more=len(found) > limit)
 
 
 def communes_within_radius(center: Commune, radius_km: float) -> list[Commune]:

@@ -12,7 +12,7 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from .codes import format_codes, normalise_departement, parse_insee_codes
+from .codes import format_codes, normalise_departement, normalise_name, parse_insee_codes
 from .models import CPTS, Commune, CoordinatesQuality, PostalCode, TerritoryCommune
 from .selectors import communes_within_radius, communes_without_coordinates_near
 
@@ -20,6 +20,7 @@ COMMUNES_FILE = Path(__file__).resolve().parent / "data" / "communes.csv.gz"
 MAX_RADIUS_KM = 100
 COMMUNE_FIELDS = [
     "name",
+    "search_name",
     "departement",
     "region",
     "population",
@@ -52,6 +53,7 @@ def _read_communes_file(path: Path) -> tuple[list[Commune], set[tuple[str, str]]
                 Commune(
                     insee_code=row["insee"],
                     name=row["name"],
+                    search_name=normalise_name(row["name"]),
                     departement=row["departement"],
                     region=row["region"],
                     population=int(row["population"] or 0),

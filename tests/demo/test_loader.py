@@ -26,11 +26,19 @@ HISTORY = 16  # households of the two contract years (70 in `make demo`)
 
 
 @pytest.mark.django_db
-def test_load_demo_builds_the_lievin_territory_accounts_and_requests(client):
+def test_load_demo_builds_the_lievin_territory_accounts_and_requests(client, settings):
     # One test on purpose: loading every French commune takes a few seconds.
+    settings.PUBLIC_BASE_URL = "http://127.0.0.1:8010"  # `make demo PORT=8010`
     out = io.StringIO()
     call_command("load_demo", households=40, history=HISTORY, stdout=out)
-    assert "agent@cpam-artois.example.org" in out.getvalue()  # printed with the others
+    printed = out.getvalue()
+    assert "agent@cpam-artois.example.org" in printed  # printed with the others
+    # one line per stage while it loads, then addresses that follow PUBLIC_BASE_URL
+    stages = [line for line in printed.splitlines() if line.startswith("  [")]
+    assert len(stages) >= 8 and "s] Communes de France" in stages[0]
+    assert "40 foyers en attente" in printed
+    assert "Formulaire public : http://127.0.0.1:8010/cpts-lievin/inscription/" in printed
+    assert "127.0.0.1:8000" not in printed
 
     lievin = CPTS.objects.get(slug="cpts-lievin")
     links = TerritoryCommune.objects.filter(cpts=lievin).select_related("commune")

@@ -22,6 +22,7 @@ PAGE = {
     "title": "Je cherche un médecin traitant",
     "submit": "Envoyer ma demande",
     "channel": Channel.ONLINE,
+    "public_nav": True,  # the links between the CPTS's public pages (core/_cpts_public_nav.html)
 }
 
 

@@ -1,5 +1,10 @@
-from django.core.management.base import BaseCommand
+import time
 
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django.urls import reverse
+
+from accesmt.common.links import public_url
 from accesmt.demo.loader import ACCOUNTS, DEMO_PASSWORD, HISTORY_HOUSEHOLDS, demo_load
 
 
@@ -17,14 +22,32 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, seed, households, history, **options):
-        if demo_load(seed=seed, households=households, history=history):
-            self.stdout.write(self.style.SUCCESS("Territoire de démonstration chargé."))
+        started = time.monotonic()
+
+        def progress(line: str) -> None:
+            self.stdout.write(f"  [{time.monotonic() - started:4.0f} s] {line}")
+            self.stdout.flush()
+
+        if demo_load(seed=seed, households=households, history=history, progress=progress):
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"Territoire de démonstration chargé ({time.monotonic() - started:.0f} s)."
+                )
+            )
         else:
             self.stdout.write("Territoire de démonstration déjà présent : rien à charger.")
         self.stdout.write(f"\nComptes de démonstration (mot de passe : {DEMO_PASSWORD})")
         for account in ACCOUNTS:
             self.stdout.write(f"  {account.email:45} {account.label}")
+        register = reverse("intake:register", kwargs={"cpts_slug": "cpts-lievin"})
         self.stdout.write(
-            "\nFormulaire public : http://127.0.0.1:8000/cpts-lievin/inscription/"
-            "\nEspace professionnels : http://127.0.0.1:8000/compte/connexion/\n"
+            f"\nAccueil (trouver sa CPTS) : {public_url(reverse('territory:home'))}"
+            f"\nFormulaire public : {public_url(register)}"
+            f"\nEspace professionnels : {public_url(reverse('accounts:login'))}"
         )
+        if settings.DEBUG:  # the page exists only then (config/urls.py)
+            self.stdout.write(
+                "E-mails et SMS envoyés (liens des médecins et des personnes, cliquables) : "
+                f"{public_url(reverse('dev:messages'))}"
+            )
+        self.stdout.write("")

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.http import HttpResponseBadRequest, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.timesince import timesince
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accesmt.accounts.access import cpts_role_required
@@ -163,6 +164,7 @@ def queue(http_request, cpts_slug: str):
     )
     for row in rows:
         row.rights_mark = rights_mark(row.rights_last_kind, row.rights_last_on)
+        row.waiting_for = timesince(row.waiting_since, depth=1)  # "1 mois", not "1 mois, 1 semaine"
     query = _page_query(filters, sort, bool(searching))
     context = {
         "cpts": cpts,

@@ -48,11 +48,11 @@ def test_mark_verified_moves_those_allowed_and_counts_the_others(
     checked = _refs(*mixed.values())
     response = coordinator_client.post(
         verify_url(cpts),
-        {"reference": checked, "retour": "status=open&tri=commune&page=1&evil=1"},
+        {"reference": checked, "retour": "status=open&tri=commune&recherche=1&page=1&evil=1"},
         follow=True,
     )
     url, _status = response.redirect_chain[-1]
-    assert url == queue_url(cpts, status="open", tri="commune", page=1)
+    assert url == queue_url(cpts, status="open", tri="commune", recherche=1, page=1)
     page = response.content.decode()
     assert "3 demandes marquées vérifiées, 2 ignorées (déjà vérifiées ou clôturées)." in page
     moved = mixed["new"] + mixed["to_verify"]
@@ -80,7 +80,10 @@ def test_one_request_is_said_in_the_singular(coordinator_client, cpts, mixed):
 
 
 def test_nothing_checked_is_said(coordinator_client, cpts, mixed):
-    response = coordinator_client.post(verify_url(cpts), {}, follow=True)
+    response = coordinator_client.post(
+        verify_url(cpts), {"retour": "status=bogus&tri=password&page=x"}, follow=True
+    )
+    assert response.redirect_chain[-1][0] == queue_url(cpts, status="open")
     assert "Cochez au moins une demande." in response.content.decode()
     assert RequestTransition.objects.filter(to_status=Status.WAITING, by__isnull=False).count() == 0
 

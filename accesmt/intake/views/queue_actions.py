@@ -40,8 +40,6 @@ from ..selectors import rights_mark
 
 SEARCH_SESSION_KEY = "intake_queue_search"
 SEARCHING = "recherche"
-# What a page of the queue keeps in its links (pagination, sort) besides the filters.
-KEPT = ("tri", SEARCHING)
 COLUMNS = (
     ("reference", "Référence"),
     ("priority", "Priorité"),
@@ -191,11 +189,19 @@ def queue(http_request, cpts_slug: str):
 
 
 def _back_to_queue(http_request, cpts):
-    """The page of the queue the form was sent from (its query string, re-encoded)."""
+    """The page of the queue the form was sent from: its filters, sort, search marker and page
+    read again from the form's `retour` field (anything else in it is dropped)."""
     query = QueryDict(http_request.POST.get("retour", "")[:1000])
-    kept = {k: v for k, v in query.items() if k in {*QueueFilters().as_query(), *KEPT, "page"}}
-    filters = QueueFilters.from_query(query)
-    return redirect(_queue_url(cpts, {**filters.as_query(), **kept}))
+    sort = query.get("tri", "")
+    page = query.get("page", "")
+    back = _page_query(
+        QueueFilters.from_query(query),
+        sort if sort.removeprefix("-") in SORTS else "",
+        query.get(SEARCHING) == "1",
+    )
+    if page.isascii() and page.isdigit():
+        back["page"] = page
+    return redirect(_queue_url(cpts, back))
 
 
 VERIFY = COORDINATOR_ACTIONS["verify"]

@@ -1,15 +1,32 @@
 from django.contrib.auth import views as auth_views
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 
 from accesmt.common.links import public_url
 
 from .forms import EmailAuthenticationForm, OutboxPasswordResetForm
+from .models import Membership
 
 
 class LoginView(auth_views.LoginView):
+    """After login: the page asked for (`next`), else the home of the user's CPTS when they have
+    exactly one active membership, else the espace page (LOGIN_REDIRECT_URL), which lists them."""
+
     template_name = "accounts/login.html"
     authentication_form = EmailAuthenticationForm
     redirect_authenticated_user = True
+
+    def get_default_redirect_url(self):
+        user = self.request.user
+        if not user.is_platform_admin:
+            slugs = list(
+                Membership.objects.filter(user=user, is_active=True, cpts__is_active=True)
+                .order_by("cpts__slug")
+                .values_list("cpts__slug", flat=True)
+                .distinct()[:2]
+            )
+            if len(slugs) == 1:
+                return reverse("reporting:cpts_home", kwargs={"cpts_slug": slugs[0]})
+        return super().get_default_redirect_url()
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):

@@ -18,10 +18,22 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, fields
 
+from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    When,
+)
 
 from accesmt.accounts.models import Role
+from accesmt.common.phones import normalise_phone
 
 from .models import (
     OPEN_STATUSES,
@@ -34,9 +46,11 @@ from .models import (
     Request,
     RequestPriorityReason,
     Status,
+    normalise_name,
 )
 from .priority import RULE_TITLES, RULES
 from .selectors import latest_outcome
+from .validation import normalise_nir
 
 PAGE_SIZE = 50
 QUEUE_ROLES = (Role.COORDINATOR,)
@@ -99,9 +113,63 @@ def _is_valid(name: str, value: str) -> bool:
     return value.isascii() and value.isprintable()  # referrer: digits checked by _filter_q
 
 
-def base_queryset(*, cpts, user) -> QuerySet:
-    """Every request of `cpts` the user may see as a coordinator (tenant scoping)."""
-    return Request.objects.for_user(user, QUEUE_ROLES).filter(cpts=cpts)
+REFERENCE = re.compile(r"MT-?([0-9A-Z]{4})-?([0-9A-Z]{4})")
+NIR_TEXT = re.compile(r"[0-9][0-9 .]*(?:2A|2B|[0-9])[0-9 .]*")  # digits (Corsica: 2A/2B)
+MIN_NAME_LENGTH = 2
+SEARCH_REFUSED = (
+    "Saisissez une référence (MT-XXXX-XXXX), un numéro de téléphone, un numéro de sécurité "
+    f"sociale (13 ou 15 caractères) ou au moins {MIN_NAME_LENGTH} lettres du nom."
+)
+
+
+@dataclass(frozen=True)
+class QueueSearch:
+    """What the coordinator typed in the search box, read as one kind of key: "reference"
+    (exact), "nir" (15 characters exact, 13 without the key), "phone" (E.164, exact) or "name"
+    (prefix of the members' normalised "last name first name", the duplicate-detection key, so
+    that accents and case do not matter and an index serves the lookup)."""
+
+    kind: str
+    value: str
+
+    @classmethod
+    def parse(cls, text: str) -> QueueSearch:
+        """Raises ValidationError (French message) when the text is none of the four kinds."""
+        text = (text or "").strip()[:100]
+        compact = re.sub(r"[\s.]", "", text).upper()
+        if match := REFERENCE.fullmatch(compact):
+            return cls("reference", f"MT-{match[1]}-{match[2]}")
+        if NIR_TEXT.fullmatch(text.upper()) and len(normalise_nir(text)) in (13, 15):
+            return cls("nir", normalise_nir(text))
+        if any(ch.isdigit() for ch in text):
+            try:
+                return cls("phone", normalise_phone(text))
+            except ValidationError:
+                raise ValidationError(SEARCH_REFUSED, code="search") from None
+        key = normalise_name(text)
+        if len(key) < MIN_NAME_LENGTH:
+            raise ValidationError(SEARCH_REFUSED, code="search")
+        return cls("name", key)
+
+    def q(self) -> Q:
+        if self.kind == "reference":
+            return Q(reference=self.value)
+        if self.kind == "phone":
+            return Q(phone=self.value)
+        members = HouseholdMember.objects.all()
+        if self.kind == "nir":
+            lookup = "nir" if len(self.value) == 15 else "nir__startswith"
+            members = members.filter(**{lookup: self.value})
+        else:
+            members = members.filter(normalised_name__startswith=self.value)
+        return Q(pk__in=members.values("request_id"))
+
+
+def base_queryset(*, cpts, user, search: QueueSearch | None = None) -> QuerySet:
+    """Every request of `cpts` the user may see as a coordinator (tenant scoping), narrowed to
+    the search when there is one."""
+    requests = Request.objects.for_user(user, QUEUE_ROLES).filter(cpts=cpts)
+    return requests.filter(search.q()) if search else requests
 
 
 def _filter_q(filters: QueueFilters, *, skip: str = "") -> Q:
@@ -151,11 +219,46 @@ def open_duplicate_exists() -> Exists:
     )
 
 
-def queue_requests(*, cpts, user, filters: QueueFilters) -> QuerySet:
-    """The filtered queue, in order, ready to display (no query per row)."""
+DEFAULT_SORT = "priority"
+_STATUS_RANK = Case(
+    *(When(status=value, then=rank) for rank, value in enumerate(Status.values)),
+    output_field=IntegerField(),
+)
+# Each column's order, ascending; "-key" reverses every term. The reference ends every order
+# (unique): pages are stable.
+SORTS = {
+    "reference": ("reference",),
+    "priority": ("-is_priority", "waiting_since", "reference"),
+    "waiting": ("waiting_since", "reference"),
+    "commune": ("commune__name", "-is_priority", "waiting_since", "reference"),
+    "status": ("status_rank", "-is_priority", "waiting_since", "reference"),
+}
+
+
+def sort_key(value: str) -> str:
+    """The sort asked for if it is a known column ("commune", "-commune"), else the default."""
+    value = (value or "").strip()
+    return value if value.removeprefix("-") in SORTS else DEFAULT_SORT
+
+
+def _order(sort: str) -> list[str]:
+    terms = SORTS[sort.removeprefix("-")]
+    if not sort.startswith("-"):
+        return list(terms)
+    return [term[1:] if term.startswith("-") else f"-{term}" for term in terms]
+
+
+def queue_requests(
+    *, cpts, user, filters: QueueFilters, search: QueueSearch | None = None, sort: str = ""
+) -> QuerySet:
+    """The filtered (and searched) queue, in the order asked for (`sort_key`), ready to display
+    (no query per row)."""
+    sort = sort_key(sort)
+    requests = base_queryset(cpts=cpts, user=user, search=search)
+    if sort.removeprefix("-") == "status":
+        requests = requests.annotate(status_rank=_STATUS_RANK)
     return (
-        base_queryset(cpts=cpts, user=user)
-        .filter(_filter_q(filters))
+        requests.filter(_filter_q(filters))
         .select_related("commune", "referrer")
         .annotate(
             has_open_duplicate=open_duplicate_exists(),
@@ -173,7 +276,7 @@ def queue_requests(*, cpts, user, filters: QueueFilters) -> QuerySet:
                 queryset=RequestPriorityReason.objects.select_related("member").order_by("pk"),
             ),
         )
-        .order_by("-is_priority", "waiting_since", "reference")
+        .order_by(*_order(sort))
     )
 
 
@@ -201,10 +304,10 @@ def _options(rows, selected: str, labels: dict[str, str]) -> list[FacetOption]:
     ]
 
 
-def queue_facets(*, cpts, user, filters: QueueFilters) -> list[Facet]:
+def queue_facets(*, cpts, user, filters: QueueFilters, search=None) -> list[Facet]:
     """For each filter, its values with the number of requests each would show (the other
-    filters applied). One GROUP BY query per filter."""
-    base = base_queryset(cpts=cpts, user=user)
+    filters and the search applied). One GROUP BY query per filter."""
+    base = base_queryset(cpts=cpts, user=user, search=search)
 
     # Grouped by state and hold: "ouvertes" leaves out the requests held for a transfer plan,
     # as its list does (_filter_q); a state's own filter shows them, so its count includes them.
@@ -328,19 +431,51 @@ class Queue:
     facets: list[Facet]
     filters: QueueFilters
     total: int
+    sort: str = DEFAULT_SORT
+    search: QueueSearch | None = None
 
 
-def queue_page(*, cpts, user, filters: QueueFilters, page_number=1) -> Queue:
-    requests = queue_requests(cpts=cpts, user=user, filters=filters)
+def queue_page(
+    *, cpts, user, filters: QueueFilters, page_number=1, search=None, sort: str = ""
+) -> Queue:
+    requests = queue_requests(cpts=cpts, user=user, filters=filters, search=search, sort=sort)
     paginator = Paginator(requests, PAGE_SIZE)
     page = paginator.get_page(page_number)
     return Queue(
         page=page,
-        facets=queue_facets(cpts=cpts, user=user, filters=filters),
+        facets=queue_facets(cpts=cpts, user=user, filters=filters, search=search),
         filters=filters,
         total=paginator.count,
+        sort=sort_key(sort),
+        search=search,
     )
 
 
 def rule_title(code: str) -> str:
     return RULE_TITLES.get(code, code)
+
+
+MAX_SELECTION = PAGE_SIZE  # the boxes of one page
+
+
+def parse_references(values) -> list[str] | None:
+    """The references checked on a page of the queue (deduplicated, in the order given), or None
+    when there are none, too many, or one that is not a reference (a tampered form)."""
+    references = list(dict.fromkeys(value.strip().upper() for value in values))
+    if not references or len(references) > MAX_SELECTION:
+        return None
+    if any(REFERENCE.fullmatch(value) is None or "-" not in value for value in references):
+        return None
+    return references
+
+
+def selected_requests(*, cpts, user, references: list[str]) -> list[Request] | None:
+    """The requests of `cpts` named by `references`, whatever their state, in the queue's
+    default order and ready to display or export; None when one of them is not a request of
+    this CPTS that the user may see (another CPTS's reference is never acted on)."""
+    requests = list(
+        queue_requests(cpts=cpts, user=user, filters=QueueFilters(status="")).filter(
+            reference__in=references
+        )
+    )
+    return requests if len(requests) == len(references) else None

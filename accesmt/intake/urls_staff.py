@@ -4,12 +4,12 @@ list, the printable flyer, the CPAM lists (import with preview, counts). All und
 
 from django.urls import path
 
-from .views import calls, coordinator, cpam_lists, flyer, mediator
+from .views import calls, coordinator, cpam_lists, flyer, mediator, queue_actions
 
 app_name = "intake_staff"
 REQUEST = "espace/<slug:cpts_slug>/demandes/<str:reference>/"
 urlpatterns = [
-    path("espace/<slug:cpts_slug>/demandes/", coordinator.queue, name="queue"),
+    path("espace/<slug:cpts_slug>/demandes/", queue_actions.queue, name="queue"),
     path(REQUEST, coordinator.request_detail, name="request_detail"),
     path(f"{REQUEST}modifier/", coordinator.request_edit, name="request_edit"),
     path(f"{REQUEST}etat/", coordinator.request_status, name="request_status"),
@@ -55,4 +55,9 @@ urlpatterns = [
         name="call_back_done",
     ),
     path("espace/<slug:cpts_slug>/a-rappeler/", calls.call_back_list, name="call_backs"),
+    path(
+        "espace/<slug:cpts_slug>/demandes-cochees/verifier/",
+        queue_actions.queue_verify,
+        name="queue_verify",
+    ),
 ]

@@ -11,14 +11,15 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+from django.contrib import messages
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from accesmt.accounts.access import cpts_role_required
 from accesmt.accounts.models import AuditAction
 from accesmt.accounts.services import audit_record_many
-from accesmt.intake.queue import QUEUE_ROLES, QueueFilters
+from accesmt.intake.queue import QUEUE_ROLES, QueueFilters, parse_references, selected_requests
 from accesmt.intake.selectors import MEDIATOR_ROLES, rights_help_requests
 
 from . import catalogue
@@ -164,18 +165,57 @@ def _person_rows_file(http_request, requests, fmt: str, name: str) -> HttpRespon
     return _download(content, fmt, f"{name}.{fmt}")
 
 
+def _checked(http_request):
+    """The requests checked on a page of the queue (`reference` fields), or None when one is not
+    a request of this CPTS (a tampered form: nothing is exported)."""
+    references = parse_references(http_request.POST.getlist("reference"))
+    if references is None:
+        return None
+    return selected_requests(cpts=http_request.cpts, user=http_request.user, references=references)
+
+
+def _unknown_checked() -> HttpResponse:
+    return HttpResponseBadRequest(
+        b"Demandes inconnues : cochez-les de nouveau sur la page des demandes.",
+        content_type="text/plain; charset=utf-8",
+    )
+
+
 @require_http_methods(["GET", "POST"])
 @cpts_role_required(*QUEUE_ROLES)
 def person_export(http_request, cpts_slug: str):
     """GET: the page that says what the export holds and that it is traced, with the queue's
-    filters and a period to choose. POST: the file (`export` = "file" or "periode", `format` =
-    "csv" or "xlsx"), every exported request audited."""
+    filters and a period to choose. POST: the file (`export` = "file", "periode" or "cochees",
+    `format` = "csv" or "xlsx"), every exported request audited. The queue's « Exporter les
+    cochées » posts the checked references without a format: the same page, for those rows."""
     cpts = http_request.cpts
     if http_request.method == "POST":
         fmt = http_request.POST.get("format")
         kind = http_request.POST.get("export")
-        if fmt not in ("csv", "xlsx") or kind not in ("file", "periode"):
+        if fmt is None and kind is None:  # « Exporter les cochées » on the queue
+            if "reference" not in http_request.POST:
+                messages.error(http_request, "Cochez au moins une demande.")
+                return redirect("intake_staff:queue", cpts_slug=cpts.slug)
+            checked = _checked(http_request)
+            if checked is None:
+                return _unknown_checked()
+            return render(
+                http_request,
+                "reporting/person_export_checked.html",
+                {
+                    "cpts": cpts,
+                    "checked": checked,
+                    "warning": persons.WARNING,
+                    "columns": persons.COLUMNS,
+                },
+            )
+        if fmt not in ("csv", "xlsx") or kind not in ("file", "periode", "cochees"):
             return HttpResponseBadRequest(b"Export inconnu.", content_type="text/plain")
+        if kind == "cochees":
+            checked = _checked(http_request)
+            if checked is None:
+                return _unknown_checked()
+            return _person_rows_file(http_request, checked, fmt, f"demandes-cochees-{cpts.slug}")
         if kind == "file":
             filters = QueueFilters.from_query(http_request.POST)
             requests = persons.queue_export(cpts=cpts, user=http_request.user, filters=filters)

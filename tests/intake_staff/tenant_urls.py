@@ -218,3 +218,39 @@ register(
         ok_statuses=(302,),
     )
 )
+
+
+# The queue's search box (posted, kept in the session) and the actions on checked requests;
+# the export of the checked rows is reporting's person export, posted by the same form.
+register(
+    TenantURL(
+        name="intake_staff:queue (search)",
+        url=_on_cpts("queue"),
+        method="post",
+        data=lambda cpts, objs: {"q": objs["secrets"][1]},
+        allowed=COORDINATION,
+        setup=_request_in,
+        ok_statuses=(302,),
+    )
+)
+register(
+    TenantURL(
+        name="intake_staff:queue_verify",
+        url=_on_cpts("queue_verify"),
+        method="post",
+        data=lambda cpts, objs: {"reference": [objs["request"].reference]},
+        allowed=COORDINATION,
+        setup=_request_in,
+        ok_statuses=(302,),
+    )
+)
+register(
+    TenantURL(
+        name="reporting:person_export (checked rows)",
+        url=lambda cpts, objs: reverse("reporting:person_export", kwargs={"cpts_slug": cpts.slug}),
+        method="post",
+        data=lambda cpts, objs: {"reference": [objs["request"].reference]},
+        allowed=COORDINATION,
+        setup=_request_in,
+    )
+)

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accesmt.accounts.access import access_record, cpts_role_required
 from accesmt.accounts.models import AuditAction
-from accesmt.accounts.services import audit_record, audit_record_many
+from accesmt.accounts.services import audit_record
 from accesmt.common.phones import format_phone_for_display
 
 from ..editing import request_update
@@ -31,8 +31,8 @@ from ..lifecycle import (
 )
 from ..merge import duplicate_dismiss, merged_into, request_merge
 from ..models import DuplicateFlag, Request, Status
-from ..queue import QUEUE_ROLES, QueueFilters, queue_page
-from ..selectors import duplicates_of, request_timeline, rights_mark, wrong_number_warning
+from ..queue import QUEUE_ROLES
+from ..selectors import duplicates_of, request_timeline, wrong_number_warning
 from ..services import NotEligible
 from ..split import SPLITTABLE, request_split
 
@@ -71,41 +71,6 @@ def _open(http_request, cpts, reference: str, *, action: str = AuditAction.READ)
 
 def _detail(cpts, request: Request):
     return redirect("intake_staff:request_detail", cpts_slug=cpts.slug, reference=request.reference)
-
-
-@cpts_role_required(*ROLES)
-def queue(http_request, cpts_slug: str):
-    cpts = http_request.cpts
-    filters = QueueFilters.from_query(http_request.GET)
-    result = queue_page(
-        cpts=cpts, user=http_request.user, filters=filters, page_number=http_request.GET.get("page")
-    )
-    rows = list(result.page.object_list)
-    # Each request listed (names, ages, priority reasons) is a read of a patient file: one audit
-    # line per request shown, in one INSERT.
-    audit_record_many(
-        actor=http_request.user,
-        action=AuditAction.READ,
-        objects=rows,
-        cpts=cpts,
-        http_request=http_request,
-    )
-    for row in rows:
-        row.rights_mark = rights_mark(row.rights_last_kind, row.rights_last_on)
-    context = {
-        "cpts": cpts,
-        "queue": result,
-        "rows": rows,
-        "filters": filters,
-        "query_without_page": _urlencode(filters.as_query()),
-    }
-    return render(http_request, "intake/coordinator/queue.html", context)
-
-
-def _urlencode(values: dict[str, str]) -> str:
-    from urllib.parse import urlencode
-
-    return urlencode(values)
 
 
 def detail_context(cpts, request: Request, **forms) -> dict:

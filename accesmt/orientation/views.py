@@ -12,9 +12,12 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -45,7 +48,9 @@ from .models import (
     SolicitationStatus,
 )
 from .selectors import (
+    GP_SORTS,
     accepted_solicitations,
+    gp_household_rows,
     gp_households_to_take,
     household_summary,
     request_candidates,
@@ -327,10 +332,16 @@ def answer(http_request, token: str):
 # --- GP logged in --------------------------------------------------------------------------------
 
 
+GP_PAGE_SIZE = 20
+
+
 def _gp_households_page(http_request, *, cpts, practitioner, here: str, channel: str):
-    """The GP's list of households to take (account or survey link): GET shows it, POST takes
-    the checked households and comes back to `here`."""
+    """The GP's list of households to take (account or survey link): GET shows one page of it,
+    sorted by priority or distance; POST takes one household (its own button) or the checked
+    ones, and comes back to the same page with "what happens next"."""
     user = actor_or_none(http_request.user)
+    sort = http_request.GET.get("tri")
+    sort = sort if sort in GP_SORTS else "priorite"
     if http_request.method == "POST":
         taken = 0
         for value in http_request.POST.getlist("request"):
@@ -351,12 +362,13 @@ def _gp_households_page(http_request, *, cpts, practitioner, here: str, channel:
                         http_request=http_request,
                     )
                 taken += 1
+        query = {"tri": sort} if sort != "priorite" else {}
+        page_number = http_request.GET.get("page", "")
+        if page_number.isdigit() and page_number != "1":
+            query["page"] = page_number
         if taken:
-            messages.success(
-                http_request,
-                f"{taken} foyer(s) pris : la coordination et les personnes sont prévenues.",
-            )
-        return redirect(here)
+            query["pris"] = taken
+        return redirect(f"{here}?{urlencode(query)}" if query else here)
     pending = [
         {"s": s, "summary": household_summary(s.request), "token_url": _answer_path(s)}
         for s in Solicitation.objects.filter(
@@ -368,7 +380,9 @@ def _gp_households_page(http_request, *, cpts, practitioner, here: str, channel:
         .select_related("request", "request__commune")
         .prefetch_related("request__members", "request__priority_reasons")
     ]
-    places_left, rows = gp_households_to_take(practitioner, cpts)
+    places_left, households = gp_households_to_take(practitioner, cpts, sort=sort)
+    page = Paginator(households, GP_PAGE_SIZE).get_page(http_request.GET.get("page"))
+    taken = http_request.GET.get("pris", "")
     return render(
         http_request,
         "orientation/gp_households.html",
@@ -376,7 +390,11 @@ def _gp_households_page(http_request, *, cpts, practitioner, here: str, channel:
             "cpts": cpts,
             "practitioner": practitioner,
             "places_left": places_left,
-            "rows": rows,
+            "page": page,
+            "rows": gp_household_rows(page.object_list),
+            "sort": sort,
+            "sorts": {"priorite": "par priorité", "distance": "par distance"},
+            "taken": int(taken) if taken.isdigit() else 0,
             "pending": pending,
             "logged_in": user is not None,
         },

@@ -23,6 +23,7 @@ from django.db.models import (
 from django.db.models.functions import ASin, Coalesce, Cos, Least, Power, Radians, Sin, Sqrt
 from django.utils import timezone
 
+from accesmt.accounts.models import Membership, Role
 from accesmt.directory.models import PracticeSite, Practitioner
 from accesmt.directory.selectors import gp_with_rpps
 from accesmt.intake.ages import age_bands_text
@@ -45,7 +46,8 @@ from accesmt.matching.selectors import (
     waiting_requests,
     years_before,
 )
-from accesmt.territory.distances import EARTH_RADIUS_KM
+from accesmt.territory.distances import EARTH_RADIUS_KM, haversine_km
+from accesmt.territory.geocoding import GeocodeSource
 
 from .models import (
     OPEN_SOLICITATION,
@@ -203,6 +205,20 @@ def household_summary(request: Request, *, today: datetime.date | None = None) -
     )
 
 
+def gp_has_account(practitioner: Practitioner, cpts) -> bool:
+    """The GP has an active GP account in `cpts` (the account whose e-mail is theirs, as
+    `practitioner_of_user` finds them): they have a list of households to take there."""
+    if not practitioner.email:
+        return False
+    return Membership.objects.filter(
+        cpts=cpts,
+        role=Role.GP,
+        is_active=True,
+        user__is_active=True,
+        user__email__iexact=practitioner.email,
+    ).exists()
+
+
 def usual_gp_of(request: Request) -> Practitioner | None:
     """The directory's GP named as the one the person already sees (by RPPS), or None."""
     return gp_with_rpps(request.usual_gp_rpps)
@@ -214,6 +230,24 @@ def accepted_solicitations(request: Request):
         .select_related("practitioner", "site", "site__commune")
         .order_by("distance_km", "pk")
     )
+
+
+def choice_offers(request: Request) -> list[Solicitation]:
+    """The GPs who accepted, for the person's choice page, nearest first; each with
+    `home_distance` ("2,3 km") from the person's home when their address was geocoded (a
+    commune centre is not their home: then "")."""
+    offers = list(accepted_solicitations(request))
+    at_home = request.geocode_source == GeocodeSource.ADDRESS and request.latitude is not None
+    for offer in offers:
+        site = offer.site
+        offer.home_distance = (
+            format_km(
+                haversine_km(request.latitude, request.longitude, site.latitude, site.longitude)
+            )
+            if at_home and site is not None and site.latitude is not None
+            else ""
+        )
+    return offers
 
 
 def open_solicitation_count(request: Request) -> int:

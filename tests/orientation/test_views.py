@@ -309,7 +309,7 @@ def test_person_says_none_could_see_them_and_goes_back_to_the_queue(client, o):
     token = followup_path(o.request).rstrip("/").split("/")[-1]
     url = reverse("orientation:patient_choice", kwargs={"token": token})
     assert "Aucun n'a pu me recevoir" in text(client.get(url))
-    client.post(url, {"none": "1"})
+    client.post(url, {"none": "1", "confirm": "1"})
     o.request.refresh_from_db()
     assert o.request.status == Status.WAITING and o.request.waiting_since == since
     line = o.request.transitions.order_by("-pk").first()
@@ -321,7 +321,7 @@ def test_person_says_none_could_see_them_and_goes_back_to_the_queue(client, o):
     rows, _ = request_candidates(o.request)
     assert [r.practitioner for r in rows] == o.gps[3:]
     # A second click changes nothing.
-    client.post(url, {"none": "1"})
+    client.post(url, {"none": "1", "confirm": "1"})
     assert OutboxMessage.objects.filter(topic="orientation.none_suited").count() == 1
 
 

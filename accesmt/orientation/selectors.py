@@ -310,9 +310,10 @@ def gp_households_to_take(
 
     The same rules as `rank_candidates` (profiles, places left — a household is never split
     between GPs —, home-visit zone, distance limit), written as one SQL query so that the list is
-    filtered, sorted and paginated by the database: the cost of a page does not grow with the
-    queue. Households held for a departing GP's transfer plan and those already proposed to this
-    GP are left out."""
+    filtered, sorted and paginated by the database: only the rows of the page shown (and their
+    members) leave it, in a number of queries that does not depend on the queue. Households
+    held for a departing GP's transfer plan and those already proposed to this GP are left
+    out."""
     index = _current_index(cpts, now)
     rows = index.sites_of.get(practitioner.pk)
     if rows is None or not index.open_mask[rows].any():  # no valid declaration accepting, or full

@@ -96,12 +96,16 @@ def test_after_the_choice_the_page_shows_the_gp_and_the_next_step(client, o, off
     assert "Votre médecin traitant" in page
     assert "MEDECIN3" in page and "3 rue du Marché" in page
     assert "MEDECIN2" not in page  # the others are no longer offered
-    assert 'href="tel:03 21 44 55 03"' in response.content.decode()
+    assert 'href="tel:+33321445503"' in response.content.decode()
     assert "prenez rendez-vous" in page
     assert "déclarez ensemble ce médecin comme votre médecin traitant" in page
     assert "Dites-nous quand la déclaration est faite" in page
     assert "Enregistrer mon choix" not in page
     assert Placement.objects.get().practitioner == o.gps[2]
+    # The person's follow-up page leads back to the chosen GP and the next step.
+    followup = client.get(choice_url.removesuffix("choix/"))
+    assert "Voir mon médecin et la suite (déclaration)" in words(followup)
+    assert f'href="{choice_url}"' in followup.content.decode()
 
 
 def test_none_could_see_me_asks_for_confirmation_and_changes_nothing_until_then(

@@ -16,6 +16,7 @@ from accesmt.intake.services import followup_path
 from accesmt.notifications.models import OutboxMessage
 from accesmt.orientation.models import Placement, RecordedBy, SolicitationStatus
 from tests.accounts.factories import PASSWORD
+from tests.browser.axe import DETAIL_HISTORY_TABLE_PENDING
 from tests.messages import link_in
 from tests.worlds import Orientation
 
@@ -72,6 +73,7 @@ def _log_in(page, url: str, email: str) -> None:
     page.wait_for_url(re.compile(re.escape(url)))
 
 
+@DETAIL_HISTORY_TABLE_PENDING
 def test_from_the_queue_to_a_gp_found(live_server, browser, settings):
     settings.PUBLIC_BASE_URL = "https://accesmt.example"
     o = Orientation()

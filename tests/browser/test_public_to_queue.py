@@ -13,6 +13,7 @@ from django.utils import timezone
 from accesmt.intake.models import Request
 from accesmt.territory.models import PostalCode
 from tests.accounts.factories import PASSWORD, MembershipFactory
+from tests.browser.axe import DETAIL_HISTORY_TABLE_PENDING
 from tests.intake.factories import HouseholdMemberFactory, RequestFactory
 from tests.territory.factories import CommuneFactory, CPTSFactory, TerritoryCommuneFactory
 
@@ -33,6 +34,7 @@ def _world():
     return cpts, coordinator, older
 
 
+@DETAIL_HISTORY_TABLE_PENDING
 def test_public_registration_then_top_of_the_queue(live_server, browser):
     cpts, coordinator, older = _world()
     today = timezone.localdate()

@@ -30,6 +30,7 @@ from ninja import Header, NinjaAPI, Query
 from ninja import Status as Answer
 from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.openapi.docs import Swagger
 from ninja.security import HttpBearer
 from ninja.throttling import AuthRateThrottle
 
@@ -163,6 +164,12 @@ class ApiKeyRateThrottle(AuthRateThrottle):
         return self.cache_format % {"scope": "apikey", "ident": ident}
 
 
+class FrenchSwagger(Swagger):
+    """Swagger UI in French (`lang`) with readable colours (api/swagger.html, ADR 0018)."""
+
+    template = "api/swagger.html"
+
+
 api = NinjaAPI(
     title="AccèsMT",
     version="1",
@@ -179,6 +186,7 @@ api = NinjaAPI(
     throttle=[ApiKeyRateThrottle()],
     openapi_url="/openapi.json",
     docs_url="/docs",
+    docs=FrenchSwagger(settings={"deepLinking": False}),  # no link nested in each button
 )
 
 

@@ -203,6 +203,9 @@ def test_openapi_schema_and_docs_without_cdn(client):
     page = docs.content.decode()
     assert "/static/ninja/swagger-ui-bundle.js" in page
     assert "cdn" not in page.lower()
+    # Our template (ADR 0018): in French, readable colours, no link nested in each button.
+    assert '<html lang="fr">' in page and "/static/api/swagger-fixes.css" in page
+    assert '"deepLinking": false' in page
 
 
 def test_each_key_is_rate_limited_with_a_french_error_and_retry_after(client, cpts, auth, settings):

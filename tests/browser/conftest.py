@@ -2,6 +2,9 @@
 
 They are skipped, with the reason, only when /usr/bin/chromium is missing outside CI; on CI
 (CI=true) a missing chromium fails the run: `bash scripts/install_system_deps.sh` installs it.
+
+Every page a test reaches is checked with axe-core at phone and desktop widths when the test
+ends (see tests/browser/axe.py): a serious or critical violation fails the test.
 """
 
 import os
@@ -9,6 +12,8 @@ from pathlib import Path
 
 import pytest
 from django.db import connections
+
+from .axe import Exemption, RecordingBrowser
 
 CHROMIUM = Path(os.environ.get("ACCESMT_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -23,8 +28,27 @@ CHROMIUM_ARGS = [
 PHONE = {"width": 390, "height": 844}
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the item: the axe check is skipped after a failed test."""
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"report_{report.when}", report)
+
+
+def _exemptions(node):
+    exemptions = []
+    for marker in node.iter_markers("axe_exempt"):
+        rule, path, reason = (marker.kwargs.get(k, "") for k in ("rule", "path", "reason"))
+        if not (rule and path and reason.strip()):
+            pytest.fail("axe_exempt demande rule=, path= et reason= (une raison écrite).")
+        exemptions.append(Exemption(rule, path, reason))
+    return exemptions
+
+
 @pytest.fixture
-def browser(monkeypatch):
+def browser(request, monkeypatch, settings, live_server):
+    # `settings` and `live_server` are requested here so that they outlive the axe check.
     if not CHROMIUM.exists():
         message = (
             f"{CHROMIUM} introuvable : lancez `bash scripts/install_system_deps.sh` "
@@ -41,9 +65,20 @@ def browser(monkeypatch):
         chromium = playwright.chromium.launch(
             executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
         )
+        recording = RecordingBrowser(chromium, live_server.url)
+        exemptions = _exemptions(request.node)
         try:
-            yield chromium
+            yield recording
+            call = getattr(request.node, "report_call", None)
+            if call is not None and call.passed:
+                problems = recording.check(exemptions)
+                if problems:
+                    pytest.fail(
+                        "axe-core : violations graves ou critiques\n" + "\n".join(problems),
+                        pytrace=False,
+                    )
         finally:
+            recording.close_all()
             chromium.close()
             # ORM calls made while Playwright's loop runs get their own connections (asgiref
             # locals are per context): close them, or PostgreSQL cannot drop the test database.

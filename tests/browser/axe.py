@@ -23,7 +23,6 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-import pytest
 from axe_playwright_python.sync_playwright import Axe
 
 PHONE = {"width": 390, "height": 844}

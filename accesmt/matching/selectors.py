@@ -175,7 +175,7 @@ def _index_of(sites, cpts_id, declared_by, zones, taken, asked, now) -> Candidat
     )
 
 
-def _years_before(day: datetime.date, years: int) -> datetime.date:
+def years_before(day: datetime.date, years: int) -> datetime.date:
     try:
         return day.replace(year=day.year - years)
     except ValueError:  # 29 February
@@ -185,8 +185,8 @@ def _years_before(day: datetime.date, years: int) -> datetime.date:
 def _member_bits(birth_dates, has_ald, home_visits, today: datetime.date) -> np.ndarray:
     """Profile bits of each member (vectorised over numpy arrays)."""
     born = np.asarray(birth_dates, dtype="datetime64[D]")
-    under_6 = born > np.datetime64(_years_before(today, CHILD_AGE_BELOW))
-    senior = born <= np.datetime64(_years_before(today, SENIOR_AGE))
+    under_6 = born > np.datetime64(years_before(today, CHILD_AGE_BELOW))
+    senior = born <= np.datetime64(years_before(today, SENIOR_AGE))
     visits = np.asarray(home_visits, dtype=object) != HomeVisits.NEVER
     return (
         np.where(under_6, int(Profile.CHILDREN_UNDER_6), 0)
@@ -286,8 +286,8 @@ def household_batch(
         .values("request_id")
         .annotate(
             count=Count("pk"),
-            under_6=flag(Q(birth_date__gt=_years_before(today, CHILD_AGE_BELOW))),
-            senior=flag(Q(birth_date__lte=_years_before(today, SENIOR_AGE))),
+            under_6=flag(Q(birth_date__gt=years_before(today, CHILD_AGE_BELOW))),
+            senior=flag(Q(birth_date__lte=years_before(today, SENIOR_AGE))),
             ald=flag(Q(has_ald=True)),
             visits=flag(~Q(home_visits=HomeVisits.NEVER)),
         )

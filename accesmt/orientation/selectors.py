@@ -4,27 +4,50 @@ what a GP may see of a household (anonymised), the households a GP could take.""
 from __future__ import annotations
 
 import datetime
+import math
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Count, Sum
+import numpy as np
+from django.db.models import (
+    Count,
+    Exists,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    prefetch_related_objects,
+)
+from django.db.models.functions import ASin, Coalesce, Cos, Least, Power, Radians, Sin, Sqrt
 from django.utils import timezone
 
+from accesmt.accounts.models import Membership, Role
 from accesmt.directory.models import PracticeSite, Practitioner
 from accesmt.directory.selectors import gp_with_rpps
 from accesmt.intake.ages import age_bands_text
-from accesmt.intake.models import HomeVisits, Request, Status
+from accesmt.intake.models import Coverage, HomeVisits, HouseholdMember, Request
 from accesmt.intake.priority import RULE_TITLES
 from accesmt.matching.candidates import (
     Candidate,
     Exclusion,
+    Profile,
     explain_exclusions,
     format_km,
     rank_candidates,
 )
 from accesmt.matching.models import MatchingSettings
-from accesmt.matching.selectors import candidate_index, household_needs
+from accesmt.matching.selectors import (
+    CHILD_AGE_BELOW,
+    SENIOR_AGE,
+    candidate_index,
+    household_needs,
+    waiting_requests,
+    years_before,
+)
+from accesmt.territory.distances import EARTH_RADIUS_KM, haversine_km
+from accesmt.territory.geocoding import GeocodeSource
 
 from .models import (
     OPEN_SOLICITATION,
@@ -182,6 +205,20 @@ def household_summary(request: Request, *, today: datetime.date | None = None) -
     )
 
 
+def gp_has_account(practitioner: Practitioner, cpts) -> bool:
+    """The GP has an active GP account in `cpts` (the account whose e-mail is theirs, as
+    `practitioner_of_user` finds them): they have a list of households to take there."""
+    if not practitioner.email:
+        return False
+    return Membership.objects.filter(
+        cpts=cpts,
+        role=Role.GP,
+        is_active=True,
+        user__is_active=True,
+        user__email__iexact=practitioner.email,
+    ).exists()
+
+
 def usual_gp_of(request: Request) -> Practitioner | None:
     """The directory's GP named as the one the person already sees (by RPPS), or None."""
     return gp_with_rpps(request.usual_gp_rpps)
@@ -193,6 +230,24 @@ def accepted_solicitations(request: Request):
         .select_related("practitioner", "site", "site__commune")
         .order_by("distance_km", "pk")
     )
+
+
+def choice_offers(request: Request) -> list[Solicitation]:
+    """The GPs who accepted, for the person's choice page, nearest first; each with
+    `home_distance` ("2,3 km") from the person's home when their address was geocoded (a
+    commune centre is not their home: then "")."""
+    offers = list(accepted_solicitations(request))
+    at_home = request.geocode_source == GeocodeSource.ADDRESS and request.latitude is not None
+    for offer in offers:
+        site = offer.site
+        offer.home_distance = (
+            format_km(
+                haversine_km(request.latitude, request.longitude, site.latitude, site.longitude)
+            )
+            if at_home and site is not None and site.latitude is not None
+            else ""
+        )
+    return offers
 
 
 def open_solicitation_count(request: Request) -> int:
@@ -229,56 +284,116 @@ def gp_exclusion_reason(practitioner: Practitioner, request: Request) -> str:
     return found[0].reason if found else ""
 
 
-def requests_a_gp_can_take(practitioner: Practitioner, cpts, *, limit: int = 50) -> list[dict]:
-    """Waiting households of `cpts` that `practitioner` may take under their current
-    declaration (profiles, places left, home-visit zone, distance), priority first, then the
-    longest wait. Anonymised rows: the summary, the distance, the request id."""
-    return gp_households_to_take(practitioner, cpts, limit=limit)[1]
+GP_SORTS = {
+    # priority first, then the longest wait (the queue's index: intake_request_queue)
+    "priorite": ("-is_priority", "waiting_since", "pk"),
+    "distance": ("distance_km", "-is_priority", "waiting_since", "pk"),
+}
+
+
+def _km_from(latitude, longitude, site_latitude: float, site_longitude: float):
+    """Great-circle distance (km) from the point (expressions) to a site, in SQL (haversine on
+    the sphere of `accesmt.territory.distances`: the same distances as the candidate index)."""
+    phi, lam = math.radians(site_latitude), math.radians(site_longitude)
+    half_dphi = Sin((Radians(latitude) - phi) / 2)
+    half_dlam = Sin((Radians(longitude) - lam) / 2)
+    a = Power(half_dphi, 2) + Cos(Radians(latitude)) * math.cos(phi) * Power(half_dlam, 2)
+    return 2 * EARTH_RADIUS_KM * ASin(Sqrt(a))
 
 
 def gp_households_to_take(
-    practitioner: Practitioner, cpts, *, limit: int = 50
-) -> tuple[int, list[dict]]:
-    """(places the GP has left this month, in persons; `requests_a_gp_can_take`). A household
-    of more persons than the places left is not offered: it is never split between GPs."""
+    practitioner: Practitioner, cpts, *, sort: str = "priorite", now=None
+) -> tuple[int, QuerySet[Request]]:
+    """(places the GP has left this month, in persons; the waiting households of `cpts` that
+    `practitioner` may take under their current declaration), each annotated with `distance_km`
+    to the GP's nearest site, ordered by `GP_SORTS[sort]`.
+
+    The same rules as `rank_candidates` (profiles, places left — a household is never split
+    between GPs —, home-visit zone, distance limit), written as one SQL query so that the list is
+    filtered, sorted and paginated by the database: only the rows of the page shown (and their
+    members) leave it, in a number of queries that does not depend on the queue. Households
+    held for a departing GP's transfer plan and those already proposed to this GP are left
+    out."""
+    index = _current_index(cpts, now)
+    rows = index.sites_of.get(practitioner.pk)
+    if rows is None or not index.open_mask[rows].any():  # no valid declaration accepting, or full
+        return 0, Request.objects.none()
+    rows = rows[index.open_mask[rows]]
+    places_left = int(index.remaining_capacity[rows].max())
+    accepted = int(index.profiles[rows[0]])
     settings = MatchingSettings.for_cpts(cpts)
-    index = _current_index(cpts)
-    rows_of_gp = index.sites_of.get(practitioner.pk)
-    if rows_of_gp is None:
-        return 0, []
-    if not index.open_mask[rows_of_gp].any():  # no valid declaration accepting, or full
-        return 0, []
-    places_left = int(index.remaining_capacity[rows_of_gp].max())
-    waiting = (
-        Request.objects.filter(cpts=cpts, status=Status.WAITING)
-        .exclude(solicitations__practitioner=practitioner)
-        .select_related("commune")
-        .prefetch_related("members", "priority_reasons")
-        .order_by("-is_priority", "waiting_since", "pk")
+    latitude = Coalesce("latitude", "commune__latitude")
+    longitude = Coalesce("longitude", "commune__longitude")
+    distances = [
+        _km_from(latitude, longitude, float(index.latitude[r]), float(index.longitude[r]))
+        for r in rows
+    ]
+    today = timezone.localdate(now)
+    members = HouseholdMember.objects.filter(request=OuterRef("pk"))
+    persons = Coalesce(
+        Subquery(members.order_by().values("request").annotate(n=Count("pk")).values("n")[:1]),
+        0,
     )
-    rows = []
-    for request in waiting:
-        needs = household_needs(request)
-        found = [
-            c
-            for c in rank_candidates(
-                index, needs, max_distance_km=settings.max_distance_km, limit=None
-            )
-            if c.practitioner_id == practitioner.pk
-        ]
-        if found:
-            rows.append(
-                {
-                    "request": request,
-                    "summary": household_summary(request),
-                    "distance": format_km(found[0].distance_km),
-                    "site_id": found[0].site_id,
-                    "distance_km": found[0].distance_km,
-                }
-            )
-            if len(rows) >= limit:
-                break
-    return places_left, rows
+    households = (
+        waiting_requests(cpts)
+        .exclude(
+            Exists(Solicitation.objects.filter(request=OuterRef("pk"), practitioner=practitioner))
+        )
+        .annotate(
+            distance_km=distances[0] if len(distances) == 1 else Least(*distances),
+            persons=persons,
+        )
+        .filter(distance_km__lte=settings.max_distance_km, persons__lte=places_left)
+    )
+    refused = {
+        Profile.CHILDREN_UNDER_6: Exists(
+            members.filter(birth_date__gt=years_before(today, CHILD_AGE_BELOW))
+        ),
+        Profile.AGED_70_PLUS: Exists(
+            members.filter(birth_date__lte=years_before(today, SENIOR_AGE))
+        ),
+        Profile.ALD: Exists(members.filter(has_ald=True)),
+        Profile.CSS_AME: Q(coverage__in=[Coverage.CSS, Coverage.AME]),
+        Profile.HOME_VISITS: Exists(members.exclude(home_visits=HomeVisits.NEVER)),
+        Profile.HOUSEHOLDS: Q(persons__gte=2),
+    }
+    for bit, condition in refused.items():
+        if not accepted & bit:
+            households = households.exclude(condition)
+    if accepted & Profile.HOME_VISITS:  # a household that needs visits: the zone must cover it
+        covered = Q(pk__in=[])
+        radius = float(index.visit_radius_km[rows[0]])
+        if not math.isnan(radius):
+            covered |= Q(distance_km__lte=radius)
+        zone = [code for code, sites in index.zone_sites.items() if np.isin(rows, sites).any()]
+        if zone:
+            covered |= Q(commune_id__in=zone)
+        households = households.filter(~refused[Profile.HOME_VISITS] | covered)
+    return places_left, households.select_related("commune").order_by(
+        *GP_SORTS.get(sort, GP_SORTS["priorite"])
+    )
+
+
+def gp_household_rows(requests) -> list[dict]:
+    """Anonymised rows of the GP's list for the households of one page (members and priority
+    reasons loaded for those only): the request, its summary, the distance."""
+    requests = list(requests)
+    prefetch_related_objects(requests, "members", "priority_reasons")
+    return [
+        {
+            "request": request,
+            "summary": household_summary(request),
+            "distance": format_km(request.distance_km),
+            "distance_km": request.distance_km,
+        }
+        for request in requests
+    ]
+
+
+def requests_a_gp_can_take(practitioner: Practitioner, cpts, *, limit: int = 50) -> list[dict]:
+    """The first `limit` rows of `gp_households_to_take` (priority first, then the longest
+    wait)."""
+    return gp_household_rows(gp_households_to_take(practitioner, cpts)[1][:limit])
 
 
 def solicitation_counts_by_status(request: Request) -> dict[str, int]:

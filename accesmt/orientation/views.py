@@ -12,9 +12,12 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -39,13 +42,18 @@ from .models import (
     ORIENTING,
     AnswerChannel,
     DeclineReason,
+    OrientationSettings,
     Placement,
     RecordedBy,
     Solicitation,
     SolicitationStatus,
 )
 from .selectors import (
+    GP_SORTS,
     accepted_solicitations,
+    choice_offers,
+    gp_has_account,
+    gp_household_rows,
     gp_households_to_take,
     household_summary,
     request_candidates,
@@ -61,7 +69,7 @@ from .services import (
     solicitations_send,
     usual_gp_ask,
 )
-from .services.declarations import declaration_confirm
+from .services.declarations import declaration_confirm, placement_standing
 
 COORDINATOR = (Role.COORDINATOR,)
 
@@ -141,8 +149,6 @@ def _coordinator_post(http_request, request: Request) -> str:
     user = http_request.user
     if action in ("ask", "ask_top"):
         if action == "ask_top":
-            from .models import OrientationSettings
-
             count = OrientationSettings.for_cpts(request.cpts).ask_at_once
             candidates, _ = request_candidates(request, limit=count)
             ids = [row.candidate.practitioner_id for row in candidates]
@@ -321,16 +327,30 @@ def answer(http_request, token: str):
     placed = context["placed"]
     # The GP the person chose confirms the declaration of médecin traitant from here.
     context["mine"] = placed is not None and placed.practitioner_id == solicitation.practitioner_id
+    # After their "yes": what happens next, and their list of households if they have an account.
+    context["what_next"] = solicitation.is_accepted and request.status in ORIENTING
+    context["offered"] = request.status == Status.AWAITING_CHOICE  # the person has the list
+    context["accepted_target"] = OrientationSettings.for_cpts(request.cpts).accepted_target
+    if context["what_next"] and gp_has_account(solicitation.practitioner, request.cpts):
+        context["households_url"] = reverse(
+            "orientation:gp_households", kwargs={"cpts_slug": request.cpts.slug}
+        )
     return render(http_request, "orientation/answer.html", context, status=status)
 
 
 # --- GP logged in --------------------------------------------------------------------------------
 
 
+GP_PAGE_SIZE = 20
+
+
 def _gp_households_page(http_request, *, cpts, practitioner, here: str, channel: str):
-    """The GP's list of households to take (account or survey link): GET shows it, POST takes
-    the checked households and comes back to `here`."""
+    """The GP's list of households to take (account or survey link): GET shows one page of it,
+    sorted by priority or distance; POST takes one household (its own button) or the checked
+    ones, and comes back to the same page with "what happens next"."""
     user = actor_or_none(http_request.user)
+    sort = http_request.GET.get("tri")
+    sort = sort if sort in GP_SORTS else "priorite"
     if http_request.method == "POST":
         taken = 0
         for value in http_request.POST.getlist("request"):
@@ -351,12 +371,13 @@ def _gp_households_page(http_request, *, cpts, practitioner, here: str, channel:
                         http_request=http_request,
                     )
                 taken += 1
+        query = {"tri": sort} if sort != "priorite" else {}
+        page_number = http_request.GET.get("page", "")
+        if page_number.isdigit() and page_number != "1":
+            query["page"] = page_number
         if taken:
-            messages.success(
-                http_request,
-                f"{taken} foyer(s) pris : la coordination et les personnes sont prévenues.",
-            )
-        return redirect(here)
+            query["pris"] = taken
+        return redirect(f"{here}?{urlencode(query)}" if query else here)
     pending = [
         {"s": s, "summary": household_summary(s.request), "token_url": _answer_path(s)}
         for s in Solicitation.objects.filter(
@@ -368,7 +389,9 @@ def _gp_households_page(http_request, *, cpts, practitioner, here: str, channel:
         .select_related("request", "request__commune")
         .prefetch_related("request__members", "request__priority_reasons")
     ]
-    places_left, rows = gp_households_to_take(practitioner, cpts)
+    places_left, households = gp_households_to_take(practitioner, cpts, sort=sort)
+    page = Paginator(households, GP_PAGE_SIZE).get_page(http_request.GET.get("page"))
+    taken = http_request.GET.get("pris", "")
     return render(
         http_request,
         "orientation/gp_households.html",
@@ -376,7 +399,11 @@ def _gp_households_page(http_request, *, cpts, practitioner, here: str, channel:
             "cpts": cpts,
             "practitioner": practitioner,
             "places_left": places_left,
-            "rows": rows,
+            "page": page,
+            "rows": gp_household_rows(page.object_list),
+            "sort": sort,
+            "sorts": {"priorite": "par priorité", "distance": "par distance"},
+            "taken": int(taken) if taken.isdigit() else 0,
             "pending": pending,
             "logged_in": user is not None,
         },
@@ -432,16 +459,26 @@ def _answer_path(solicitation: Solicitation) -> str:
 
 @require_http_methods(["GET", "POST"])
 def patient_choice(http_request, token: str):
+    """The GPs who accepted (distance from home, address, phone) and « J'ai choisi ce médecin »;
+    « Aucun ne peut me recevoir » asks for a confirmation first (a second POST); once chosen,
+    the chosen GP and the next step: the appointment, then the declaration together."""
     try:
         request = request_for_followup_token(token)
     except LinkError as invalid:
         return render(
             http_request, "intake/followup_invalid.html", {"reason": invalid.reason}, status=404
         )
+    here = reverse("orientation:patient_choice", kwargs={"token": token})
     choice_error = ""
-    accepted = list(accepted_solicitations(request))
     status = 200
-    if http_request.method == "POST" and "none" in http_request.POST:
+    post = http_request.POST
+    if http_request.method == "POST" and "none" in post:
+        if post.get("confirm") != "1":  # the confirmation step: nothing changes yet
+            return render(
+                http_request,
+                "orientation/patient_choice_none.html",
+                {"intake_request": request, "cpts": request.cpts, "here": here},
+            )
         try:
             orientation_restart(
                 request=request,
@@ -456,14 +493,10 @@ def patient_choice(http_request, token: str):
                 "C'est noté : la coordination reprend la recherche, vous gardez votre ancienneté.",
             )
         return redirect("intake:followup", token=token)
+    accepted = choice_offers(request)
     if http_request.method == "POST":
         chosen = next(
-            (
-                s
-                for s in accepted
-                if str(s.practitioner_id) == http_request.POST.get("practitioner")
-            ),
-            None,
+            (s for s in accepted if str(s.practitioner_id) == post.get("practitioner")), None
         )
         try:
             if chosen is None:
@@ -476,7 +509,16 @@ def patient_choice(http_request, token: str):
             status = 400
         else:
             messages.success(http_request, "Merci ! Votre choix est enregistré.")
-            return redirect("intake:followup", token=token)
+            return redirect(here)
+    placement = Placement.objects.select_related("practitioner").filter(request=request).first()
+    if placement is not None:
+        placement.request = request
+    chosen = None
+    if placement_standing(placement):
+        chosen = next(
+            (s for s in accepted if s.practitioner_id == placement.practitioner_id),
+            {"practitioner": placement.practitioner},  # recorded by the coordination
+        )
     return render(
         http_request,
         "orientation/patient_choice.html",
@@ -484,6 +526,8 @@ def patient_choice(http_request, token: str):
             "intake_request": request,
             "cpts": request.cpts,
             "accepted": accepted,
+            "chosen": chosen,
+            "declaration_url": reverse("orientation:declaration_answer", kwargs={"token": token}),
             "can_choose": request.status == Status.AWAITING_CHOICE,
             "choice_error": choice_error,
             "token": token,

@@ -142,7 +142,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "reporting:espace"
-LOGOUT_REDIRECT_URL = "core:home"
+LOGOUT_REDIRECT_URL = "territory:home"
 
 # Lock-out (django-axes): 5 failures for the same account from the same address lock it 30 min.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)

@@ -11,13 +11,14 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from accesmt.intake.models import ClosedReason, Status
+from accesmt.intake.models import ClosedReason, Request, Status
 from accesmt.intake.services import followup_path
 from accesmt.notifications.models import OutboxMessage
 from accesmt.orientation.models import Placement, RecordedBy, SolicitationStatus
-from tests.accounts.factories import PASSWORD
+from tests.accounts.factories import PASSWORD, MembershipFactory, UserFactory
+from tests.browser.conftest import PHONE
 from tests.messages import link_in
-from tests.worlds import Orientation
+from tests.worlds import Orientation, waiting_request
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -158,7 +159,10 @@ def test_from_the_queue_to_a_gp_found(live_server, browser, settings):
         expect(choice).to_be_checked()
         person.get_by_role("button", name="Enregistrer mon choix").click()
         expect(person.get_by_text("Merci ! Votre choix est enregistré.")).to_be_visible()
-        expect(person.locator("[data-status]")).to_have_text("clôturée")
+        # The page now shows the GP chosen and the next step, not only "clôturée".
+        expect(person.get_by_role("heading", level=1)).to_have_text("Votre médecin traitant")
+        expect(person.locator("[data-chosen] h2")).to_contain_text("MEDECIN3")
+        expect(person.locator("[data-next-step]")).to_contain_text("carte Vitale")
 
         placement = Placement.objects.get(request=request)
         assert placement.practitioner == o.gps[2]
@@ -172,6 +176,50 @@ def test_from_the_queue_to_a_gp_found(live_server, browser, settings):
         request.refresh_from_db()
         assert request.closed_reason == ClosedReason.MT_FOUND
 
+        assert pages.csp_violations() == []
+    finally:
+        pages.close()
+
+
+@pytest.mark.parametrize("viewport", [PHONE, {"width": 1280, "height": 900}], ids=["390", "1280"])
+def test_a_gp_takes_one_household_from_their_list_with_the_keyboard(
+    live_server, browser, settings, viewport
+):
+    """The GP's « foyers à prendre » with 25 households: the first « Prendre ce foyer » button
+    within the first two screens, reached and pressed with the keyboard, then « Et maintenant ? »;
+    sorting by distance with the keyboard too."""
+    settings.PUBLIC_BASE_URL = "https://accesmt.example"
+    o = Orientation()
+    o.gps[0].declarations.update(monthly_capacity=30)
+    for km in range(24):
+        waiting_request(o.cpts, o.world.here, north=km / 5, priority=km % 4 == 0)
+    gp_user = UserFactory(email=o.gps[0].email)
+    MembershipFactory(cpts=o.cpts, user=gp_user, role="gp")
+    pages = Pages(browser)
+    try:
+        page = pages.new()
+        page.set_viewport_size(viewport)
+        url = reverse("orientation:gp_households", kwargs={"cpts_slug": o.cpts.slug})
+        _log_in(page, live_server.url + url, gp_user.email)
+        expect(page.locator("[data-count]")).to_contain_text("25 foyers — Page 1 sur 2")
+        expect(page.locator("[data-household]")).to_have_count(20)
+        take = page.get_by_role("button", name=re.compile("^Prendre ce foyer")).first
+        box = take.bounding_box()
+        assert box is not None and box["y"] + box["height"] <= 2 * viewport["height"], box
+        first = page.locator("[data-household]").first.get_attribute("data-household")
+        _tab_to(page, take)
+        page.keyboard.press("Enter")
+        expect(page.get_by_role("heading", name="Et maintenant ?")).to_be_visible()
+        expect(page.locator("[data-count]")).to_contain_text("24 foyers")
+        taken = Request.objects.get(reference=first)
+        assert taken.status == Status.AWAITING_CHOICE
+        assert taken.solicitations.get().practitioner == o.gps[0]
+
+        by_distance = page.get_by_role("link", name="Trier par distance")
+        _tab_to(page, by_distance)
+        page.keyboard.press("Enter")
+        page.wait_for_url(re.compile(r"tri=distance"))
+        expect(by_distance).to_have_attribute("aria-current", "page")
         assert pages.csp_violations() == []
     finally:
         pages.close()

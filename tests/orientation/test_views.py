@@ -207,7 +207,7 @@ def test_gp_sees_households_near_them_and_takes_one(client, o):
     client.force_login(gp_user)
     url = reverse("orientation:gp_households", kwargs={"cpts_slug": o.cpts.slug})
     page = text(client.get(url))
-    assert f"Je prends le foyer {o.request.reference}" in page
+    assert f'data-household="{o.request.reference}"' in page
     assert "Secret-Dupont" not in page
     client.post(url, {"request": [o.request.pk]})
     o.request.refresh_from_db()
@@ -232,8 +232,8 @@ def test_gp_is_offered_only_households_that_fit_whole_in_their_places_left(clien
     client.force_login(gp_user)
     url = reverse("orientation:gp_households", kwargs={"cpts_slug": o.cpts.slug})
     page = " ".join(text(client.get(url)).split())
-    assert "Places restantes ce mois-ci : 2 personnes." in page
-    assert f"Je prends le foyer {o.request.reference}" in page  # two persons: fits
+    assert "Places restantes ce mois-ci : 2 personnes (" in page
+    assert f'data-household="{o.request.reference}"' in page  # two persons: fits
     assert family.reference not in page  # three persons, two places: not offered
     # taken anyway (a stale page): refused with the reason, the household that fits is taken
     response = client.post(url, {"request": [family.pk, o.request.pk]}, follow=True)
@@ -246,7 +246,7 @@ def test_gp_is_offered_only_households_that_fit_whole_in_their_places_left(clien
     family.refresh_from_db()
     o.request.refresh_from_db()
     assert (family.status, o.request.status) == (Status.WAITING, Status.AWAITING_CHOICE)
-    assert "Places restantes ce mois-ci : 0 personnes." in " ".join(text(client.get(url)).split())
+    assert "Places restantes ce mois-ci : 0 personnes (" in " ".join(text(client.get(url)).split())
 
 
 def test_gp_does_not_see_households_outside_their_declaration(client, o):
@@ -289,7 +289,7 @@ def test_gp_without_account_takes_a_household_behind_their_survey_link(client, o
     invitation = campaign.invitations.get(practitioner=o.gps[1])
     url = reverse("orientation:gp_households_link", kwargs={"token": invitation_token(invitation)})
     page = text(client.get(url))
-    assert f"Je prends le foyer {o.request.reference}" in page
+    assert f'data-household="{o.request.reference}"' in page
     assert "Secret-Dupont" not in page
     client.post(url, {"request": [o.request.pk]})
     s = o.request.solicitations.get()
@@ -309,7 +309,7 @@ def test_person_says_none_could_see_them_and_goes_back_to_the_queue(client, o):
     token = followup_path(o.request).rstrip("/").split("/")[-1]
     url = reverse("orientation:patient_choice", kwargs={"token": token})
     assert "Aucun n'a pu me recevoir" in text(client.get(url))
-    client.post(url, {"none": "1"})
+    client.post(url, {"none": "1", "confirm": "1"})
     o.request.refresh_from_db()
     assert o.request.status == Status.WAITING and o.request.waiting_since == since
     line = o.request.transitions.order_by("-pk").first()
@@ -321,7 +321,7 @@ def test_person_says_none_could_see_them_and_goes_back_to_the_queue(client, o):
     rows, _ = request_candidates(o.request)
     assert [r.practitioner for r in rows] == o.gps[3:]
     # A second click changes nothing.
-    client.post(url, {"none": "1"})
+    client.post(url, {"none": "1", "confirm": "1"})
     assert OutboxMessage.objects.filter(topic="orientation.none_suited").count() == 1
 
 
@@ -355,5 +355,5 @@ def test_the_gp_list_costs_the_same_queries_whatever_the_number_of_households(
         waiting_request(o.cpts, o.world.here, north=0.5)
     with CaptureQueriesContext(connection) as many:
         page = text(client.get(url))
-    assert page.count("Je prends le foyer") == 9
+    assert page.count("data-household=") == 9
     assert len(many) == len(few)

@@ -57,6 +57,7 @@ class Journey:
     page: object
     pages: list[Screen] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # script errors, CSP refusals
+    marks: dict = field(default_factory=dict)  # landmarks measured by the test, in screens
 
     # --- what the user does -------------------------------------------------------------
     def goto(self, url: str) -> None:
@@ -120,10 +121,12 @@ class Journey:
             action()
         self._arrive()
 
-    def screens_to(self, locator) -> float:
-        """How many screens the user scrolls to reach the bottom of this element."""
+    def screens_to(self, locator, name: str) -> float:
+        """How many screens the user scrolls to reach the bottom of this element (kept as a
+        landmark of the journey under `name`)."""
         bottom = locator.evaluate("el => el.getBoundingClientRect().bottom + scrollY")
-        return round(bottom / self.viewport["height"], 2)
+        self.marks[name] = round(bottom / self.viewport["height"], 2)
+        return self.marks[name]
 
     # --- figures -------------------------------------------------------------------------
     @property
@@ -145,7 +148,7 @@ class Journey:
         }
 
     def as_dict(self) -> dict:
-        return {**self.totals(), "steps": [asdict(p) for p in self.pages]}
+        return {**self.totals(), "marks": self.marks, "steps": [asdict(p) for p in self.pages]}
 
 
 def table(journeys: list[Journey]) -> str:
@@ -160,6 +163,8 @@ def table(journeys: list[Journey]) -> str:
             lines.append(f"  {p.path:<56} {ms:>6} {p.screens:>6.2f} {p.clicks:>5} {p.fields:>6}")
         total = f"  = {t['pages']} pages"
         lines.append(f"{total:<58} {t['ms']:>6} {'':>6} {t['clicks']:>5} {t['fields']:>6}")
+        for name, screens in journey.marks.items():
+            lines.append(f"  {name} : à {screens} écran(s)")
     return "\n".join(lines)
 
 

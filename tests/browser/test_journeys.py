@@ -3,9 +3,10 @@ household of three), the referrer (a pharmacist), the coordinator, the GP and th
 
 Each journey is one realistic world and one `Journey` (journey.py), which counts the clicks and
 fields and measures every page: load time, height in screens, width. What is asserted is layout
-and flow (each journey ends on its success page, the person's form fits three phone screens, the
-coordinator's first row is on the first screen, nothing is wider than a phone); times are
-printed (`pytest -s`) and written to var/journeys.json, never asserted."""
+and flow (each journey ends on its success page; the person's form, to its « Envoyer » button,
+fits three phone screens; the coordinator's first row is on the first screen; the GP's first
+« Prendre ce foyer » is within two; no page is wider than its screen; no script error or CSP
+refusal); times are printed (`pytest -s`) and written to var/journeys.json, never asserted."""
 
 import datetime
 import re
@@ -17,18 +18,22 @@ from playwright.sync_api import expect
 
 from accesmt.intake.models import ContactNote, Request, Status
 from accesmt.intake.services import request_recompute_priority
-from tests.accounts.factories import PASSWORD, MembershipFactory
+from accesmt.notifications.models import OutboxMessage
+from accesmt.orientation.models import SolicitationStatus
+from tests.accounts.factories import PASSWORD, MembershipFactory, UserFactory
 from tests.intake.conftest import territory  # noqa: F401  (fixture)
 from tests.intake.factories import HouseholdMemberFactory, RequestFactory
-from tests.worlds import Orientation
+from tests.messages import link_in
+from tests.worlds import Orientation, waiting_request
 
 from .conftest import PHONE
 from .journey import Journey, save, table
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 DESKTOP = {"width": 1280, "height": 900}
-# The person's journey for one adult, from the home to the acknowledgment: what it takes today
-# (press Entrée, the CPTS's link, two consent boxes, « Envoyer »); a target, not a wish.
+# The person's journey for one adult, from the home to the acknowledgment, as measured: press
+# Entrée, the CPTS's link, two consent boxes, « Envoyer »; the postal code twice (home, form),
+# phone, address, first name, name, birth date, reason. A ceiling: fewer is welcome.
 PERSON_CLICKS = 5
 PERSON_FIELDS = 8
 
@@ -120,7 +125,7 @@ def _person_sends(journey):
     journey.check(page.locator("input[name=consent_processing]"))
     journey.check(page.locator("input[name=consent_sharing]"))
     send = page.get_by_role("button", name="Envoyer ma demande")
-    to_send = journey.screens_to(send)
+    to_send = journey.screens_to(send, "bas du bouton « Envoyer ma demande »")
     journey.click(send, to=re.compile(r"/inscription/merci/$"))
     expect(page.get_by_text("Votre demande est enregistrée")).to_be_visible()
     reference = page.locator("[data-reference]").inner_text().strip()
@@ -143,10 +148,9 @@ def test_person_one_adult(walk, live_server):
     ]
     # The form, to its « Envoyer » button, fits three phone screens (the CPTS's public links
     # and the footer below it are not part of it).
-    print(f"\none adult: « Envoyer ma demande » at {to_send} screens")
     assert to_send <= 3
     totals = journey.totals()
-    assert (totals["clicks"], totals["fields"]) == (PERSON_CLICKS, PERSON_FIELDS)
+    assert totals["clicks"] <= PERSON_CLICKS and totals["fields"] <= PERSON_FIELDS
     _ends_well(journey)
 
 
@@ -161,8 +165,7 @@ def test_person_household_of_three(walk, live_server):
         journey.click(add)  # added in place by script: the same page
         journey.fill(page.locator(f"[name='membres-{index}-first_name']"), first_name)
         journey.fill(page.locator(f"[name='membres-{index}-birth_date']"), _birth(years))
-    request, to_send = _person_sends(journey)
-    print(f"\nhousehold of three: « Envoyer ma demande » at {to_send} screens")
+    request, _ = _person_sends(journey)
 
     assert sorted(request.members.values_list("first_name", flat=True)) == [
         "Jules",
@@ -235,8 +238,10 @@ def test_coordinator(walk, live_server):
     _log_in(journey, live_server.url, o.coordinator, o.cpts)
     queue = reverse("intake_staff:queue", kwargs={"cpts_slug": o.cpts.slug})
     journey.click(page.get_by_role("link", name="File des demandes"), to=re.compile(f"{queue}$"))
-    first = page.locator("table[data-queue] tbody tr").first.bounding_box()
-    assert first["y"] + first["height"] <= DESKTOP["height"], first
+    first_row = journey.screens_to(
+        page.locator("table[data-queue] tbody tr").first, "bas de la 1re ligne de la file"
+    )
+    assert first_row <= 1
 
     search = page.get_by_role("searchbox", name="Rechercher une demande")
     journey.fill(search, request.reference)
@@ -281,6 +286,59 @@ def test_coordinator(walk, live_server):
         f"/espace/{o.cpts.slug}/demandes/<réf>/",
         f"/espace/{o.cpts.slug}/demandes/<réf>/orientation/",
         f"/espace/{o.cpts.slug}/demandes/<réf>/orientation/",
+    ]
+    _ends_well(journey)
+
+
+# --- 4. The GP, on their phone between two patients ------------------------------------------
+def test_gp(walk, live_server, settings):
+    settings.PUBLIC_BASE_URL = "https://accesmt.example"
+    o = Orientation()
+    o.cpts.slug = "alpha"
+    o.cpts.save()
+    gp = o.gps[0]
+    gp.declarations.update(monthly_capacity=10)
+    for km in range(8):  # households waiting around the practice, some of them prioritaires
+        waiting_request(o.cpts, o.world.here, north=km / 4, priority=km % 3 == 0)
+    o.ask(gp)  # the coordinator asked them about one household: its e-mail carries a link
+    link = link_in(OutboxMessage.objects.get(topic="orientation.ask"), "/orientation/")
+    user = UserFactory(email=gp.email)
+    MembershipFactory(cpts=o.cpts, user=user, role="gp")
+    journey = walk("médecin généraliste", PHONE)
+    page = journey.page
+    _log_in(journey, live_server.url, user, o.cpts)
+    households = reverse("orientation:gp_households", kwargs={"cpts_slug": o.cpts.slug})
+    journey.click(
+        page.get_by_role("link", name="Nouveaux patients près de chez moi"),
+        to=re.compile(f"{households}$"),
+    )
+    take = page.get_by_role("button", name=re.compile("^Prendre ce foyer")).first
+    take_at = journey.screens_to(take, "bas du 1er bouton « Prendre ce foyer »")
+    assert take_at <= 2
+    first = Request.objects.get(
+        reference=page.locator("[data-household]").first.get_attribute("data-household")
+    )
+    journey.click(take, to=re.compile(r"pris=1"))
+    expect(page.get_by_role("heading", name="Et maintenant ?")).to_be_visible()
+    first.refresh_from_db()
+    assert first.status == Status.AWAITING_CHOICE
+    assert first.solicitations.get().practitioner == gp
+
+    # The e-mail's signed link: no account needed, the GP accepts the household asked about.
+    journey.goto(live_server.url + link)
+    journey.click(
+        page.get_by_role("button", name="J'accepte ce foyer"), to=re.compile(r"/orientation/")
+    )
+    expect(page.get_by_text("Merci : vous avez accepté ce foyer.")).to_be_visible()
+    expect(page.get_by_role("heading", name="Et maintenant ?")).to_be_visible()
+    assert o.request.solicitations.get().status == SolicitationStatus.ACCEPTED
+    assert [p.path for p in journey.pages] == [
+        "/compte/connexion/",
+        "/espace/alpha/",
+        "/espace/alpha/foyers-a-prendre/",
+        "/espace/alpha/foyers-a-prendre/",
+        "/orientation/<jeton>/",
+        "/orientation/<jeton>/",
     ]
     _ends_well(journey)
 

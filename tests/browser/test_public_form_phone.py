@@ -26,7 +26,8 @@ pytestmark = [
 ]
 
 DESKTOP = {"width": 1280, "height": 800}
-# Visible fields of the form (radios and lists count once), page height in screens.
+# Visible fields of the form (radios and lists count once), its height in screens (to the bottom of
+# the form), and the whole page's.
 MEASURE = """() => {
   const form = document.querySelector('form[data-intake-form]');
   const names = new Set();
@@ -34,8 +35,12 @@ MEASURE = """() => {
     const shown = el.type !== 'hidden' && !el.closest('.honeypot') && el.checkVisibility();
     if (shown) names.add(el.name);
   });
-  const height = document.documentElement.scrollHeight;
-  return {fields: names.size, height: height, screens: +(height / innerHeight).toFixed(2)};
+  // The screens the person scrolls through to fill and send: down to the bottom of the form (the
+  // CPTS's links and the footer below it are not part of filling it in).
+  const height = Math.round(form.getBoundingClientRect().bottom + scrollY);
+  const page = document.documentElement.scrollHeight;
+  return {fields: names.size, height: height, screens: +(height / innerHeight).toFixed(2),
+          page_screens: +(page / innerHeight).toFixed(2)};
 }"""
 
 

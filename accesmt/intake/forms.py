@@ -387,9 +387,12 @@ class IntakeForms:
 
     prefix = "membres"
 
-    def __init__(self, *, cpts, channel: str, data=None, retype: bool = False):
+    def __init__(
+        self, *, cpts, channel: str, data=None, retype: bool = False, place: dict | None = None
+    ):
         """`retype`: the person pressed "Ajouter une personne du foyer" (`add_member`) or
-        "Retirer cette personne" (`remove_member`, its index): show the page again, changed."""
+        "Retirer cette personne" (`remove_member`, its index): show the page again, changed.
+        `place`: postcode and commune already known (the home page's search), for an empty form."""
         self.cpts = cpts
         self.channel = channel
         # Number (1, 2…) of the person just added: the page lands on them (#personne-N).
@@ -397,7 +400,7 @@ class IntakeForms:
         if data is not None and retype:
             self._build_unbound_from(data)
             return
-        initial = None if data is not None else {"submission_key": uuid.uuid4()}
+        initial = None if data is not None else {"submission_key": uuid.uuid4(), **(place or {})}
         self.household = HouseholdForm(data, cpts=cpts, channel=channel, initial=initial)
         self.members = MemberFormSet(data, prefix=self.prefix)
         self._phone_layout()

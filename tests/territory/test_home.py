@@ -41,7 +41,14 @@ def test_a_commune_covered_by_a_cpts_leads_to_its_form(client, artois):
     page = _page(client.get(HOME, {"q": "lievin"}))  # no accent, lower case
     assert "Liévin (62800)" in page
     register = reverse("intake:register", kwargs={"cpts_slug": "cpts-lievin"})
-    assert f'class="button"\n                   href="{register}"' in page
+    assert f'class="button"\n                   href="{register}?commune=62510"' in page
+    # The form then knows the commune and its only postal code: the person does not type them again.
+    form = client.get(register, {"commune": "62510"}).content.decode()
+    assert 'name="postcode" value="62800"' in form and 'value="Liévin"' in form
+    # A commune outside the CPTS, or anything else, is ignored.
+    for other in ("62498", "x' OR 1", ""):
+        form = client.get(register, {"commune": other}).content.decode()
+        assert 'value="62800"' not in form and 'value="Lens"' not in form
     assert 'href="tel:+33321000000"' in page
     assert reverse("directory:public_list", kwargs={"cpts_slug": "cpts-lievin"}) in page
     assert reverse("intake:privacy", kwargs={"cpts_slug": "cpts-lievin"}) in page

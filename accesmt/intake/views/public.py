@@ -35,12 +35,26 @@ def _acknowledge(http_request, cpts, request: Request):
     return redirect("intake:acknowledgment", cpts_slug=cpts.slug)
 
 
+def _place_from_home(cpts, insee_code: str) -> dict:
+    """The commune chosen on the home page (`?commune=<INSEE code>`, not personal data): its name,
+    and its postal code when it has only one, so that the person does not type them again.
+    Anything else (unknown, outside the CPTS) is ignored."""
+    if not (len(insee_code) == 5 and insee_code.isalnum()):
+        return {}
+    commune = cpts.communes.filter(insee_code=insee_code).first()
+    if commune is None:
+        return {}
+    codes = list(commune.postal_codes.values_list("code", flat=True)[:2])
+    return {"commune_name": commune.name, **({"postcode": codes[0]} if len(codes) == 1 else {})}
+
+
 @require_http_methods(["GET", "POST"])
 def register(http_request, cpts_slug: str):
     cpts = _cpts(cpts_slug)
     page = {**PAGE, "intro": NOT_A_WAITING_LIST, "help_phone": cpts.phone}
     if http_request.method == "GET":
-        forms = IntakeForms(cpts=cpts, channel=Channel.ONLINE)
+        place = _place_from_home(cpts, http_request.GET.get("commune", ""))
+        forms = IntakeForms(cpts=cpts, channel=Channel.ONLINE, place=place)
         return render_form(http_request, cpts=cpts, forms=forms, page=page)
 
     data = http_request.POST

@@ -275,8 +275,10 @@ LOGGING = {
         "django": {"handlers": [], "level": "INFO", "propagate": True},
         "django.server": {"handlers": [], "level": "INFO", "propagate": True},
         "django.request": {"level": "ERROR"},
-        # SQL with its parameters (names, NIR…) when DEBUG is on: never below INFO.
+        # Never below INFO: SQL with its parameters (names, NIR…) when DEBUG is on; failed
+        # template lookups with the whole context (the person's file) at DEBUG.
         "django.db.backends": {"level": "INFO"},
+        "django.template": {"level": "INFO"},
         "axes": {"level": "WARNING"},
         # httpx logs every request URL at INFO: a geocoding URL holds an address.
         "httpx": {"level": "WARNING"},

@@ -5,7 +5,7 @@ gunicorn's loggers (`GunicornLogger`, config/gunicorn.conf.py). For each record 
 
 - formats the message once (`msg % args`) and keeps only the scrubbed text (`args` emptied), and
   scrubs the exception text the same way;
-- on the web loggers (django.request, django.server, django.security.*, gunicorn.*), rewrites
+- on the web loggers (django.request, django.server, django.security.*, gunicorn.access), rewrites
   every URL path to its route: `/suivi/eyJ…/choix/` → `/suivi/<token>/choix/`; a path no route
   matches keeps its first segment: `/wp-admin/setup.php` → `/wp-admin/…`;
 - everywhere, drops query strings from URLs and masks what looks like a signed token, an
@@ -20,7 +20,7 @@ import logging
 import re
 import threading
 
-WEB_LOGGERS = ("django.request", "django.server", "django.security", "gunicorn")
+WEB_LOGGERS = ("django.request", "django.server", "django.security", "gunicorn.access")
 
 MASKED_TOKEN = "[token]"  # noqa: S105 - the mask, not a secret
 MASKED_EMAIL = "[email]"
@@ -60,7 +60,7 @@ _MASKS = [
 _URL = re.compile(
     r"(?P<origin>https?://[^/\s\"'<>]+)(?P<path>/[^\s\"'<>?#]*)?(?P<query>\?[^\s\"'<>#]*)?"
 )
-_PATH = re.compile(r"(?<![\w.:/~%=-])(?P<path>/[^\s\"'<>?#]*)(?P<query>\?[^\s\"'<>#]*)?")
+_PATH = re.compile(r"(?<![\w.:/~%=-])(?P<path>/[^\s\"'?#]*)(?P<query>\?[^\s\"'<>#]*)?")
 _ROUTE_PARAM = re.compile(r"<(?:\w+:)?(\w+)>|\(\?P<(\w+)>[^)]*\)")
 _SEGMENT = re.compile(r"[a-z0-9_-]{1,40}")
 _resolving = threading.local()
@@ -76,6 +76,8 @@ def mask(text: str) -> str:
 
 def route_of(path: str) -> str:
     """The route a path matches ("/suivi/<token>/"), else its first segment ("/suivi/…")."""
+    if "<" in path or "…" in path:  # already a route (a record scrubbed twice)
+        return path
     route = _resolve(path)
     if route is not None:
         return route

@@ -5,7 +5,7 @@ import logging
 
 import pytest
 
-from accesmt.common.logs import ScrubFilter, mask, route_of
+from accesmt.common.logs import ScrubFilter, mask, route_of, scrub
 from accesmt.common.signing import make_link_token
 
 TOKEN = make_link_token(123456, salt="accesmt.intake.followup", key="r")
@@ -126,3 +126,9 @@ def test_every_configured_handler_carries_the_filter():
     for name in ("django", "django.server", "django.request", "django.security.csrf"):
         logger = logging.getLogger(name)
         assert not logger.handlers and logger.propagate, name
+
+
+def test_scrubbing_twice_changes_nothing():
+    once = scrub(f'"GET /suivi/{TOKEN}/choix/?x=1 HTTP/1.1" 404 /wp-admin/x.php', web=True)
+    assert once == '"GET /suivi/<token>/choix/ HTTP/1.1" 404 /wp-admin/…'
+    assert scrub(once, web=True) == once

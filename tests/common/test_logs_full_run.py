@@ -207,3 +207,19 @@ def test_a_full_run_logs_no_personal_data_nor_token(
             assert secret not in text, f"{secret!r} in {where}"
         for digits in (NIR, NIR_SECOND, "0612345678", "612345678"):
             assert digits not in compact, f"{digits!r} (written with separators) in {where}"
+
+
+def test_a_geocoder_failure_is_logged_without_its_text(client, territory, monkeypatch, caplog):  # noqa: F811
+    from accesmt.territory import geocoding
+
+    def broken(**kwargs):
+        raise ValueError(f"adresse refusée : {kwargs['street']}")
+
+    monkeypatch.setattr(geocoding, "geocode_address", broken)
+    register = reverse("intake:register", kwargs={"cpts_slug": territory["lievin"].slug})
+    with caplog.at_level(logging.DEBUG):
+        assert client.post(register, registration(), follow=True).status_code == 200
+    assert Request.objects.get().geocode_message.startswith("Géocodage indisponible")
+    [line] = [r for r in caplog.records if r.name == "accesmt.intake.services" and r.levelno >= 40]
+    assert line.getMessage() == "intake: geocoding failed (ValueError), commune centre used"
+    assert not line.exc_info

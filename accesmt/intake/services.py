@@ -146,8 +146,9 @@ def _geocode(*, street: str, commune, postcode: str) -> dict[str, Any]:
             "geocode_score": result.score,
             "geocode_message": (result.message or "")[:250],
         }
-    except Exception:  # the fallback must hold whatever the geocoder does
-        logger.exception("intake: geocoding failed, commune centre used")
+    except Exception as exc:  # the fallback must hold whatever the geocoder does
+        # The class only: the error's text may quote the address (docs/decisions/0034).
+        logger.error("intake: geocoding failed (%s), commune centre used", type(exc).__name__)
         latitude, longitude, source = commune_centre(commune)
         return {
             "latitude": latitude,

@@ -257,15 +257,28 @@ DEFAULT_FROM_EMAIL = env.str(
     "DEFAULT_FROM_EMAIL", default="AccèsMT <ne-pas-repondre@accesmt.local>"
 )
 
-# Logs never hold personal data: only identifiers, counts and states are logged.
+# Logs never hold personal data nor signed tokens: only identifiers, counts and states are logged,
+# and the "scrub" filter on every handler puts routes for paths and masks what slips through
+# (docs/decisions/0034-logs-without-personal-data.md). Every logger propagates to root.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"scrub": {"()": "accesmt.common.logs.ScrubFilter"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["scrub"]}
+    },
     "root": {"handlers": ["console"], "level": "INFO"},
     "loggers": {
+        # Named here so that Django's own handlers (unfiltered, mail_admins with the request's
+        # POST data) are removed: their records reach root's filtered handler instead.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": [], "level": "INFO", "propagate": True},
         "django.request": {"level": "ERROR"},
+        # Never below INFO: SQL with its parameters (names, NIR…) when DEBUG is on; failed
+        # template lookups with the whole context (the person's file) at DEBUG.
+        "django.db.backends": {"level": "INFO"},
+        "django.template": {"level": "INFO"},
         "axes": {"level": "WARNING"},
         # httpx logs every request URL at INFO: a geocoding URL holds an address.
         "httpx": {"level": "WARNING"},

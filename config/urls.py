@@ -5,6 +5,16 @@ from django.urls import include, path
 admin.site.site_header = "AccèsMT — administration"
 admin.site.site_title = "AccèsMT"
 
+
+def _platform_admins_only(request) -> bool:
+    """The admin is the platform administrators' tool (decision 0033): its ModelAdmins are not
+    scoped by CPTS, so `is_staff` alone (a CPTS member given it) opens nothing there."""
+    user = request.user
+    return user.is_active and (user.is_superuser or user.is_platform_admin)
+
+
+admin.site.has_permission = _platform_admins_only
+
 # Each app's patterns start with a fixed word ("compte/", "espace/", "api/", "enquete/"…) or with
 # "<cpts_slug>/<fixed word>/"; intake comes last because its public pages are the most generic.
 urlpatterns = [

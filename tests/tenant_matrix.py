@@ -65,6 +65,8 @@ class TenantURL:
     # False for pages outside `espace/<cpts_slug>/` (e.g. /espace/): there is no "B URL", only
     # the check that the page of an allowed user never shows B's name or secrets.
     tenant_scoped: bool = True
+    # The resolver's name of the route, when `name` is not it followed by " (…)".
+    route: str = ""
 
 
 REGISTRY: dict[str, TenantURL] = {}
@@ -103,3 +105,96 @@ def collect() -> list[TenantURL]:
     for module_path in sorted(tests_dir.glob("*/tenant_urls.py")):
         importlib.import_module(f"tests.{module_path.parent.name}.tenant_urls")
     return [REGISTRY[name] for name in sorted(REGISTRY)]
+
+
+# --- Every route declared (tests/test_every_route.py) -------------------------------------------
+#
+# The test walks the URL resolver and fails for each route that is neither in the matrix above
+# nor declared here with what kind of page it is. Declare a route in tests/<app>/tenant_urls.py:
+#
+#     public("intake:register")                       # no login: anyone gets 200
+#     login_only("accounts:password_change")          # any account; anonymous -> login page
+#     signed_link("intake:followup", make=_followup)  # _followup(cpts) -> {"url", "secrets"}
+#     api("api:request_status", call=ApiCall(...))    # checked by tests/api/test_api_matrix.py
+#     admin_route("admin:directory_practitioner_import")  # a custom admin page
+#
+# (A staff page of `espace/…` goes in the matrix: register / register_page, role × tenant.)
+
+PUBLIC = "public"
+LOGIN_ONLY = "login_only"
+SIGNED_LINK = "signed_link"
+API = "api"
+ADMIN = "admin"
+MATRIX = "matrix"
+
+
+@dataclass(frozen=True)
+class ApiCall:
+    """One API operation asked with the key of CPTS A, of CPTS B and with no key. `path` and
+    `body` receive the objects A's setup built; B's key must get `other_status` and never A's
+    secrets."""
+
+    method: str
+    path: Callable[[dict], str]
+    ok_status: int
+    other_status: int
+    setup: Callable[[Any], dict] | None = None
+    body: Callable[[dict], dict] | None = None
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str
+    kind: str
+    # PUBLIC, LOGIN_ONLY: the URL (default: reverse(name) with the CPTS's slug when it takes one)
+    url: Callable[[Any], str] | None = None
+    statuses: tuple[int, ...] = (200,)
+    # SIGNED_LINK: make(cpts) -> {"url": a valid link, "secrets": what it shows of its household}
+    make: Callable[[Any], dict] | None = None
+    call: ApiCall | None = None
+
+
+ROUTES: dict[str, Route] = {}
+
+
+def _declare(route: Route) -> Route:
+    if route.name in ROUTES:
+        raise ValueError(f"Route déjà déclarée : {route.name}")
+    ROUTES[route.name] = route
+    return route
+
+
+def public(*names: str, url=None, statuses=(200,)) -> None:
+    for name in names:
+        _declare(Route(name, PUBLIC, url=url, statuses=statuses))
+
+
+def login_only(*names: str, url=None) -> None:
+    for name in names:
+        _declare(Route(name, LOGIN_ONLY, url=url))
+
+
+def signed_link(name: str, *, make: Callable[[Any], dict], statuses=(200,)) -> None:
+    _declare(Route(name, SIGNED_LINK, make=make, statuses=statuses))
+
+
+def api(name: str, *, call: ApiCall | None = None) -> None:
+    """An API operation (`call` given) or a page of the API's documentation (public)."""
+    _declare(Route(name, API if call else PUBLIC, call=call))
+
+
+def admin_route(*names: str) -> None:
+    for name in names:
+        _declare(Route(name, ADMIN))
+
+
+def route_of(entry: TenantURL) -> str:
+    """The resolver's name of a matrix entry ("members:edit (POST)" -> "members:edit")."""
+    return entry.route or entry.name.split(" (")[0]
+
+
+def declared_routes() -> dict[str, str]:
+    """Every declared route name -> its kind (the matrix's routes as MATRIX)."""
+    kinds = {route_of(entry): MATRIX for entry in collect()}
+    kinds.update({name: route.kind for name, route in ROUTES.items()})
+    return kinds

@@ -47,6 +47,16 @@ class PasswordResetView(auth_views.PasswordResetView):
         return {"public_base_url": public_url("")}
 
 
-class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+class LinkConfirmView(auth_views.PasswordResetConfirmView):
+    """Django's password-reset confirmation whose unusable link (forged, used, expired) answers
+    404, as every other signed link of the site does, instead of 200."""
+
+    def render_to_response(self, context, **kwargs):
+        if not context.get("validlink"):
+            kwargs["status"] = 404
+        return super().render_to_response(context, **kwargs)
+
+
+class PasswordResetConfirmView(LinkConfirmView):
     template_name = "accounts/password_reset_confirm.html"
     success_url = reverse_lazy("accounts:password_reset_complete")

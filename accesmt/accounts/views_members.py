@@ -7,7 +7,6 @@ Every write is a POST (CSRF) and goes through `members.py`, which audits it."""
 
 from django.contrib import messages
 from django.contrib.auth import login
-from django.contrib.auth import views as auth_views
 from django.contrib.auth.views import INTERNAL_RESET_SESSION_TOKEN
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -24,6 +23,7 @@ from .access import NOT_FOUND, cpts_role_required, platform_admin_required
 from .forms import MemberInviteForm, MemberRoleForm
 from .models import Membership
 from .selectors import MEMBER_MANAGERS, member_of, members_of
+from .views import LinkConfirmView
 
 MEMBERS_PER_PAGE = 50
 
@@ -171,7 +171,7 @@ def platform_members(request):
     return render(request, "accounts/members/platform.html", {"cpts_list": cpts_list})
 
 
-class InvitationAcceptView(auth_views.PasswordResetConfirmView):
+class InvitationAcceptView(LinkConfirmView):
     """Django's password-reset page (the token leaves the URL for the session before the form
     shows), with the invitation's token; the password rules apply. An expired or used link, or
     one whose person was removed from every CPTS meanwhile, shows a page saying to ask the

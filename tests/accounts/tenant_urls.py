@@ -3,7 +3,16 @@ coordinators of the CPTS and platform admins only; B's members never shown to A'
 
 from django.urls import reverse
 
-from tests.tenant_matrix import COORDINATION, PLATFORM_ADMIN, TenantURL, register, register_page
+from tests.tenant_matrix import (
+    COORDINATION,
+    PLATFORM_ADMIN,
+    TenantURL,
+    login_only,
+    public,
+    register,
+    register_page,
+    signed_link,
+)
 
 
 def _member_of(cpts) -> dict:
@@ -71,4 +80,63 @@ register(
         allowed=frozenset({PLATFORM_ADMIN}),
         tenant_scoped=False,
     )
+)
+
+# Login, logout and passwords (tests/test_every_route.py). Logging out is a POST: a GET is 405.
+public(
+    "accounts:login",
+    "accounts:password_reset",
+    "accounts:password_reset_done",
+    "accounts:password_reset_complete",
+)
+public("accounts:logout", statuses=(405,))
+login_only("accounts:password_change", "accounts:password_change_done")
+
+
+def _uid_link(name: str, generator, **user_fields):
+    """make(cpts) for a link `<uidb64>/<token>/` of a member of cpts (a valid one leaves the
+    token for the session: 302)."""
+
+    def make(cpts) -> dict:
+        from django.utils.encoding import force_bytes
+        from django.utils.http import urlsafe_base64_encode
+
+        from tests.accounts.factories import MembershipFactory
+
+        user = MembershipFactory(
+            cpts=cpts, role="gp", user__last_name=f"Lien-{cpts.slug}", **user_fields
+        ).user
+        if "user__is_active" in user_fields:
+            user.set_unusable_password()
+            user.save()
+        kwargs = {
+            "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+            "token": generator().make_token(user),
+        }
+        return {"url": reverse(name, kwargs=kwargs), "secrets": [user.last_name, user.email]}
+
+    return make
+
+
+def _invitation_generator():
+    from accesmt.accounts.members import invitation_token_generator
+
+    return invitation_token_generator
+
+
+def _reset_generator():
+    from django.contrib.auth.tokens import default_token_generator
+
+    return default_token_generator
+
+
+signed_link(
+    "accounts:invitation",
+    make=_uid_link("accounts:invitation", _invitation_generator, user__is_active=False),
+    statuses=(302,),
+)
+signed_link(
+    "accounts:password_reset_confirm",
+    make=_uid_link("accounts:password_reset_confirm", _reset_generator),
+    statuses=(302,),
 )

@@ -6,6 +6,7 @@ from tests.tenant_matrix import (
     EVERY_MEMBER,
     LOGGED_IN,
     TenantURL,
+    public,
     register,
     register_page,
 )
@@ -22,3 +23,5 @@ register_page(
     "reporting:cpts_home",
     allowed=EVERY_MEMBER,
 )
+
+public("core:healthz")

@@ -13,8 +13,11 @@ from tests.tenant_matrix import (
     PLATFORM_ADMIN,
     REFERRER,
     TenantURL,
+    admin_route,
+    public,
     register,
     register_page,
+    signed_link,
 )
 
 
@@ -146,3 +149,27 @@ register(
         ok_statuses=(302,),
     )
 )
+
+
+# The public map and list (GPs who agreed to be listed publicly), the GP's survey link and the
+# RPPS import page of the admin.
+public("directory:public_list", "directory:public_markers")
+admin_route("admin:directory_practitioner_import")
+
+
+def survey_link(name: str):
+    """make(cpts) for the GP's survey link page `name` (enquete/<token>/…)."""
+
+    def make(cpts) -> dict:
+        from accesmt.directory.models import SurveyInvitation
+        from accesmt.directory.survey import invitation_token
+
+        objs = _campaign_in(cpts)
+        invitation = SurveyInvitation.objects.get(campaign=objs["campaign"])
+        url = reverse(name, kwargs={"token": invitation_token(invitation)})
+        return {"url": url, "secrets": objs["secrets"]}
+
+    return make
+
+
+signed_link("directory:survey_answer", make=survey_link("directory:survey_answer"))

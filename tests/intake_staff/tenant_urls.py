@@ -254,3 +254,47 @@ register(
         setup=_request_in,
     )
 )
+
+
+# Duplicates: merge two open requests, dismiss a possible duplicate (both posted).
+def _two_requests_in(cpts) -> dict:
+    from accesmt.intake.models import DuplicateFlag, DuplicateReason
+
+    objs = _request_in(cpts)
+    other = _request_in(cpts)
+    objs["other"] = other["request"]
+    objs["flag"] = DuplicateFlag.objects.create(
+        request=objs["request"], other_request=other["request"], reason=DuplicateReason.NIR
+    )
+    objs["secrets"] += other["secrets"]
+    return objs
+
+
+register(
+    TenantURL(
+        name="intake_staff:request_merge",
+        url=_on_request("request_merge"),
+        method="post",
+        data=lambda cpts, objs: {"other": objs["other"].reference},
+        allowed=COORDINATION,
+        setup=_two_requests_in,
+        ok_statuses=(302,),
+    )
+)
+register(
+    TenantURL(
+        name="intake_staff:duplicate_dismiss",
+        url=lambda cpts, objs: reverse(
+            "intake_staff:duplicate_dismiss",
+            kwargs={
+                "cpts_slug": cpts.slug,
+                "reference": objs["request"].reference,
+                "flag_id": objs["flag"].pk,
+            },
+        ),
+        method="post",
+        allowed=COORDINATION,
+        setup=_two_requests_in,
+        ok_statuses=(302,),
+    )
+)

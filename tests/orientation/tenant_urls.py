@@ -2,7 +2,17 @@
 
 from django.urls import reverse
 
-from tests.tenant_matrix import COORDINATION, GP, PLATFORM_ADMIN, TenantURL, register, register_page
+from tests.directory.tenant_urls import survey_link
+from tests.intake.tenant_urls import followup_link
+from tests.tenant_matrix import (
+    COORDINATION,
+    GP,
+    PLATFORM_ADMIN,
+    TenantURL,
+    register,
+    register_page,
+    signed_link,
+)
 
 
 def _request_with_accepted_gp(cpts) -> dict:
@@ -93,3 +103,31 @@ for _name in (
 ):
     register_page(_name, pk="plan", allowed=COORDINATION, setup=_transfer_plan_in)
 register_page("orientation:transfer_plans", allowed=COORDINATION, setup=_transfer_plan_in)
+
+
+# The signed links: the GP's answer to a solicitation, the person's choice and declaration
+# pages (follow-up token), the still-needed check, the GP's households by survey link.
+def _answer_link(cpts) -> dict:
+    from accesmt.orientation.models import Solicitation
+    from accesmt.orientation.services import solicitation_token
+
+    objs = _request_with_accepted_gp(cpts)
+    solicitation = Solicitation.objects.get(request=objs["request"])
+    url = reverse("orientation:answer", kwargs={"token": solicitation_token(solicitation)})
+    return {"url": url, "secrets": objs["secrets"]}
+
+
+def _still_needed_link(cpts) -> dict:
+    from accesmt.orientation.models import StillNeededCheck
+    from accesmt.orientation.still_needed import check_path
+
+    objs = _still_needed_to_call(cpts)
+    check = StillNeededCheck.objects.get(request=objs["request"])
+    return {"url": check_path(check), "secrets": objs["secrets"]}
+
+
+signed_link("orientation:answer", make=_answer_link)
+signed_link("orientation:still_needed_answer", make=_still_needed_link)
+for _name in ("orientation:patient_choice", "orientation:declaration_answer"):
+    signed_link(_name, make=followup_link(_name))
+signed_link("orientation:gp_households_link", make=survey_link("orientation:gp_households_link"))

@@ -1,7 +1,7 @@
 """gunicorn's settings, read from the project's root by `gunicorn config.wsgi` (or given with
 `-c gunicorn.conf.py`): an access log with the route, never the URL a person was sent
 (`/suivi/<token>/`, not the token), no query string, no referer; the error log through the same
-scrub filter as the application's logs (docs/decisions/0034-logs-without-personal-data.md)."""
+scrub filter as the application's logs (docs/decisions/0023-logs-without-personal-data.md)."""
 
 import os
 

@@ -7,7 +7,7 @@ admin.site.site_title = "AccèsMT"
 
 
 def _platform_admins_only(request) -> bool:
-    """The admin is the platform administrators' tool (decision 0033): its ModelAdmins are not
+    """The admin is the platform administrators' tool (decision 0022): its ModelAdmins are not
     scoped by CPTS, so `is_staff` alone (a CPTS member given it) opens nothing there."""
     user = request.user
     return user.is_active and (user.is_superuser or user.is_platform_admin)

@@ -1,4 +1,4 @@
-"""Logs without personal data or signed tokens (docs/decisions/0034-logs-without-personal-data.md).
+"""Logs without personal data or signed tokens (docs/decisions/0023-logs-without-personal-data.md).
 
 `ScrubFilter` sits on every logging handler (LOGGING in config/settings/base.py) and on
 gunicorn's loggers (`GunicornLogger`, config/gunicorn.conf.py). For each record it:

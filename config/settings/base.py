@@ -259,7 +259,7 @@ DEFAULT_FROM_EMAIL = env.str(
 
 # Logs never hold personal data nor signed tokens: only identifiers, counts and states are logged,
 # and the "scrub" filter on every handler puts routes for paths and masks what slips through
-# (docs/decisions/0034-logs-without-personal-data.md). Every logger propagates to root.
+# (docs/decisions/0023-logs-without-personal-data.md). Every logger propagates to root.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

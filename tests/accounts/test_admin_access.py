@@ -1,4 +1,4 @@
-"""The admin site is the platform administrators' (decision 0033): its ModelAdmins are not
+"""The admin site is the platform administrators' (decision 0022): its ModelAdmins are not
 scoped by CPTS, so a member of a CPTS, even given `is_staff` and every permission, is refused
 on every page of every registered ModelAdmin; a platform admin sees every CPTS's objects."""
 

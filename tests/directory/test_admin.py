@@ -75,7 +75,7 @@ def test_invalid_departement_is_refused(admin_client, cpts, tmp_path):
 
 def test_import_page_is_for_platform_admins_only(client, cpts):
     client.force_login(UserFactory(is_staff=True))
-    response = client.get(IMPORT_URL)  # the admin is the platform admins' alone (decision 0033)
+    response = client.get(IMPORT_URL)  # the admin is the platform admins' alone (decision 0022)
     assert response.status_code == 302 and response["Location"].startswith("/admin/login/")
 
 

@@ -69,7 +69,7 @@ def test_staff_without_platform_role_cannot_retry(client):
     staff.user_permissions.add(Permission.objects.get(codename="view_outboxmessage"))
     client.force_login(staff)
     failed = OutboxMessageFactory(status=Status.FAILED, failed_at=timezone.now())
-    # The admin is the platform admins' alone (decision 0033): the staff flag opens nothing.
+    # The admin is the platform admins' alone (decision 0022): the staff flag opens nothing.
     listing = client.get(reverse("admin:notifications_outboxmessage_changelist"))
     assert listing.status_code == 302 and listing["Location"].startswith(reverse("admin:login"))
     client.post(

@@ -198,6 +198,8 @@ class AuditAction(models.TextChoices):
     MEMBER_DEACTIVATE = "member_deactivate", "désactivation d'un membre"
     MEMBER_REACTIVATE = "member_reactivate", "réactivation d'un membre"
     MEMBER_REMOVE = "member_remove", "retrait d'un membre"
+    # A person's data erased at their request (issue 14): the kind only, never what was erased.
+    ERASURE = "erasure", "effacement à la demande de la personne"
 
 
 class AuditLogIsAppendOnly(Exception):

@@ -15,6 +15,7 @@ from django.db import transaction
 
 from accesmt.accounts.models import AuditAction
 from accesmt.accounts.services import audit_record
+from accesmt.common.phones import format_phone_for_display
 
 from .models import DuplicateFlag, HouseholdMember, Request, Status
 from .services import (
@@ -96,3 +97,42 @@ def request_update(
             http_request=http_request,
         )
     return locked
+
+
+def request_edit_initial(request: Request) -> tuple[dict, list[dict]]:
+    """The values of the edit forms (`forms.HouseholdForm` with the "edit" channel and
+    `forms.MemberForm`), for the coordinator's page and the person's correction."""
+    household = {
+        "address": request.address,
+        "postcode": request.postcode,
+        "commune_name": request.commune.name,
+        "phone": format_phone_for_display(request.phone),
+        "email": request.email,
+        "postal_only": not (request.phone or request.email),
+        "coverage": request.coverage,
+        "needs_rights_help": request.needs_rights_help,
+        "reason": request.reason,
+        "reason_other": request.reason_other,
+        "urgent_follow_up": request.urgent_follow_up,
+        "former_gp_name": request.former_gp_name,
+        "former_gp_commune": request.former_gp_commune,
+        "usual_gp_rpps": request.usual_gp_rpps,
+        "usual_gp_name": request.usual_gp_name,
+        "other_professionals": request.other_professionals,
+        "comment": request.comment,
+    }
+    members = [
+        {
+            "first_name": m.first_name,
+            "last_name": m.last_name,
+            "birth_date": m.birth_date,
+            "sex": m.sex,
+            "nir": m.nir,
+            "has_ald": m.has_ald,
+            "has_disability": m.has_disability,
+            "conditions": m.conditions,
+            "home_visits": m.home_visits,
+        }
+        for m in request.members.order_by("position", "pk")
+    ]
+    return household, members

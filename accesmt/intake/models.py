@@ -26,6 +26,8 @@
   stored row or unsaved defaults.
 - `IntakeAttempt` — one request stored through the public form from a hashed IP address (never
   the IP itself), for the rate limit kept in the database (works across web processes).
+- `Erasure` — the proof that a household's data were erased at the person's request (when, by
+  the person or by whom on their behalf, and why); see `personal_data.py`.
 
 The life cycle is in `lifecycle.py` (allowed transitions table, one function to move a request).
 The database backs it: CheckConstraints (status in the known set; closed ⇔ closed_reason and
@@ -895,3 +897,29 @@ class ContactNote(models.Model):
     @property
     def is_call(self) -> bool:
         return self.kind == ContactKind.CALL
+
+
+class Erasure(models.Model):
+    """The proof that a household's data were erased at the person's request (issue 14): when,
+    through the follow-up link or by whom on their behalf, and why (the coordinator writes how
+    the request came, e.g. « demande reçue par téléphone le … », never a name)."""
+
+    request = models.OneToOneField(Request, on_delete=models.CASCADE, related_name="erasure")
+    at = models.DateTimeField("effacée le", default=timezone.now)
+    by_patient = models.BooleanField("par la personne (lien de suivi)", default=False)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="par",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    reason = models.CharField("motif", max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = "effacement"
+        verbose_name_plural = "effacements"
+
+    def __str__(self) -> str:
+        return f"effacement de la demande n° {self.request_id}"

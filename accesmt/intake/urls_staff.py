@@ -4,7 +4,15 @@ list, the printable flyer, the CPAM lists (import with preview, counts). All und
 
 from django.urls import path
 
-from .views import calls, coordinator, cpam_lists, flyer, mediator, queue_actions
+from .views import (
+    calls,
+    coordinator,
+    coordinator_rights,
+    cpam_lists,
+    flyer,
+    mediator,
+    queue_actions,
+)
 
 app_name = "intake_staff"
 REQUEST = "espace/<slug:cpts_slug>/demandes/<str:reference>/"
@@ -12,6 +20,21 @@ urlpatterns = [
     path("espace/<slug:cpts_slug>/demandes/", queue_actions.queue, name="queue"),
     path(REQUEST, coordinator.request_detail, name="request_detail"),
     path(f"{REQUEST}modifier/", coordinator.request_edit, name="request_edit"),
+    # The person's rights, on their behalf (issue 14).
+    path(f"{REQUEST}donnees/", coordinator_rights.request_data, name="request_data"),
+    path(
+        f"{REQUEST}donnees.pdf",
+        coordinator_rights.request_data_export,
+        {"kind": "pdf"},
+        name="request_data_pdf",
+    ),
+    path(
+        f"{REQUEST}donnees.json",
+        coordinator_rights.request_data_export,
+        {"kind": "json"},
+        name="request_data_json",
+    ),
+    path(f"{REQUEST}effacer/", coordinator_rights.request_erase_view, name="request_erase"),
     path(f"{REQUEST}etat/", coordinator.request_status, name="request_status"),
     path(f"{REQUEST}fusionner/", coordinator.request_merge_view, name="request_merge"),
     path(f"{REQUEST}separer/", coordinator.request_split_view, name="request_split"),

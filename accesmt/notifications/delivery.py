@@ -35,7 +35,7 @@ from django.db import connection, transaction
 from django.db.models import Case, CharField, F, PositiveSmallIntegerField, Q, Value, When
 from django.utils import timezone
 
-from .models import Channel, OutboxMessage, Status
+from .models import REDACT_ONCE_DELIVERED, Channel, OutboxMessage, Status
 from .sms import SMSPermanentError, get_sms_provider
 
 logger = logging.getLogger(__name__)
@@ -136,8 +136,16 @@ def _mine(message: OutboxMessage, token: str):
     return OutboxMessage.objects.filter(pk=message.pk, claim_token=token, status=Status.SENDING)
 
 
+def _redacted(message: OutboxMessage, now: datetime) -> dict:
+    """The fields that blank a message of REDACT_ONCE_DELIVERED once it is sent or given up."""
+    if message.topic not in REDACT_ONCE_DELIVERED:
+        return {}
+    return {"recipient": "", "subject": "", "body": "", "redacted_at": now}
+
+
 def _record_sent(message: OutboxMessage, token: str, *, now: datetime, provider_id: str) -> None:
     _mine(message, token).update(
+        **_redacted(message, now),
         status=Status.SENT,
         sent_at=now,
         attempts=F("attempts") + 1,
@@ -157,7 +165,9 @@ def _record_failure(
     give_up = is_permanent(exc) or now >= retry_until
     common = {"attempts": attempts, "last_error": error, "claim_token": "", "locked_until": None}
     if give_up:
-        _mine(message, token).update(status=Status.FAILED, failed_at=now, **common)
+        _mine(message, token).update(
+            status=Status.FAILED, failed_at=now, **common, **_redacted(message, now)
+        )
         stats.failed += 1
         logger.error(
             "outbox %s (%s, %s) non distribuable après %d tentative(s) : %s ; "

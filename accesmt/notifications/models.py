@@ -26,10 +26,15 @@ class Status(models.TextChoices):
     FAILED = "failed", "non distribuable"
 
 
+# Messages whose recipient and text are blanked as soon as they are delivered or given up: the
+# confirmation of an erasure must not keep the address it was sent to (issue 14).
+REDACT_ONCE_DELIVERED = frozenset({"intake.erasure_confirmed"})
+
 # What each topic is for, as the coordination reads it (lists of letters and of undeliverable
 # messages). Unknown topics are shown as they are.
 TOPIC_LABELS = {
     "intake.acknowledgment": "Accusé de réception de la demande",
+    "intake.erasure_confirmed": "Confirmation de l'effacement des données",
     "orientation.offer": "Médecins ayant accepté (choix du médecin)",
     "orientation.still_needed": "« Avez-vous toujours besoin d'un médecin traitant ? »",
     "orientation.still_needed_reminder": "Rappel « toujours besoin d'un médecin traitant ? »",

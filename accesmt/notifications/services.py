@@ -223,3 +223,20 @@ def outbox_redact_old(*, now: datetime | None = None) -> int:
         )
         .update(recipient="", subject="", body="", redacted_at=now)
     )
+
+
+def outbox_redact(*, messages: QuerySet[OutboxMessage], now: datetime | None = None) -> int:
+    """Blank the recipient and the text of `messages` now (a person's data erased); those not
+    delivered yet are given up and marked handled, so that nobody retries or calls them."""
+    now = now or timezone.now()
+    messages.filter(status__in=(Status.PENDING, Status.SENDING)).update(
+        status=Status.FAILED,
+        failed_at=now,
+        handled_at=now,
+        last_error="données effacées à la demande de la personne",
+        claim_token="",
+        locked_until=None,
+    )
+    return messages.filter(redacted_at__isnull=True).update(
+        recipient="", subject="", body="", redacted_at=now
+    )

@@ -7,11 +7,13 @@ class OrientationConfig(AppConfig):
 
     def ready(self) -> None:
         from accesmt.directory.selectors import gp_choices_of, gp_with_rpps
+        from accesmt.intake.personal_data import solicitations_provider_register
+        from accesmt.intake.retention import anonymisation_hook_register
         from accesmt.intake.usual_gp import UsualGPDirectory, usual_gp_directory_register
         from accesmt.matching.services import month_counts_register
         from accesmt.notifications import jobs
 
-        from . import still_needed
+        from . import personal_data, still_needed
         from .selectors import gp_month_counts
         from .services import solicitations_follow_up
         from .services.declarations import declarations_check
@@ -32,3 +34,6 @@ class OrientationConfig(AppConfig):
                 choices=gp_choices_of, is_known=lambda rpps: gp_with_rpps(rpps) is not None
             )
         )
+        # a person's data (issue 14): the GPs asked in their export; the notes blanked with them
+        solicitations_provider_register(personal_data.solicitations_of)
+        anonymisation_hook_register(personal_data.solicitations_anonymise)

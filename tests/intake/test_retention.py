@@ -117,3 +117,20 @@ def test_call_and_note_texts_of_anonymised_requests_are_blanked(settings):
         "Mme Lefebvre, diabétique",
         "Sa fille : 06 11 22 33 44",
     }
+
+
+def test_the_job_also_blanks_solicitation_notes_and_the_usual_gp_typed(settings):
+    """Issue 14: orientation's notes go with the rest, through the hook it registers."""
+    from accesmt.orientation.models import Solicitation
+    from tests.reporting.helpers import asked
+
+    settings.CLOSED_REQUEST_RETENTION_DAYS = 365
+    old = _request(closed_days_ago=400, usual_gp_name="Dr Habituel, Liévin")
+    kept = _request(closed_days_ago=10)
+    for request in (old, kept):
+        solicitation = asked(request, request.created_at)
+        Solicitation.objects.filter(pk=solicitation.pk).update(note="Pour Jeanne Lefebvre")
+    requests_anonymise_closed(now=NOW)
+    assert old.solicitations.get().note == ""
+    assert Request.objects.get(pk=old.pk).usual_gp_name == ""
+    assert kept.solicitations.get().note == "Pour Jeanne Lefebvre"

@@ -298,3 +298,26 @@ register(
         ok_statuses=(302,),
     )
 )
+
+
+# The person's rights on their behalf (issue 14): their data (page, PDF, JSON) and the erasure.
+for name in ("request_data", "request_data_pdf", "request_data_json", "request_erase"):
+    register(
+        TenantURL(
+            name=f"intake_staff:{name}",
+            url=_on_request(name),
+            allowed=COORDINATION,
+            setup=_request_in,
+        )
+    )
+register(
+    TenantURL(
+        name="intake_staff:request_erase (erase)",
+        url=_on_request("request_erase"),
+        method="post",
+        data=lambda cpts, objs: {"reason": "demande reçue par téléphone", "confirm": "on"},
+        allowed=COORDINATION,
+        setup=_request_in,
+        ok_statuses=(302,),
+    )
+)

@@ -116,3 +116,24 @@ def staff_entry(http_request, *, channel: str, page: dict, **create_kwargs):
         **create_kwargs,
     )
     return outcome.response if outcome.response is not None else outcome.creation.request
+
+
+def error_summary(household, members) -> list[tuple[str, str, str]]:
+    """(anchor, label, message) of every error of an edit page, for its error summary."""
+    summary = []
+    for name, errors in household.errors.items():
+        if name == "__all__":
+            summary += [("", "", str(e)) for e in errors]
+            continue
+        bound = household[name]
+        summary += [(bound.auto_id, bound.label, str(e)) for e in errors]
+    for index, form in enumerate(members.forms, start=1):
+        for name, errors in form.errors.items():
+            label = f"Personne {index}"
+            if name == "__all__":
+                summary += [("", label, str(e)) for e in errors]
+                continue
+            bound = form[name]
+            summary += [(bound.auto_id, f"{label} — {bound.label}", str(e)) for e in errors]
+    summary += [("", "Personnes du foyer", str(e)) for e in members.non_form_errors()]
+    return summary

@@ -21,7 +21,7 @@ from accesmt.accounts.models import AuditAction
 from accesmt.accounts.services import audit_record
 from accesmt.common.phones import format_phone_for_display
 
-from ..editing import request_update
+from ..editing import request_edit_initial, request_update
 from ..forms import MAX_MEMBERS, BaseMemberFormSet, HouseholdForm, MemberForm
 from ..lifecycle import (
     COORDINATOR_ACTIONS,
@@ -35,6 +35,7 @@ from ..queue import QUEUE_ROLES
 from ..selectors import duplicates_of, request_timeline, wrong_number_warning
 from ..services import NotEligible
 from ..split import SPLITTABLE, request_split
+from ._common import error_summary
 
 ROLES = QUEUE_ROLES
 EDIT_CHANNEL = "edit"  # HouseholdForm without consent fields nor honeypot
@@ -106,63 +107,6 @@ def request_detail(http_request, cpts_slug: str, reference: str):
     return render(http_request, "intake/coordinator/detail.html", detail_context(cpts, request))
 
 
-def _edit_initial(request: Request) -> tuple[dict, list[dict]]:
-    household = {
-        "address": request.address,
-        "postcode": request.postcode,
-        "commune_name": request.commune.name,
-        "phone": format_phone_for_display(request.phone),
-        "email": request.email,
-        "postal_only": not (request.phone or request.email),
-        "coverage": request.coverage,
-        "needs_rights_help": request.needs_rights_help,
-        "reason": request.reason,
-        "reason_other": request.reason_other,
-        "urgent_follow_up": request.urgent_follow_up,
-        "former_gp_name": request.former_gp_name,
-        "former_gp_commune": request.former_gp_commune,
-        "usual_gp_rpps": request.usual_gp_rpps,
-        "usual_gp_name": request.usual_gp_name,
-        "other_professionals": request.other_professionals,
-        "comment": request.comment,
-    }
-    members = [
-        {
-            "first_name": m.first_name,
-            "last_name": m.last_name,
-            "birth_date": m.birth_date,
-            "sex": m.sex,
-            "nir": m.nir,
-            "has_ald": m.has_ald,
-            "has_disability": m.has_disability,
-            "conditions": m.conditions,
-            "home_visits": m.home_visits,
-        }
-        for m in request.members.order_by("position", "pk")
-    ]
-    return household, members
-
-
-def _error_summary(household, members) -> list[tuple[str, str, str]]:
-    summary = []
-    for name, errors in household.errors.items():
-        if name == "__all__":
-            summary += [("", "", str(e)) for e in errors]
-            continue
-        bound = household[name]
-        summary += [(bound.auto_id, bound.label, str(e)) for e in errors]
-    for index, form in enumerate(members.forms, start=1):
-        for name, errors in form.errors.items():
-            label = f"Personne {index}"
-            if name == "__all__":
-                summary += [("", label, str(e)) for e in errors]
-                continue
-            bound = form[name]
-            summary += [(bound.auto_id, f"{label} — {bound.label}", str(e)) for e in errors]
-    summary += [("", "Personnes du foyer", str(e)) for e in members.non_form_errors()]
-    return summary
-
-
 @cpts_role_required(*ROLES)
 @require_http_methods(["GET", "POST"])
 def request_edit(http_request, cpts_slug: str, reference: str):
@@ -171,7 +115,7 @@ def request_edit(http_request, cpts_slug: str, reference: str):
     if request.is_closed:
         messages.error(http_request, "Cette demande est clôturée : rouvrez-la pour la modifier.")
         return _detail(cpts, request)
-    household_initial, members_initial = _edit_initial(request)
+    household_initial, members_initial = request_edit_initial(request)
     data = http_request.POST if http_request.method == "POST" else None
     household = HouseholdForm(data, cpts=cpts, channel=EDIT_CHANNEL, initial=household_initial)
     members = EditMemberFormSet(data, prefix=MEMBERS_PREFIX, initial=members_initial)
@@ -205,7 +149,7 @@ def request_edit(http_request, cpts_slug: str, reference: str):
         "r": request,
         "household": household,
         "members": members,
-        "errors": _error_summary(household, members) if data is not None else [],
+        "errors": error_summary(household, members) if data is not None else [],
     }
     status = 400 if data is not None else 200
     return render(http_request, "intake/coordinator/edit.html", context, status=status)

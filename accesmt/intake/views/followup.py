@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import functools
+
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from accesmt.common.phones import format_phone_for_display, normalise_phone
@@ -85,14 +88,29 @@ def _initial(request) -> dict:
     }
 
 
+def by_token(view):
+    """Opens the request of the signed link: the French « lien non valable » page (404) when it
+    does not hold, « demande effacée » (404) once its data are erased; never cached."""
+
+    @never_cache
+    @functools.wraps(view)
+    def wrapper(http_request, token: str, **kwargs):
+        try:
+            request = request_for_followup_token(token)
+        except LinkError as invalid:
+            return render(
+                http_request, "intake/followup_invalid.html", {"reason": invalid.reason}, status=404
+            )
+        if request.anonymised_at is not None:
+            return render(http_request, "intake/followup_erased.html", status=404)
+        return view(http_request, request, token, **kwargs)
+
+    return wrapper
+
+
 @require_http_methods(["GET", "POST"])
-def followup(http_request, token: str):
-    try:
-        request = request_for_followup_token(token)
-    except LinkError as invalid:
-        return render(
-            http_request, "intake/followup_invalid.html", {"reason": invalid.reason}, status=404
-        )
+@by_token
+def followup(http_request, request, token: str):
     contact_form = ContactForm(initial=_initial(request), prefix="contact")
     withdraw_form = WithdrawForm(prefix="retrait")
     if http_request.method == "POST" and not request.is_closed:

@@ -14,6 +14,7 @@ from accesmt.territory.models import CPTS
 from ..consent import CONSENT_TEXT_VERSION, NOT_A_WAITING_LIST
 from ..forms import IntakeForms
 from ..models import Channel, IntakeSettings, Request
+from ..retention import retention_periods
 from ..services import followup_path, intake_attempt_register, intake_limit_reached
 from ._common import render_form, submission_key, try_create
 
@@ -121,6 +122,7 @@ def privacy(http_request, cpts_slug: str):
     context = {
         "cpts": cpts,
         "version": CONSENT_TEXT_VERSION,
+        "periods": retention_periods(cpts),
         "register_url": reverse("intake:register", kwargs={"cpts_slug": cpts.slug}),
     }
     return render(http_request, "intake/privacy.html", context)

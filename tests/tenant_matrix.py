@@ -26,10 +26,14 @@ in a page shown to a user of A.
 """
 
 import importlib
+import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import openpyxl
+from pypdf import PdfReader
 
 ANONYMOUS = "anonymous"
 INACTIVE_MEMBER = "inactive_member"
@@ -198,3 +202,22 @@ def declared_routes() -> dict[str, str]:
     kinds = {route_of(entry): MATRIX for entry in collect()}
     kinds.update({name: route.kind for name, route in ROUTES.items()})
     return kinds
+
+
+def response_text(response) -> str:
+    """The text a user would read: the HTML or CSV, the text of a PDF's pages, the cells of an
+    XLSX workbook."""
+    kind = response.get("Content-Type", "")
+    if kind.startswith("application/pdf"):
+        reader = PdfReader(io.BytesIO(response.content))
+        return "\n".join(page.extract_text() for page in reader.pages)
+    if "spreadsheetml" in kind:
+        book = openpyxl.load_workbook(io.BytesIO(response.content), read_only=True)
+        return "\n".join(
+            str(value)
+            for sheet in book.worksheets
+            for row in sheet.iter_rows(values_only=True)
+            for value in row
+            if value is not None
+        )
+    return response.content.decode()

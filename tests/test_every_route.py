@@ -18,6 +18,7 @@ from tests.tenant_matrix import (
     ROUTES,
     SIGNED_LINK,
     declared_routes,
+    response_text,
 )
 from tests.territory.factories import CPTSFactory
 
@@ -154,4 +155,4 @@ def test_signed_link_opens_its_own_household_only_and_refuses_a_forged_token(cli
     for secret in (*mine["secrets"], *theirs["secrets"], other.name):
         assert secret not in page, (route.name, secret)
     for secret in (*theirs["secrets"], other.name):
-        assert secret not in valid.content.decode(), (route.name, secret)
+        assert secret not in response_text(valid), (route.name, secret)

@@ -1,11 +1,7 @@
 """Every registered URL × every kind of user × both tenants (see tests/tenant_matrix.py)."""
 
-import io
-
-import openpyxl
 import pytest
 from django.urls import reverse
-from pypdf import PdfReader
 
 from accesmt.accounts.models import Membership, Role
 from tests.accounts.factories import MembershipFactory, UserFactory
@@ -16,6 +12,7 @@ from tests.tenant_matrix import (
     PLATFORM_ADMIN,
     USER_KINDS,
     collect,
+    response_text,
 )
 from tests.territory.factories import CPTSFactory
 
@@ -34,25 +31,6 @@ def world(db):
     users[PLATFORM_ADMIN] = UserFactory(platform_admin=True)
     users[ANONYMOUS] = None
     return cpts_a, cpts_b, users
-
-
-def _text(response) -> str:
-    """The text a user would read: the HTML or CSV, the text of a PDF's pages, the cells of an
-    XLSX workbook."""
-    kind = response.get("Content-Type", "")
-    if kind.startswith("application/pdf"):
-        reader = PdfReader(io.BytesIO(response.content))
-        return "\n".join(page.extract_text() for page in reader.pages)
-    if "spreadsheetml" in kind:
-        book = openpyxl.load_workbook(io.BytesIO(response.content), read_only=True)
-        return "\n".join(
-            str(value)
-            for sheet in book.worksheets
-            for row in sheet.iter_rows(values_only=True)
-            for value in row
-            if value is not None
-        )
-    return response.content.decode()
 
 
 def _ask(client, entry, cpts, objs, user):
@@ -108,11 +86,11 @@ def test_tenant_matrix(client, world, entry, kind):
             assert (response_b.status_code in entry.ok_statuses) is expected_ok, entry.name
         return
 
-    pages = [_text(response_a)]
+    pages = [response_text(response_a)]
     if entry.tenant_scoped:
         response_b = _ask(client, entry, cpts_b, objs_b, user)
         assert _is_refused(response_b), (entry.name, kind, response_b.status_code)
-        pages.append(_text(response_b))
+        pages.append(response_text(response_b))
     for page in pages:
         for secret in secrets_of_b:
             assert secret not in page, (entry.name, kind, secret)

@@ -89,3 +89,13 @@ def _opt_out_link(cpts) -> dict:
 
 signed_link("intake:followup", make=followup_link("intake:followup"))
 signed_link("intake:cpam_opt_out", make=_opt_out_link)
+# The person's rights by the follow-up link (issue 14): their data (page, PDF, JSON), the
+# correction and the erasure's confirmation page (a GET erases nothing).
+for _name in (
+    "intake:my_data",
+    "intake:my_data_pdf",
+    "intake:my_data_json",
+    "intake:correct",
+    "intake:erase",
+):
+    signed_link(_name, make=followup_link(_name))

@@ -161,6 +161,10 @@ AXES_IPWARE_PROXY_COUNT = env.int("PROXY_COUNT", default=0)
 ACCESMT_OTP_REQUIRED = env.bool("OTP_REQUIRED", default=True)
 OTP_TOTP_ISSUER = "AccèsMT"
 
+# `load_demo` writes fictitious people and accounts with a published password: only the dev and
+# test settings allow it, never production (which inherits this False).
+DEMO_DATA_ALLOWED = False
+
 LANGUAGE_CODE = "fr-fr"
 LANGUAGES = [("fr", "Français")]
 TIME_ZONE = "Europe/Paris"

@@ -1,3 +1,5 @@
+import time
+
 from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.shortcuts import redirect
@@ -58,6 +60,7 @@ class LoginView(auth_views.LoginView):
             "user": user.pk,
             "backend": user.backend,
             "next": self.get_redirect_url(),
+            "at": time.time(),
         }
         return redirect("accounts:otp_verify")
 

@@ -2,6 +2,7 @@
 password (`compte/verification/`). See accesmt.accounts.otp."""
 
 import base64
+import time
 from urllib.parse import quote
 
 import qrcode
@@ -21,6 +22,7 @@ from .models import User
 from .otp import confirmed_totp, match_code, new_recovery_codes, otp_required
 
 PENDING = "accesmt_otp_pending"  # session: the user who gave the right password, before the code
+PENDING_SECONDS = 600  # then the password must be typed again
 WRONG_CODE = "Code incorrect ou expiré. Vérifiez l'heure de votre téléphone et réessayez."
 
 
@@ -81,7 +83,7 @@ def _pending(request):
     if request.user.is_authenticated:
         return request.user, None
     pending = request.session.get(PENDING)
-    if not pending:
+    if not pending or time.time() - pending.get("at", 0) > PENDING_SECONDS:
         return None, None
     return User.objects.filter(pk=pending["user"], is_active=True).first(), pending
 

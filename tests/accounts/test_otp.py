@@ -171,6 +171,20 @@ def test_the_verification_page_without_a_password_goes_to_login(client):
     assert client.post(VERIFY, {"code": "123456"})["Location"] == LOGIN
 
 
+def test_the_code_must_follow_the_password_within_ten_minutes(coordinator):
+    enrolling = Client()
+    enrolling.force_login(coordinator.user)
+    device, _ = _enrol(enrolling, coordinator.user)
+    client = Client()
+    _password(client, coordinator.user)
+    session = client.session
+    session["accesmt_otp_pending"]["at"] -= 601
+    session.save()
+    response = client.post(VERIFY, {"code": _code(device, drift=1)})
+    assert response["Location"] == LOGIN
+    assert "_auth_user_id" not in client.session
+
+
 def test_admin_login_goes_through_the_site_login(client):
     response = client.get("/admin/login/?next=/admin/")
     assert response["Location"] == f"{LOGIN}?next=/admin/"

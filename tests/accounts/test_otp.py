@@ -220,3 +220,11 @@ def test_production_settings_forbid_demo_data_and_require_the_second_factor():
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
     )
     assert out.stdout.split() == ["False", "True"]
+
+
+def test_the_admin_opens_to_a_verified_admin_only(client):
+    admin = UserFactory(is_platform_admin=True, is_staff=True, is_superuser=True)
+    client.force_login(admin)
+    assert client.get("/admin/")["Location"] == SETUP
+    _enrol(client, admin)
+    assert client.get("/admin/").status_code == 200

@@ -1,7 +1,13 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 
+from accesmt.accounts.otp import VerifiedAdminSite
+
+# The admin requires a verified second factor (docs/decisions/0025-authentication.md), and its
+# login goes through the site's, which counts failures and asks for the code.
+admin.site.__class__ = VerifiedAdminSite
 admin.site.site_header = "AccèsMT — administration"
 admin.site.site_title = "AccèsMT"
 
@@ -18,6 +24,10 @@ admin.site.has_permission = _platform_admins_only
 # Each app's patterns start with a fixed word ("compte/", "espace/", "api/", "enquete/"…) or with
 # "<cpts_slug>/<fixed word>/"; intake comes last because its public pages are the most generic.
 urlpatterns = [
+    path(
+        "admin/login/",
+        RedirectView.as_view(pattern_name="accounts:login", query_string=True),
+    ),
     path("admin/", admin.site.urls),
     path("compte/", include("accesmt.accounts.urls")),
     path("", include("accesmt.core.urls")),

@@ -6,3 +6,11 @@ pytest_plugins = ["tests.smtp_server"]  # the `smtp_server` fixture: a real loca
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def _second_factor(request, settings):
+    """The second factor is required in every setting but dev; tests that are not about it run
+    without it (force_login cannot give a code), tests marked `otp` keep it required."""
+    if request.node.get_closest_marker("otp") is None:
+        settings.ACCESMT_OTP_REQUIRED = False

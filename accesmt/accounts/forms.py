@@ -132,3 +132,27 @@ class MemberInviteForm(MemberRoleForm):
     last_name = forms.CharField(label="Nom", max_length=150)
 
     field_order = ["email", "first_name", "last_name", "role", "profession", "communes"]
+
+
+class OTPCodeForm(forms.Form):
+    """A code of the authentication application (6 digits), or a recovery code."""
+
+    code = forms.CharField(
+        label="Code à 6 chiffres de votre application",
+        max_length=20,
+        error_messages={"required": "Saisissez le code affiché par votre application."},
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "autocapitalize": "none", "spellcheck": "false"}
+        ),
+    )
+
+    def __init__(self, *args, recovery_allowed: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if recovery_allowed:
+            self.fields["code"].label = "Code à 6 chiffres ou code de secours"
+            self.fields["code"].help_text = (
+                "Le code change toutes les 30 secondes. Sans votre téléphone, saisissez l'un de "
+                "vos codes de secours (chacun ne sert qu'une fois)."
+            )
+        else:
+            self.fields["code"].widget.attrs["inputmode"] = "numeric"

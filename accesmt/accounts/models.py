@@ -262,3 +262,33 @@ class AuditLog(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AuditLogIsAppendOnly("Le journal d'audit ne peut pas être effacé.")
+
+
+# Roles whose holders must use a second factor (docs/decisions/0025-authentication.md): those who
+# can download person rows or indicator exports. Platform admins and staff must too.
+OTP_REQUIRED_ROLES = (Role.COORDINATOR, Role.CPAM_MEDIATOR, Role.OBSERVER, Role.MAIRIE)
+
+
+class LoginFailure(models.Model):
+    """Failed logins (password or second-factor code) for one account from one address.
+
+    Counted per pair, never per account alone: failures from another address cannot lock a
+    user out (accesmt.accounts.lockout)."""
+
+    username = models.CharField("compte (e-mail normalisé)", max_length=254)
+    ip_address = models.CharField("adresse IP", max_length=45, blank=True)  # "" when unknown
+    failures = models.PositiveIntegerField("échecs", default=0)
+    last_failure = models.DateTimeField("dernier échec")
+
+    class Meta:
+        verbose_name = "échec de connexion"
+        verbose_name_plural = "échecs de connexion"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["username", "ip_address"],
+                name="login_failure_one_row_per_pair",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.failures} échec(s)"

@@ -1,13 +1,15 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import views, views_members
+from . import views, views_members, views_otp
 
 app_name = "accounts"
 urlpatterns = [
     path("connexion/", views.LoginView.as_view(), name="login"),
     # Django's LogoutView only accepts POST: a link or an image cannot log someone out.
     path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
+    path("double-authentification/", views_otp.otp_setup, name="otp_setup"),
+    path("verification/", views_otp.otp_verify, name="otp_verify"),
     path("mot-de-passe/", views.PasswordChangeView.as_view(), name="password_change"),
     path(
         "mot-de-passe/modifie/",

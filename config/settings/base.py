@@ -66,7 +66,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
-    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "csp",
     "ninja",  # serves Swagger UI from its own static files (no CDN) for /api/docs
     "accesmt.core",
@@ -91,11 +93,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "accesmt.core.middleware.SecurityHeadersMiddleware",
-    "axes.middleware.AxesMiddleware",
+    "accesmt.accounts.otp.OTPRequiredMiddleware",
     "accesmt.core.middleware.LoginRequiredMiddleware",
 ]
 
@@ -122,41 +125,45 @@ DATABASES = {"default": database_from_env(default=f"sqlite:///{VAR_DIR / 'accesm
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
-AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
-]
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
+# Length rather than composition (ANSSI, NIST SP 800-63B): 12 to 128 characters, not a common
+# password even once its case, digits and symbols are set aside, nothing like the user's name.
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
         "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
         "OPTIONS": {"min_length": 12},
     },
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "accesmt.accounts.validators.MaximumLengthValidator"},
+    {"NAME": "accesmt.accounts.validators.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
-    {"NAME": "accesmt.accounts.validators.CharacterClassesValidator"},
 ]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "reporting:espace"
 LOGOUT_REDIRECT_URL = "territory:home"
 
-# Lock-out (django-axes): 5 failures for the same account from the same address lock it 30 min.
-AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
-AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.5)
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "username"]
-AXES_USERNAME_FORM_FIELD = "username"
-AXES_USERNAME_CALLABLE = "accesmt.accounts.lockout.lockout_username"
-AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+# Failed logins (password or second-factor code), per account and address together
+# (accesmt/accounts/lockout.py): from the 5th, a wait of 1 minute, doubled at each new failure,
+# at most one hour.
+LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+LOGIN_DELAY_BASE_SECONDS = env.int("LOGIN_DELAY_BASE_SECONDS", default=60)
+LOGIN_DELAY_MAX_SECONDS = env.int("LOGIN_DELAY_MAX_SECONDS", default=3600)
+# Number of trusted reverse proxies in front of the site (X-Forwarded-For), read by
+# accesmt.accounts.ip.client_ip for lock-outs and the audit log.
 AXES_IPWARE_PROXY_COUNT = env.int("PROXY_COUNT", default=0)
-# One reading of the client address (REMOTE_ADDR, or X-Forwarded-For behind PROXY_COUNT proxies)
-# for lock-outs and the audit log; django-ipware is not installed.
-AXES_CLIENT_IP_CALLABLE = "accesmt.accounts.ip.client_ip"
-AXES_VERBOSE = False
+
+# Second factor (django-otp, docs/decisions/0025-authentication.md): mandatory for platform
+# admins, staff and the roles of accesmt.accounts.models.OTP_REQUIRED_ROLES.
+ACCESMT_OTP_REQUIRED = env.bool("OTP_REQUIRED", default=True)
+OTP_TOTP_ISSUER = "AccèsMT"
+
+# `load_demo` writes fictitious people and accounts with a published password: only the dev and
+# test settings allow it, never production (which inherits this False).
+DEMO_DATA_ALLOWED = False
 
 LANGUAGE_CODE = "fr-fr"
 LANGUAGES = [("fr", "Français")]
@@ -279,7 +286,6 @@ LOGGING = {
         # template lookups with the whole context (the person's file) at DEBUG.
         "django.db.backends": {"level": "INFO"},
         "django.template": {"level": "INFO"},
-        "axes": {"level": "WARNING"},
         # httpx logs every request URL at INFO: a geocoding URL holds an address.
         "httpx": {"level": "WARNING"},
     },

@@ -15,3 +15,4 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 MAP_TILE_URL = ""  # no tile server at test time: the map shows markers on a plain background
+DEMO_DATA_ALLOWED = True  # tests/demo load the demo territory

@@ -1,7 +1,7 @@
 import time
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.urls import reverse
 
 from accesmt.common.links import public_url
@@ -22,6 +22,12 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, seed, households, history, **options):
+        if not getattr(settings, "DEMO_DATA_ALLOWED", False):
+            raise CommandError(
+                "load_demo refuse de s'exécuter avec les réglages de production : les données "
+                "de démonstration (personnes fictives, comptes au mot de passe publié) ne vont "
+                "que dans une base de développement (DJANGO_SETTINGS_MODULE=config.settings.dev)."
+            )
         started = time.monotonic()
 
         def progress(line: str) -> None:
@@ -45,6 +51,12 @@ class Command(BaseCommand):
             f"\nFormulaire public : {public_url(register)}"
             f"\nEspace professionnels : {public_url(reverse('accounts:login'))}"
         )
+        if not settings.ACCESMT_OTP_REQUIRED:
+            self.stdout.write(
+                "\nDouble authentification NON exigée (réglages de développement) : les comptes "
+                "se connectent avec le seul mot de passe. OTP_REQUIRED=1 l'exige comme en "
+                "production."
+            )
         if settings.DEBUG:  # the page exists only then (config/urls.py)
             self.stdout.write(
                 "E-mails et SMS envoyés (liens des médecins et des personnes, cliquables) : "

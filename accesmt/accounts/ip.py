@@ -1,4 +1,4 @@
-"""The client's IP address, for the audit log and django-axes (AXES_CLIENT_IP_CALLABLE)."""
+"""The client's IP address, for the audit log and the lock-out (per account and address)."""
 
 import ipaddress
 

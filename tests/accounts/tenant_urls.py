@@ -7,6 +7,7 @@ from tests.tenant_matrix import (
     COORDINATION,
     PLATFORM_ADMIN,
     TenantURL,
+    admin_route,
     login_only,
     public,
     register,
@@ -91,6 +92,11 @@ public(
 )
 public("accounts:logout", statuses=(405,))
 login_only("accounts:password_change", "accounts:password_change_done")
+# The second factor (decision 0025): one's own setup page; the code page only follows a password
+# (anonymous without one: back to the login page); django-otp's admin pages of a device.
+login_only("accounts:otp_setup")
+public("accounts:otp_verify", statuses=(302,))
+admin_route("admin:otp_totp_totpdevice_config", "admin:otp_totp_totpdevice_qrcode")
 
 
 def _uid_link(name: str, generator, **user_fields):

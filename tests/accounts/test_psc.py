@@ -70,6 +70,14 @@ class Provider:
                             "jwks_uri": f"{base}/jwks",
                         }
                     )
+                if self.path.startswith("/authorize?"):  # the user said yes: back with a code
+                    params = {k: v[0] for k, v in parse_qs(urlsplit(self.path).query).items()}
+                    provider.nonce = params["nonce"]
+                    back = {"code": "code-123", "state": params["state"]}
+                    self.send_response(302)
+                    self.send_header("Location", f"{params['redirect_uri']}?{urlencode(back)}")
+                    self.send_header("Content-Length", "0")
+                    return self.end_headers()
                 if self.path == "/jwks":
                     return self._send({"keys": [provider.key.as_dict(private=False)]})
                 if self.path == "/userinfo":

@@ -283,3 +283,11 @@ def test_enabled_psc_shows_the_button(client, provider):
     body = client.get(LOGIN).content.decode()
     assert f'href="{START}"' in body
     assert "Se connecter avec Pro Santé Connect" in body
+
+
+def test_provider_down_gives_a_french_page(client, provider, settings):
+    settings.PSC_DISCOVERY_URL = "http://127.0.0.1:9/.well-known/openid-configuration"
+    response = client.get(START)
+    assert response.status_code == 502
+    assert "Pro Santé Connect ne répond pas" in response.content.decode()
+    assert "_auth_user_id" not in client.session

@@ -1,5 +1,6 @@
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
 
@@ -56,6 +57,16 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField("accès à l'administration", default=False)
     is_platform_admin = models.BooleanField("administrateur de la plateforme", default=False)
     date_joined = models.DateTimeField("inscrit le", default=timezone.now)
+    # The RPPS number Pro Santé Connect gives for this account (accesmt.accounts.psc), stored at
+    # the first PSC login the user started while logged in. None: never linked.
+    rpps = models.CharField(
+        "numéro RPPS (Pro Santé Connect)",
+        max_length=11,
+        unique=True,
+        null=True,
+        blank=True,
+        validators=[RegexValidator(r"^\d{11}$", "Le numéro RPPS compte 11 chiffres.")],
+    )
 
     objects = UserManager()
 

@@ -22,6 +22,7 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from .models import OTP_REQUIRED_ROLES, Membership
+from .psc import DEVICE_NAME as PSC_DEVICE
 
 RECOVERY_CODES = 10
 RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i to misread
@@ -59,7 +60,7 @@ def new_recovery_codes(user) -> list[str]:
         + "".join(secrets.choice(RECOVERY_ALPHABET) for _ in range(4))
         for _ in range(RECOVERY_CODES)
     ]
-    StaticDevice.objects.filter(user=user).delete()
+    StaticDevice.objects.filter(user=user).exclude(name=PSC_DEVICE).delete()
     device = StaticDevice.objects.create(user=user, name="Codes de secours", confirmed=True)
     StaticToken.objects.bulk_create(
         StaticToken(device=device, token=hash_recovery_code(code)) for code in codes

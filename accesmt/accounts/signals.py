@@ -15,7 +15,15 @@ from .services import audit_record
 
 @receiver(user_logged_in, dispatch_uid="accounts_audit_login")
 def audit_login(sender, request, user, **kwargs):
-    audit_record(actor=user, action=AuditAction.LOGIN, http_request=request)
+    """The method is recorded when it is not the password (Pro Santé Connect: "psc")."""
+    method = getattr(request, "accesmt_login_method", "")
+    audit_record(
+        actor=user,
+        action=AuditAction.LOGIN,
+        object_type="accounts.login_method" if method else "",
+        object_id=method,
+        http_request=request,
+    )
 
 
 @receiver(user_login_failed, dispatch_uid="accounts_audit_login_failed")

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import views, views_members, views_otp
+from . import views, views_members, views_otp, views_psc
 
 app_name = "accounts"
 urlpatterns = [
@@ -10,6 +10,8 @@ urlpatterns = [
     path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
     path("double-authentification/", views_otp.otp_setup, name="otp_setup"),
     path("verification/", views_otp.otp_verify, name="otp_verify"),
+    path("psc/", views_psc.psc_start, name="psc_start"),
+    path("psc/retour/", views_psc.psc_callback, name="psc_callback"),
     path("mot-de-passe/", views.PasswordChangeView.as_view(), name="password_change"),
     path(
         "mot-de-passe/modifie/",

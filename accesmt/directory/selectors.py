@@ -13,10 +13,17 @@ from .models import AvailabilityDeclaration, PracticeSite, Practitioner, aged_60
 
 
 def practitioner_of_user(user, cpts: CPTS) -> Practitioner | None:
-    """The present practitioner of the CPTS whose e-mail is the user's (None if none or several)."""
+    """The present practitioner of the CPTS with the user's RPPS number (stored at their first
+    Pro Santé Connect login, decision 0026), else the one whose e-mail is the user's (None if
+    none or several)."""
+    present = Practitioner.objects.present().in_cpts(cpts)
+    if user.rpps:
+        by_rpps = present.filter(rpps=user.rpps).first()
+        if by_rpps is not None:
+            return by_rpps
     if not user.email:
         return None
-    found = list(Practitioner.objects.present().in_cpts(cpts).filter(email__iexact=user.email)[:2])
+    found = list(present.filter(email__iexact=user.email)[:2])
     return found[0] if len(found) == 1 else None
 
 

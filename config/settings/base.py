@@ -161,6 +161,15 @@ AXES_IPWARE_PROXY_COUNT = env.int("PROXY_COUNT", default=0)
 ACCESMT_OTP_REQUIRED = env.bool("OTP_REQUIRED", default=True)
 OTP_TOTP_ISSUER = "AccèsMT"
 
+# Pro Santé Connect (OpenID Connect, docs/decisions/0026-pro-sante-connect.md): off unless the
+# deployment has its own client. PSC_DISCOVERY_URL is the provider's
+# `.well-known/openid-configuration` (the integration or the production one).
+PSC_ENABLED = env.bool("PSC_ENABLED", default=False)
+PSC_CLIENT_ID = env.str("PSC_CLIENT_ID", default="")
+PSC_CLIENT_SECRET = env.str("PSC_CLIENT_SECRET", default="")
+PSC_DISCOVERY_URL = env.str("PSC_DISCOVERY_URL", default="")
+PSC_TIMEOUT = env.float("PSC_TIMEOUT", default=10.0)
+
 # `load_demo` writes fictitious people and accounts with a published password: only the dev and
 # test settings allow it, never production (which inherits this False).
 DEMO_DATA_ALLOWED = False

@@ -96,6 +96,8 @@ login_only("accounts:password_change", "accounts:password_change_done")
 # (anonymous without one: back to the login page); django-otp's admin pages of a device.
 login_only("accounts:otp_setup")
 public("accounts:otp_verify", statuses=(302,))
+# Pro Santé Connect (decision 0026): off in the test settings, so both routes answer 404.
+public("accounts:psc_start", "accounts:psc_callback", statuses=(404,))
 admin_route("admin:otp_totp_totpdevice_config", "admin:otp_totp_totpdevice_qrcode")
 
 

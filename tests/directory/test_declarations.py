@@ -179,3 +179,19 @@ def test_for_user_scopes_declarations_to_memberships(gp, cpts):
     MembershipFactory(user=coordinator, cpts=cpts, role="coordinator")
     assert list(AvailabilityDeclaration.objects.for_user(coordinator)) == [declaration]
     assert not AvailabilityDeclaration.objects.for_user(coordinator, roles=["observer"]).exists()
+
+
+def test_gp_account_finds_its_practitioner_by_rpps_before_e_mail(gp, cpts, commune):
+    """The RPPS number stored at the first Pro Santé Connect login (decision 0026) designates
+    the practitioner even when the account's e-mail is another one, or shared by two records."""
+    from tests.accounts.factories import UserFactory
+
+    other = PracticeSiteFactory(commune=commune).practitioner
+    other.email = "cabinet@exemple.fr"
+    other.save()
+    user = UserFactory(email="cabinet@exemple.fr")
+    assert selectors.practitioner_of_user(user, cpts) == other
+    user.rpps = gp.rpps
+    assert selectors.practitioner_of_user(user, cpts) == gp
+    user.rpps = "19999999999"  # no such practitioner here: the e-mail still decides
+    assert selectors.practitioner_of_user(user, cpts) == other

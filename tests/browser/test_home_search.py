@@ -2,6 +2,8 @@
 sees their CPTS and follows the link to its form; a name shared by several communes asks which
 one (issue 13, point 1). No JavaScript is involved: a GET form."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -41,7 +43,9 @@ def test_a_postal_code_leads_to_the_form_of_the_cpts(live_server, browser, viewp
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= viewport["width"]  # nothing overflows sideways
     link.click()
-    page.wait_for_url("**/cpts-lievin/inscription/")
+    page.wait_for_url(re.compile(r"/cpts-lievin/inscription/\?commune=62510$"))
+    # The commune chosen on the home page is already in the form.
+    assert page.locator("input[name=postcode]").input_value() == "62800"
     assert page.get_by_role("heading", level=1).inner_text() == "Je cherche un médecin traitant"
     assert errors == []
     context.close()

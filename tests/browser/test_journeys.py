@@ -104,7 +104,7 @@ def _person_to_the_form(journey, base):
     journey.press(field, "Enter", to=re.compile(r"\?q=62143"))
     journey.click(
         page.get_by_role("link", name="Faire ma demande auprès de CPTS Liévin Pays d'Artois"),
-        to=re.compile(r"/lievin/inscription/$"),
+        to=re.compile(r"/lievin/inscription/\?commune=\w+$"),  # the commune goes along
     )
 
 

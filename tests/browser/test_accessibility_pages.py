@@ -86,7 +86,7 @@ def _pages() -> dict[str, list[str]]:
             reverse("reporting:region_catalogue"),
         ],
         None: [
-            reverse("core:home"),
+            reverse("territory:home"),
             reverse("accounts:login"),
             reverse("accounts:password_reset"),
             _cpts("intake:privacy"),

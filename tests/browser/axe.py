@@ -102,9 +102,12 @@ class RecordingContext:
     """A Playwright BrowserContext that remembers the GET pages its main frames showed, and is
     closed for real only once they have been checked."""
 
-    def __init__(self, context, origin: str):
+    def __init__(self, context, origin: str, twin=None):
         self._context = context
         self._origin = origin
+        # axe is a script: a context without JavaScript has its pages checked in a twin context
+        # with it (same options and cookies), `twin(storage_state)`; evaluating there would hang.
+        self._twin = twin
         self.urls: list[str] = []
         self.checked: set[str] = set()
         self.problems: list[str] = []
@@ -140,7 +143,8 @@ class RecordingContext:
         urls = [url for url in self.urls if url not in self.checked]
         if not urls:
             return problems
-        page = self._context.new_page()
+        context = self._context if self._twin is None else self._twin(self._context.storage_state())
+        page = context.new_page()
         page.set_default_timeout(15_000)
         try:
             for url in urls:
@@ -153,6 +157,8 @@ class RecordingContext:
                 problems += _at_both_widths(page, exemptions)
         finally:
             page.close()
+            if context is not self._context:
+                context.close()
         return problems
 
     def __getattr__(self, name):
@@ -168,7 +174,15 @@ class RecordingBrowser:
         self.contexts_opened: list[RecordingContext] = []
 
     def new_context(self, **kwargs) -> RecordingContext:
-        context = RecordingContext(self._browser.new_context(**kwargs), self._origin)
+        twin = None
+        if kwargs.get("java_script_enabled") is False:
+
+            def twin(state):
+                return self._browser.new_context(
+                    **{**kwargs, "java_script_enabled": True, "storage_state": state}
+                )
+
+        context = RecordingContext(self._browser.new_context(**kwargs), self._origin, twin)
         self.contexts_opened.append(context)
         return context
 

@@ -6,4 +6,9 @@ class AccountsConfig(AppConfig):
     verbose_name = "Comptes et rôles"
 
     def ready(self) -> None:
+        from accesmt.notifications import jobs
+
         from . import signals  # noqa: F401  (connects the audit receivers)
+        from .lockout import login_failures_forget
+
+        jobs.register("accounts.login_failures_forget", login_failures_forget, every_seconds=3600)

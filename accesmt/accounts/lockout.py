@@ -3,7 +3,8 @@
 Failures (wrong password or wrong second-factor code) are counted per pair (account, address):
 an attacker elsewhere cannot lock a user out. From the LOGIN_FAILURE_LIMIT-th failure on, the
 pair waits LOGIN_DELAY_BASE_SECONDS, then twice as long after each new failure, at most
-LOGIN_DELAY_MAX_SECONDS. A success clears the pair; so does a day without failure.
+LOGIN_DELAY_MAX_SECONDS. A success clears the pair; so does a day without failure (and the
+hourly job `login_failures_forget` then deletes the row).
 The account key is the e-mail as the login form normalises it (case and spaces do not matter).
 """
 
@@ -70,6 +71,14 @@ def record_failure(request, username, now: datetime | None = None) -> int:
 
 def clear(request, username) -> None:
     LoginFailure.objects.filter(**_pair(request, username)).delete()
+
+
+def login_failures_forget(*, now: datetime | None = None) -> int:
+    """Periodic job: delete the failure counts untouched for a day (they no longer slow anyone
+    down, and an address tied to an account is personal data kept no longer than needed)."""
+    now = now or timezone.now()
+    deleted, _ = LoginFailure.objects.filter(last_failure__lt=now - FORGET_AFTER).delete()
+    return deleted
 
 
 def locked_response(request, seconds: int):

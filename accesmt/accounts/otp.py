@@ -68,6 +68,21 @@ def new_recovery_codes(user) -> list[str]:
     return codes
 
 
+def recovery_codes_left(user) -> int:
+    return (
+        StaticToken.objects.filter(device__user=user, device__confirmed=True)
+        .exclude(device__name=PSC_DEVICE)
+        .count()
+    )
+
+
+def otp_forget(user) -> None:
+    """Turn the second factor off: the application and the recovery codes (not the device that
+    records a Pro Santé Connect login)."""
+    TOTPDevice.objects.filter(user=user).delete()
+    StaticDevice.objects.filter(user=user).exclude(name=PSC_DEVICE).delete()
+
+
 def match_code(user, code: str):
     """The device that accepts `code` (6 digits: the application; else a recovery code, then
     consumed), or None."""

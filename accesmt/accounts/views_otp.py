@@ -19,7 +19,15 @@ from accesmt.common.errors import LoginRequired
 from . import lockout
 from .forms import OTPCodeForm
 from .models import User
-from .otp import confirmed_totp, match_code, new_recovery_codes, otp_required
+from .otp import (
+    confirmed_totp,
+    match_code,
+    new_recovery_codes,
+    otp_forget,
+    otp_required,
+    recovery_codes_left,
+)
+from .services import audit_record
 
 PENDING = "accesmt_otp_pending"  # session: the user who gave the right password, before the code
 PENDING_SECONDS = 600  # then the password must be typed again
@@ -44,7 +52,7 @@ def otp_setup(request):
     if confirmed_totp(user):
         if not user.is_verified():
             return redirect("accounts:otp_verify")
-        return render(request, "accounts/otp_enabled.html")
+        return _otp_manage(request, user)
     device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
     if device is None:
         device = TOTPDevice.objects.create(
@@ -56,13 +64,7 @@ def otp_setup(request):
             device.confirmed = True
             device.save(update_fields=["confirmed"])
             otp_login(request, device)
-            codes = new_recovery_codes(user)
-            text = "Codes de secours AccèsMT (chacun ne sert qu'une fois)\n" + "\n".join(codes)
-            return render(
-                request,
-                "accounts/otp_codes.html",
-                {"codes": codes, "download": "data:text/plain;charset=utf-8," + quote(text)},
-            )
+            return _codes_page(request, new_recovery_codes(user))
         form.add_error("code", WRONG_CODE)
     secret = base64.b32encode(device.bin_key).decode().rstrip("=")
     return render(
@@ -73,6 +75,70 @@ def otp_setup(request):
             "qr": _qr_data_uri(device.config_url),
             "secret": _grouped(secret),
             "required": otp_required(user),
+        },
+    )
+
+
+def _codes_page(request, codes: list[str]):
+    text = "Codes de secours AccèsMT (chacun ne sert qu'une fois)\n" + "\n".join(codes)
+    return render(
+        request,
+        "accounts/otp_codes.html",
+        {"codes": codes, "download": "data:text/plain;charset=utf-8," + quote(text)},
+    )
+
+
+def _otp_manage(request, user):
+    """The second factor is on: new recovery codes, or (for a role where it is optional) turning
+    it off. Either asks a current code first (someone at an unlocked session cannot do it), is
+    slowed down like a login on wrong codes, and is audited (the device, never the codes)."""
+    required = otp_required(user)
+    action = request.POST.get("action") if request.method == "POST" else None
+    forms_by_action = {
+        name: OTPCodeForm(
+            request.POST if action == name else None, recovery_allowed=True, prefix=name
+        )
+        for name in ("codes", "disable")
+    }
+    if action in forms_by_action and not (action == "disable" and required):
+        form = forms_by_action[action]
+        wait = lockout.seconds_to_wait(request, user.email)
+        if wait:
+            return lockout.locked_response(request, wait)
+        if form.is_valid():
+            if match_code(user, form.cleaned_data["code"]) is not None:
+                lockout.clear(request, user.email)
+                if action == "codes":
+                    codes = new_recovery_codes(user)
+                    audit_record(
+                        actor=user,
+                        action="update",
+                        object_type="otp.recovery_codes",
+                        object_id=str(user.pk),
+                        http_request=request,
+                    )
+                    return _codes_page(request, codes)
+                otp_forget(user)
+                audit_record(
+                    actor=user,
+                    action="delete",
+                    object_type="otp.device",
+                    object_id=str(user.pk),
+                    http_request=request,
+                )
+                return render(request, "accounts/otp_disabled.html")
+            wait = lockout.record_failure(request, user.email)
+            if wait:
+                return lockout.locked_response(request, wait)
+            form.add_error("code", WRONG_CODE)
+    return render(
+        request,
+        "accounts/otp_enabled.html",
+        {
+            "required": required,
+            "codes_form": forms_by_action["codes"],
+            "disable_form": forms_by_action["disable"],
+            "codes_left": recovery_codes_left(user),
         },
     )
 

@@ -228,3 +228,88 @@ def test_the_admin_opens_to_a_verified_admin_only(client):
     assert client.get("/admin/")["Location"] == SETUP
     _enrol(client, admin)
     assert client.get("/admin/").status_code == 200
+
+
+def _verified(client, coordinator) -> tuple[TOTPDevice, list[str]]:
+    client.force_login(coordinator.user)
+    device, codes = _enrol(client, coordinator.user)
+    assert len(codes) == 10
+    return device, codes
+
+
+def test_new_recovery_codes_need_a_current_code_and_replace_the_old_ones(client, coordinator):
+    device, old = _verified(client, coordinator)
+    page = client.get(SETUP).content.decode()
+    assert "Il vous reste <strong>10 codes de secours</strong>" in page
+    response = client.post(SETUP, {"action": "codes", "codes-code": "000000"})
+    assert "Les codes n'ont pas été renouvelés" in response.content.decode()
+    assert StaticToken.objects.filter(device__user=coordinator.user).count() == 10
+    response = client.post(SETUP, {"action": "codes", "codes-code": old[0]})
+    new = re.findall(r"<code>([a-z0-9]{4}-[a-z0-9]{4})</code>", response.content.decode())
+    assert len(new) == 10 and not set(new) & set(old)
+    line = AuditLog.objects.get(object_type="otp.recovery_codes")
+    assert (line.action, line.object_id) == ("update", str(coordinator.user.pk))
+    # A new code logs in; the old ones no longer do (django-otp slows a device down for a
+    # second after a failure: the failure comes last).
+    other = Client()
+    _password(other, coordinator.user)
+    assert other.post(VERIFY, {"code": new[0]}).status_code == 302
+    third = Client()
+    _password(third, coordinator.user)
+    assert "Code incorrect" in third.post(VERIFY, {"code": old[1]}).content.decode()
+
+
+def test_a_mandatory_role_cannot_turn_the_second_factor_off(client, coordinator):
+    device, codes = _verified(client, coordinator)
+    page = " ".join(client.get(SETUP).content.decode().split())
+    assert "ne peut pas être désactivée" in page and 'value="disable"' not in page
+    client.post(SETUP, {"action": "disable", "disable-code": _code(device)})
+    assert TOTPDevice.objects.filter(user=coordinator.user, confirmed=True).exists()
+
+
+@pytest.mark.parametrize("role", [Role.GP, Role.REFERRER])
+def test_an_optional_role_turns_it_off_with_a_code_and_logs_in_with_the_password_only(role):
+    membership = MembershipFactory(role=role)
+    client = Client()
+    client.force_login(membership.user)
+    device, codes = _enrol(client, membership.user)
+    response = client.post(SETUP, {"action": "disable", "disable-code": "123456"})
+    assert "toujours activée" in response.content.decode()
+    assert TOTPDevice.objects.filter(user=membership.user).exists()
+    response = client.post(SETUP, {"action": "disable", "disable-code": codes[0]})
+    assert "Double authentification désactivée" in response.content.decode()
+    assert not TOTPDevice.objects.filter(user=membership.user).exists()
+    assert not StaticToken.objects.filter(device__user=membership.user).exists()
+    assert AuditLog.objects.filter(action="delete", object_type="otp.device").count() == 1
+    other = Client()
+    response = _password(other, membership.user)
+    assert response.status_code == 302 and response["Location"] != VERIFY
+    assert other.get(reverse("reporting:espace")).status_code == 200
+
+
+def test_wrong_codes_on_the_management_page_are_delayed(client, coordinator, settings):
+    _verified(client, coordinator)
+    for _ in range(settings.LOGIN_FAILURE_LIMIT):
+        response = client.post(SETUP, {"action": "codes", "codes-code": "000000"})
+    assert response.status_code == 429
+    assert LoginFailure.objects.get(username=coordinator.user.email).failures >= 1
+
+
+def test_old_login_failures_are_deleted_by_the_job(rf):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from accesmt.accounts.lockout import login_failures_forget
+    from accesmt.notifications import jobs
+
+    now = timezone.now()
+    LoginFailure.objects.create(
+        username="a@x.fr", ip_address="10.0.0.1", failures=3, last_failure=now - timedelta(days=2)
+    )
+    LoginFailure.objects.create(
+        username="b@x.fr", ip_address="10.0.0.1", failures=3, last_failure=now - timedelta(hours=2)
+    )
+    assert "accounts.login_failures_forget" in jobs.registered()
+    assert login_failures_forget(now=now) == 1
+    assert list(LoginFailure.objects.values_list("username", flat=True)) == ["b@x.fr"]

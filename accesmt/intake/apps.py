@@ -9,10 +9,12 @@ class IntakeConfig(AppConfig):
         from accesmt.notifications import jobs
 
         from .cpam_lists.optout import cpam_lists_release_due
-        from .retention import requests_anonymise_closed
+        from .retention import pending_uploads_purge, requests_anonymise_closed
         from .services import requests_geocode_retry
 
         jobs.register("intake.geocode_retry", requests_geocode_retry, every_seconds=1800)
         jobs.register("intake.anonymise_closed", requests_anonymise_closed, every_seconds=86400)
         # CPAM lists whose opt-out period ended: their requests enter the queue.
         jobs.register("intake.cpam_lists_release", cpam_lists_release_due, every_seconds=3600)
+        # Raw CPAM-list and transfer-plan files left by a preview never confirmed.
+        jobs.register("intake.pending_uploads_purge", pending_uploads_purge, every_seconds=3600)

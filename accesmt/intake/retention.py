@@ -16,12 +16,15 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Callable
+from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.db.models.functions import TruncYear
 from django.utils import timezone
+
+from accesmt.common.pending_files import pending_purge
 
 from .models import (
     ContactNote,
@@ -109,6 +112,14 @@ def requests_anonymise_closed(*, now: datetime.datetime | None = None) -> int:
         with transaction.atomic():
             requests_anonymise(ids, now=now)
         done += len(ids)
+
+
+def pending_uploads_purge(*, now: datetime.datetime | None = None) -> int:
+    """Periodic job: delete the raw CPAM-list and transfer-plan files waiting for a confirmation
+    that never came (older than common.pending_files.MAX_AGE_SECONDS)."""
+    return pending_purge(
+        Path(settings.CPAM_PENDING_DIR), now=now.timestamp() if now is not None else None
+    )
 
 
 def duration_in_words(days: int) -> str:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import datetime
 import secrets
-import time
 from pathlib import Path
 
 from django.conf import settings
@@ -28,6 +27,7 @@ from django.views.decorators.http import require_http_methods
 
 from accesmt.accounts.access import cpts_role_required
 from accesmt.accounts.models import Role
+from accesmt.common.pending_files import pending_delete, pending_keep, pending_path
 from accesmt.common.signing import LinkError
 
 from ..cpam_lists import (
@@ -46,7 +46,6 @@ from ..models import ClosedReason, CpamList, Status
 ROLES = (Role.COORDINATOR,)
 PAGE_SIZE = 20
 PENDING_SESSION_KEY = "cpam_list_pending"
-PENDING_MAX_AGE_SECONDS = 24 * 3600
 COLUMN_TITLES = {c.key: c.title for c in COLUMNS}
 
 
@@ -105,16 +104,7 @@ def _pending_dir() -> Path:
 
 
 def _keep_pending(http_request, data: bytes, options: dict) -> str:
-    directory = _pending_dir()
-    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-    limit = time.time() - PENDING_MAX_AGE_SECONDS
-    for old in directory.iterdir():
-        if old.is_file() and old.stat().st_mtime < limit:
-            old.unlink(missing_ok=True)
-    token = secrets.token_urlsafe(32)
-    path = directory / token
-    path.touch(mode=0o600)
-    path.write_bytes(data)
+    token = pending_keep(_pending_dir(), data=data)
     http_request.session[PENDING_SESSION_KEY] = {"token": token, **options}
     return token
 
@@ -122,7 +112,7 @@ def _keep_pending(http_request, data: bytes, options: dict) -> str:
 def _forget_pending(http_request) -> None:
     pending = http_request.session.pop(PENDING_SESSION_KEY, None)
     if pending:
-        (_pending_dir() / pending["token"]).unlink(missing_ok=True)
+        pending_delete(_pending_dir(), pending["token"])
 
 
 def _report_rows(notes):
@@ -200,12 +190,12 @@ def _confirm(http_request, cpts):
             "Cet import n'est plus en attente de confirmation : envoyez à nouveau le fichier.",
         )
         return redirect(upload_url)
-    path = _pending_dir() / pending["token"]
     if "cancel" in http_request.POST:
         _forget_pending(http_request)
         messages.info(http_request, "Import annulé : rien n'a été enregistré.")
         return redirect(upload_url)
-    if not path.exists() or path.stat().st_mtime < time.time() - PENDING_MAX_AGE_SECONDS:
+    path = pending_path(_pending_dir(), pending["token"])
+    if path is None:
         _forget_pending(http_request)
         messages.error(
             http_request, "Le fichier envoyé n'est plus disponible : envoyez-le à nouveau."

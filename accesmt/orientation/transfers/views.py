@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime
 import secrets
-import time
 from pathlib import Path
 
 from django.conf import settings
@@ -21,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from accesmt.accounts.access import cpts_role_required
 from accesmt.accounts.models import AuditAction, Role
 from accesmt.accounts.services import audit_record
+from accesmt.common.pending_files import pending_delete, pending_keep, pending_path
 
 from .forms import TransferConfirmForm, TransferImportForm, TransferPlanForm, TransferReceiverForm
 from .importer import (
@@ -44,7 +44,6 @@ from .services import (
 
 ROLES = (Role.COORDINATOR,)
 PENDING_KEY = "transfer_import_pending"
-PENDING_MAX_AGE_SECONDS = 24 * 3600
 
 
 def _plan(http_request, pk: int) -> TransferPlan:
@@ -176,16 +175,7 @@ def _pending_dir() -> Path:
 
 
 def _keep_pending(http_request, plan, data: bytes) -> str:
-    directory = _pending_dir()
-    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-    limit = time.time() - PENDING_MAX_AGE_SECONDS
-    for old in directory.iterdir():
-        if old.is_file() and old.stat().st_mtime < limit:
-            old.unlink(missing_ok=True)
-    token = secrets.token_urlsafe(32)
-    path = directory / token
-    path.touch(mode=0o600)
-    path.write_bytes(data)
+    token = pending_keep(_pending_dir(), data=data)
     http_request.session[PENDING_KEY] = {"token": token, "plan": plan.pk}
     return token
 
@@ -193,7 +183,7 @@ def _keep_pending(http_request, plan, data: bytes) -> str:
 def _forget_pending(http_request) -> None:
     pending = http_request.session.pop(PENDING_KEY, None)
     if pending:
-        (_pending_dir() / pending["token"]).unlink(missing_ok=True)
+        pending_delete(_pending_dir(), pending["token"])
 
 
 def _rows(notes):
@@ -270,8 +260,8 @@ def _confirm(http_request, plan):
         _forget_pending(http_request)
         messages.info(http_request, "Import annulé : rien n'a été enregistré.")
         return redirect("orientation:transfer_import", cpts_slug=plan.cpts.slug, pk=plan.pk)
-    path = _pending_dir() / pending["token"]
-    if not path.exists():
+    path = pending_path(_pending_dir(), pending["token"])
+    if path is None:
         _forget_pending(http_request)
         messages.error(http_request, "Le fichier n'est plus disponible : envoyez-le à nouveau.")
         return redirect("orientation:transfer_import", cpts_slug=plan.cpts.slug, pk=plan.pk)

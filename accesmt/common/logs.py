@@ -11,14 +11,21 @@ gunicorn's loggers (`GunicornLogger`, config/gunicorn.conf.py). For each record 
 - everywhere, drops query strings from URLs and masks what looks like a signed token, an
   e-mail address, a NIR (13 or 15 digits) or a phone number.
 
+With LOG_FORMAT=json (the production default), `JsonFormatter` writes one JSON object a line
+(time, level, logger, message, process, and for the access log method, route, status,
+duration_ms, bytes), after the same scrubbing.
+
 Names, addresses and free texts cannot be recognised in a text: the code never logs them (the
 test `tests/common/test_logs.py` runs a whole day of the service and looks for them)."""
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import re
 import threading
+from datetime import UTC, datetime
 
 WEB_LOGGERS = ("django.request", "django.server", "django.security", "gunicorn.access")
 
@@ -142,6 +149,38 @@ class ScrubFilter(logging.Filter):
         return True
 
 
+ACCESS_FIELDS = ("method", "route", "status", "duration_ms", "bytes")
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object a line, for a log collector; the record is already scrubbed."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        data = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "process": record.process,
+        }
+        for field in ACCESS_FIELDS:
+            if hasattr(record, field):
+                data[field] = getattr(record, field)
+        if record.exc_info and not record.exc_text:
+            record.exc_text = mask(self.formatException(record.exc_info))
+        if record.exc_text:
+            data["exception"] = record.exc_text
+        return json.dumps(data, ensure_ascii=False)
+
+
+def log_format() -> str:
+    """ "json" or "plain": the environment's LOG_FORMAT, else json under the production
+    settings (read by gunicorn's logger before Django's settings are loaded)."""
+    default = "json" if os.environ.get("DJANGO_SETTINGS_MODULE", "").endswith(".prod") else "plain"
+    value = os.environ.get("LOG_FORMAT", default).strip().lower()
+    return value if value in {"json", "plain"} else default
+
+
 try:  # gunicorn is a production dependency; the module stays importable without it
     from gunicorn.glogging import Logger as _GunicornLogger
 except ImportError:  # pragma: no cover
@@ -154,9 +193,29 @@ class GunicornLogger(_GunicornLogger):  # type: ignore[misc,valid-type]
 
     def setup(self, cfg) -> None:
         super().setup(cfg)
+        self.json = log_format() == "json"
         for log in (self.error_log, self.access_log):
             for handler in log.handlers:
                 handler.addFilter(ScrubFilter())
+                if self.json:
+                    handler.setFormatter(JsonFormatter())
+
+    def access(self, resp, req, environ, request_time):
+        if not getattr(self, "json", False):
+            return super().access(resp, req, environ, request_time)
+        if not (self.cfg.accesslog or self.cfg.logconfig or self.cfg.logconfig_dict):
+            return None
+        route = route_of(environ.get("PATH_INFO") or "/")
+        status = resp.status_code if hasattr(resp, "status_code") else str(resp.status)[:3]
+        fields = {
+            "method": environ.get("REQUEST_METHOD", ""),
+            "route": route,
+            "status": int(status) if str(status).isdigit() else status,
+            "duration_ms": round(request_time.total_seconds() * 1000, 1),
+            "bytes": getattr(resp, "sent", None),
+        }
+        self.access_log.info("%s %s %s", fields["method"], route, fields["status"], extra=fields)
+        return None
 
     def atoms(self, resp, req, environ, request_time):
         atoms = super().atoms(resp, req, environ, request_time)

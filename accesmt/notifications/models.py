@@ -145,3 +145,21 @@ class PeriodicJob(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class WorkerHeartbeat(models.Model):
+    """Each running worker process writes its last sign of life here at every pass (the health
+    endpoint reports the freshest; a worker silent for a day is forgotten)."""
+
+    name = models.CharField("processus", max_length=120, unique=True)  # host:pid
+    kind = models.CharField("type", max_length=20)
+    started_at = models.DateTimeField("démarré le", default=timezone.now)
+    last_seen_at = models.DateTimeField("dernier signe de vie", default=timezone.now)
+
+    class Meta:
+        verbose_name = "worker en service"
+        verbose_name_plural = "workers en service"
+        ordering = ["-last_seen_at"]
+
+    def __str__(self) -> str:
+        return self.name

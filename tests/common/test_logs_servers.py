@@ -83,3 +83,50 @@ def test_server_logs_show_routes_not_tokens(server, tmp_path):
     for secret in (token, tampered, token.split(":")[-1], tampered.split(":")[-1], EMAIL):
         assert secret not in logs, f"{secret!r} in the {server} logs"
     assert "josiane" not in logs
+
+
+def test_gunicorn_with_json_logs_writes_one_json_object_a_line(tmp_path):
+    """LOG_FORMAT=json (the production default): every line of gunicorn's and the application's
+    output is a JSON object; an access line carries method, route, status and duration."""
+    import json
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'empty.sqlite3'}",
+        "PYTHONUNBUFFERED": "1",
+        "LOG_FORMAT": "json",
+    }
+    log = tmp_path / "all.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(  # noqa: S603 - our own server, fixed arguments
+            [*SERVERS["gunicorn"], f"127.0.0.1:{port}"],
+            cwd=ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            wait_until_listening(f"{base}/robots.txt", process)
+            token = make_link_token(987654, salt=FOLLOWUP_SALT, key="r")
+            assert get(f"{base}/suivi/{token}/?email={EMAIL}") == 500
+            assert get(f"{base}/nimporte/") == 404
+            time.sleep(0.5)
+        finally:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=15)
+    text = log.read_text(encoding="utf-8")
+    lines = [json.loads(line) for line in text.splitlines() if line.strip()]  # each one JSON
+    access = [line for line in lines if line["logger"] == "gunicorn.access"]
+    by_route = {line["route"]: line for line in access}
+    assert by_route["/suivi/<token>/"]["status"] == 500
+    assert by_route["/suivi/<token>/"]["method"] == "GET"
+    assert by_route["/suivi/<token>/"]["duration_ms"] >= 0
+    assert by_route["/nimporte/…"]["status"] == 404
+    errors = [line for line in lines if line.get("exception")]
+    assert errors and all(token not in line["exception"] for line in errors)
+    assert {"time", "level", "logger", "message", "process"} <= set(lines[0])
+    assert token not in text and EMAIL not in text and "josiane" not in text

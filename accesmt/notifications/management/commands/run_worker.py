@@ -4,15 +4,17 @@ batch is handed back). Logs counts only."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import signal
 import threading
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
-from django.db import close_old_connections, connection
+from django.db import DatabaseError, close_old_connections, connection
 
 from accesmt.notifications.delivery import deliver_due
+from accesmt.notifications.health import heartbeat_beat, heartbeat_forget
 from accesmt.notifications.jobs import run_due_jobs
 
 logger = logging.getLogger("accesmt.notifications.worker")
@@ -59,6 +61,7 @@ class Command(BaseCommand):
         while not self.stop.is_set():
             if not connection.in_atomic_block:  # (tests run the command inside a transaction)
                 close_old_connections()  # drop a connection the database server has closed
+            self._beat()
             while not self.stop.is_set():  # drain: full batches mean more may be due
                 stats = deliver_due(limit=batch, should_stop=self.stop.is_set)
                 totals["sent"] += stats.sent
@@ -71,4 +74,15 @@ class Command(BaseCommand):
             if once:
                 break
             self.stop.wait(interval)
+        if not once:  # a worker stopped by a signal: no longer counted as alive
+            with contextlib.suppress(DatabaseError):
+                heartbeat_forget()
         return totals
+
+    def _beat(self) -> None:
+        """A sign of life for the health endpoint; a database that is down is not a reason to
+        stop (the delivery below will say so and the loop will try again)."""
+        try:
+            heartbeat_beat("outbox")
+        except DatabaseError:
+            logger.warning("worker : battement de cœur non enregistré (base indisponible)")

@@ -9,6 +9,7 @@ of the RPPS number for RPPS holders (an ADELI-based identifier starts otherwise 
 account). Everything comes from the deployment's settings (PSC_*), off by default.
 """
 
+import hashlib
 import re
 import secrets
 import time
@@ -16,6 +17,7 @@ from urllib.parse import urlencode
 
 import httpx
 from django.conf import settings
+from django.core.cache import cache
 from django.urls import reverse
 from django_otp.plugins.otp_static.models import StaticDevice
 from joserfc import jwt
@@ -55,8 +57,29 @@ def _get(url: str, **kwargs) -> httpx.Response:
     return response
 
 
+def _cached_json(url: str, *, refresh: bool = False) -> dict:
+    """The provider's discovery document or key set, kept PSC_CACHE_SECONDS in the cache (one
+    HTTP round trip per hour, not three per login); `refresh` fetches it again."""
+    key = "psc:" + hashlib.sha256(url.encode()).hexdigest()
+    data = None if refresh else cache.get(key)
+    if data is None:
+        try:
+            data = _get(url).json()
+        except ValueError as exc:
+            raise PSCError(FAILED) from exc
+        cache.set(key, data, settings.PSC_CACHE_SECONDS)
+    return data
+
+
 def _metadata() -> dict:
-    return _get(settings.PSC_DISCOVERY_URL).json()
+    return _cached_json(settings.PSC_DISCOVERY_URL)
+
+
+def _keys(meta: dict, *, refresh: bool = False) -> KeySet:
+    try:
+        return KeySet.import_key_set(_cached_json(meta["jwks_uri"], refresh=refresh))
+    except (JoseError, ValueError, KeyError) as exc:
+        raise PSCError(FAILED) from exc
 
 
 def _redirect_uri() -> str:
@@ -129,11 +152,14 @@ def finish(request) -> tuple[str | None, int | None]:
         tokens = answer.json()
     except (httpx.HTTPError, ValueError) as exc:
         raise PSCError(FAILED) from exc
-    keys = KeySet.import_key_set(_get(meta["jwks_uri"]).json())
+    keys = _keys(meta)
     issuer = meta["issuer"]
-    id_claims = _verify(
-        str(tokens.get("id_token", "")), keys, issuer=issuer, nonce=pending["nonce"], acr=ACR
-    )
+    id_token = str(tokens.get("id_token", ""))
+    try:
+        id_claims = _verify(id_token, keys, issuer=issuer, nonce=pending["nonce"], acr=ACR)
+    except PSCError:  # the provider may have rotated its keys since they were cached
+        keys = _keys(meta, refresh=True)
+        id_claims = _verify(id_token, keys, issuer=issuer, nonce=pending["nonce"], acr=ACR)
     info = _get(
         meta["userinfo_endpoint"],
         headers={"Authorization": f"Bearer {tokens.get('access_token', '')}"},

@@ -169,6 +169,9 @@ PSC_CLIENT_ID = env.str("PSC_CLIENT_ID", default="")
 PSC_CLIENT_SECRET = env.str("PSC_CLIENT_SECRET", default="")
 PSC_DISCOVERY_URL = env.str("PSC_DISCOVERY_URL", default="")
 PSC_TIMEOUT = env.float("PSC_TIMEOUT", default=10.0)
+# The provider's discovery document and keys are cached this long (re-fetched at once when an
+# unknown key signs a token: key rotation).
+PSC_CACHE_SECONDS = env.int("PSC_CACHE_SECONDS", default=3600)
 
 # `load_demo` writes fictitious people and accounts with a published password: only the dev and
 # test settings allow it, never production (which inherits this False).

@@ -36,6 +36,7 @@ class Provider:
         self.userinfo: dict = {"SubjectNameID": "8" + RPPS}
         self.nonce = ""
         self.token_requests: list[dict] = []
+        self.gets: list[str] = []
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.issuer = f"http://127.0.0.1:{self.server.server_port}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
@@ -60,6 +61,7 @@ class Provider:
 
             def do_GET(self):
                 base = provider.issuer
+                provider.gets.append(self.path.split("?")[0])
                 if self.path == "/.well-known/openid-configuration":
                     return self._send(
                         {
@@ -291,3 +293,20 @@ def test_provider_down_gives_a_french_page(client, provider, settings):
     assert response.status_code == 502
     assert "Pro Santé Connect ne répond pas" in response.content.decode()
     assert "_auth_user_id" not in client.session
+
+
+def test_discovery_and_keys_are_fetched_once_then_again_when_the_key_rotates(client, provider, gp):
+    for _ in range(2):
+        client.logout()
+        params = _authorize(client, provider)
+        assert _callback(client, params).status_code == 302
+    assert provider.gets.count("/.well-known/openid-configuration") == 1
+    assert provider.gets.count("/jwks") == 1
+    assert provider.gets.count("/userinfo") == 2
+    # The provider rotates its key: the cached set does not know it, the login fetches it again.
+    provider.key = provider.signing_key = RSAKey.generate_key(2048, parameters={"kid": "psc-1"})
+    client.logout()
+    params = _authorize(client, provider)
+    assert _callback(client, params).status_code == 302
+    assert provider.gets.count("/jwks") == 2
+    assert int(client.session["_auth_user_id"]) == gp.user.pk

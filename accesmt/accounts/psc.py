@@ -170,7 +170,25 @@ def finish(request) -> tuple[str | None, int | None]:
         claims = info.json()
     if claims.get("sub") != id_claims.get("sub"):
         raise PSCError(FAILED)
+    request.accesmt_psc_id_token = id_token  # kept in the session for the logout (views_psc)
     return rpps_of(claims.get("SubjectNameID")), pending["link"]
+
+
+def logout_url(id_token: str) -> str | None:
+    """The provider's end-session address (RP-initiated logout), back to our home afterwards;
+    None when the provider has none or cannot be reached (the local logout is enough then)."""
+    try:
+        endpoint = _metadata().get("end_session_endpoint")
+    except PSCError:
+        return None
+    if not endpoint:
+        return None
+    params = {
+        "id_token_hint": id_token,
+        "post_logout_redirect_uri": public_url(reverse("territory:home")),
+        "state": secrets.token_urlsafe(16),
+    }
+    return f"{endpoint}?{urlencode(params)}"
 
 
 def device_of(user) -> StaticDevice:

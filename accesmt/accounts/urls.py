@@ -7,7 +7,7 @@ app_name = "accounts"
 urlpatterns = [
     path("connexion/", views.LoginView.as_view(), name="login"),
     # Django's LogoutView only accepts POST: a link or an image cannot log someone out.
-    path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
+    path("deconnexion/", views_psc.LogoutView.as_view(), name="logout"),
     path("double-authentification/", views_otp.otp_setup, name="otp_setup"),
     path("verification/", views_otp.otp_verify, name="otp_verify"),
     path("psc/", views_psc.psc_start, name="psc_start"),

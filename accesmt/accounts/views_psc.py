@@ -4,6 +4,7 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
+from django.contrib.auth import views as auth_views
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django_otp import login as otp_login
@@ -13,6 +14,7 @@ from .models import AuditAction, User
 from .services import audit_record
 
 METHOD = "psc"
+ID_TOKEN_KEY = "accesmt_psc_id_token"  # noqa: S105 - a session key, not a secret
 UNKNOWN = (
     "Aucun compte AccèsMT n'est associé à votre carte CPS / e-CPS : "
     "demandez une invitation à votre CPTS."
@@ -61,7 +63,22 @@ def psc_callback(request):
     request.accesmt_login_method = METHOD  # read by the login audit (signals.audit_login)
     auth_login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
     otp_login(request, psc.device_of(user))
+    request.session[ID_TOKEN_KEY] = request.accesmt_psc_id_token
     return redirect(landing_url(user))
+
+
+class LogoutView(auth_views.LogoutView):
+    """The site's logout (POST). After a Pro Santé Connect login, the provider's session is
+    closed too: the browser goes through its end-session address, then back to the home."""
+
+    def post(self, request, *args, **kwargs):
+        id_token = request.session.get(ID_TOKEN_KEY) if settings.PSC_ENABLED else None
+        response = super().post(request, *args, **kwargs)
+        if id_token:
+            url = psc.logout_url(id_token)
+            if url:
+                return redirect(url)
+        return response
 
 
 def _link(request, user, rpps: str):

@@ -70,6 +70,7 @@ class Provider:
                             "token_endpoint": f"{base}/token",
                             "userinfo_endpoint": f"{base}/userinfo",
                             "jwks_uri": f"{base}/jwks",
+                            "end_session_endpoint": f"{base}/logout",
                         }
                     )
                 if self.path.startswith("/authorize?"):  # the user said yes: back with a code
@@ -310,3 +311,21 @@ def test_discovery_and_keys_are_fetched_once_then_again_when_the_key_rotates(cli
     assert _callback(client, params).status_code == 302
     assert provider.gets.count("/jwks") == 2
     assert int(client.session["_auth_user_id"]) == gp.user.pk
+
+
+def test_logout_after_a_psc_login_closes_the_provider_session_too(client, provider, gp):
+    params = _authorize(client, provider)
+    assert _callback(client, params).status_code == 302
+    response = client.post(reverse("accounts:logout"))
+    url = urlsplit(response["Location"])
+    assert f"{url.scheme}://{url.netloc}{url.path}" == f"{provider.issuer}/logout"
+    query = {k: v[0] for k, v in parse_qs(url.query).items()}
+    assert query["post_logout_redirect_uri"] == "https://accesmt.example.org/"
+    assert jwt.decode(query["id_token_hint"], provider.key).claims["sub"] == "psc-sub-1"
+    assert "_auth_user_id" not in client.session  # logged out here first
+
+
+def test_logout_after_a_password_login_stays_on_the_site(client, provider, gp):
+    client.force_login(gp.user)
+    response = client.post(reverse("accounts:logout"))
+    assert response["Location"] == reverse("territory:home")

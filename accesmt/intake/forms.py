@@ -345,6 +345,33 @@ class BaseMemberFormSet(forms.BaseFormSet):
             raise ValidationError("Indiquez au moins une personne du foyer.")
 
 
+class _EditMemberFormSet(BaseMemberFormSet):
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        if "DELETE" in form.fields:
+            form.fields["DELETE"].label = "Retirer cette personne de la demande"
+
+    def member_values(self) -> list[dict]:
+        """The people kept (filled in, not ticked « Retirer »), without the DELETE flag."""
+        return [
+            {k: v for k, v in form.cleaned_data.items() if k != "DELETE"}
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE")
+        ]
+
+
+# The household's people once registered (the coordinator's edit page, the person's
+# correction page): one blank person to add, and « Retirer » on each.
+EditMemberFormSet = forms.formset_factory(
+    MemberForm,
+    formset=_EditMemberFormSet,
+    extra=1,
+    can_delete=True,
+    max_num=MAX_MEMBERS,
+    validate_max=True,
+)
+
+
 class IntakeMemberForm(MemberForm):
     """A member on the intake page: the sex as a short list, beside the birth date on a phone."""
 

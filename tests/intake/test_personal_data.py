@@ -246,6 +246,43 @@ def test_the_person_corrects_a_member_and_the_priority_follows(client, household
     assert line.actor is None
 
 
+def test_the_person_adds_a_newborn_and_removes_a_person_who_left(client, household):
+    request = household["request"]
+    url = _url("correct", request)
+    page = text(client.get(url))
+    assert "Ajouter une personne (facultatif)" in page
+    assert "Retirer cette personne de la demande" in page
+    data = _correction_data(
+        request,
+        **{
+            "membres-TOTAL_FORMS": "3",
+            "membres-1-DELETE": "on",  # Théodule left the household
+            "membres-2-first_name": "Lina",
+            "membres-2-last_name": "Fauconnier",
+            "membres-2-birth_date": (datetime.date.today() - datetime.timedelta(days=90)).strftime(
+                "%d/%m/%Y"
+            ),
+            "membres-2-home_visits": "never",
+        },
+    )
+    response = client.post(url, data)
+    assert response.status_code == 302, text(response)
+    names = list(request.members.order_by("position").values_list("first_name", flat=True))
+    assert names == ["Bernadette", "Lina"]
+    rules = set(request.priority_reasons.values_list("rule_code", flat=True))
+    assert any("child" in code for code in rules)  # a baby: the priority follows
+    assert AuditLog.objects.filter(action="update", object_id=str(request.pk)).count() == 1
+
+
+def test_the_person_cannot_remove_everyone(client, household):
+    request = household["request"]
+    data = _correction_data(request, **{"membres-0-DELETE": "on", "membres-1-DELETE": "on"})
+    response = client.post(_url("correct", request), data)
+    assert response.status_code == 400
+    assert "Indiquez au moins une personne du foyer." in text(response)
+    assert request.members.count() == 2
+
+
 def test_bad_corrections_are_refused_next_to_the_field_and_nothing_is_written(client, household):
     request = household["request"]
     data = _correction_data(

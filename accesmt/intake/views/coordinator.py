@@ -7,7 +7,6 @@ or `lifecycle.request_transition`. URLs carry the reference, never personal data
 
 from __future__ import annotations
 
-from django import forms as django_forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Q
@@ -22,7 +21,7 @@ from accesmt.accounts.services import audit_record
 from accesmt.common.phones import format_phone_for_display
 
 from ..editing import request_edit_initial, request_update
-from ..forms import MAX_MEMBERS, BaseMemberFormSet, HouseholdForm, MemberForm
+from ..forms import EditMemberFormSet, HouseholdForm
 from ..lifecycle import (
     COORDINATOR_ACTIONS,
     TransitionRefused,
@@ -40,23 +39,6 @@ from ._common import error_summary
 ROLES = QUEUE_ROLES
 EDIT_CHANNEL = "edit"  # HouseholdForm without consent fields nor honeypot
 MEMBERS_PREFIX = "membres"
-
-
-class _EditMemberFormSet(BaseMemberFormSet):
-    def add_fields(self, form, index):
-        super().add_fields(form, index)
-        if "DELETE" in form.fields:
-            form.fields["DELETE"].label = "Retirer cette personne de la demande"
-
-
-EditMemberFormSet = django_forms.formset_factory(
-    MemberForm,
-    formset=_EditMemberFormSet,
-    extra=1,
-    can_delete=True,
-    max_num=MAX_MEMBERS,
-    validate_max=True,
-)
 
 
 def _requests_of(cpts):
@@ -120,11 +102,7 @@ def request_edit(http_request, cpts_slug: str, reference: str):
     household = HouseholdForm(data, cpts=cpts, channel=EDIT_CHANNEL, initial=household_initial)
     members = EditMemberFormSet(data, prefix=MEMBERS_PREFIX, initial=members_initial)
     if data is not None and household.is_valid() & members.is_valid():
-        member_values = [
-            {k: v for k, v in form.cleaned_data.items() if k != "DELETE"}
-            for form in members.forms
-            if form.cleaned_data and not form.cleaned_data.get("DELETE")
-        ]
+        member_values = members.member_values()
         try:
             request_update(
                 request=request,

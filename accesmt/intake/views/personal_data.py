@@ -17,7 +17,7 @@ from accesmt.accounts.models import AuditAction
 from accesmt.accounts.services import audit_record
 
 from ..editing import request_edit_initial, request_update
-from ..forms import MAX_MEMBERS, BaseMemberFormSet, HouseholdForm, MemberForm
+from ..forms import EditMemberFormSet, HouseholdForm
 from ..models import Request
 from ..personal_data import RIGHTS, as_json, as_pdf, as_sections, personal_data, request_erase
 from ..services import NotEligible
@@ -27,11 +27,6 @@ from .followup import by_token
 EDIT_CHANNEL = "edit"  # HouseholdForm without consent fields nor honeypot
 CONTACT_FIELDS = ("address", "postcode", "commune_name", "phone", "email", "postal_only")
 MEMBERS_PREFIX = "membres"
-
-CorrectionMemberFormSet = forms.formset_factory(
-    MemberForm, formset=BaseMemberFormSet, extra=0, max_num=MAX_MEMBERS, validate_max=True
-)
-
 
 def audit_export(http_request, request: Request, *, kind: str, actor=None) -> None:
     """Seeing the data is a read, downloading them an export; `actor` None is the person."""
@@ -86,8 +81,9 @@ def my_data_json(http_request, request, token: str):
 @by_token
 def correct(http_request, request, token: str):
     """Every field the person gave but the contacts and the address (the follow-up page's own
-    form): the coordinator's edit forms and service, so the same validation, the priority
-    computed again and one audit line `update` without an actor (the person)."""
+    form), people added or removed included: the coordinator's edit forms and service, so the
+    same validation, the priority computed again and one audit line `update` without an actor
+    (the person)."""
     context = {"intake_request": request, "cpts": request.cpts, "token": token}
     if request.is_closed:
         return render(http_request, "intake/correct.html", context)
@@ -104,13 +100,13 @@ def correct(http_request, request, token: str):
     household = HouseholdForm(
         data, cpts=request.cpts, channel=EDIT_CHANNEL, initial=household_initial
     )
-    members = CorrectionMemberFormSet(data, prefix=MEMBERS_PREFIX, initial=members_initial)
+    members = EditMemberFormSet(data, prefix=MEMBERS_PREFIX, initial=members_initial)
     if data is not None and household.is_valid() & members.is_valid():
         try:
             request_update(
                 request=request,
                 household=household.household_values(),
-                members=[form.cleaned_data for form in members.forms if form.cleaned_data],
+                members=members.member_values(),
                 by=None,
                 http_request=http_request,
             )

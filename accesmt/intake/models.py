@@ -630,6 +630,17 @@ DEFAULT_CARE_TELECONSULTATION = (
 )
 
 
+RETENTION_MONTHS_MIN = 1
+RETENTION_MONTHS_MAX = 36
+
+
+def default_closed_retention_months() -> int:
+    """The deployment's CLOSED_REQUEST_RETENTION_DAYS (365 by default) in months, within bounds:
+    the default of a CPTS that has not chosen its own period."""
+    days = int(getattr(settings, "CLOSED_REQUEST_RETENTION_DAYS", 365))
+    return max(RETENTION_MONTHS_MIN, min(RETENTION_MONTHS_MAX, round(days / 30.4375)))
+
+
 class IntakeSettings(models.Model):
     """Per-CPTS intake configuration (a missing row means the defaults below)."""
 
@@ -666,6 +677,11 @@ class IntakeSettings(models.Model):
     follow_up_link_days = models.PositiveSmallIntegerField(
         "durée de validité du lien de suivi (jours)", default=400
     )
+    closed_retention_months = models.PositiveSmallIntegerField(
+        "durée de conservation après clôture (mois)",
+        default=default_closed_retention_months,
+        help_text="Une demande close est anonymisée après cette durée (de 1 à 36 mois).",
+    )
 
     class Meta:
         verbose_name = "réglages des demandes"
@@ -675,6 +691,13 @@ class IntakeSettings(models.Model):
                 name="intake_settings_ages_sensible",
                 condition=models.Q(
                     senior_age__gte=50, senior_age__lte=100, child_age_below__lte=18
+                ),
+            ),
+            models.CheckConstraint(
+                name="intake_settings_retention_bounds",
+                condition=models.Q(
+                    closed_retention_months__gte=RETENTION_MONTHS_MIN,
+                    closed_retention_months__lte=RETENTION_MONTHS_MAX,
                 ),
             ),
         ]

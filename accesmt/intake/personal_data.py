@@ -38,6 +38,7 @@ from accesmt.notifications.messages import render_message
 from accesmt.notifications.models import OutboxMessage
 from accesmt.notifications.services import outbox_redact
 
+from .coarsening import anonymised_coarsen
 from .lifecycle import request_transition
 from .models import ClosedReason, Erasure, Request, Status
 from .retention import requests_anonymise
@@ -349,6 +350,8 @@ def request_erase(
         outbox_redact(messages=messages_of(locked), now=now)
         _confirm(locked, now=now)
         requests_anonymise([locked.pk], now=now)
+        # The erased household's statistics join a group of at least 5 at once (k-anonymity).
+        anonymised_coarsen(locked.cpts)
         Erasure.objects.create(
             request=locked, at=now, by=by, by_patient=by is None, reason=reason[:300]
         )

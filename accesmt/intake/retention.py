@@ -6,7 +6,9 @@ CLOSED_REQUEST_RETENTION_DAYS, in months, for a CPTS that has not chosen): names
 details, street address and point, free texts, particular conditions and the notes typed in the
 history of states, in the mediator's outcomes and in the coordination's calls and notes
 (`ContactNote.text`) are blanked; a birth date
-keeps only its year (1 January), so that statistics by age band still hold. Duplicate flags stay
+keeps only its year (`birth_year`), so that statistics by age band still hold; then what is kept
+for statistics is coarsened so that no 5-tuple (commune, birth year, ALD, disability, coverage)
+designates fewer than 5 people (`coarsening.anonymised_coarsen`). Duplicate flags stay
 (they hold no text). An anonymised request is never reopened (lifecycle.request_transition and
 constraint 0009 refuse it). What stays has no name and no contact: CPTS, commune, status and
 closing reason, dates, channel, reason for the request, coverage, priority reasons (rule labels),
@@ -22,12 +24,12 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
-from django.db.models.functions import TruncYear
+from django.db.models.functions import ExtractYear
 from django.utils import timezone
 
 from accesmt.territory.models import CPTS
 
+from .coarsening import anonymised_coarsen, priority_labels_generalise
 from .models import (
     ContactNote,
     GeocodeSource,
@@ -81,7 +83,12 @@ def requests_anonymise(ids: list[int], *, now: datetime.datetime) -> None:
     """Blank what identifies a person in the requests `ids` (inside the caller's transaction);
     shared by the retention job and the erasure a person asks for (`erasure.request_erase`)."""
     members = HouseholdMember.objects.filter(request_id__in=ids)
-    members.update(**BLANK_MEMBER_FIELDS, birth_date=TruncYear(F("birth_date")))
+    # The birth date keeps its year only (k-anonymity may coarsen it further: coarsening.py).
+    members.filter(birth_date__isnull=False).update(
+        birth_year=ExtractYear("birth_date"), birth_year_span=1
+    )
+    members.update(**BLANK_MEMBER_FIELDS, birth_date=None)
+    priority_labels_generalise(ids)
     # A coordinator may have typed free text (a name, a phone call) in a note.
     RequestTransition.objects.filter(request_id__in=ids).exclude(note="").update(note="")
     RightsOutcome.objects.filter(request_id__in=ids).exclude(note="").update(note="")
@@ -134,6 +141,13 @@ def requests_anonymise_closed(*, now: datetime.datetime | None = None) -> int:
             with transaction.atomic():
                 requests_anonymise(ids, now=now)
             done += len(ids)
+    # k-anonymity over every CPTS's anonymised people (those anonymised here, by an erasure, or
+    # before this step existed); a run that finds nothing to coarsen changes nothing.
+    anonymised_cpts = (
+        Request.objects.filter(anonymised_at__isnull=False).values_list("cpts_id").distinct()
+    )
+    for cpts in CPTS.objects.filter(pk__in=anonymised_cpts).order_by("pk"):
+        anonymised_coarsen(cpts)
     return done
 
 

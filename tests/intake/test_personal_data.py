@@ -19,6 +19,7 @@ from accesmt.intake.models import (
     ContactNote,
     Erasure,
     HouseholdMember,
+    IntakeSettings,
     Request,
     RequestTransition,
     RightsOutcome,
@@ -298,9 +299,12 @@ def _nothing_personal_left(household):
     # the anonymous row stays for the counts
     request.refresh_from_db()
     assert request.status == Status.CLOSED and request.closed_reason == "withdrawn"
-    assert request.commune.name == "Liévin" and request.anonymised_at is not None
+    assert request.cpts == household["cpts"] and request.anonymised_at is not None
+    # Alone among the anonymised households, its commune would single it out (k-anonymity).
+    assert request.commune is None and request.postcode == ""
     assert request.members.count() == 2
-    assert request.members.get(position=0).birth_date == datetime.date(1952, 1, 1)
+    first = request.members.get(position=0)
+    assert (first.birth_date, first.birth_year) == (None, None)  # not even the year, alone
     assert request.solicitations.count() == 1
     # the other household is untouched
     assert HouseholdMember.objects.filter(last_name="Autrefoyer").exists()
@@ -383,5 +387,6 @@ def test_the_privacy_notice_shows_the_configured_periods(client, territory, sett
     assert 'data-period="closed_requests">2 ans</strong> après sa clôture' in page
     assert 'data-period="messages">3 mois</strong> après l\'envoi' in page
     assert 'data-period="follow_up_link">' in page
-    settings.CLOSED_REQUEST_RETENTION_DAYS = 45
-    assert 'data-period="closed_requests">45 jours<' in text(client.get(url))
+    # The CPTS's own period, once chosen, is the one announced.
+    IntakeSettings.objects.create(cpts=territory["lievin"], closed_retention_months=18)
+    assert 'data-period="closed_requests">18 mois<' in text(client.get(url))

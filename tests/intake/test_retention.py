@@ -53,14 +53,13 @@ def test_closed_more_than_a_year_ago_is_anonymised(settings):
     assert old.anonymised_at == NOW
     member = old.members.get()
     assert (member.first_name, member.last_name, member.nir, member.conditions) == ("",) * 4
-    assert member.birth_date == datetime.date(1948, 1, 1)  # the year stays, for age bands
-    assert member.has_ald  # counts stay; no name is attached any more
-    # What stays: territory, status, reason, history.
-    assert (old.status, old.closed_reason, old.commune_id) == (
-        Status.CLOSED,
-        "mt_found",
-        old.commune_id,
-    )
+    assert member.birth_date is None
+    # Alone among the anonymised people of the CPTS, she would be singled out by anything kept
+    # for statistics (k-anonymity, coarsening.py): all of it is withheld.
+    assert (member.birth_year, member.has_ald, member.has_disability) == (None, None, None)
+    assert (old.commune_id, old.postcode, old.coverage) == (None, "", "")
+    # What stays: CPTS, status, reason, history.
+    assert (old.status, old.closed_reason) == (Status.CLOSED, "mt_found")
     for untouched in (recent, waiting):
         assert untouched.members.get().last_name == "Lefebvre"
         assert Request.objects.get(pk=untouched.pk).email

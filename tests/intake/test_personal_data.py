@@ -382,11 +382,17 @@ def test_another_cpts_coordinator_can_neither_see_nor_erase(client, household, t
 def test_the_privacy_notice_shows_the_configured_periods(client, territory, settings):
     settings.CLOSED_REQUEST_RETENTION_DAYS = 730
     settings.NOTIFICATIONS_RETENTION_DAYS = 90
+    settings.AUDIT_LOG_RETENTION_DAYS = 1095
+    settings.DECLARATION_RETENTION_DAYS = 1095
+    settings.SATISFACTION_COMMENT_RETENTION_DAYS = 365
     url = reverse("intake:privacy", kwargs={"cpts_slug": territory["lievin"].slug})
     page = text(client.get(url))
     assert 'data-period="closed_requests">2 ans</strong> après sa clôture' in page
     assert 'data-period="messages">3 mois</strong> après l\'envoi' in page
     assert 'data-period="follow_up_link">' in page
+    assert 'data-period="audit_log">3 ans<' in page
+    assert 'data-period="declarations">3 ans<' in page
+    assert 'data-period="satisfaction_comments">1 an<' in page
     # The CPTS's own period, once chosen, is the one announced.
     IntakeSettings.objects.create(cpts=territory["lievin"], closed_retention_months=18)
     assert 'data-period="closed_requests">18 mois<' in text(client.get(url))

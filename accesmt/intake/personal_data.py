@@ -77,7 +77,9 @@ def _iso(value) -> str | None:
     return value.isoformat() if value else None
 
 
-def _yes(value: bool) -> str:
+def _yes(value: bool | None) -> str:
+    if value is None:  # withheld at anonymisation (coarsening.py)
+        return "non conservé"
     return "oui" if value else "non"
 
 
@@ -113,7 +115,8 @@ def personal_data(request: Request) -> dict[str, Any]:
         ("email", "Adresse e-mail", r.email, _text(r.email)),
         ("address", "Adresse", r.address, _text(r.address)),
         ("postcode", "Code postal", r.postcode, r.postcode),
-        ("commune", "Commune", r.commune.name, r.commune.name),
+        # An anonymised request may have its commune withheld (coarsening.py).
+        ("commune", "Commune", *([r.commune.name] * 2 if r.commune_id else [None, ""])),
         ("coverage", "Couverture sociale", r.coverage, r.get_coverage_display()),
         (
             "needs_rights_help",

@@ -176,3 +176,26 @@ def test_generalise_property(households):
     snapshot = [key(p) for p in people]
     generalise(people, commune, coverage)
     assert [key(p) for p in people] == snapshot
+
+
+@pytest.mark.django_db
+def test_the_coordinator_still_opens_the_data_of_a_coarsened_request(client, settings):
+    from django.urls import reverse
+
+    from accesmt.accounts.models import Role
+    from tests.accounts.factories import MembershipFactory
+
+    settings.CLOSED_REQUEST_RETENTION_DAYS = 365
+    cpts = CPTSFactory()
+    request = _household(
+        cpts, TerritoryCommuneFactory(cpts=cpts).commune, born=datetime.date(1931, 1, 1), ald=True
+    )
+    requests_anonymise_closed(now=NOW)
+    request.refresh_from_db()
+    assert request.commune is None  # alone: withheld
+    client.force_login(MembershipFactory(cpts=cpts, role=Role.COORDINATOR).user)
+    kwargs = {"cpts_slug": cpts.slug, "reference": request.reference}
+    assert client.get(reverse("intake_staff:request_detail", kwargs=kwargs)).status_code == 200
+    data = client.get(reverse("intake_staff:request_data_json", kwargs=kwargs))
+    assert data.status_code == 200
+    assert "1931" not in data.content.decode()

@@ -303,3 +303,20 @@ class LoginFailure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.failures} échec(s)"
+
+
+class AuditPurgeWindow(models.Model):
+    """The audit purge's permission, written by `retention.audit_log_purge` inside its transaction
+    and removed before it commits: the database's append-only trigger lets a DELETE through only
+    for a line older than `before`, and only when `before` itself is older than the floor written
+    in the trigger (accounts migration 0010: 365 days), so that even with a window no recent line
+    can go. No other code writes it."""
+
+    before = models.DateTimeField("lignes antérieures à")
+
+    class Meta:
+        verbose_name = "fenêtre de purge du journal d'audit"
+        verbose_name_plural = "fenêtres de purge du journal d'audit"
+
+    def __str__(self) -> str:
+        return f"purge avant {self.before:%Y-%m-%d}"

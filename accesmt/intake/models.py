@@ -189,8 +189,14 @@ class Request(models.Model):
     # Address and eligibility
     address = models.CharField("adresse", max_length=250)
     postcode = models.CharField("code postal", max_length=5)
+    # Empty only on an anonymised request whose commune was generalised to the CPTS's level
+    # (k-anonymity, coarsening.py); every live request has one (forms and services require it).
     commune = models.ForeignKey(
-        "territory.Commune", verbose_name="commune", on_delete=models.PROTECT, related_name="+"
+        "territory.Commune",
+        verbose_name="commune",
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
     )
     latitude = models.FloatField(null=True, blank=True)
     longitude = models.FloatField(null=True, blank=True)
@@ -434,11 +440,20 @@ class HouseholdMember(models.Model):
     normalised_name = models.CharField(
         max_length=NORMALISED_NAME_LENGTH, editable=False, db_index=True
     )
-    birth_date = models.DateField("date de naissance")
+    # An anonymised member has no birth date: only its year, or the first year of a 5- or 10-year
+    # band (`birth_year_span`), or nothing at all (k-anonymity, coarsening.py).
+    birth_date = models.DateField("date de naissance", null=True)
+    birth_year = models.PositiveSmallIntegerField(
+        "année de naissance (anonymisée)", null=True, blank=True
+    )
+    birth_year_span = models.PositiveSmallIntegerField(
+        "largeur de la tranche d'années (anonymisée)", null=True, blank=True
+    )
     sex = models.CharField("sexe", max_length=1, choices=Sex.choices, blank=True)
     nir = models.CharField("numéro de sécurité sociale", max_length=15, blank=True, db_index=True)
-    has_ald = models.BooleanField("affection de longue durée (ALD)", default=False)
-    has_disability = models.BooleanField("situation de handicap", default=False)
+    # None only on an anonymised member whose attribute was withheld (k-anonymity, coarsening.py).
+    has_ald = models.BooleanField("affection de longue durée (ALD)", default=False, null=True)
+    has_disability = models.BooleanField("situation de handicap", default=False, null=True)
     conditions = models.TextField("pathologies particulières ou handicap", blank=True)
     home_visits = models.CharField(
         "visites à domicile", max_length=15, choices=HomeVisits.choices, default=HomeVisits.NEVER
@@ -458,6 +473,11 @@ class HouseholdMember(models.Model):
             models.CheckConstraint(
                 name="intake_member_home_visits_known",
                 condition=models.Q(home_visits__in=HomeVisits.values),
+            ),
+            models.CheckConstraint(
+                name="intake_member_birth_year_band_known",
+                condition=models.Q(birth_year_span__isnull=True)
+                | models.Q(birth_year_span__in=[1, 5, 10], birth_year__isnull=False),
             ),
         ]
 
@@ -630,6 +650,17 @@ DEFAULT_CARE_TELECONSULTATION = (
 )
 
 
+RETENTION_MONTHS_MIN = 1
+RETENTION_MONTHS_MAX = 36
+
+
+def default_closed_retention_months() -> int:
+    """The deployment's CLOSED_REQUEST_RETENTION_DAYS (365 by default) in months, within bounds:
+    the default of a CPTS that has not chosen its own period."""
+    days = int(getattr(settings, "CLOSED_REQUEST_RETENTION_DAYS", 365))
+    return max(RETENTION_MONTHS_MIN, min(RETENTION_MONTHS_MAX, round(days / 30.4375)))
+
+
 class IntakeSettings(models.Model):
     """Per-CPTS intake configuration (a missing row means the defaults below)."""
 
@@ -666,6 +697,11 @@ class IntakeSettings(models.Model):
     follow_up_link_days = models.PositiveSmallIntegerField(
         "durée de validité du lien de suivi (jours)", default=400
     )
+    closed_retention_months = models.PositiveSmallIntegerField(
+        "durée de conservation après clôture (mois)",
+        default=default_closed_retention_months,
+        help_text="Une demande close est anonymisée après cette durée (de 1 à 36 mois).",
+    )
 
     class Meta:
         verbose_name = "réglages des demandes"
@@ -675,6 +711,13 @@ class IntakeSettings(models.Model):
                 name="intake_settings_ages_sensible",
                 condition=models.Q(
                     senior_age__gte=50, senior_age__lte=100, child_age_below__lte=18
+                ),
+            ),
+            models.CheckConstraint(
+                name="intake_settings_retention_bounds",
+                condition=models.Q(
+                    closed_retention_months__gte=RETENTION_MONTHS_MIN,
+                    closed_retention_months__lte=RETENTION_MONTHS_MAX,
                 ),
             ),
         ]

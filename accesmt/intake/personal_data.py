@@ -38,6 +38,7 @@ from accesmt.notifications.messages import render_message
 from accesmt.notifications.models import OutboxMessage
 from accesmt.notifications.services import outbox_redact
 
+from .coarsening import anonymised_coarsen
 from .lifecycle import request_transition
 from .models import ClosedReason, Erasure, Request, Status
 from .retention import requests_anonymise
@@ -76,7 +77,9 @@ def _iso(value) -> str | None:
     return value.isoformat() if value else None
 
 
-def _yes(value: bool) -> str:
+def _yes(value: bool | None) -> str:
+    if value is None:  # withheld at anonymisation (coarsening.py)
+        return "non conservé"
     return "oui" if value else "non"
 
 
@@ -112,7 +115,8 @@ def personal_data(request: Request) -> dict[str, Any]:
         ("email", "Adresse e-mail", r.email, _text(r.email)),
         ("address", "Adresse", r.address, _text(r.address)),
         ("postcode", "Code postal", r.postcode, r.postcode),
-        ("commune", "Commune", r.commune.name, r.commune.name),
+        # An anonymised request may have its commune withheld (coarsening.py).
+        ("commune", "Commune", *([r.commune.name] * 2 if r.commune_id else [None, ""])),
         ("coverage", "Couverture sociale", r.coverage, r.get_coverage_display()),
         (
             "needs_rights_help",
@@ -349,6 +353,8 @@ def request_erase(
         outbox_redact(messages=messages_of(locked), now=now)
         _confirm(locked, now=now)
         requests_anonymise([locked.pk], now=now)
+        # The erased household's statistics join a group of at least 5 at once (k-anonymity).
+        anonymised_coarsen(locked.cpts)
         Erasure.objects.create(
             request=locked, at=now, by=by, by_patient=by is None, reason=reason[:300]
         )

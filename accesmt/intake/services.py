@@ -20,7 +20,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accesmt.accounts.actors import actor_or_none
-from accesmt.accounts.models import CPAM_ROLES, Membership
+from accesmt.accounts.models import CPAM_ROLES, AuditAction, Membership
+from accesmt.accounts.services import audit_record
 from accesmt.common.links import public_url
 from accesmt.common.phones import is_mobile
 from accesmt.common.signing import make_link_token
@@ -732,3 +733,20 @@ def intake_attempt_register(*, cpts, ip: str | None, now: datetime.datetime | No
     now = now or timezone.now()
     IntakeAttempt.objects.filter(at__lt=now - datetime.timedelta(days=1)).delete()
     IntakeAttempt.objects.create(ip_digest=_ip_digest(ip), cpts=cpts, at=now)
+
+
+def intake_settings_retention_update(
+    *, cpts, by, closed_retention_months: int, http_request=None
+) -> IntakeSettings:
+    """Store how long the CPTS keeps a closed request before it is anonymised (1 to 36 months;
+    the privacy notice shows it). A promise to the people: the change is audited (who, when; the
+    value is in the row itself)."""
+    with transaction.atomic():
+        config, _created = IntakeSettings.objects.select_for_update().get_or_create(cpts=cpts)
+        config.closed_retention_months = closed_retention_months
+        config.full_clean()
+        config.save()
+        audit_record(
+            actor=by, action=AuditAction.UPDATE, obj=config, cpts=cpts, http_request=http_request
+        )
+    return config

@@ -31,6 +31,7 @@ from __future__ import annotations
 import datetime
 import logging
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.urls import reverse
@@ -210,3 +211,16 @@ def satisfaction_answer(
         locked.save(update_fields=["answered"])
     invitation.answered = True
     return answer
+
+
+def satisfaction_comments_blank(*, now: datetime.datetime | None = None) -> int:
+    """Blank the free comments of the answers about requests closed in a month that ended more
+    than SATISFACTION_COMMENT_RETENTION_DAYS ago (a year by default): a comment may name someone
+    or tell a health detail; the ticked answers stay for the indicators. Return how many."""
+    now = now or timezone.now()
+    days = int(getattr(settings, "SATISFACTION_COMMENT_RETENTION_DAYS", 365))
+    limit = timezone.localdate(now) - datetime.timedelta(days=days)
+    # `month` is the first day of the closing month: the month ended before the limit.
+    last_month = limit.replace(day=1)
+    old = SatisfactionAnswer.objects.filter(month__lt=last_month).exclude(comment="")
+    return old.update(comment="")

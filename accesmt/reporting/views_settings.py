@@ -1,6 +1,7 @@
 """The coordinator's reporting settings (`espace/<slug>/indicateurs/reglages/`): the start date
-of the ACI contract (the default period of every indicator page) and the public monthly report
-switched on or off. Coordinators (and platform admins) only."""
+of the ACI contract (the default period of every indicator page), the public monthly report
+switched on or off, and how long a closed request is kept before it is anonymised (an intake
+setting, edited here with the CPTS's other settings). Coordinators (and platform admins) only."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from accesmt.accounts.access import cpts_role_required
+from accesmt.intake.models import RETENTION_MONTHS_MAX, RETENTION_MONTHS_MIN, IntakeSettings
+from accesmt.intake.services import intake_settings_retention_update
 
 from .access import COORDINATION
 from .models import ReportingSettings
@@ -54,6 +57,21 @@ class ReportingSettingsForm(forms.ModelForm):
         },
     )
 
+    closed_retention_months = forms.IntegerField(
+        label="Durée de conservation après clôture (mois)",
+        required=False,  # left empty: unchanged
+        min_value=RETENTION_MONTHS_MIN,
+        max_value=RETENTION_MONTHS_MAX,
+        help_text="Une demande close est anonymisée après cette durée : noms, coordonnées et "
+        "textes libres sont effacés, les données gardées pour les statistiques sont "
+        "généralisées. La politique de confidentialité affiche cette durée.",
+        error_messages={
+            "invalid": "Saisissez un nombre entier de mois, de 1 à 36.",
+            "min_value": "La durée de conservation est d'au moins 1 mois.",
+            "max_value": "La durée de conservation est de 36 mois au plus.",
+        },
+    )
+
     class Meta:
         model = ReportingSettings
         fields = ["aci_contract_start", "public_report"]
@@ -88,6 +106,7 @@ def reporting_settings(http_request, cpts_slug: str):
         initial={
             "senior_departure_rate": current.senior_departure_rate,
             "default_patient_count": current.default_patient_count,
+            "closed_retention_months": IntakeSettings.for_cpts(cpts).closed_retention_months,
         },
     )
     if http_request.method == "POST" and form.is_valid():
@@ -100,6 +119,14 @@ def reporting_settings(http_request, cpts_slug: str):
             default_patient_count=form.cleaned_data["default_patient_count"],
             http_request=http_request,
         )
+        months = form.cleaned_data["closed_retention_months"]
+        if months is not None and months != IntakeSettings.for_cpts(cpts).closed_retention_months:
+            intake_settings_retention_update(
+                cpts=cpts,
+                by=http_request.user,
+                closed_retention_months=months,
+                http_request=http_request,
+            )
         messages.success(http_request, "Réglages enregistrés.")
         return redirect("reporting:settings", cpts_slug=cpts.slug)
     saved = ReportingSettings.for_cpts(cpts)

@@ -244,8 +244,17 @@ API_RATE_LIMIT = env.str("API_RATE_LIMIT", default="300/m")
 # before any key is checked (ninja authenticates before throttling, so API_RATE_LIMIT cannot).
 API_FAILED_AUTH_LIMIT = env.str("API_FAILED_AUTH_LIMIT", default="20/m")
 
-# Closed requests are anonymised this many days after closing (privacy notice: "au plus un an").
+# Retention periods (ADR 0027; the privacy notice shows them, intake.retention.retention_periods).
+# Closed requests: the default, in months (365 → 12), of a CPTS that has not chosen its own period
+# (IntakeSettings.closed_retention_months, 1 to 36 months, on the coordinator's settings page).
 CLOSED_REQUEST_RETENTION_DAYS = env.int("CLOSED_REQUEST_RETENTION_DAYS", default=365)
+# Audit lines (job accounts.audit_log_purge); the database refuses to delete a line younger than
+# 365 days whatever this says (accounts migration 0010).
+AUDIT_LOG_RETENTION_DAYS = env.int("AUDIT_LOG_RETENTION_DAYS", default=1095)
+# GP availability declarations superseded more than this long ago (directory.declarations_purge).
+DECLARATION_RETENTION_DAYS = env.int("DECLARATION_RETENTION_DAYS", default=1095)
+# Free comments of the satisfaction survey (reporting.satisfaction_comments_blank).
+SATISFACTION_COMMENT_RETENTION_DAYS = env.int("SATISFACTION_COMMENT_RETENTION_DAYS", default=365)
 
 # BAN geocoding (https://adresse.data.gouv.fr/outils/api-doc/adresse); addok serves the same API.
 GEOCODER_URL = env.str("GEOCODER_URL", default="https://api-adresse.data.gouv.fr")

@@ -19,6 +19,7 @@ from accesmt.intake.models import (
     ContactNote,
     Erasure,
     HouseholdMember,
+    IntakeSettings,
     Request,
     RequestTransition,
     RightsOutcome,
@@ -335,9 +336,12 @@ def _nothing_personal_left(household):
     # the anonymous row stays for the counts
     request.refresh_from_db()
     assert request.status == Status.CLOSED and request.closed_reason == "withdrawn"
-    assert request.commune.name == "Liévin" and request.anonymised_at is not None
+    assert request.cpts == household["cpts"] and request.anonymised_at is not None
+    # Alone among the anonymised households, its commune would single it out (k-anonymity).
+    assert request.commune is None and request.postcode == ""
     assert request.members.count() == 2
-    assert request.members.get(position=0).birth_date == datetime.date(1952, 1, 1)
+    first = request.members.get(position=0)
+    assert (first.birth_date, first.birth_year) == (None, None)  # not even the year, alone
     assert request.solicitations.count() == 1
     # the other household is untouched
     assert HouseholdMember.objects.filter(last_name="Autrefoyer").exists()
@@ -415,10 +419,17 @@ def test_another_cpts_coordinator_can_neither_see_nor_erase(client, household, t
 def test_the_privacy_notice_shows_the_configured_periods(client, territory, settings):
     settings.CLOSED_REQUEST_RETENTION_DAYS = 730
     settings.NOTIFICATIONS_RETENTION_DAYS = 90
+    settings.AUDIT_LOG_RETENTION_DAYS = 1095
+    settings.DECLARATION_RETENTION_DAYS = 1095
+    settings.SATISFACTION_COMMENT_RETENTION_DAYS = 365
     url = reverse("intake:privacy", kwargs={"cpts_slug": territory["lievin"].slug})
     page = text(client.get(url))
     assert 'data-period="closed_requests">2 ans</strong> après sa clôture' in page
     assert 'data-period="messages">3 mois</strong> après l\'envoi' in page
     assert 'data-period="follow_up_link">' in page
-    settings.CLOSED_REQUEST_RETENTION_DAYS = 45
-    assert 'data-period="closed_requests">45 jours<' in text(client.get(url))
+    assert 'data-period="audit_log">3 ans<' in page
+    assert 'data-period="declarations">3 ans<' in page
+    assert 'data-period="satisfaction_comments">1 an<' in page
+    # The CPTS's own period, once chosen, is the one announced.
+    IntakeSettings.objects.create(cpts=territory["lievin"], closed_retention_months=18)
+    assert 'data-period="closed_requests">18 mois<' in text(client.get(url))

@@ -53,14 +53,13 @@ def test_closed_more_than_a_year_ago_is_anonymised(settings):
     assert old.anonymised_at == NOW
     member = old.members.get()
     assert (member.first_name, member.last_name, member.nir, member.conditions) == ("",) * 4
-    assert member.birth_date == datetime.date(1948, 1, 1)  # the year stays, for age bands
-    assert member.has_ald  # counts stay; no name is attached any more
-    # What stays: territory, status, reason, history.
-    assert (old.status, old.closed_reason, old.commune_id) == (
-        Status.CLOSED,
-        "mt_found",
-        old.commune_id,
-    )
+    assert member.birth_date is None
+    # Alone among the anonymised people of the CPTS, she would be singled out by anything kept
+    # for statistics (k-anonymity, coarsening.py): all of it is withheld.
+    assert (member.birth_year, member.has_ald, member.has_disability) == (None, None, None)
+    assert (old.commune_id, old.postcode, old.coverage) == (None, "", "")
+    # What stays: CPTS, status, reason, history.
+    assert (old.status, old.closed_reason) == (Status.CLOSED, "mt_found")
     for untouched in (recent, waiting):
         assert untouched.members.get().last_name == "Lefebvre"
         assert Request.objects.get(pk=untouched.pk).email
@@ -134,3 +133,22 @@ def test_the_job_also_blanks_solicitation_notes_and_the_usual_gp_typed(settings)
     assert old.solicitations.get().note == ""
     assert Request.objects.get(pk=old.pk).usual_gp_name == ""
     assert kept.solicitations.get().note == "Pour Jeanne Lefebvre"
+
+
+def test_each_cpts_keeps_closed_requests_for_its_own_number_of_months(settings):
+    from accesmt.intake.models import IntakeSettings
+    from accesmt.intake.retention import months_before
+
+    settings.CLOSED_REQUEST_RETENTION_DAYS = 365  # 12 months for a CPTS that has not chosen
+    short = _request(closed_days_ago=100)  # its CPTS keeps 3 months: anonymised
+    IntakeSettings.objects.create(cpts=short.cpts, closed_retention_months=3)
+    long_kept = _request(closed_days_ago=500)  # its CPTS keeps 24 months: kept
+    IntakeSettings.objects.create(cpts=long_kept.cpts, closed_retention_months=24)
+    default_cpts = _request(closed_days_ago=380)  # default 12 months: anonymised
+    assert requests_anonymise_closed(now=NOW) == 2
+    assert Request.objects.get(pk=short.pk).anonymised_at == NOW
+    assert Request.objects.get(pk=default_cpts.pk).anonymised_at == NOW
+    assert Request.objects.get(pk=long_kept.pk).anonymised_at is None
+    march_31 = datetime.datetime(2026, 3, 31, 12, tzinfo=datetime.UTC)
+    assert months_before(march_31, 1) == datetime.datetime(2026, 2, 28, 12, tzinfo=datetime.UTC)
+    assert months_before(march_31, 15).date() == datetime.date(2024, 12, 31)

@@ -275,3 +275,20 @@ def test_a_section_page_runs_the_same_number_of_queries_for_3_or_30_households(c
             assert client.get(url, {"debut": "2026-04-01"}).status_code == 200
         counted.append(len(queries))
     assert counted[0] == counted[1], counted
+
+
+def test_ages_of_anonymised_people_come_from_their_year_or_band(client, cpts):
+    """Issue 14: an anonymised person has a birth year, a 5- or 10-year band, or nothing
+    (intake/coarsening.py); the ages table still counts everyone."""
+    request = household(cpts, at(2026, 5, 10), persons=0)
+    for year, span in [(1956, 1), (1950, 5), (1950, 10), (None, None)]:
+        HouseholdMemberFactory(
+            request=request, birth_date=None, birth_year=year, birth_year_span=span, sex=""
+        )
+    HouseholdMemberFactory(request=request, birth_date=datetime.date(1990, 1, 1), sex="F")
+    rows = table(page(client, cpts, Role.COORDINATOR, debut="2026-04-01"), "demand.ages")
+    # 2026 − 1956 = 70; 2026 − 1952 (middle of 1950–1954) = 74; 2026 − 1954 (1950–1959) = 72.
+    assert rows["70 à 79 ans"] == [0, 0, 3, 3, 60.0]
+    assert rows["18 à 39 ans"] == [1, 0, 0, 1, 20.0]
+    assert rows["âge non conservé (anonymisé)"] == [0, 0, 1, 1, 20.0]
+    assert rows["total"] == [1, 0, 4, 5, 100.0]

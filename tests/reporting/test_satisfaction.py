@@ -281,3 +281,35 @@ def test_a_household_settled_by_its_usual_gp_is_invited_as_an_mt_found():
     assert satisfaction_invite(now=NOW) >= 1
     invitation = SatisfactionInvitation.objects.get(request=request)
     assert invitation.outcome == "mt_found"
+
+
+def test_comments_are_blanked_after_their_retention_period(settings):
+    """ADR 0027: the free comment may name someone; the ticked answers stay for the figures."""
+    from accesmt.notifications import jobs
+    from accesmt.reporting.satisfaction import satisfaction_comments_blank
+
+    settings.SATISFACTION_COMMENT_RETENTION_DAYS = 365
+    cpts = CPTSFactory()
+    now = timezone.now()
+    today = timezone.localdate(now)
+
+    def answer(days_ago):
+        month = (today - datetime.timedelta(days=days_ago)).replace(day=1)
+        return SatisfactionAnswer.objects.create(
+            cpts=cpts,
+            month=month,
+            outcome="mt_found",
+            ease="easy",
+            delay="reasonable",
+            would_recommend=True,
+            comment="Merci au Dr Martin",
+        )
+
+    old, recent = answer(500), answer(100)
+    assert satisfaction_comments_blank(now=now) == 1
+    old.refresh_from_db()
+    recent.refresh_from_db()
+    assert (old.comment, old.outcome, old.would_recommend) == ("", "mt_found", True)
+    assert recent.comment == "Merci au Dr Martin"
+    assert satisfaction_comments_blank(now=now) == 0
+    assert "reporting.satisfaction_comments_blank" in jobs.registered()

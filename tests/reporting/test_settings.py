@@ -139,3 +139,42 @@ def test_coordinator_sets_the_projection_rate_and_default_count(client, cpts):
     assert wrong.status_code == 400
     assert "Saisissez un nombre entier de 0 à 100." in wrong.content.decode()
     assert ReportingSettings.objects.get(cpts=cpts).senior_departure_rate == 15
+
+
+def test_coordinator_sets_the_retention_of_closed_requests(client, cpts, settings):
+    """Issue 14: the CPTS's own period, 1 to 36 months, audited, shown in the privacy notice."""
+    from accesmt.intake.models import IntakeSettings
+
+    settings.CLOSED_REQUEST_RETENTION_DAYS = 730
+    as_coordinator(client, cpts)
+    body = client.get(url(cpts)).content.decode()
+    assert 'name="closed_retention_months"' in body and 'value="24"' in body  # the default
+    for value, error in (
+        ("0", "La durée de conservation est d&#x27;au moins 1 mois."),
+        ("37", "La durée de conservation est de 36 mois au plus."),
+        ("douze", "Saisissez un nombre entier de mois, de 1 à 36."),
+    ):
+        wrong = client.post(
+            url(cpts), {"aci_contract_start": "2025-01-01", "closed_retention_months": value}
+        )
+        assert wrong.status_code == 400
+        assert error in wrong.content.decode()
+    assert not IntakeSettings.objects.filter(cpts=cpts).exists()
+    audited = AuditLog.objects.filter(object_type="intake.intakesettings").count()
+    done = client.post(
+        url(cpts), {"aci_contract_start": "2025-01-01", "closed_retention_months": "18"}
+    )
+    assert done.status_code == 302
+    assert IntakeSettings.objects.get(cpts=cpts).closed_retention_months == 18
+    assert (
+        AuditLog.objects.filter(
+            object_type="intake.intakesettings", action=AuditAction.UPDATE
+        ).count()
+        == audited + 1
+    )
+    privacy = client.get(reverse("intake:privacy", kwargs={"cpts_slug": cpts.slug}))
+    assert 'data-period="closed_requests">18 mois<' in privacy.content.decode()
+    # Left empty: unchanged, and no new audit line.
+    client.post(url(cpts), {"aci_contract_start": "2025-01-01", "closed_retention_months": ""})
+    assert IntakeSettings.objects.get(cpts=cpts).closed_retention_months == 18
+    assert AuditLog.objects.filter(object_type="intake.intakesettings").count() == audited + 1

@@ -80,7 +80,8 @@ def row_of(request: Request, today) -> list:
         request.phone,
         request.email,
         len(members),
-        ", ".join(str(_age(m.birth_date, today)) for m in members),
+        # An anonymised person has no birth date any more (intake/coarsening.py).
+        ", ".join(str(_age(m.birth_date, today)) for m in members if m.birth_date),
         sum(1 for m in members if m.has_ald),
         "oui" if visits else "non",
         request.get_coverage_display(),

@@ -13,6 +13,7 @@ from django.db.models import (
     DurationField,
     ExpressionWrapper,
     F,
+    IntegerField,
     QuerySet,
     Value,
     When,
@@ -146,19 +147,28 @@ REPORT_AGE_BANDS: tuple[tuple[int | None, str], ...] = (
 def age_at_registration(request_path: str = "request__"):
     """The age in whole years of a HouseholdMember on the (local) day its household registered,
     computed by the database (year difference, minus one before the birthday), the same on SQLite
-    and PostgreSQL."""
+    and PostgreSQL. An anonymised member has no birth date but a year or a 5- or 10-year band
+    (`birth_year`, `birth_year_span`, intake/coarsening.py): its age is the year difference to the
+    middle of the band (exact within a year for a single year); NULL when the year was withheld."""
     created = f"{request_path}created_at"
 
     def month_day(field):
         return ExtractMonth(field) * 100 + ExtractDay(field)
 
-    return (
+    exact = (
         ExtractYear(created)
         - ExtractYear("birth_date")
         - Case(
             When(LessThan(month_day(created), month_day("birth_date")), then=Value(1)),
             default=Value(0),
         )
+    )
+    banded = ExtractYear(created) - F("birth_year") - (F("birth_year_span") - 1) / 2
+    return Case(
+        When(birth_date__isnull=False, then=exact),
+        When(birth_year__isnull=False, then=banded),
+        default=Value(None),
+        output_field=IntegerField(),
     )
 
 

@@ -294,12 +294,17 @@ def ages(scope: Scope, period: Period) -> Table:
         .annotate(n=Count("pk"))
     )
     found: dict[tuple[int, str], int] = {}
+    unknown = len(REPORT_AGE_BANDS)  # anonymised people whose birth year was withheld
     for age, sex, n in grouped:
-        key = (age_band_index(age), sex if sex in (Sex.FEMALE, Sex.MALE) else "")
+        band = unknown if age is None else age_band_index(age)
+        key = (band, sex if sex in (Sex.FEMALE, Sex.MALE) else "")
         found[key] = found.get(key, 0) + n
     whole = sum(found.values())
+    bands = list(REPORT_AGE_BANDS)
+    if any(band == unknown for band, _ in found):
+        bands.append((None, "âge non conservé (anonymisé)"))
     rows, totals_by_sex = [], dict.fromkeys((short for _, short in sexes), 0)
-    for index, (_, label) in enumerate(REPORT_AGE_BANDS):
+    for index, (_, label) in enumerate(bands):
         counts = [found.get((index, sex), 0) for sex, _ in sexes]
         for (_, short), n in zip(sexes, counts, strict=True):
             totals_by_sex[short] += n

@@ -36,6 +36,7 @@ urlpatterns = [
     path("", include("accesmt.reporting.urls")),
     path("", include("accesmt.directory.urls")),
     path("", include("accesmt.matching.urls")),
+    path("", include("accesmt.notifications.urls")),
     path("api/", include("accesmt.api.urls")),
     path("", include("accesmt.orientation.urls")),
     path("", include("accesmt.intake.urls_staff")),

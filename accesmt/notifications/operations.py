@@ -29,7 +29,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -37,9 +36,6 @@ from django.utils import timezone
 from django_tasks import task
 
 from .models import ACTIVE_OPERATION_STATUSES, Operation, OperationStatus
-
-if TYPE_CHECKING:
-    from accesmt.territory.models import CPTS
 
 logger = logging.getLogger(__name__)
 
@@ -128,7 +124,7 @@ class Progress:
             )
 
 
-def _expire_stale(kind: str, cpts: CPTS) -> None:
+def _expire_stale(kind: str, cpts) -> None:
     now = timezone.now()
     limit = now - timedelta(seconds=settings.OPERATION_STALE_SECONDS)
     Operation.objects.filter(
@@ -148,7 +144,7 @@ def _enqueue(operation: Operation) -> None:
 
 
 def operation_start(
-    *, kind: str, cpts: CPTS, by=None, params: dict | None = None, step: str = ""
+    *, kind: str, cpts, by=None, params: dict | None = None, step: str = ""
 ) -> Operation:
     """Write the operation and enqueue its task; refuse (OperationRefused) when one of the same
     kind is already queued or running for this CPTS."""

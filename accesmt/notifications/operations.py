@@ -226,3 +226,15 @@ def operation_run(operation_id: int) -> str:
     )
     logger.info("opération %s n° %s : terminée", kind.name, operation_id)
     return OperationStatus.DONE
+
+
+def task_results_prune(*, now) -> int:
+    """Periodic job: delete the database backend's finished task rows older than
+    NOTIFICATIONS_RETENTION_DAYS (the Operation rows keep what users see). Returns the count."""
+    from django_tasks_db.models import DBTaskResult
+
+    limit = now - timedelta(days=settings.NOTIFICATIONS_RETENTION_DAYS)
+    deleted, _ = DBTaskResult.objects.filter(
+        status__in=["SUCCESSFUL", "FAILED"], finished_at__lt=limit
+    ).delete()
+    return deleted

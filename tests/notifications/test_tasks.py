@@ -313,3 +313,29 @@ def test_the_send_of_a_run_is_an_operation_too(client, world):
     assert (send.status, send.done, send.total) == ("done", 2, 2)
     page = client.get(progress_url(send)).content.decode()
     assert "2 demandes envoyées aux médecins proposés." in page
+
+
+@pytest.mark.django_db
+def test_old_finished_task_rows_are_pruned_by_a_periodic_job(world, settings):
+    from django_tasks_db.models import DBTaskResult
+
+    from accesmt.notifications import jobs
+
+    settings.TASKS = DATABASE_TASKS
+    now = timezone.now()
+    old = operation_start(kind="matching.allocation_run", cpts=world.cpts, by=None)
+    recent = operation_start(kind="matching.allocation_run", cpts=world.other, by=None)
+    waiting = operation_start(kind="orientation.allocation_send", cpts=world.cpts, by=None)
+    days = settings.NOTIFICATIONS_RETENTION_DAYS
+    DBTaskResult.objects.filter(id=old.task_id).update(
+        status="SUCCESSFUL", finished_at=now - timedelta(days=days + 1)
+    )
+    DBTaskResult.objects.filter(id=recent.task_id).update(
+        status="FAILED", finished_at=now - timedelta(days=days - 1)
+    )
+
+    job = jobs.registered()["notifications.task_results_prune"]
+    assert job.func(now=now) == 1
+    assert sorted(str(i) for i in DBTaskResult.objects.values_list("id", flat=True)) == sorted(
+        [recent.task_id, waiting.task_id]
+    )

@@ -30,7 +30,7 @@ from accesmt.accounts.models import AuditAction, Role
 from accesmt.accounts.services import audit_record, audit_record_many
 from accesmt.intake.ages import age_bands_text
 from accesmt.intake.models import HouseholdMember, RequestPriorityReason
-from accesmt.notifications.operations import OperationRefused, operation_start
+from accesmt.notifications.operations import OperationRefused, operation_active, operation_start
 
 from .models import AllocationMethod, AllocationStatus
 from .operations import ALLOCATION_RUN
@@ -69,6 +69,8 @@ def runs(http_request, cpts_slug: str):
         return redirect("notifications:operation", cpts_slug=cpts.slug, pk=operation.pk)
     context = {
         "cpts": cpts,
+        # a run being computed can be left and come back to: its progress page is linked here
+        "active": operation_active(kind=ALLOCATION_RUN, cpts=cpts),
         "runs": allocation_runs_for(http_request.user, cpts)[:50],
         "methods": AllocationMethod.choices,
         "can_run_platform": http_request.user.is_platform_admin,

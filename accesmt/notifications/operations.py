@@ -164,12 +164,7 @@ def operation_start(
             if in_database:  # the task row commits (or not) with the operation
                 _enqueue(operation)
     except IntegrityError:
-        active = (
-            Operation.objects.filter(kind=kind, cpts=cpts, status__in=ACTIVE_OPERATION_STATUSES)
-            .order_by("-pk")
-            .first()
-        )
-        raise OperationRefused(_kinds[kind].busy, active) from None
+        raise OperationRefused(_kinds[kind].busy, operation_active(kind=kind, cpts=cpts)) from None
     if not in_database:
         from django_tasks.backends.immediate import ImmediateBackend
 
@@ -181,11 +176,30 @@ def operation_start(
     return operation
 
 
+def operation_active(*, kind: str, cpts) -> Operation | None:
+    """The operation of this kind queued or running for this CPTS, if any."""
+    return (
+        Operation.objects.filter(kind=kind, cpts=cpts, status__in=ACTIVE_OPERATION_STATUSES)
+        .order_by("-pk")
+        .first()
+    )
+
+
 def _finish(operation_id: int, **fields) -> None:
     now = timezone.now()
     Operation.objects.filter(pk=operation_id, status=OperationStatus.RUNNING).update(
         finished_at=now, updated_at=now, **fields
     )
+
+
+def _where(exc: BaseException) -> str:
+    """Where an exception was raised (file:line of its innermost frame), never its message."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    if tb is None:
+        return "?"
+    return f"{tb.tb_frame.f_code.co_filename.rsplit('site-packages/', 1)[-1]}:{tb.tb_lineno}"
 
 
 @task()
@@ -213,7 +227,13 @@ def operation_run(operation_id: int) -> str:
         return OperationStatus.FAILED
     except Exception as exc:  # noqa: BLE001 - reported on the page; the task itself ends
         _finish(operation_id, status=OperationStatus.FAILED, error=UNEXPECTED_ERROR)
-        logger.error("opération %s n° %s : erreur %s", kind.name, operation_id, type(exc).__name__)
+        logger.error(
+            "opération %s n° %s : erreur %s à %s",
+            kind.name,
+            operation_id,
+            type(exc).__name__,
+            _where(exc),
+        )
         return OperationStatus.FAILED
     operation.refresh_from_db(fields=["total"])
     _finish(

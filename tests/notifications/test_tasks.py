@@ -199,6 +199,10 @@ def test_a_second_start_while_one_is_queued_is_refused(client, world):
     with pytest.raises(OperationRefused) as refused:
         operation_start(kind="matching.allocation_run", cpts=w.cpts, by=None)
     assert refused.value.active == operation
+    # the launch page links to the run being computed
+    runs_page = client.get(runs_url(w.cpts)).content.decode()
+    assert "Une répartition est en cours de calcul" in runs_page
+    assert f'href="{progress_url(operation)}"' in runs_page
 
 
 @pytest.mark.django_db

@@ -63,6 +63,4 @@ def _operation_in(cpts) -> dict:
     return {"operation": operation, "secrets": [operation.step]}
 
 
-register_page(
-    "notifications:operation", pk="operation", allowed=COORDINATION, setup=_operation_in
-)
+register_page("notifications:operation", pk="operation", allowed=COORDINATION, setup=_operation_in)

@@ -7,40 +7,108 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('notifications', '0003_outbox_letters_and_undeliverable_handled'),
-        ('territory', '0003_commune_search_name'),
+        ("notifications", "0003_outbox_letters_and_undeliverable_handled"),
+        ("territory", "0003_commune_search_name"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Operation',
+            name="Operation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(max_length=40, verbose_name='nature')),
-                ('params', models.JSONField(blank=True, default=dict, verbose_name='paramètres')),
-                ('status', models.CharField(choices=[('queued', "En attente d'un worker"), ('running', 'En cours'), ('done', 'Terminée'), ('failed', 'Échouée')], default='queued', max_length=10, verbose_name='état')),
-                ('step', models.CharField(blank=True, max_length=200, verbose_name='étape')),
-                ('done', models.PositiveIntegerField(default=0, verbose_name='fait')),
-                ('total', models.PositiveIntegerField(default=0, verbose_name='total')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='créée le')),
-                ('started_at', models.DateTimeField(blank=True, null=True, verbose_name='commencée le')),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='dernière avancée')),
-                ('finished_at', models.DateTimeField(blank=True, null=True, verbose_name='finie le')),
-                ('error', models.CharField(blank=True, max_length=500, verbose_name='erreur')),
-                ('summary', models.TextField(blank=True, verbose_name='résultat')),
-                ('result_url', models.CharField(blank=True, max_length=300, verbose_name='lien vers le résultat')),
-                ('task_id', models.CharField(blank=True, max_length=64, verbose_name='tâche')),
-                ('cpts', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='operations', to='territory.cpts', verbose_name='CPTS')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='lancée par')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("kind", models.CharField(max_length=40, verbose_name="nature")),
+                ("params", models.JSONField(blank=True, default=dict, verbose_name="paramètres")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "En attente d'un worker"),
+                            ("running", "En cours"),
+                            ("done", "Terminée"),
+                            ("failed", "Échouée"),
+                        ],
+                        default="queued",
+                        max_length=10,
+                        verbose_name="état",
+                    ),
+                ),
+                ("step", models.CharField(blank=True, max_length=200, verbose_name="étape")),
+                ("done", models.PositiveIntegerField(default=0, verbose_name="fait")),
+                ("total", models.PositiveIntegerField(default=0, verbose_name="total")),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="créée le"
+                    ),
+                ),
+                (
+                    "started_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="commencée le"),
+                ),
+                (
+                    "updated_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="dernière avancée"
+                    ),
+                ),
+                (
+                    "finished_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="finie le"),
+                ),
+                ("error", models.CharField(blank=True, max_length=500, verbose_name="erreur")),
+                ("summary", models.TextField(blank=True, verbose_name="résultat")),
+                (
+                    "result_url",
+                    models.CharField(
+                        blank=True, max_length=300, verbose_name="lien vers le résultat"
+                    ),
+                ),
+                ("task_id", models.CharField(blank=True, max_length=64, verbose_name="tâche")),
+                (
+                    "cpts",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="operations",
+                        to="territory.cpts",
+                        verbose_name="CPTS",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="lancée par",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'opération',
-                'verbose_name_plural': 'opérations',
-                'ordering': ['-created_at', '-pk'],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('status__in', ['queued', 'running'])), fields=('kind', 'cpts'), name='operation_one_active_per_kind_and_cpts'), models.CheckConstraint(condition=models.Q(('done__lte', models.F('total')), ('total', 0), _connector='OR'), name='operation_done_within_total')],
+                "verbose_name": "opération",
+                "verbose_name_plural": "opérations",
+                "ordering": ["-created_at", "-pk"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("status__in", ["queued", "running"])),
+                        fields=("kind", "cpts"),
+                        name="operation_one_active_per_kind_and_cpts",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("done__lte", models.F("total")), ("total", 0), _connector="OR"
+                        ),
+                        name="operation_done_within_total",
+                    ),
+                ],
             },
         ),
     ]

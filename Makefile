@@ -56,10 +56,11 @@ demo-load:
 	@$(MANAGE) load_demo
 
 demo-serve:
-	@echo "→ Démarrage : site $(PUBLIC_BASE_URL), serveur SMTP local sur le port $(SMTP_PORT) (var/mails/*.eml), worker (e-mails, SMS journalisés, tâches). Ctrl-C arrête tout."
+	@echo "→ Démarrage : site $(PUBLIC_BASE_URL), serveur SMTP local sur le port $(SMTP_PORT) (var/mails/*.eml), worker (e-mails, SMS journalisés, tâches périodiques), worker des travaux longs (répartitions, envois). Ctrl-C arrête tout."
 	@trap 'kill 0' EXIT INT TERM; \
 	  $(MANAGE) smtp_sink --port $(SMTP_PORT) & \
 	  $(MANAGE) run_worker & \
+	  $(MANAGE) db_worker --no-reload --verbosity 0 & \
 	  $(MANAGE) runserver 127.0.0.1:$(PORT)
 
 test: venv

@@ -477,6 +477,11 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the database")
     parser.add_argument("--no-check", action="store_true", help="skip the exact LP cross-check")
     parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument(
+        "--as-operation",
+        action="store_true",
+        help="also run it as the page does: an operation enqueued, run by the database worker",
+    )
     args = parser.parse_args()
 
     where = prepare_database(args)
@@ -546,6 +551,8 @@ def main() -> None:
         t0 = time.perf_counter()
         one = allocation_run_create(cpts=cpts, by=admin, method=args.method, now=now)
         describe(f"largest single CPTS ({cpts.name})", one, time.perf_counter() - t0)
+        if args.as_operation:
+            as_operation(admin, cpts, args.method)
         if connection.vendor == "postgresql":
             verdict = "met" if wall <= TARGET_S else "NOT met"
             print(f"target ≤ {TARGET_S:g} s end to end on PostgreSQL: {verdict} ({wall:.2f} s)")
@@ -554,6 +561,60 @@ def main() -> None:
     finally:
         if not args.keep:
             drop_database(args)
+
+
+def as_operation(admin, cpts, method: str) -> None:
+    """The platform run as the page starts it (accesmt.notifications.operations): the time the
+    request spends enqueueing, then the database worker (django-tasks-db's loop, in a thread)
+    running it while this thread reads the progress row every 0.1 s, as the page would."""
+    import threading
+
+    from django.db import connection as db_connection
+    from django_tasks_db.management.commands.db_worker import Worker
+
+    from accesmt.notifications.models import Operation
+    from accesmt.notifications.operations import operation_start
+
+    t0 = time.perf_counter()
+    operation = operation_start(
+        kind="matching.allocation_run",
+        cpts=cpts,
+        by=admin,
+        params={"method": method, "scope": "all"},
+    )
+    print(f"as an operation: enqueued in {1000 * (time.perf_counter() - t0):.0f} ms (the POST)")
+
+    def work():
+        try:
+            Worker(
+                queue_names=["default"],
+                interval=0,
+                batch=True,
+                backend_name="default",
+                startup_delay=False,
+                max_tasks=1,
+                worker_id="bench",
+                excluded_queue_names=[],
+            ).run()
+        finally:
+            db_connection.close()
+
+    t0 = time.perf_counter()
+    worker = threading.Thread(target=work)
+    worker.start()
+    seen = None
+    while True:
+        row = Operation.objects.values_list("status", "done", "total", "step").get(pk=operation.pk)
+        if row != seen:
+            seen = row
+            print(
+                f"  {time.perf_counter() - t0:6.2f} s  {row[0]:8} {row[1]:>3}/{row[2]:<3} {row[3]}"
+            )
+        if row[0] in ("done", "failed"):
+            break
+        time.sleep(0.1)
+    worker.join()
+    print(f"as an operation: finished in {time.perf_counter() - t0:.2f} s after the enqueue")
 
 
 if __name__ == "__main__":

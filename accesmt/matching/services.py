@@ -94,8 +94,24 @@ class _Solved:
     read_seconds: float = 0.0
 
 
+Progress = Callable[..., None]
+
+
+def _no_progress(**kwargs) -> None:
+    pass
+
+
+# Share of the work (in %) reached at the end of each stage of a run, for its progress page.
+READ_DONE, INDEX_DONE, SOLVE_DONE = 10, 25, 85
+
+
 def _solve_per_cpts(
-    batch: HouseholdBatch, cpts_by_id: dict, method: str, now, month_counts: MonthCounts
+    batch: HouseholdBatch,
+    cpts_by_id: dict,
+    method: str,
+    now,
+    month_counts: MonthCounts,
+    progress: Progress = _no_progress,
 ) -> _Solved:
     """One candidate index and one allocation per CPTS (the natural decomposition: no household
     may be offered a GP of another CPTS). Returns the proposals and the open offer."""
@@ -117,7 +133,11 @@ def _solve_per_cpts(
         solicitations_this_month=asked,
     )
     solved.read_seconds += time.perf_counter() - started
-    for cpts_id, rows in groups.items():
+    progress(done=INDEX_DONE, step="Calcul de la répartition")
+    households_done, households = 0, max(1, len(batch))
+    for number, (cpts_id, rows) in enumerate(groups.items(), start=1):
+        if len(groups) > 1:
+            progress(step=f"Calcul de la répartition (CPTS {number} sur {len(groups)})")
         index = indexes.pop(cpts_id)  # each index is freed once its CPTS is solved
         open_rows = index.open_rows
         if len(open_rows):
@@ -125,6 +145,10 @@ def _solve_per_cpts(
             solved.gps += len(pids)
             solved.places += int(index.remaining_capacity[open_rows][first].sum())
         solved.proposals.append(solver(index, batch.subset(rows)))
+        households_done += len(rows)
+        progress(
+            done=INDEX_DONE + (SOLVE_DONE - INDEX_DONE) * households_done // households,
+        )
     return solved
 
 
@@ -238,16 +262,21 @@ def allocation_run_create(
     now: datetime.datetime | None = None,
     writer: str = "auto",
     month_counts: MonthCounts | None = None,
+    progress: Progress | None = None,
 ) -> AllocationRun:
     """Allocate the waiting list of `cpts` (of every active CPTS when None) and store the
     proposal as a draft run. Nothing is sent: the coordinator reviews, then sends.
     `month_counts(cpts_ids, now=…)` gives the places taken and solicitations this month per
-    practitioner (default: the registered provider, see `month_counts_register`)."""
+    practitioner (default: the registered provider, see `month_counts_register`).
+    `progress(done=…, total=…, step=…)` is told how far the run has gone, in % (its progress
+    page, accesmt.notifications.operations); it is never called inside the writing transaction."""
     month_counts = month_counts or _month_counts_provider or _no_month_counts
+    progress = progress or _no_progress
     if method not in SOLVERS:
         raise ValueError(f"méthode inconnue : {method!r}")
     now = now or timezone.now()
     started = time.perf_counter()
+    progress(done=0, total=100, step="Lecture de la file d'attente")
     if cpts is None:
         cpts_by_id = {c.pk: c for c in CPTS.objects.filter(is_active=True)}
         requests = waiting_requests().filter(cpts_id__in=list(cpts_by_id))
@@ -256,7 +285,8 @@ def allocation_run_create(
         requests = waiting_requests(cpts)
     batch = household_batch(requests, now=now)
     read_done = time.perf_counter()
-    solved = _solve_per_cpts(batch, cpts_by_id, method, now, month_counts)
+    progress(done=READ_DONE, step="Lecture des médecins et de leurs places")
+    solved = _solve_per_cpts(batch, cpts_by_id, method, now, month_counts, progress)
     solve_done = time.perf_counter()
     # the GPs are read CPTS by CPTS inside `_solve_per_cpts`: count that as reading
     read_s = (read_done - started) + solved.read_seconds
@@ -267,6 +297,7 @@ def allocation_run_create(
     )
     distances = [p.distance_km for p in solved.proposals if len(p.distance_km)]
     all_km = np.concatenate(distances) if distances else np.zeros(0)
+    progress(done=SOLVE_DONE, step="Enregistrement de la répartition")
     with transaction.atomic():
         run = AllocationRun.objects.create(
             cpts=cpts,

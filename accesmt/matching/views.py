@@ -1,6 +1,7 @@
 """The coordinator's queue-wide allocation pages, under `espace/<cpts_slug>/repartition/`.
 
-- `runs`: launch a run (exact or greedy; a platform admin may also run every CPTS at once) and
+- `runs`: launch a run (exact or greedy; a platform admin may also run every CPTS at once) as a
+  background operation whose progress page (`notifications:operation`) leads to the run, and
   list the runs of the CPTS;
 - `run_detail`: review one run, its lines priority first then longest waiting, with the GP
   proposed and the reason, or why no GP could be proposed. No names of people: the reference,
@@ -29,10 +30,12 @@ from accesmt.accounts.models import AuditAction, Role
 from accesmt.accounts.services import audit_record, audit_record_many
 from accesmt.intake.ages import age_bands_text
 from accesmt.intake.models import HouseholdMember, RequestPriorityReason
+from accesmt.notifications.operations import OperationRefused, operation_active, operation_start
 
 from .models import AllocationMethod, AllocationStatus
+from .operations import ALLOCATION_RUN
 from .selectors import allocation_run_for, allocation_runs_for
-from .services import AllocationRefused, allocation_run_create, allocation_run_discard
+from .services import AllocationRefused, allocation_run_discard
 
 ROLES = (Role.COORDINATOR,)
 LINES_PER_PAGE = 100
@@ -51,17 +54,23 @@ def runs(http_request, cpts_slug: str):
         if method not in AllocationMethod.values:
             method = AllocationMethod.EXACT
         platform = http_request.user.is_platform_admin and http_request.POST.get("scope") == "all"
-        run = allocation_run_create(
-            cpts=None if platform else cpts, by=http_request.user, method=method
-        )
-        messages.success(
-            http_request,
-            f"Répartition calculée : {run.assigned} foyer{'s' if run.assigned > 1 else ''} sur "
-            f"{run.households} avec un médecin proposé. Relisez-la avant de l'envoyer.",
-        )
-        return redirect("matching:run", cpts_slug=cpts.slug, pk=run.pk)
+        try:
+            operation = operation_start(
+                kind=ALLOCATION_RUN,
+                cpts=cpts,
+                by=http_request.user,
+                params={"method": method, "scope": "all" if platform else "cpts"},
+            )
+        except OperationRefused as exc:
+            messages.error(http_request, str(exc))
+            if exc.active is not None:
+                return redirect("notifications:operation", cpts_slug=cpts.slug, pk=exc.active.pk)
+            return redirect("matching:runs", cpts_slug=cpts.slug)
+        return redirect("notifications:operation", cpts_slug=cpts.slug, pk=operation.pk)
     context = {
         "cpts": cpts,
+        # a run being computed can be left and come back to: its progress page is linked here
+        "active": operation_active(kind=ALLOCATION_RUN, cpts=cpts),
         "runs": allocation_runs_for(http_request.user, cpts)[:50],
         "methods": AllocationMethod.choices,
         "can_run_platform": http_request.user.is_platform_admin,

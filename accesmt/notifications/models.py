@@ -4,6 +4,7 @@ later by the worker (`manage.py run_worker`). See docs/decisions/0005-outbox.md.
 A "letter" is the message of a household with neither e-mail nor mobile: the worker never
 takes it; the coordination prints it ("Courriers à imprimer") and marks it sent."""
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -163,3 +164,94 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class OperationStatus(models.TextChoices):
+    QUEUED = "queued", "En attente d'un worker"
+    RUNNING = "running", "En cours"
+    DONE = "done", "Terminée"
+    FAILED = "failed", "Échouée"
+
+
+ACTIVE_OPERATION_STATUSES = (OperationStatus.QUEUED, OperationStatus.RUNNING)
+
+
+class Operation(models.Model):
+    """One long piece of work started from a page (an allocation run, its bulk send…) and run as
+    a background task (accesmt.notifications.operations): what it is, for which CPTS, who
+    started it, how far it has gone, and how it ended. At most one active operation of a kind
+    per CPTS (a DB constraint): a second start while one is queued or running is refused."""
+
+    kind = models.CharField("nature", max_length=40)
+    cpts = models.ForeignKey(
+        "territory.CPTS", on_delete=models.CASCADE, related_name="operations", verbose_name="CPTS"
+    )
+    params = models.JSONField("paramètres", default=dict, blank=True)
+    status = models.CharField(
+        "état", max_length=10, choices=OperationStatus.choices, default=OperationStatus.QUEUED
+    )
+    step = models.CharField("étape", max_length=200, blank=True)
+    done = models.PositiveIntegerField("fait", default=0)
+    total = models.PositiveIntegerField("total", default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="lancée par",
+    )
+    created_at = models.DateTimeField("créée le", default=timezone.now)
+    started_at = models.DateTimeField("commencée le", null=True, blank=True)
+    updated_at = models.DateTimeField("dernière avancée", default=timezone.now)
+    finished_at = models.DateTimeField("finie le", null=True, blank=True)
+    error = models.CharField("erreur", max_length=500, blank=True)
+    summary = models.TextField("résultat", blank=True)
+    result_url = models.CharField("lien vers le résultat", max_length=300, blank=True)
+    task_id = models.CharField("tâche", max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = "opération"
+        verbose_name_plural = "opérations"
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "cpts"],
+                condition=Q(status__in=["queued", "running"]),
+                name="operation_one_active_per_kind_and_cpts",
+            ),
+            models.CheckConstraint(
+                condition=Q(done__lte=models.F("total")) | Q(total=0),
+                name="operation_done_within_total",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} n° {self.pk}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_OPERATION_STATUSES
+
+    @property
+    def is_done(self) -> bool:
+        return self.status == OperationStatus.DONE
+
+    @property
+    def is_failed(self) -> bool:
+        return self.status == OperationStatus.FAILED
+
+    @property
+    def percent(self) -> int:
+        if self.is_done:
+            return 100
+        if not self.total:
+            return 0
+        return min(100, int(100 * self.done / self.total))
+
+    def seconds_left(self, now=None) -> int | None:
+        """Estimated from the pace so far (None until something is done)."""
+        if not self.is_active or not self.started_at or not self.done or not self.total:
+            return None
+        elapsed = ((now or timezone.now()) - self.started_at).total_seconds()
+        return max(0, round(elapsed / self.done * (self.total - self.done)))

@@ -8,6 +8,7 @@ docs/decisions/0011-layering.md)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -35,14 +36,20 @@ class SendReport:
 
 
 def allocation_run_send(
-    *, run: AllocationRun, by: User | None, line_ids=None, cpts: CPTS | None = None
+    *,
+    run: AllocationRun,
+    by: User | None,
+    line_ids=None,
+    cpts: CPTS | None = None,
+    progress: Callable[..., None] | None = None,
 ) -> SendReport:
     """Ask the proposed GP of each selected assigned line (all of them when `line_ids` is None;
     only the lines of `cpts` when given) through `orientation.services.solicitations_send`
     (origin "allocation": an e-mail without name nor health data, the request moves to
     "proposing"). Each line is handled in its own transaction with the line locked: a line
     already handled is never sent again, a request that is no longer waiting is skipped, a
-    refusal of the orientation flow is reported; the others go on."""
+    refusal of the orientation flow is reported; the others go on. `progress(done=…, total=…,
+    step=…)` is told the lines handled so far (between two lines' transactions)."""
     if run.status == AllocationStatus.DISCARDED:
         raise AllocationRefused("Cette répartition a été écartée : elle ne peut plus être envoyée.")
     lines = run.lines.assigned()
@@ -51,9 +58,15 @@ def allocation_run_send(
     if line_ids is not None:
         lines = lines.filter(pk__in=list(line_ids))
     report = SendReport()
-    for line_id in lines.order_by("-is_priority", "-waiting_days", "pk").values_list(
-        "pk", flat=True
-    ):
+    line_ids = list(
+        lines.order_by("-is_priority", "-waiting_days", "pk").values_list("pk", flat=True)
+    )
+    step = "Envoi des demandes aux médecins proposés"
+    if progress:
+        progress(done=0, total=len(line_ids), step=step)
+    for done, line_id in enumerate(line_ids):
+        if progress:
+            progress(done=done)
         with transaction.atomic():
             line = AllocationLine.objects.select_for_update().filter(pk=line_id).first()
             if line is None:

@@ -13,7 +13,7 @@ class OrientationConfig(AppConfig):
         from accesmt.matching.services import month_counts_register
         from accesmt.notifications import jobs
 
-        from . import personal_data, still_needed
+        from . import allocation_operations, personal_data, still_needed
         from .selectors import gp_month_counts
         from .services import solicitations_follow_up
         from .services.declarations import declarations_check
@@ -25,6 +25,8 @@ class OrientationConfig(AppConfig):
         jobs.register(
             "orientation.transfer_release", transfer_plans_release_due, every_seconds=3600
         )
+        # the send of an allocation run, started from its page as a background task
+        allocation_operations.register()
         # matching cannot import orientation: it receives this month's counts through a hook
         month_counts_register(gp_month_counts)
         # intake and directory never import each other: the GP a person already sees is

@@ -1,6 +1,8 @@
 """Sending a queue-wide allocation run (the review pages are in the matching app): the checked
-lines (all by default) are asked through the orientation flow (`allocation_send`). Only
-coordinators of the CPTS (and platform admins) reach it; a run of another CPTS answers 404."""
+lines (all by default) are asked through the orientation flow (`allocation_send`), as a
+background operation whose progress page (`notifications:operation`) leads back to the run.
+Only coordinators of the CPTS (and platform admins) reach it; a run of another CPTS answers
+404."""
 
 from __future__ import annotations
 
@@ -10,10 +12,11 @@ from django.views.decorators.http import require_POST
 
 from accesmt.accounts.access import cpts_role_required
 from accesmt.accounts.models import Role
+from accesmt.matching.models import AllocationStatus
 from accesmt.matching.selectors import allocation_run_for
-from accesmt.matching.services import AllocationRefused
+from accesmt.notifications.operations import OperationRefused, operation_start
 
-from .allocation_send import allocation_run_send
+from .allocation_operations import ALLOCATION_SEND
 
 ROLES = (Role.COORDINATOR,)
 
@@ -29,26 +32,21 @@ def allocation_run_send_view(http_request, cpts_slug: str, pk: int):
         if not line_ids:
             messages.error(http_request, "Cochez au moins une ligne à envoyer.")
             return redirect("matching:run", cpts_slug=cpts.slug, pk=run.pk)
-    try:
-        report = allocation_run_send(run=run, by=http_request.user, line_ids=line_ids, cpts=cpts)
-    except AllocationRefused as exc:
-        messages.error(http_request, str(exc))
-        return redirect("matching:run", cpts_slug=cpts.slug, pk=run.pk)
-    n = len(report.sent)
-    messages.success(
-        http_request,
-        f"{n} demande{'s' if n > 1 else ''} envoyée{'s' if n > 1 else ''} aux médecins proposés.",
-    )
-    if report.skipped:
-        messages.warning(
-            http_request,
-            "Ignorées car elles ne sont plus en attente : " + ", ".join(report.skipped) + ".",
-        )
-    if report.failed:
+    if run.status == AllocationStatus.DISCARDED:
         messages.error(
-            http_request,
-            "Non envoyées, le suivi de la demande l'a refusé (ouvrez-les pour voir pourquoi) : "
-            + ", ".join(report.failed)
-            + ".",
+            http_request, "Cette répartition a été écartée : elle ne peut plus être envoyée."
         )
-    return redirect("matching:run", cpts_slug=cpts.slug, pk=run.pk)
+        return redirect("matching:run", cpts_slug=cpts.slug, pk=run.pk)
+    try:
+        operation = operation_start(
+            kind=ALLOCATION_SEND,
+            cpts=cpts,
+            by=http_request.user,
+            params={"run": run.pk, "lines": line_ids},
+        )
+    except OperationRefused as exc:
+        messages.error(http_request, str(exc))
+        if exc.active is not None:
+            return redirect("notifications:operation", cpts_slug=cpts.slug, pk=exc.active.pk)
+        return redirect("matching:run", cpts_slug=cpts.slug, pk=run.pk)
+    return redirect("notifications:operation", cpts_slug=cpts.slug, pk=operation.pk)

@@ -82,6 +82,8 @@ INSTALLED_APPS = [
     "accesmt.orientation",
     "accesmt.reporting",
     "accesmt.demo",
+    "django_tasks",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -339,3 +341,25 @@ NOTIFICATIONS_RETENTION_DAYS = env.int("NOTIFICATIONS_RETENTION_DAYS", default=3
 HEALTH_OUTBOX_MAX_AGE_SECONDS = env.int("HEALTH_OUTBOX_MAX_AGE_SECONDS", default=900)
 HEALTH_WORKER_MAX_SILENCE_SECONDS = env.int("HEALTH_WORKER_MAX_SILENCE_SECONDS", default=120)
 SMS_PROVIDER = env.str("SMS_PROVIDER", default="accesmt.notifications.sms.LoggingSMSProvider")
+
+# Background tasks (Django's Tasks API through the django-tasks backport, docs/decisions/
+# 0030-background-tasks.md): by default in the database (django-tasks-db, `manage.py db_worker`,
+# nothing more to run than the database); TASKS_BACKEND=rq puts them in Redis (django-tasks-rq,
+# `manage.py rqworker default`), at REDIS_URL.
+TASKS_BACKEND = env.str("TASKS_BACKEND", default="database")
+REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
+# Long work (an allocation run of a whole region) may take minutes: RQ would kill it at 180 s.
+RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 3600}}
+if TASKS_BACKEND == "database":
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+elif TASKS_BACKEND == "rq":
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend"}}
+    INSTALLED_APPS += ["django_rq"]
+else:
+    raise ImproperlyConfigured(
+        f"TASKS_BACKEND : « {TASKS_BACKEND} » inconnu. Valeurs possibles : database (par défaut) "
+        "ou rq (Redis, voir REDIS_URL)."
+    )
+# An operation (allocation run, bulk send…) whose progress has not moved for this long is
+# taken as interrupted (its worker died): it is marked failed and may be started again.
+OPERATION_STALE_SECONDS = env.int("OPERATION_STALE_SECONDS", default=900)

@@ -16,3 +16,6 @@ STORAGES = {
 }
 MAP_TILE_URL = ""  # no tile server at test time: the map shows markers on a plain background
 DEMO_DATA_ALLOWED = True  # tests/demo load the demo territory
+# Tasks run at once, inside the request, unless a test swaps in the database or Redis backend
+# to go through a real worker (tests/notifications/test_tasks.py).
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}

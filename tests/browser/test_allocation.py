@@ -36,8 +36,12 @@ def test_launch_review_and_send_a_run(live_server, browser, settings):
     page.get_by_role("button", name=re.compile("connecter", re.IGNORECASE)).click()
 
     page.get_by_role("button", name="Calculer la répartition").click()
-    page.wait_for_url(re.compile(r"/repartition/\d+/$"))
+    # the run is a background operation (run at once by the test settings): its progress page
+    page.wait_for_url(re.compile(r"/operations/\d+/$"))
     assert "2 foyers sur 3 avec un médecin proposé" in page.content()
+    assert page.locator("progress").get_attribute("value") == "100"
+    page.get_by_role("link", name="Voir le résultat").click()
+    page.wait_for_url(re.compile(r"/repartition/\d+/$"))
     rows = page.locator("table[data-lines] tbody tr")
     assert rows.count() == 2
     assert priority.reference in rows.nth(0).inner_text()
@@ -46,8 +50,10 @@ def test_launch_review_and_send_a_run(live_server, browser, settings):
     assert all(name not in page.content() for name in names)
 
     page.get_by_role("button", name=re.compile("Envoyer toutes les propositions")).click()
-    page.wait_for_load_state()
+    page.wait_for_url(re.compile(r"/operations/\d+/$"))
     assert "2 demandes envoyées" in page.content()
+    page.get_by_role("link", name="Voir le résultat").click()
+    page.wait_for_url(re.compile(r"/repartition/\d+/$"))
     assert page.locator("table[data-lines] input[type=checkbox]").count() == 0
 
     page.get_by_role("link", name=re.compile("Foyers sans proposition")).click()

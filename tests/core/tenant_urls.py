@@ -24,4 +24,4 @@ register_page(
     allowed=EVERY_MEMBER,
 )
 
-public("core:healthz")
+public("notifications:healthz")

@@ -260,7 +260,7 @@ def test_the_person_adds_a_newborn_and_removes_a_person_who_left(client, househo
             "membres-1-DELETE": "on",  # Théodule left the household
             "membres-2-first_name": "Lina",
             "membres-2-last_name": "Fauconnier",
-            "membres-2-birth_date": (datetime.date.today() - datetime.timedelta(days=90)).strftime(
+            "membres-2-birth_date": (timezone.localdate() - datetime.timedelta(days=90)).strftime(
                 "%d/%m/%Y"
             ),
             "membres-2-home_visits": "never",

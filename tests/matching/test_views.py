@@ -8,6 +8,7 @@ from django.urls import reverse
 from accesmt.accounts.models import AuditLog
 from accesmt.matching.models import AllocationRun, AllocationStatus
 from accesmt.matching.services import allocation_run_create
+from accesmt.notifications.models import Operation
 from tests.accounts.factories import MembershipFactory, UserFactory
 from tests.intake.factories import HouseholdMemberFactory
 from tests.worlds import NOW, gp_at, two_cpts, waiting_request
@@ -48,8 +49,18 @@ def test_a_coordinator_launches_and_reviews_a_run(client, world):
 
     response = client.post(runs_url(w.cpts), {"method": "exact"})
 
+    # the run is an operation (a background task, run at once by the test settings' backend):
+    # the page follows it, then links to the run
     run = AllocationRun.objects.get()
-    assert response.status_code == 302 and response["Location"] == run_url(w.cpts, run)
+    operation = Operation.objects.get()
+    progress_url = reverse(
+        "notifications:operation", kwargs={"cpts_slug": w.cpts.slug, "pk": operation.pk}
+    )
+    assert response.status_code == 302 and response["Location"] == progress_url
+    progress = client.get(progress_url).content.decode()
+    assert f'href="{run_url(w.cpts, run)}"' in progress and "Terminée" in progress
+    assert "2 foyers sur 3 avec un médecin proposé" in progress
+    assert 'http-equiv="refresh"' not in progress  # finished: no more refreshing
     assert run.cpts == w.cpts and run.created_by == w.coordinator and run.assigned == 2
     # places are persons: the priority household of two and the oldest person fill the 3 places
     assert (run.persons, run.assigned_persons, run.places) == (4, 3, 3)

@@ -47,3 +47,20 @@ register_page(
     allowed=COORDINATION,
     setup=_letter_and_undeliverable,
 )
+
+
+def _operation_in(cpts) -> dict:
+    from accesmt.notifications.models import Operation
+
+    operation = Operation.objects.create(
+        kind="matching.allocation_run",
+        cpts=cpts,
+        step=f"Étape-{cpts.slug}",
+        done=3,
+        total=10,
+        status="running",
+    )
+    return {"operation": operation, "secrets": [operation.step]}
+
+
+register_page("notifications:operation", pk="operation", allowed=COORDINATION, setup=_operation_in)

@@ -59,7 +59,7 @@ def test_a_heartbeat_silent_for_a_day_is_forgotten():
 
 
 def test_a_database_that_does_not_answer_is_a_503(client, monkeypatch):
-    from accesmt.core import views
+    from accesmt.notifications import views_health as views
 
     def broken():
         raise DatabaseError("connection refused")

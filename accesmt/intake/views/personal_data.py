@@ -28,6 +28,7 @@ EDIT_CHANNEL = "edit"  # HouseholdForm without consent fields nor honeypot
 CONTACT_FIELDS = ("address", "postcode", "commune_name", "phone", "email", "postal_only")
 MEMBERS_PREFIX = "membres"
 
+
 def audit_export(http_request, request: Request, *, kind: str, actor=None) -> None:
     """Seeing the data is a read, downloading them an export; `actor` None is the person."""
     action = AuditAction.READ if kind == "page" else AuditAction.EXPORT

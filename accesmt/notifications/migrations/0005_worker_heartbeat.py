@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('notifications', '0003_outbox_letters_and_undeliverable_handled'),
+        ('notifications', '0004_operations'),
     ]
 
     operations = [

@@ -438,7 +438,8 @@ class IntakeForms:
                     row[name] = value
             members_initial.append(row)
         removed = data.get("remove_member", "")
-        if removed.isdigit() and 0 < int(removed) < len(members_initial):
+        # isdecimal, not isdigit: "²" is a digit that int() refuses (found by tests/fuzz).
+        if removed.isdecimal() and 0 < int(removed) < len(members_initial):
             del members_initial[int(removed)]  # the first person (the contact) stays
         elif "add_member" in data and total < MAX_MEMBERS:
             # Same household, usually the same name: typed once, changed if need be.

@@ -59,6 +59,15 @@ def _no_rate_limit_on_the_key(settings):
     settings.API_FAILED_AUTH_LIMIT = "1000000/m"
 
 
+@pytest.fixture(autouse=True)
+def _progress(request):
+    """`make fuzz` (-s) prints each test's cases as it ends: a long run shows where it is."""
+    before = CASES["cases"]
+    yield
+    if request.config.getoption("capture") == "no":
+        print(f"\nfuzz: {request.node.name}: {CASES['cases'] - before} cases", flush=True)
+
+
 def pytest_terminal_summary(terminalreporter):
     if not CASES:
         return

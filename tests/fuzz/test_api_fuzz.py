@@ -134,3 +134,38 @@ def test_keys_that_are_not_keys(client):
         assert response.json()["errors"][0]["field"] == "Authorization"
 
     run()
+
+
+def test_the_schema_tells_every_answer(client):
+    """401 and 429 (with their headers) everywhere, 400 and 422 with a JSON body, consents
+    as the one value accepted: what the fuzzing above holds the API to."""
+    schema = client.get("/api/openapi.json").json()
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            answers = operation["responses"]
+            assert {"401", "429"} <= set(answers), (method, path)
+            assert "Retry-After" in answers["429"]["headers"]
+            assert "WWW-Authenticate" in answers["401"]["headers"]
+            if "requestBody" in operation:
+                assert {"400", "422"} <= set(answers), (method, path)
+            for status, answer in answers.items():
+                if status >= "400":
+                    assert answer["content"]["application/json"]["schema"]["$ref"].endswith(
+                        "/ErrorsOut"
+                    )
+    request_in = schema["components"]["schemas"]["RequestIn"]["properties"]
+    assert request_in["consent_processing"]["const"] is True
+    assert request_in["consent_sharing"]["const"] is True
+
+
+@pytest.mark.parametrize("consent", ["consent_processing", "consent_sharing"])
+def test_a_consent_set_to_false_is_refused_naming_it(client, auth, consent):
+    from tests.api.test_api import payload
+
+    before = table_counts()
+    response = client.post(
+        "/api/v1/requests", payload(**{consent: False}), content_type="application/json", **auth
+    )
+    assert response.status_code == 422
+    assert [error["field"] for error in response.json()["errors"]] == [consent]
+    assert not written(before)

@@ -87,7 +87,7 @@ bench: venv
 clean:
 	rm -rf $(VENV) var .pytest_cache
 
-# Fuzzing (ADR 0028): tests/fuzz with FUZZ_EXAMPLES examples per operation and mode (25 in the
+# Fuzzing (ADR 0028): tests/fuzz with FUZZ_EXAMPLES examples per operation and mode (20 in the
 # normal suite); 800 makes more than 10,000 cases. Prints the cases run, server errors and
 # partial writes found.
 FUZZ_EXAMPLES ?= 800

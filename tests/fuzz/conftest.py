@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, settings
 from tests.api.conftest import api_key, auth, cpts  # noqa: F401  (fixtures)
 from tests.intake.conftest import territory  # noqa: F401  (fixture)
 
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "20"))
 CASES: Counter = Counter()
 
 FUZZ_SETTINGS = settings(

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import pytest
 import schemathesis
+from django.core import signals
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import given
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
@@ -41,7 +43,16 @@ OPERATIONS = [
 
 @pytest.fixture
 def schema(db):
-    return schemathesis.openapi.from_wsgi("/api/openapi.json", get_wsgi_application())
+    """The WSGI application called in process, inside the test's transaction. As Django's test
+    client does, the end of a request must not close the connection (PostgreSQL would lose the
+    transaction; SQLite's in-memory database ignores the close)."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        yield schemathesis.openapi.from_wsgi("/api/openapi.json", get_wsgi_application())
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
 
 
 def test_every_operation_is_fuzzed(schema):

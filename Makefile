@@ -10,7 +10,7 @@ SMTP_PORT ?= $(if $(filter 8000,$(PORT)),1025,$(shell expr $(PORT) + 1))
 PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)
 DEMO_DB := var/accesmt.sqlite3
 
-.PHONY: venv demo demo-reset demo-load demo-serve run test test-postgres quality format lock bench clean browsers
+.PHONY: venv demo demo-reset demo-load demo-serve run test test-postgres quality format lock bench clean browsers fuzz
 
 venv: $(VENV)/.installed
 
@@ -87,3 +87,12 @@ bench: venv
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
+
+# Fuzzing (ADR 0028): tests/fuzz with FUZZ_EXAMPLES examples per operation and mode (20 in the
+# normal suite); 800 makes more than 10,000 cases. Prints the cases run, server errors and
+# partial writes found.
+FUZZ_EXAMPLES ?= 800
+fuzz: venv
+	@mkdir -p var
+	@echo "→ Fuzzing (FUZZ_EXAMPLES=$(FUZZ_EXAMPLES)) ; journaux de l'application dans var/fuzz.log"
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest -p no:cacheprovider -q -s tests/fuzz $(PYTEST_ARGS) 2>var/fuzz.log

@@ -190,6 +190,34 @@ api = NinjaAPI(
 )
 
 
+# The answers every operation may give besides its own (documented in the OpenAPI schema, checked
+# by tests/fuzz): 401 without a valid key, 429 beyond a rate limit (with Retry-After). An operation
+# with a JSON body adds 400 (body that is not JSON) and 422 (invalid fields, each one named).
+ALWAYS = {401: ErrorsOut, 429: ErrorsOut}
+WITH_BODY = {**ALWAYS, 400: ErrorsOut, 422: ErrorsOut}
+ANSWER_HEADERS = {
+    "responses": {
+        401: {
+            "headers": {
+                "WWW-Authenticate": {
+                    "description": "Schéma d'authentification attendu (Bearer).",
+                    "schema": {"type": "string"},
+                }
+            }
+        },
+        429: {
+            "headers": {
+                "Retry-After": {
+                    "description": "Secondes à attendre avant un nouvel appel.",
+                    "schema": {"type": "integer", "minimum": 1},
+                    "required": True,
+                }
+            }
+        },
+    }
+}
+
+
 def errors_response(request, status: int, errors: list[tuple[str, str]], **headers) -> HttpResponse:
     response = api.create_response(
         request,
@@ -267,7 +295,8 @@ def _status_body(request: Request) -> dict:
 
 @api.post(
     "/v1/requests",
-    response={201: RequestStatusOut, 200: RequestStatusOut, 409: ErrorsOut, 422: ErrorsOut},
+    response={201: RequestStatusOut, 200: RequestStatusOut, 409: ErrorsOut, **WITH_BODY},
+    openapi_extra=ANSWER_HEADERS,
     summary="Créer une demande",
     description=(
         "Enregistre la demande d'un foyer pour la CPTS de la clé, avec les mêmes contrôles que "
@@ -323,7 +352,8 @@ def create_request(
 
 @api.get(
     "/v1/requests/{reference}",
-    response={200: RequestStatusOut, 404: ErrorsOut},
+    response={200: RequestStatusOut, 404: ErrorsOut, **ALWAYS},
+    openapi_extra=ANSWER_HEADERS,
     summary="État d'une demande",
     description="L'état d'une demande de la CPTS de la clé, par sa référence (MT-XXXX-XXXX).",
 )
@@ -338,7 +368,8 @@ def request_status(request, reference: str):
 
 @api.post(
     "/v1/listes-cpam",
-    response={201: CpamListOut, 422: ErrorsOut},
+    response={201: CpamListOut, **WITH_BODY},
+    openapi_extra=ANSWER_HEADERS,
     summary="Importer une liste de la CPAM",
     description=(
         "Importe une liste de personnes sans médecin traitant transmise par l'Assurance Maladie "
@@ -432,7 +463,8 @@ def _shared_indicators() -> list:
 
 @api.get(
     "/v1/indicateurs",
-    response={200: list[IndicatorOut]},
+    response={200: list[IndicatorOut], **ALWAYS},
+    openapi_extra=ANSWER_HEADERS,
     summary="Catalogue des indicateurs",
     description="Chaque indicateur avec sa définition : formule, unité, population comptée.",
 )
@@ -442,7 +474,8 @@ def indicator_list(request):
 
 @api.get(
     "/v1/indicateurs/{code}",
-    response={200: IndicatorTableOut, 404: ErrorsOut, 422: ErrorsOut},
+    response={200: IndicatorTableOut, 404: ErrorsOut, 422: ErrorsOut, **ALWAYS},
+    openapi_extra=ANSWER_HEADERS,
     summary="Un indicateur sur une période",
     description=(
         "Le tableau d'un indicateur pour la CPTS de la clé, sur la période demandée (par "

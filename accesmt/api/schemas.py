@@ -18,6 +18,8 @@ def _labels(choices) -> str:
     return "; ".join(f"`{value}` : {label}" for value, label in choices.choices)
 
 
+TRUE_ONLY = {"const": True}  # a consent: `false` is refused (422 naming the field)
+
 CoverageCode = Literal[tuple(Coverage.values)]  # type: ignore[valid-type]
 ReasonCode = Literal[tuple(Reason.values)]  # type: ignore[valid-type]
 HomeVisitsCode = Literal[tuple(HomeVisits.values)]  # type: ignore[valid-type]
@@ -78,13 +80,17 @@ class RequestIn(Schema):
     )
     other_professionals: str = Field("", max_length=1000)
     comment: str = Field("", max_length=2000)
+    # Typed bool so that false reaches validate_payload and gets its French message naming the
+    # field (422); the schema says the one value accepted.
     consent_processing: bool = Field(
         ...,
         description="La personne a accepté le traitement de ses données (doit valoir true).",
+        json_schema_extra=TRUE_ONLY,
     )
     consent_sharing: bool = Field(
         ...,
         description="La personne a accepté le partage avec les médecins contactés (true).",
+        json_schema_extra=TRUE_ONLY,
     )
     members: list[MemberIn] = Field(
         ..., min_length=1, max_length=MAX_MEMBERS, description="Les personnes du foyer."

@@ -337,6 +337,17 @@ class MemberForm(forms.Form):
 
 
 class BaseMemberFormSet(forms.BaseFormSet):
+    # Django's own messages name "ManagementForm" and ask for a bug report (found by tests/fuzz):
+    # a page kept open too long or altered is told what to do, in words a person understands.
+    default_error_messages = {
+        "missing_management_form": (
+            "La liste des personnes du foyer n'a pas été transmise correctement : rechargez la "
+            "page et saisissez-les de nouveau."
+        ),
+        "too_many_forms": f"Un foyer compte au plus {MAX_MEMBERS} personnes.",
+        "too_few_forms": "Indiquez au moins une personne du foyer.",
+    }
+
     def clean(self):
         if any(self.errors):
             return
@@ -465,7 +476,8 @@ class IntakeForms:
                     row[name] = value
             members_initial.append(row)
         removed = data.get("remove_member", "")
-        if removed.isdigit() and 0 < int(removed) < len(members_initial):
+        # isdecimal, not isdigit: "²" is a digit that int() refuses (found by tests/fuzz).
+        if removed.isdecimal() and 0 < int(removed) < len(members_initial):
             del members_initial[int(removed)]  # the first person (the contact) stays
         elif "add_member" in data and total < MAX_MEMBERS:
             # Same household, usually the same name: typed once, changed if need be.

@@ -266,6 +266,8 @@ def _update_practitioners(
         changed = _update_practitioner(practitioner, values, report)
         report.practitioners_updated += changed
         report.practitioners_unchanged += not changed
+        if not changed and practitioner.import_hash == digest:
+            continue
         practitioner.import_hash = digest
         if changed:
             practitioner.updated_at = practitioner.imported_at = now
@@ -423,6 +425,8 @@ def _update_sites(
         site_row, digest = to_look_at[site.pk]
         changed = _update_site(site, site_row, communes)
         report.sites_updated += changed
+        if not changed and site.import_hash == digest:
+            continue  # e.g. a site in a commune without coordinates, still not placed
         site.import_hash = digest
         if changed:
             site.updated_at = site.imported_at = now

@@ -17,7 +17,8 @@ import tempfile
 import time
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import astuple, dataclass, fields
+from dataclasses import dataclass, fields
+from operator import attrgetter
 
 from django.db.models import Q
 
@@ -59,6 +60,7 @@ class SiteRow:
 
 
 SITE_ROW_FIELDS = tuple(f.name for f in fields(SiteRow))
+_site_values = attrgetter(*SITE_ROW_FIELDS)  # dataclasses.astuple deep-copies: slow
 _GP_CODES = tuple(sorted(GP_SAVOIR_FAIRE_CODES))
 _GP_CODE_BITS = {code: 1 << n for n, code in enumerate(_GP_CODES)}
 _SEP = "\x1f"  # unit separator: never in a field of the file (fields are split on "|")
@@ -125,7 +127,7 @@ class ScopeRows:
         if ref in self._site_refs:
             return False
         self._site_refs.add(ref)
-        values = (rpps, civility, first_name, last_name, *astuple(site))
+        values = (rpps, civility, first_name, last_name, *_site_values(site))
         self._spool.write(_SEP.join(v.replace(_SEP, " ") for v in values) + "\n")
         self.rows += 1
         return True

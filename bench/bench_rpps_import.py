@@ -14,7 +14,14 @@ same run:
 Prints rows/s, the times and the ratio import / csv (target ≤ 2), and the resident memory after
 200,000 lines and at the end of the file (flat when they are close).
 
-    .venv/bin/python bench/bench_rpps_import.py [--rows 2000000] [--keep]
+`--national` (issue 15): the platform's CPTS cover every commune of France (one CPTS per
+département), so every GP line of the file is in scope (about 100,000 GPs for 2 M lines). The
+run then measures a first import, a re-import of the same file (nothing to write) and a
+re-import of a copy with 1 % of the GP lines changed and 0.2 % gone, each with its phases, its
+ratio to the csv read time (target ≤ 1.5) and the peak resident memory before and after.
+`--postgres` runs it on PostgreSQL (database accesmt_bench_rpps_national, dropped and created).
+
+    .venv/bin/python bench/bench_rpps_import.py [--rows 2000000] [--national] [--postgres] [--keep]
 """
 
 from __future__ import annotations
@@ -191,7 +198,9 @@ def rest_of_line(rng, kind, commune, structure):
     return "|".join(fields) + "|\n"
 
 
-def generate(path: Path, rows: int, seed: int = 4) -> tuple[list[str], float]:
+def generate(
+    path: Path, rows: int, seed: int = 4, national: bool = False
+) -> tuple[list[str], float]:
     """Write the file; return the INSEE codes of the platform's communes and the seconds."""
     started = time.monotonic()
     rng = random.Random(seed)
@@ -208,7 +217,9 @@ def generate(path: Path, rows: int, seed: int = 4) -> tuple[list[str], float]:
             rest_of_line(
                 rng,
                 "gp",
-                rng.choice(platform) if rng.random() < PLATFORM_SHARE_OF_GPS else draw(),
+                rng.choice(platform)
+                if not national and rng.random() < PLATFORM_SHARE_OF_GPS
+                else draw(),
                 n,
             )
             for n in range(POOL)
@@ -232,6 +243,31 @@ def generate(path: Path, rows: int, seed: int = 4) -> tuple[list[str], float]:
     return [c[0] for c in platform], time.monotonic() - started
 
 
+def changed_copy(path: Path, changed: Path, seed: int = 15) -> tuple[int, int]:
+    """Copy the file with 1 % of its GP lines changed (another structure name) and 0.2 % left
+    out (GPs gone); return (changed, dropped)."""
+    rng = random.Random(seed)
+    markers = (b"|SM26|", b"|SM53|", b"|SM54|")
+    n_changed = n_dropped = 0
+    with open(path, "rb") as src, open(changed, "wb") as dst:
+        dst.write(src.readline())
+        for raw in src:
+            if any(m in raw for m in markers):
+                draw = rng.random()
+                if draw < 0.002:
+                    n_dropped += 1
+                    continue
+                if draw < 0.012:
+                    n_changed += 1
+                    raw = raw.replace(b"|CABINET MEDICAL ", b"|CENTRE MEDICAL ", 1)
+            dst.write(raw)
+    return n_changed, n_dropped
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def rss_mb() -> float:
     """Current resident memory (Linux /proc), else the peak from getrusage."""
     try:
@@ -251,8 +287,23 @@ def time_csv(path: Path) -> tuple[int, float]:
     return rows - 1, time.monotonic() - started
 
 
-def setup_django(tmp: Path) -> None:
+PG_SERVER = "postgres://postgres@127.0.0.1:5432"
+PG_DATABASE = "accesmt_bench_rpps_national"
+
+
+def create_pg_database() -> str:
+    import psycopg
+
+    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {PG_DATABASE}")
+        conn.execute(f"CREATE DATABASE {PG_DATABASE}")
+    return f"{PG_SERVER}/{PG_DATABASE}"
+
+
+def setup_django(tmp: Path, postgres: bool = False) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
+    if postgres:
+        os.environ["DATABASE_URL"] = create_pg_database()
     os.environ.setdefault("DATABASE_URL", f"sqlite:///{tmp / 'bench.sqlite3'}")
     import django
 
@@ -262,14 +313,96 @@ def setup_django(tmp: Path) -> None:
     call_command("migrate", verbosity=0)
 
 
+def timed_import(label: str, path: Path, csv_seconds: float, **options):
+    """Run one import, print its phases, ratio and memory; return the report."""
+    from accesmt.directory import rpps
+
+    samples: list[tuple[int, float]] = []
+
+    def progress(lines: int, done: int, total: int) -> None:
+        samples.append((lines, rss_mb()))
+
+    rss_before, peak_before = rss_mb(), peak_mb()
+    started = time.monotonic()
+    report = rpps.rpps_import(path, progress=progress, **options)
+    seconds = time.monotonic() - started
+    peak_after = peak_mb()
+    at_200k = next((mb for lines, mb in samples if lines >= 200_000), samples[0][1])
+    phases = ", ".join(
+        f"{name} {value:.2f} s" for name, value in getattr(report, "phases", {}).items()
+    )
+    print(f"{label} : {seconds:.2f} s, {report.lines_read / seconds:,.0f} lignes/s")
+    print(
+        f"  lecture {report.read_seconds:.2f} s, écriture {report.apply_seconds:.2f} s"
+        + (f" ({phases})" if phases else "")
+    )
+    print(
+        f"  médecins : {report.practitioners_created:,} créés, {report.practitioners_updated:,} "
+        f"mis à jour, {report.practitioners_unchanged:,} inchangés, "
+        f"{report.practitioners_gone:,} partis ; lieux : {report.sites_created:,} créés, "
+        f"{report.sites_updated:,} mis à jour, {report.sites_gone:,} fermés ; "
+        f"refusées {report.rejected:,}"
+    )
+    print(f"  rapport import / csv : {seconds / csv_seconds:.2f} (cible ≤ 1,5)")
+    print(
+        f"  mémoire résidente : {rss_before:.0f} Mo avant, {at_200k:.0f} Mo après 200 000 "
+        f"lignes, {samples[-1][1]:.0f} Mo en fin de lecture, {rss_mb():.0f} Mo à la fin ; "
+        f"pic {peak_before:.0f} → {peak_after:.0f} Mo (+{peak_after - peak_before:.0f} Mo)"
+    )
+    return report
+
+
+def main_national(tmp: Path, rows: int, postgres: bool) -> None:
+    path = tmp / "ps-libreacces-personne-activite.txt"
+    _, generated = generate(path, rows, national=True)
+    changed = tmp / "ps-libreacces-personne-activite-modifie.txt"
+    n_changed, n_dropped = changed_copy(path, changed)
+    size = path.stat().st_size
+    print(f"Fichier : {rows:,} lignes, {size / 2**20:,.0f} Mo, généré en {generated:.1f} s")
+
+    setup_django(tmp, postgres)
+    from django.db import connection
+
+    from accesmt.directory.models import Practitioner
+    from accesmt.territory.models import Commune
+    from accesmt.territory.services import communes_load, cpts_create
+
+    print(f"Base : {connection.vendor}")
+    started = time.monotonic()
+    communes_load()
+    by_departement: dict[str, list[str]] = {}
+    for insee, departement in Commune.objects.values_list("pk", "departement"):
+        by_departement.setdefault(departement, []).append(insee)
+    for departement, codes in sorted(by_departement.items()):
+        cpts_create(name=f"CPTS {departement}", slug=f"cpts-{departement}", insee_codes=codes)
+    print(
+        f"{sum(map(len, by_departement.values())):,} communes, {len(by_departement)} CPTS "
+        f"(une par département), chargées en {time.monotonic() - started:.1f} s"
+    )
+    csv_rows, csv_seconds = time_csv(path)
+    print(f"Module csv seul : {csv_rows:,} lignes en {csv_seconds:.2f} s")
+    timed_import("Premier import", path, csv_seconds)
+    print(f"  ({Practitioner.objects.count():,} médecins en base)")
+    timed_import("Réimport du même fichier", path, csv_seconds)
+    print(f"Copie modifiée : {n_changed:,} lignes MG changées, {n_dropped:,} retirées")
+    timed_import("Réimport avec 1 % de changements", changed, csv_seconds)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=2_000_000)
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    parser.add_argument(
+        "--national", action="store_true", help="CPTS covering every commune of France"
+    )
+    parser.add_argument("--postgres", action="store_true", help=f"PostgreSQL ({PG_DATABASE})")
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-rpps-"))
     try:
+        if args.national:
+            main_national(tmp, args.rows, args.postgres)
+            return
         path = tmp / "ps-libreacces-personne-activite.txt"
         platform, generated = generate(path, args.rows)
         size = path.stat().st_size
@@ -277,7 +410,7 @@ def main() -> None:
             f"Fichier : {args.rows:,} lignes, {size / 2**20:,.0f} Mo, généré en {generated:.1f} s"
         )
 
-        setup_django(tmp)
+        setup_django(tmp, args.postgres)
         from accesmt.directory import rpps
         from accesmt.directory.models import Practitioner
         from accesmt.territory.services import communes_load, cpts_create

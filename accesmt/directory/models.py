@@ -178,7 +178,20 @@ class Practitioner(models.Model):
         help_text="Ne figure plus dans l'annuaire national (ou retiré par la coordination).",
     )
     gone_since = models.DateTimeField("absent depuis", null=True, blank=True)
-    imported_at = models.DateTimeField("dernier import", null=True, blank=True)
+    imported_at = models.DateTimeField(
+        "dernier import",
+        null=True,
+        blank=True,
+        help_text="Dernier import qui a créé ou modifié la fiche.",
+    )
+    import_hash = models.CharField(
+        "empreinte du dernier import",
+        max_length=16,
+        blank=True,
+        editable=False,
+        help_text="Empreinte des valeurs du fichier RPPS écrites par le dernier import : un "
+        "réimport ne touche pas une fiche dont l'empreinte n'a pas changé.",
+    )
     corrections = models.JSONField(
         "corrections de la coordination",
         default=dict,
@@ -306,7 +319,20 @@ class PracticeSite(models.Model):
     source = models.CharField("origine", max_length=10, choices=Source.choices)
     is_gone = models.BooleanField("absent du dernier fichier", default=False)
     gone_since = models.DateTimeField("absent depuis", null=True, blank=True)
-    imported_at = models.DateTimeField("dernier import", null=True, blank=True)
+    imported_at = models.DateTimeField(
+        "dernier import",
+        null=True,
+        blank=True,
+        help_text="Dernier import qui a créé ou modifié la fiche.",
+    )
+    import_hash = models.CharField(
+        "empreinte du dernier import",
+        max_length=16,
+        blank=True,
+        editable=False,
+        help_text="Empreinte des valeurs du fichier RPPS écrites par le dernier import : un "
+        "réimport ne touche pas une fiche dont l'empreinte n'a pas changé.",
+    )
     corrections = models.JSONField("corrections de la coordination", default=dict, blank=True)
     created_at = models.DateTimeField("créé le", auto_now_add=True)
     updated_at = models.DateTimeField("modifié le", auto_now=True)

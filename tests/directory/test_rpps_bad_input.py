@@ -131,10 +131,14 @@ def test_failed_apply_leaves_the_previous_state_intact(tmp_path, cpts, monkeypat
     rpps_import(write_rpps_file(tmp_path / "a.txt", [gp_row(rpps="10000000001")]))
     before = list(Practitioner.objects.values_list("rpps", "is_gone", "updated_at"))
 
-    def broken(*args, **kwargs):
-        raise RuntimeError("disque plein")
+    insert = rpps.apply._Inserter.insert
 
-    monkeypatch.setattr(PracticeSite.objects, "bulk_create", broken)
+    def broken(self, rows):
+        if self.table == PracticeSite._meta.db_table:  # after the practitioners were written
+            raise RuntimeError("disque plein")
+        insert(self, rows)
+
+    monkeypatch.setattr(rpps.apply._Inserter, "insert", broken)
     new_file = write_rpps_file(tmp_path / "b.txt", [gp_row(rpps="10000000002")])
     with pytest.raises(RuntimeError):
         rpps_import(new_file)

@@ -292,10 +292,15 @@ def test_dry_run_writes_nothing(tmp_path, cpts):
     assert not Practitioner.objects.exists()
 
 
-def test_imported_at_moves_forward(tmp_path, cpts):
+def test_imported_at_moves_forward_only_when_the_file_changes_the_row(tmp_path, cpts):
     path = write_rpps_file(tmp_path / "rpps.txt", [gp_row()])
     rpps_import(path)
     first = Practitioner.objects.get().imported_at
-    rpps_import(path)
+    first_site = PracticeSite.objects.get().imported_at
+    rpps_import(path)  # unchanged: nothing written
+    assert Practitioner.objects.get().imported_at == first
+    assert PracticeSite.objects.get().imported_at == first_site
+    rpps_import(write_rpps_file(tmp_path / "rpps2.txt", [gp_row(first_name="Marion")]))
     assert Practitioner.objects.get().imported_at > first
     assert Practitioner.objects.get().imported_at <= timezone.now()
+    assert PracticeSite.objects.get().imported_at == first_site  # the site did not change

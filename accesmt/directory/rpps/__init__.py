@@ -13,12 +13,14 @@ Two phases (docs/decisions/0004-rpps-import.md):
    that skips ~95 % of the file), then checked whole: field count, RPPS number, profession 10,
    savoir-faire, name, commune. A row is kept whole or refused whole with its line number and
    reason. Only the rows of the communes in scope (the platform's CPTS territories, or some
-   départements) are kept, aggregated per practitioner: memory depends on the GPs in scope, not on
-   the file's size.
-2. **Apply** (`apply_rpps_rows`): one database transaction. Practitioners and sites are created or
-   updated in bulk (fields the coordination corrected are kept), and those of the scope that are
-   no longer in the file are marked as gone (never deleted). If anything fails, the transaction
-   rolls back and the previous state stays intact.
+   départements) are kept, spooled to a temporary file (`ScopeRows`); memory keeps a few bytes
+   per GP of the scope, never the rows.
+2. **Apply** (`apply_rpps_rows`): one database transaction. New practitioners and sites are
+   inserted in batches without model instances (COPY on PostgreSQL); a known row is only looked
+   at when the hash of its file values differs from the one stored by the import that last wrote
+   it (fields the coordination corrected are kept), so an unchanged re-import writes nothing; those
+   of the scope that are no longer in the file are marked as gone (never deleted). If anything
+   fails, the transaction rolls back and the previous state stays intact.
 
 Modules: `columns` (header → column mapping, encoding), `reader` (phase 1), `apply` (phase 2),
 `report` (the report, refusal reasons and errors). Import the public names from here.
@@ -29,14 +31,15 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 
-from .apply import BATCH_SIZE, apply_rpps_rows
+from .apply import BATCH_SIZE, WRITE_BATCH_SIZE, apply_rpps_rows
 from .columns import COLUMNS, detect_encoding, map_columns, normalise_header
 from .reader import (
     PROGRESS_EVERY_LINES,
-    PractitionerRow,
     ProgressCallback,
     Scope,
+    ScopeRows,
     SiteRow,
+    SpooledRow,
     practice_type_for,
     read_rpps_file,
     site_key_for,
@@ -82,9 +85,10 @@ def rpps_import(
     rows, report = read_rpps_file(
         path, scope=scope, progress=progress, accept_partial=accept_partial
     )
-    if dry_run:
-        return report
-    return apply_rpps_rows(rows, scope=scope, report=report, confirm_absences=confirm_absences)
+    with rows:
+        if dry_run:
+            return report
+        return apply_rpps_rows(rows, scope=scope, report=report, confirm_absences=confirm_absences)
 
 
 __all__ = [
@@ -94,14 +98,16 @@ __all__ = [
     "PROGRESS_EVERY_LINES",
     "CptsAbsences",
     "ImportReport",
-    "PractitionerRow",
     "Reason",
     "RowError",
     "RppsAbsencesNeedConfirmation",
     "RppsFormatError",
     "RppsTruncatedFile",
     "Scope",
+    "ScopeRows",
     "SiteRow",
+    "SpooledRow",
+    "WRITE_BATCH_SIZE",
     "apply_rpps_rows",
     "detect_encoding",
     "map_columns",

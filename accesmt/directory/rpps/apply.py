@@ -6,23 +6,27 @@ the GPs of every CPTS the import covered are counted and the count kept with its
 
 from __future__ import annotations
 
+import datetime
+import hashlib
+import json
 import time
 from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from accesmt.territory.geocoding import commune_centre
 from accesmt.territory.models import CPTS, Commune, TerritoryCommune
 
-from ..models import GeocodeSource, PracticeSite, Practitioner, Source
+from ..models import GP_PROFESSION_CODE, GeocodeSource, PracticeSite, Practitioner, Source
 from ..services import gp_counts_record
-from .reader import PractitionerRow, Scope, SiteRow
+from .reader import Scope, ScopeRows, SiteRow
 from .report import CptsAbsences, ImportReport, RppsAbsencesNeedConfirmation
 
-BATCH_SIZE = 500
+BATCH_SIZE = 500  # rows looked at through the ORM (changed ones) per query
+WRITE_BATCH_SIZE = 5_000  # new rows per COPY / executemany
 
 PRACTITIONER_FIELDS = ("civility", "first_name", "last_name", "specialty_codes", "email")
 SITE_FIELDS = (
@@ -93,14 +97,11 @@ def _check_absences(
     )
 
 
-def _practitioner_values(row: PractitionerRow) -> dict[str, Any]:
-    return {
-        "civility": row.civility,
-        "first_name": row.first_name,
-        "last_name": row.last_name,
-        "specialty_codes": sorted(row.specialty_codes),
-        "email": row.email,
-    }
+def _row_hash(values: Iterable[Any]) -> str:
+    """Digest of the file's values of a row (16 hex characters): equal to the one stored by the
+    last import that wrote the row when the file has not changed it."""
+    text = "\x1f".join(v if isinstance(v, str) else ",".join(v) for v in values)
+    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
 
 
 def _update_practitioner(
@@ -125,47 +126,166 @@ def _update_practitioner(
     return changed
 
 
-def _apply_practitioners(
-    practitioners: dict[str, PractitionerRow], *, report: ImportReport, now
-) -> dict[str, int]:
-    """Create or update the practitioners; returns their ids by RPPS number."""
-    existing: dict[str, Practitioner] = {}
-    rpps_numbers = list(practitioners)
-    for chunk in _chunks(rpps_numbers):
-        for practitioner in Practitioner.objects.filter(rpps__in=chunk):
-            existing[practitioner.rpps] = practitioner
+class _Inserter:
+    """Inserts rows given as tuples of column values, without model instances: COPY on
+    PostgreSQL, executemany elsewhere (SQLite)."""
 
-    to_create: list[Practitioner] = []
-    to_update: list[Practitioner] = []
-    seen_ids: list[int] = []
-    for rpps, row in practitioners.items():
-        practitioner = existing.get(rpps)
-        values = _practitioner_values(row)
-        if practitioner is None:
-            to_create.append(Practitioner(rpps=rpps, source=Source.RPPS, imported_at=now, **values))
+    def __init__(self, model, names: tuple[str, ...]):
+        self.table = model._meta.db_table
+        self.columns = [model._meta.get_field(name).column for name in names]
+        self.postgres = connection.vendor == "postgresql"
+
+    def value(self, value: Any) -> Any:
+        """A datetime as the backend wants it (SQLite: text)."""
+        if isinstance(value, datetime.datetime) and not self.postgres:
+            return connection.ops.adapt_datetimefield_value(value)
+        return value
+
+    def insert(self, rows: list[tuple]) -> None:
+        if not rows:
+            return
+        columns = ", ".join(connection.ops.quote_name(c) for c in self.columns)
+        table = connection.ops.quote_name(self.table)
+        with connection.cursor() as cursor:
+            if self.postgres:
+                with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+            else:
+                marks = ", ".join(["%s"] * len(self.columns))
+                # Table and column names come from the model's meta, quoted; values are bound.
+                sql = f"INSERT INTO {table} ({columns}) VALUES ({marks})"  # noqa: S608
+                cursor.executemany(sql, rows)
+
+
+_NEW_PRACTITIONER = (
+    "rpps",
+    "civility",
+    "first_name",
+    "last_name",
+    "specialty_codes",
+    "email",
+    "profession_code",
+    "age_band",
+    "is_msu",
+    "source",
+    "is_gone",
+    "corrections",
+    "imported_at",
+    "created_at",
+    "updated_at",
+    "import_hash",
+)
+
+
+def _known_practitioners() -> dict[int, tuple[int, str, bool]]:
+    """RPPS number -> (id, hash of the file's values last written, must be looked at whatever
+    the hash: gone or added by hand)."""
+    known: dict[int, tuple[int, str, bool]] = {}
+    rows = Practitioner.objects.filter(rpps__isnull=False).values_list(
+        "rpps", "pk", "import_hash", "is_gone", "source"
+    )
+    for rpps, pk, digest, is_gone, source in rows.iterator(chunk_size=10_000):
+        known[int(rpps)] = (pk, digest, is_gone or source != Source.RPPS)
+    return known
+
+
+def _apply_practitioners(rows: ScopeRows, *, report: ImportReport, now) -> dict[int, int]:
+    """Create or update the practitioners; returns their ids by RPPS number. A known one whose
+    file values hash as last time (and is present, from the file) is not touched."""
+    known = _known_practitioners()
+    inserter = _Inserter(Practitioner, _NEW_PRACTITIONER)
+    stamp = inserter.value(now)
+    ids: dict[int, int] = {}
+    to_create: list[tuple] = []
+    to_look_at: dict[int, tuple[dict[str, Any], str]] = {}  # id -> (file values, hash)
+
+    def create() -> None:
+        inserter.insert(to_create)
+        numbers = [row[0] for row in to_create]
+        created = Practitioner.objects.filter(rpps__in=numbers).values_list("rpps", "pk")
+        ids.update((int(rpps), pk) for rpps, pk in created)
+        report.practitioners_created += len(to_create)
+        to_create.clear()
+
+    for row in rows:
+        number = int(row.rpps)
+        if number in ids:
+            continue  # the practitioner's first row decides (their other sites come later)
+        values = {
+            "civility": row.civility,
+            "first_name": row.first_name,
+            "last_name": row.last_name,
+            "specialty_codes": rows.specialty_codes(row.rpps),
+            "email": rows.email(row.rpps),
+        }
+        digest = _row_hash(values.values())
+        pk, known_digest, look_anyway = known.pop(number, (None, "", False))
+        if pk is None:
+            ids[number] = 0  # created below
+            to_create.append(
+                (
+                    row.rpps,
+                    *(values[name] for name in ("civility", "first_name", "last_name")),
+                    json.dumps(values["specialty_codes"]),
+                    values["email"],
+                    GP_PROFESSION_CODE,
+                    "",
+                    False,
+                    Source.RPPS.value,
+                    False,
+                    "{}",
+                    stamp,
+                    stamp,
+                    stamp,
+                    digest,
+                )
+            )
+            if len(to_create) >= WRITE_BATCH_SIZE:
+                create()
             continue
+        ids[number] = pk
+        if digest == known_digest and not look_anyway:
+            report.practitioners_unchanged += 1
+            continue
+        to_look_at[pk] = (values, digest)
+        if len(to_look_at) >= BATCH_SIZE:
+            _update_practitioners(to_look_at, report=report, now=now)
+    create()
+    _update_practitioners(to_look_at, report=report, now=now)
+    return ids
+
+
+def _update_practitioners(
+    to_look_at: dict[int, tuple[dict[str, Any], str]], *, report: ImportReport, now
+) -> None:
+    """Apply the file's values to practitioners whose hash changed (or gone / added by hand)."""
+    to_update = []
+    for practitioner in Practitioner.objects.filter(pk__in=list(to_look_at)):
+        values, digest = to_look_at[practitioner.pk]
         changed = _update_practitioner(practitioner, values, report)
         report.practitioners_updated += changed
         report.practitioners_unchanged += not changed
-        seen_ids.append(practitioner.pk)
+        if not changed and practitioner.import_hash == digest:
+            continue
+        practitioner.import_hash = digest
         if changed:
-            practitioner.updated_at = now
-            to_update.append(practitioner)
-    Practitioner.objects.bulk_create(to_create, batch_size=BATCH_SIZE)
-    report.practitioners_created = len(to_create)
-    # bulk_update writes CASE expressions, slow to build: only for the rows that changed.
+            practitioner.updated_at = practitioner.imported_at = now
+        to_update.append(practitioner)
     Practitioner.objects.bulk_update(
         to_update,
-        [*PRACTITIONER_FIELDS, "is_gone", "gone_since", "source", "updated_at"],
+        [
+            *PRACTITIONER_FIELDS,
+            "is_gone",
+            "gone_since",
+            "source",
+            "imported_at",
+            "updated_at",
+            "import_hash",
+        ],
         batch_size=BATCH_SIZE,
     )
-    for chunk in _chunks(seen_ids):
-        Practitioner.objects.filter(pk__in=chunk).update(imported_at=now)
-    # bulk_create on SQLite/PostgreSQL sets pks; re-read to be independent of the backend.
-    ids: dict[str, int] = {}
-    for chunk in _chunks(rpps_numbers):
-        ids.update(Practitioner.objects.filter(rpps__in=chunk).values_list("rpps", "pk"))
-    return ids
+    to_look_at.clear()
 
 
 def _update_site(site: PracticeSite, site_row: SiteRow, communes: dict[str, Commune]) -> bool:
@@ -195,52 +315,124 @@ def _update_site(site: PracticeSite, site_row: SiteRow, communes: dict[str, Comm
     return changed
 
 
-def _apply_sites(
-    practitioners: dict[str, PractitionerRow],
-    ids: dict[str, int],
-    *,
-    report: ImportReport,
-    now,
-) -> None:
-    communes = {
-        c.pk: c
-        for c in Commune.objects.filter(
-            pk__in={s.commune_id for p in practitioners.values() for s in p.sites.values()}
-        )
+_NEW_SITE = (
+    "practitioner",
+    *SITE_FIELDS,
+    "commune",
+    "site_key",
+    "latitude",
+    "longitude",
+    "geocode_source",
+    "source",
+    "is_gone",
+    "corrections",
+    "imported_at",
+    "created_at",
+    "updated_at",
+    "import_hash",
+)
+
+
+def _site_ref(practitioner_id: int, site_key: str) -> int | tuple[int, str]:
+    """Compact key of a site: one integer for the 32-hex keys the import makes."""
+    try:
+        return practitioner_id << 128 | int(site_key, 16)
+    except ValueError:
+        return practitioner_id, site_key
+
+
+def _site_hash(site: SiteRow) -> str:
+    return _row_hash((*(getattr(site, name) for name in SITE_FIELDS), site.commune_id))
+
+
+def _known_sites() -> dict[int | tuple[int, str], tuple[int, str, bool]]:
+    """Site -> (id, hash of the file's values last written, must be looked at whatever the hash:
+    gone or not placed) for every site from the file."""
+    known: dict[int | tuple[int, str], tuple[int, str, bool]] = {}
+    rows = PracticeSite.objects.filter(source=Source.RPPS).values_list(
+        "practitioner_id", "site_key", "pk", "import_hash", "is_gone", "geocode_source"
+    )
+    for practitioner_id, key, pk, digest, is_gone, placed in rows.iterator(chunk_size=10_000):
+        look_anyway = is_gone or placed == GeocodeSource.NONE
+        known[_site_ref(practitioner_id, key)] = (pk, digest, look_anyway)
+    return known
+
+
+def _apply_sites(rows: ScopeRows, ids: dict[int, int], *, report: ImportReport, now) -> list[int]:
+    """Create or update the sites of the rows; returns the ids of the sites from the file that
+    this file no longer lists (candidates to mark gone, whatever their scope)."""
+    centres = {
+        pk: (lat, lon)
+        for pk, lat, lon in Commune.objects.filter(
+            latitude__isnull=False, longitude__isnull=False
+        ).values_list("pk", "latitude", "longitude")
     }
-    existing_sites: dict[tuple[int, str], PracticeSite] = {}
-    for chunk in _chunks(list(ids.values())):
-        for site in PracticeSite.objects.filter(practitioner_id__in=chunk, source=Source.RPPS):
-            existing_sites[(site.practitioner_id, site.site_key)] = site
-    seen_site_ids: set[int] = set()
-    sites_to_create: list[PracticeSite] = []
-    sites_to_update: list[PracticeSite] = []
-    for rpps, row in practitioners.items():
-        practitioner_id = ids[rpps]
-        for key, site_row in row.sites.items():
-            site = existing_sites.get((practitioner_id, key))
-            if site is None:
-                site = PracticeSite(
-                    practitioner_id=practitioner_id,
-                    site_key=key,
-                    commune_id=site_row.commune_id,
-                    source=Source.RPPS,
-                    imported_at=now,
-                    **{name: getattr(site_row, name) for name in SITE_FIELDS},
+    known = _known_sites()
+    inserter = _Inserter(PracticeSite, _NEW_SITE)
+    stamp = inserter.value(now)
+    to_create: list[tuple] = []
+    to_look_at: dict[int, tuple[SiteRow, str]] = {}
+    for row in rows:
+        site_row = row.site
+        practitioner_id = ids[int(row.rpps)]
+        digest = _site_hash(site_row)
+        pk, known_digest, look_anyway = known.pop(
+            _site_ref(practitioner_id, site_row.site_key), (None, "", False)
+        )
+        if pk is None:
+            centre = centres.get(site_row.commune_id)
+            placed = (
+                (*centre, GeocodeSource.COMMUNE_CENTRE.value) if centre else (None, None, "none")
+            )
+            to_create.append(
+                (
+                    practitioner_id,
+                    *(getattr(site_row, name) for name in SITE_FIELDS),
+                    site_row.commune_id,
+                    site_row.site_key,
+                    *placed,
+                    Source.RPPS.value,
+                    False,
+                    "{}",
+                    stamp,
+                    stamp,
+                    stamp,
+                    digest,
                 )
-                _place(site, communes)
-                sites_to_create.append(site)
-                continue
-            seen_site_ids.add(site.pk)
-            changed = _update_site(site, site_row, communes)
-            report.sites_updated += changed
-            if changed:
-                site.updated_at = now
-                sites_to_update.append(site)
-    PracticeSite.objects.bulk_create(sites_to_create, batch_size=BATCH_SIZE)
-    report.sites_created = len(sites_to_create)
+            )
+            if len(to_create) >= WRITE_BATCH_SIZE:
+                inserter.insert(to_create)
+                report.sites_created += len(to_create)
+                to_create.clear()
+            continue
+        if digest == known_digest and not look_anyway:
+            continue
+        to_look_at[pk] = (site_row, digest)
+        if len(to_look_at) >= BATCH_SIZE:
+            _update_sites(to_look_at, centres, report=report, now=now)
+    inserter.insert(to_create)
+    report.sites_created += len(to_create)
+    _update_sites(to_look_at, centres, report=report, now=now)
+    return [pk for pk, _digest, _look in known.values()]
+
+
+def _update_sites(
+    to_look_at: dict[int, tuple[SiteRow, str]], centres, *, report: ImportReport, now
+) -> None:
+    communes = _Centres(centres)
+    to_update = []
+    for site in PracticeSite.objects.filter(pk__in=list(to_look_at)):
+        site_row, digest = to_look_at[site.pk]
+        changed = _update_site(site, site_row, communes)
+        report.sites_updated += changed
+        if not changed and site.import_hash == digest:
+            continue  # e.g. a site in a commune without coordinates, still not placed
+        site.import_hash = digest
+        if changed:
+            site.updated_at = site.imported_at = now
+        to_update.append(site)
     PracticeSite.objects.bulk_update(
-        sites_to_update,
+        to_update,
         [
             *SITE_FIELDS,
             "commune",
@@ -249,26 +441,45 @@ def _apply_sites(
             "geocode_source",
             "is_gone",
             "gone_since",
+            "imported_at",
             "updated_at",
+            "import_hash",
         ],
         batch_size=BATCH_SIZE,
     )
-    for chunk in _chunks(list(seen_site_ids)):
-        PracticeSite.objects.filter(pk__in=chunk).update(imported_at=now)
+    to_look_at.clear()
+
+
+class _Centres:
+    """Commune centres looked up like the `communes` mapping `_place` expects."""
+
+    def __init__(self, centres: dict[str, tuple[float, float]]):
+        self.centres = centres
+
+    def get(self, commune_id: str | None) -> Commune | None:
+        centre = self.centres.get(commune_id)
+        if centre is None:
+            return None
+        return Commune(pk=commune_id, latitude=centre[0], longitude=centre[1])
 
 
 def _mark_gone(
-    scope: Scope, *, report: ImportReport, now, present_before: dict[int, set[int]] | None
+    scope: Scope,
+    unlisted_site_ids: list[int],
+    *,
+    report: ImportReport,
+    now,
+    present_before: dict[int, set[int]] | None,
 ) -> None:
     # Sites of the scope from an earlier file that this file no longer lists: gone.
-    stale_sites = PracticeSite.objects.filter(scope.q(), source=Source.RPPS, is_gone=False).exclude(
-        imported_at=now
-    )
-    report.sites_gone = stale_sites.update(is_gone=True, gone_since=now, updated_at=now)
-    # Practitioners of the scope no longer in the file (no present site left): gone.
+    for chunk in _chunks(unlisted_site_ids):
+        stale_sites = PracticeSite.objects.filter(
+            scope.q(), pk__in=chunk, source=Source.RPPS, is_gone=False
+        )
+        report.sites_gone += stale_sites.update(is_gone=True, gone_since=now, updated_at=now)
+    # Practitioners of the scope left with no present site (so not in the file): gone.
     stale_practitioners = (
         Practitioner.objects.filter(source=Source.RPPS, is_gone=False)
-        .exclude(imported_at=now)
         .filter(sites__in=PracticeSite.objects.filter(scope.q()))
         .exclude(sites__is_gone=False)
         .distinct()
@@ -292,7 +503,7 @@ def _cpts_covered(scope: Scope) -> set[int]:
 
 @transaction.atomic
 def apply_rpps_rows(
-    practitioners: dict[str, PractitionerRow],
+    rows: ScopeRows,
     *,
     scope: Scope,
     report: ImportReport,
@@ -302,11 +513,18 @@ def apply_rpps_rows(
     RppsAbsencesNeedConfirmation (nothing written) when the GPs to mark absent exceed
     settings.RPPS_MAX_ABSENT_SHARE of a CPTS's present GPs, unless `confirm_absences`."""
     started = time.monotonic()
+    phases = report.phases
     now = timezone.now()
     present_before = None if confirm_absences else _present_gps_by_cpts()
-    ids = _apply_practitioners(practitioners, report=report, now=now)
-    _apply_sites(practitioners, ids, report=report, now=now)
-    _mark_gone(scope, report=report, now=now, present_before=present_before)
+    phases["présents avant"] = time.monotonic() - started
+    ids = _apply_practitioners(rows, report=report, now=now)
+    phases["médecins"] = time.monotonic() - started - sum(phases.values())
+    unlisted = _apply_sites(rows, ids, report=report, now=now)
+    del ids
+    phases["lieux"] = time.monotonic() - started - sum(phases.values())
+    _mark_gone(scope, unlisted, report=report, now=now, present_before=present_before)
+    phases["départs"] = time.monotonic() - started - sum(phases.values())
     gp_counts_record(cpts_ids=_cpts_covered(scope), on=timezone.localdate(now))
+    phases["comptes"] = time.monotonic() - started - sum(phases.values())
     report.apply_seconds = time.monotonic() - started
     return report

@@ -1,16 +1,24 @@
 """Phase 1 of an RPPS import: stream the file in binary, line by line (constant memory), check
-every line's field count, parse the GP rows and keep those of the scope, aggregated per RPPS
-number. Nothing is written to the database here."""
+every line's field count, parse the GP rows and keep those of the scope. Nothing is written to
+the database here.
+
+The GP rows of the scope (all of them, about 100,000, when the platform covers France) are not
+kept as Python objects: each goes, already cleaned, as one line to a spool file on disk
+(`ScopeRows`), and only compact facts stay in memory, one small integer per GP (the savoir-faire
+codes seen) and per RPPS × site (a 64-bit key, for the duplicates), plus the first e-mail of the
+GPs whose file gives one (docs/decisions/0004-rpps-import.md, "National scope")."""
 
 from __future__ import annotations
 
 import hashlib
 import os
 import re
+import tempfile
 import time
 import unicodedata
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, fields
+from operator import attrgetter
 
 from django.db.models import Q
 
@@ -51,15 +59,97 @@ class SiteRow:
     practice_type: str
 
 
+SITE_ROW_FIELDS = tuple(f.name for f in fields(SiteRow))
+_site_values = attrgetter(*SITE_ROW_FIELDS)  # dataclasses.astuple deep-copies: slow
+_GP_CODES = tuple(sorted(GP_SAVOIR_FAIRE_CODES))
+_GP_CODE_BITS = {code: 1 << n for n, code in enumerate(_GP_CODES)}
+_SEP = "\x1f"  # unit separator: never in a field of the file (fields are split on "|")
+
+
+def specialty_codes_of(bits: int) -> list[str]:
+    return [code for code in _GP_CODES if bits & _GP_CODE_BITS[code]]
+
+
 @dataclass
-class PractitionerRow:
+class SpooledRow:
+    """One GP row of the scope as read back from the spool: the practitioner's fields of that
+    row and its site."""
+
     rpps: str
     civility: str
     first_name: str
     last_name: str
-    specialty_codes: set[str]
-    email: str
-    sites: dict[str, SiteRow]
+    site: SiteRow
+
+
+class ScopeRows:
+    """The GP rows of the scope, in file order, one per RPPS × site (duplicates dropped), spooled
+    to a temporary file; in memory, per GP, the savoir-faire codes seen (a bit set) and the first
+    e-mail found. Close it (or use it as a context manager) to delete the spool."""
+
+    def __init__(self):
+        # Closed by close() / the context manager (the rows outlive this call).
+        self._spool = tempfile.TemporaryFile("w+", encoding="utf-8", newline="\n")  # noqa: SIM115
+        self.specialties: dict[int, int] = {}  # RPPS number -> bits of GP savoir-faire codes
+        self.emails: dict[int, str] = {}  # RPPS number -> first e-mail of their sites
+        self._site_refs: set[int] = set()  # RPPS number × site key, 64 bits
+        self.rows = 0
+
+    def __enter__(self) -> ScopeRows:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._spool.close()
+        self._site_refs = set()
+
+    def __len__(self) -> int:
+        """Number of GPs (distinct RPPS numbers)."""
+        return len(self.specialties)
+
+    def add(
+        self,
+        rpps: str,
+        civility: str,
+        first_name: str,
+        last_name: str,
+        savoir_faire: str,
+        site: SiteRow,
+    ) -> bool:
+        """Keep a row; False when the same RPPS × site was already kept (a duplicate)."""
+        number = int(rpps)
+        self.specialties[number] = self.specialties.get(number, 0) | _GP_CODE_BITS[savoir_faire]
+        if site.email and number not in self.emails:
+            self.emails[number] = site.email
+        ref = hash((number, site.site_key))
+        if ref in self._site_refs:
+            return False
+        self._site_refs.add(ref)
+        values = (rpps, civility, first_name, last_name, *_site_values(site))
+        self._spool.write(_SEP.join(v.replace(_SEP, " ") for v in values) + "\n")
+        self.rows += 1
+        return True
+
+    def finish_reading(self) -> None:
+        self._site_refs = set()  # only needed while reading
+        self._spool.flush()
+
+    def __iter__(self) -> Iterator[SpooledRow]:
+        """The rows kept, in file order (can be iterated several times)."""
+        self._spool.seek(0)
+        width = len(SITE_ROW_FIELDS)
+        for line in self._spool:
+            values = line[:-1].split(_SEP)
+            site = SiteRow(*values[4 : 4 + width])
+            yield SpooledRow(values[0], values[1], values[2], values[3], site)
+
+    def specialty_codes(self, rpps: str) -> list[str]:
+        return specialty_codes_of(self.specialties[int(rpps)])
+
+    def email(self, rpps: str) -> str:
+        return self.emails.get(int(rpps), "")
 
 
 @dataclass
@@ -134,6 +224,8 @@ _MSP = re.compile(
 
 
 def _ascii_upper(value: str) -> str:
+    if value.isascii():
+        return value.upper()
     value = unicodedata.normalize("NFKD", value)
     return "".join(ch for ch in value if not unicodedata.combining(ch)).upper()
 
@@ -210,7 +302,7 @@ def site_row_for(
 
 class _LineReader:
     """Reads the lines after the header one at a time (`feed`), refusing into `report` and
-    keeping the GP rows of the scope in `practitioners`."""
+    keeping the GP rows of the scope in `rows` (a spool on disk)."""
 
     def __init__(self, header: bytes, resolver: _CommuneResolver, report: ImportReport):
         encoding, names = read_header(header)
@@ -227,7 +319,7 @@ class _LineReader:
         optional = {key: mapping.get(key) for key in COLUMNS if key not in REQUIRED}
         self.present = [(key, index) for key, index in optional.items() if index is not None]
         self.absent = [key for key, index in optional.items() if index is None]
-        self.practitioners: dict[str, PractitionerRow] = {}
+        self.rows = ScopeRows()
         self.gp_rows = 0
         self.last_line_refusal = ""  # why the last line read was refused for its field count
 
@@ -292,24 +384,16 @@ class _LineReader:
         return site_row_for(get, postcode, commune_name, insee)
 
     def _add(self, rpps: str, last_name: str, savoir_faire: str, get, site: SiteRow) -> None:
-        practitioner = self.practitioners.get(rpps)
-        if practitioner is None:
-            practitioner = self.practitioners[rpps] = PractitionerRow(
-                rpps=rpps,
-                civility=_clip(get("civility"), 20),
-                first_name=_clip(get("first_name"), 120),
-                last_name=_clip(last_name, 120),
-                specialty_codes={savoir_faire},
-                email=site.email,
-                sites={},
-            )
-        else:
-            practitioner.specialty_codes.add(savoir_faire)
-            practitioner.email = practitioner.email or site.email
-        if site.site_key in practitioner.sites:
+        kept = self.rows.add(
+            rpps,
+            _clip(get("civility"), 20),
+            _clip(get("first_name"), 120),
+            _clip(last_name, 120),
+            savoir_faire,
+            site,
+        )
+        if not kept:
             self.report.duplicates += 1
-            return
-        practitioner.sites[site.site_key] = site
 
 
 def _refuse_cut_file(last_raw: bytes, line_no: int, last_line_refusal: str) -> None:
@@ -332,11 +416,11 @@ def read_rpps_file(
     report: ImportReport | None = None,
     progress: ProgressCallback | None = None,
     accept_partial: bool = False,
-) -> tuple[dict[str, PractitionerRow], ImportReport]:
-    """Stream the file and return the GP rows of the scope, aggregated per RPPS number, with the
-    report of what was read and refused. Raises RppsFormatError when the file cannot be read,
-    RppsTruncatedFile when its last line has no line ending or the wrong field count (a cut
-    file: the GPs after the cut would be marked absent), unless `accept_partial`."""
+) -> tuple[ScopeRows, ImportReport]:
+    """Stream the file and return the GP rows of the scope (spooled to disk: close them after
+    use), with the report of what was read and refused. Raises RppsFormatError when the file
+    cannot be read, RppsTruncatedFile when its last line has no line ending or the wrong field
+    count (a cut file: the GPs after the cut would be marked absent), unless `accept_partial`."""
     report = report or ImportReport()
     report.path = os.fspath(path)
     started = time.monotonic()
@@ -346,18 +430,23 @@ def read_rpps_file(
         if not header.strip():
             raise RppsFormatError("Fichier vide : aucune ligne d'en-tête.")
         lines = _LineReader(header, _CommuneResolver(scope), report)
-        line_no = 1
-        raw = header
-        for raw in fh:
-            line_no += 1
-            if line_no % PROGRESS_EVERY_LINES == 0 and progress is not None:
-                progress(line_no - 1, fh.tell(), total)
-            lines.feed(raw, line_no)
-        report.lines_read = line_no - 1
-        report.gp_rows = lines.gp_rows
-    if line_no > 1 and not accept_partial:
-        _refuse_cut_file(raw, line_no, lines.last_line_refusal)
+        try:
+            line_no = 1
+            raw = header
+            for raw in fh:
+                line_no += 1
+                if line_no % PROGRESS_EVERY_LINES == 0 and progress is not None:
+                    progress(line_no - 1, fh.tell(), total)
+                lines.feed(raw, line_no)
+            report.lines_read = line_no - 1
+            report.gp_rows = lines.gp_rows
+            if line_no > 1 and not accept_partial:
+                _refuse_cut_file(raw, line_no, lines.last_line_refusal)
+        except BaseException:
+            lines.rows.close()
+            raise
+    lines.rows.finish_reading()
     if progress is not None:
         progress(report.lines_read, total, total)
     report.read_seconds = time.monotonic() - started
-    return lines.practitioners, report
+    return lines.rows, report

@@ -119,6 +119,7 @@ class ImportReport:
     sites_gone: int = 0
     read_seconds: float = 0.0
     apply_seconds: float = 0.0
+    phases: dict[str, float] = field(default_factory=dict)  # seconds of each write phase
 
     @property
     def practitioners_seen(self) -> int:

@@ -318,6 +318,8 @@ class Request(models.Model):
                 fields=["cpts", "waiting_since", "reference"], name="intake_request_queue_wait"
             ),
             models.Index(fields=["cpts", "reference"], name="intake_request_queue_ref"),
+            # The queue's search by phone number (intake.queue.QueueSearch).
+            models.Index(fields=["cpts", "phone"], name="intake_request_phone"),
             models.Index(
                 fields=["cpts", "commune", "-is_priority", "waiting_since", "reference"],
                 name="intake_request_queue_commune",

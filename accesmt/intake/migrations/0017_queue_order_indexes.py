@@ -2,7 +2,7 @@
 
 from django.conf import settings
 """The queue's orders read from indexes (issue 15, docs/decisions/0027): by priority then wait, by
-wait, by reference, and one commune's requests. CREATE INDEX does not rebuild the table on SQLite,
+wait, by reference, one commune's requests, and the search by phone. CREATE INDEX does not rebuild the table on SQLite,
 but the status transition trigger is installed again with the same pairs as 0013 (no transition
 is added), as every migration touching intake_request does."""
 
@@ -38,6 +38,10 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name='request',
             index=models.Index(fields=['cpts', 'commune', '-is_priority', 'waiting_since', 'reference'], name='intake_request_queue_commune'),
+        ),
+        migrations.AddIndex(
+            model_name='request',
+            index=models.Index(fields=['cpts', 'phone'], name='intake_request_phone'),
         ),
         _0002.trigger_operation(_0013.ALLOWED, previous=_0013.ALLOWED),
     ]

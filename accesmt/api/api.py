@@ -57,7 +57,7 @@ from .schemas import (
     RequestIn,
     RequestStatusOut,
 )
-from .services import api_key_authenticate
+from .services import api_call_count, api_key_authenticate
 
 IDEMPOTENCY_NAMESPACE = uuid.UUID("6f1f3c52-3b1e-4a8e-9d2a-3f6e0c1d2a77")
 
@@ -128,12 +128,14 @@ class ApiKeyBearer(HttpBearer):
 
 
 class ApiKeyRateThrottle(AuthRateThrottle):
-    """At most API_RATE_LIMIT calls per API key (e.g. "300/m"), counted in the default cache
-    (CACHE_URL: shared between workers in production). Beyond: 429 with Retry-After.
+    """At most API_RATE_LIMIT calls per API key (e.g. "300/m") in each fixed window of the
+    period, counted in the database by one atomic statement (`services.api_call_count`): shared
+    by every worker, never passed by concurrent calls (docs/decisions/0027). Beyond: 429 with
+    Retry-After, the seconds left in the window.
 
-    One instance serves every thread (it is given to the module-level NinjaAPI): unlike
-    ninja's SimpleRateThrottle, nothing of a call is kept on `self` but in a thread-local,
-    read back by `wait()` which ninja calls right after `allow_request()` in the same thread."""
+    One instance serves every thread (it is given to the module-level NinjaAPI): nothing of a
+    call is kept on `self` but in a thread-local, read back by `wait()` which ninja calls right
+    after `allow_request()` in the same thread."""
 
     def __init__(self):
         super().__init__(settings.API_RATE_LIMIT)
@@ -142,26 +144,17 @@ class ApiKeyRateThrottle(AuthRateThrottle):
     def allow_request(self, request: HttpRequest) -> bool:
         num_requests, duration = self.parse_rate(settings.API_RATE_LIMIT)
         self._local.wait = None
-        key = self.get_cache_key(request)
-        if key is None:
+        key = getattr(request, "auth", None)
+        if key is None:  # ninja throttles after authentication: an API call always has a key
             return True
-        now = self.timer()
-        history = [at for at in self.cache.get(key, []) if at > now - duration]
-        if len(history) >= num_requests:
-            # The oldest call counted leaves the window first.
-            self._local.wait = max(0.0, duration - (now - history[-1]))
+        calls, left = api_call_count(key_id=key.pk, duration=duration, now=self.timer())
+        if calls > num_requests:
+            self._local.wait = float(max(1, left))
             return False
-        history.insert(0, now)
-        self.cache.set(key, history, duration)
         return True
 
     def wait(self) -> float | None:
         return getattr(self._local, "wait", None)
-
-    def get_cache_key(self, request: HttpRequest) -> str:
-        key = getattr(request, "auth", None)
-        ident = f"key{key.pk}" if key is not None else self.get_ident(request)
-        return self.cache_format % {"scope": "apikey", "ident": ident}
 
 
 class FrenchSwagger(Swagger):

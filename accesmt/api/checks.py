@@ -13,7 +13,8 @@ PER_PROCESS_BACKENDS = {
 
 @register(Tags.caches, Tags.security, deploy=True)
 def shared_cache_check(app_configs=None, **kwargs):
-    """The API rate limits count in the default cache: in production it must be shared."""
+    """The API's limit of failed authentications per address counts in the default cache: in
+    production it must be shared (the calls per key count in the database)."""
     if settings.DEBUG:
         return []
     backend = settings.CACHES.get("default", {}).get("BACKEND", "")
@@ -21,9 +22,9 @@ def shared_cache_check(app_configs=None, **kwargs):
         return []
     return [
         Warning(
-            f"Le cache par défaut ({backend.rsplit('.', 1)[-1]}) n'est pas partagé : les limites "
-            "de l'API (appels par clé, clés invalides par adresse) sont alors comptées par "
-            "processus, et multipliées par le nombre de processus.",
+            f"Le cache par défaut ({backend.rsplit('.', 1)[-1]}) n'est pas partagé : la limite "
+            "de l'API des clés invalides par adresse est alors comptée par processus, et "
+            "multipliée par le nombre de processus.",
             hint="Définissez CACHE_URL (par exemple dbcache://accesmt_cache puis "
             "`manage.py createcachetable`, ou une URL Redis) : voir .env.example.",
             id="accesmt.api.W001",

@@ -53,3 +53,25 @@ class ApiKey(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class ApiCallCount(models.Model):
+    """The calls of one key in one fixed window of API_RATE_LIMIT's period (issue 15): counted
+    by one atomic statement (`services.api_call_count`), so that concurrent calls from every
+    worker never pass the limit. Rows of past windows are deleted as the next window opens."""
+
+    api_key = models.ForeignKey(ApiKey, on_delete=models.CASCADE, related_name="+")
+    window_start = models.BigIntegerField("début de la fenêtre (secondes depuis 1970)")
+    calls = models.PositiveIntegerField("appels", default=0)
+
+    class Meta:
+        verbose_name = "appels d'une clé d'API dans une fenêtre"
+        verbose_name_plural = "appels des clés d'API par fenêtre"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["api_key", "window_start"], name="api_one_call_count_per_window"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.api_key_id} @ {self.window_start}: {self.calls}"

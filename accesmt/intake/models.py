@@ -313,6 +313,23 @@ class Request(models.Model):
                 fields=["cpts", "status", "-is_priority", "waiting_since"],
                 name="intake_request_queue",
             ),
+            # The queue's orders (intake.queue.SORTS), each read from an index whatever the
+            # queue's length (issue 15): the default, by wait, by reference, and one commune's
+            # requests (the commune sort walks the communes by name).
+            models.Index(
+                fields=["cpts", "-is_priority", "waiting_since", "reference"],
+                name="intake_request_queue_order",
+            ),
+            models.Index(
+                fields=["cpts", "waiting_since", "reference"], name="intake_request_queue_wait"
+            ),
+            models.Index(fields=["cpts", "reference"], name="intake_request_queue_ref"),
+            # The queue's search by phone number (intake.queue.QueueSearch).
+            models.Index(fields=["cpts", "phone"], name="intake_request_phone"),
+            models.Index(
+                fields=["cpts", "commune", "-is_priority", "waiting_since", "reference"],
+                name="intake_request_queue_commune",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

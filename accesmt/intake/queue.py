@@ -8,9 +8,13 @@ reference (stable pages). Filters are read from the query string by `QueueFilter
 each filter value comes with the number of requests it would show given the *other* filters
 (faceted counts), so that a coordinator sees "ALD (12)" before clicking.
 
-The number of queries does not depend on the number of rows: one COUNT, one page of requests
-(with commune and referrer joined and the open-duplicate marker as an EXISTS subquery), two
-prefetches (members, priority reasons) and one GROUP BY per filter.
+Cost (issue 15, docs/decisions/0027-queue-pages-bounded-cost.md): neither the number of queries
+nor the time of a page grows with the queue. The page's ids are read first, in an order an index
+serves (`intake_request_queue_order`…; the state and commune sorts walk one state or commune at a
+time), and only those rows are annotated (GPs asked, duplicates, mediation) and prefetched
+(members, priority reasons). Counts are bounded: the total and each filter's counts are counted
+up to COUNT_CAP; above it the page says « plus de 1 000 » and the filter values are listed
+without their number.
 """
 
 from __future__ import annotations
@@ -19,7 +23,6 @@ import re
 from dataclasses import dataclass, field, fields
 
 from django.core.exceptions import ValidationError
-from django.core.paginator import Page, Paginator
 from django.db.models import (
     Case,
     Count,
@@ -53,7 +56,11 @@ from .selectors import latest_outcome
 from .validation import normalise_nir
 
 PAGE_SIZE = 50
+# Counts stop here: beyond, « plus de 1 000 » (the total) and no number per filter value.
+COUNT_CAP = 1000
 QUEUE_ROLES = (Role.COORDINATOR,)
+# Who may refer a patient (intake.views.referral): the referrers listed in the filter.
+REFERRAL_ROLES = (Role.REFERRER, Role.COORDINATOR, Role.CPAM_AGENT, Role.CPAM_MEDIATOR)
 OPEN = "open"  # the default status filter: every status but closed and opt-out period
 OPEN_LABEL = "à traiter (toutes sauf clôturées et en période d'opposition)"
 ANY_HOME_VISITS = "any"  # occasionally or exclusively
@@ -248,18 +255,19 @@ def _order(sort: str) -> list[str]:
     return [term[1:] if term.startswith("-") else f"-{term}" for term in terms]
 
 
-def queue_requests(
-    *, cpts, user, filters: QueueFilters, search: QueueSearch | None = None, sort: str = ""
-) -> QuerySet:
-    """The filtered (and searched) queue, in the order asked for (`sort_key`), ready to display
-    (no query per row)."""
+def _ordered(*, cpts, user, filters: QueueFilters, search=None, sort: str = "") -> QuerySet:
+    """The filtered (and searched) queue in the order asked for, without annotations."""
     sort = sort_key(sort)
     requests = base_queryset(cpts=cpts, user=user, search=search)
     if sort.removeprefix("-") == "status":
         requests = requests.annotate(status_rank=_STATUS_RANK)
+    return requests.filter(_filter_q(filters)).order_by(*_order(sort))
+
+
+def _for_display(requests: QuerySet) -> QuerySet:
+    """What a row of the queue shows, without a query per row."""
     return (
-        requests.filter(_filter_q(filters))
-        .select_related("commune", "referrer")
+        requests.select_related("commune", "referrer")
         .annotate(
             has_open_duplicate=open_duplicate_exists(),
             # GPs asked about the request (accesmt.orientation): shown next to its state.
@@ -276,15 +284,79 @@ def queue_requests(
                 queryset=RequestPriorityReason.objects.select_related("member").order_by("pk"),
             ),
         )
-        .order_by(*_order(sort))
     )
+
+
+def queue_requests(
+    *, cpts, user, filters: QueueFilters, search: QueueSearch | None = None, sort: str = ""
+) -> QuerySet:
+    """The filtered (and searched) queue, in the order asked for (`sort_key`), ready to display
+    (no query per row). Every row is annotated: for an export or a selection, not for a page
+    of the queue (`queue_page` annotates the page's rows only)."""
+    return _for_display(_ordered(cpts=cpts, user=user, filters=filters, search=search, sort=sort))
+
+
+# A state or commune sort walking more groups than this (a sparse filter over many communes)
+# falls back to one ORDER BY over the filtered queue.
+MAX_GROUPS_WALKED = 40
+
+
+def _page_ids(
+    *, cpts, user, filters, search, sort: str, offset: int, limit: int, small: bool = False
+) -> list[int]:
+    """The ids of rows offset…offset+limit of the queue, read from an index in its order.
+
+    The state and commune sorts order by a rank or a joined name that no index of the request
+    table holds: they walk one state (in the order of Status) or one commune (by name, the
+    communes of the territory first) at a time, each served by an index, until the page is
+    full — a cost bounded by the page's position, not by the queue. A `small` queue (at most
+    COUNT_CAP requests) is sorted in one query."""
+    sort = sort_key(sort)
+    column, descending = sort.removeprefix("-"), sort.startswith("-")
+    requests = base_queryset(cpts=cpts, user=user, search=search).filter(_filter_q(filters))
+    if small or column not in ("status", "commune"):
+        ordered = _ordered(cpts=cpts, user=user, filters=filters, search=search, sort=sort)
+        return list(ordered.values_list("pk", flat=True)[offset : offset + limit])
+    # (group, its order): within a group, the order after the state or commune
+    rest, whole = _order(sort)[1:], _order(sort)
+    if column == "status":
+        groups = [(Q(status=value), rest) for value in Status.values]
+    else:
+        from accesmt.territory.models import Commune
+
+        codes = list(
+            Commune.objects.filter(territory__cpts=cpts)
+            .order_by("name", "pk")
+            .values_list("pk", flat=True)
+        )
+        # A request whose commune left the territory: after those of the territory.
+        groups = [(Q(commune_id=code), rest) for code in codes]
+        groups.append((~Q(commune_id__in=codes), whole))
+    if descending:
+        groups.reverse()
+    need, ids = offset + limit, []
+    for walked, (group, order) in enumerate(groups):
+        if walked == MAX_GROUPS_WALKED:
+            ordered = _ordered(cpts=cpts, user=user, filters=filters, search=search, sort=sort)
+            return list(ordered.values_list("pk", flat=True)[offset : offset + limit])
+        chunk = requests.filter(group).order_by(*order).values_list("pk", flat=True)
+        ids += chunk[: need - len(ids)]
+        if len(ids) >= need:
+            break
+    return ids[offset:need]
+
+
+def bounded_count(requests: QuerySet) -> int:
+    """The number of `requests`, counted up to COUNT_CAP + 1 (an index range, whatever the
+    queue's length): above COUNT_CAP means « plus de 1 000 »."""
+    return requests.order_by().values("pk")[: COUNT_CAP + 1].count()
 
 
 @dataclass
 class FacetOption:
     value: str
     label: str
-    count: int
+    count: int | None  # None: not counted (more than COUNT_CAP requests)
     selected: bool
 
 
@@ -304,116 +376,183 @@ def _options(rows, selected: str, labels: dict[str, str]) -> list[FacetOption]:
     ]
 
 
-def queue_facets(*, cpts, user, filters: QueueFilters, search=None) -> list[Facet]:
+def _filter_key(filters: QueueFilters, skip: str = "") -> tuple:
+    """The filters once `skip` is left out ("" filters nothing, status included): two facets
+    whose other filters are the same share their bounded count."""
+    return tuple("" if f.name == skip else getattr(filters, f.name) for f in fields(filters))
+
+
+def _uncounted(labels: dict[str, str], selected: str) -> list[FacetOption]:
+    """A filter's values without their number (the queue is above COUNT_CAP)."""
+    return [FacetOption(v, label, None, v == selected) for v, label in labels.items()]
+
+
+def _territory_communes(cpts, selected: str) -> dict[str, str]:
+    from accesmt.territory.models import Commune
+
+    communes = Commune.objects.filter(Q(territory__cpts=cpts) | Q(pk=selected or None))
+    return dict(communes.order_by("name", "pk").distinct().values_list("pk", "name"))
+
+
+def _referrers(cpts, selected: str) -> dict[str, str]:
+    from accesmt.accounts.models import User
+
+    chosen = Q(pk=int(selected)) if selected.isascii() and selected.isdigit() else Q(pk__in=[])
+    users = User.objects.filter(
+        Q(memberships__cpts=cpts, memberships__role__in=REFERRAL_ROLES) | chosen
+    ).distinct()
+    return {
+        str(pk): f"{first} {last}".strip()
+        for pk, first, last in users.order_by("last_name", "first_name", "pk").values_list(
+            "pk", "first_name", "last_name"
+        )
+    }
+
+
+def queue_facets(*, cpts, user, filters: QueueFilters, search=None, counts=None) -> list[Facet]:
     """For each filter, its values with the number of requests each would show (the other
-    filters and the search applied). One GROUP BY query per filter."""
+    filters and the search applied): one GROUP BY per filter over at most COUNT_CAP requests.
+    When the other filters leave more than COUNT_CAP requests, the values are listed without
+    their number (`count` None). `counts` memoises the bounded counts (filters → count)."""
     base = base_queryset(cpts=cpts, user=user, search=search)
+    counts = {} if counts is None else counts
 
-    # Grouped by state and hold: "ouvertes" leaves out the requests held for a transfer plan,
-    # as its list does (_filter_q); a state's own filter shows them, so its count includes them.
-    held_rows = list(
-        base.filter(_filter_q(filters, skip="status"))
-        .order_by()
-        .values_list("status", "held_for_transfer")
-        .annotate(n=Count("pk", distinct=True))
-    )
-    open_count = sum(n for value, held, n in held_rows if value in QUEUE_STATUSES and not held)
-    status_totals: dict[str, int] = {}
-    for value, _held, n in held_rows:
-        status_totals[value] = status_totals.get(value, 0) + n
-    status_rows = list(status_totals.items())
-    status_options = [
-        FacetOption(OPEN, OPEN_LABEL, open_count, filters.status == OPEN),
-        *_options(status_rows, filters.status, dict(Status.choices)),
-    ]
+    def counted(skip: str) -> bool:
+        key = _filter_key(filters, skip)
+        if key not in counts:
+            counts[key] = bounded_count(base.filter(_filter_q(filters, skip=skip)))
+        return counts[key] <= COUNT_CAP
 
-    commune_rows = (
-        base.filter(_filter_q(filters, skip="commune"))
-        .order_by()
-        .values_list("commune_id", "commune__name")
-        .annotate(n=Count("pk"))
-    )
-    commune_names = {code: name for code, name, _n in commune_rows}
-    commune_options = _options(
-        [(code, n) for code, _name, n in commune_rows],
-        filters.commune,
-        dict(sorted(commune_names.items(), key=lambda item: item[1])),
-    )
-
-    rule_rows = (
-        RequestPriorityReason.objects.filter(
-            request__in=base.filter(_filter_q(filters, skip="rule"))
+    if counted("status"):
+        # Grouped by state and hold: "ouvertes" leaves out the requests held for a transfer plan,
+        # as its list does (_filter_q); a state's own filter shows them, so its count includes them.
+        held_rows = list(
+            base.filter(_filter_q(filters, skip="status"))
+            .order_by()
+            .values_list("status", "held_for_transfer")
+            .annotate(n=Count("pk", distinct=True))
         )
-        .order_by()
-        .values_list("rule_code")
-        .annotate(n=Count("request", distinct=True))
-    )
-    rule_options = _options(rule_rows, filters.rule, {r.code: r.title for r in RULES})
+        open_count = sum(n for value, held, n in held_rows if value in QUEUE_STATUSES and not held)
+        status_totals: dict[str, int] = {}
+        for value, _held, n in held_rows:
+            status_totals[value] = status_totals.get(value, 0) + n
+        status_rows = list(status_totals.items())
+        status_options = [
+            FacetOption(OPEN, OPEN_LABEL, open_count, filters.status == OPEN),
+            *_options(status_rows, filters.status, dict(Status.choices)),
+        ]
+    else:
+        status_options = [
+            FacetOption(OPEN, OPEN_LABEL, None, filters.status == OPEN),
+            *_uncounted(dict(Status.choices), filters.status),
+        ]
 
-    visit_rows = list(
-        HouseholdMember.objects.filter(
-            request__in=base.filter(_filter_q(filters, skip="home_visits"))
+    if counted("commune"):
+        commune_rows = (
+            base.filter(_filter_q(filters, skip="commune"))
+            .order_by()
+            .values_list("commune_id", "commune__name")
+            .annotate(n=Count("pk"))
         )
-        .exclude(home_visits=HomeVisits.NEVER)
-        .order_by()
-        .values_list("home_visits")
-        .annotate(n=Count("request", distinct=True))
-    )
-    any_visits = (
-        HouseholdMember.objects.filter(
-            request__in=base.filter(_filter_q(filters, skip="home_visits")),
-            home_visits__in=[HomeVisits.OCCASIONALLY, HomeVisits.EXCLUSIVELY],
+        commune_names = {code: name for code, name, _n in commune_rows}
+        commune_options = _options(
+            [(code, n) for code, _name, n in commune_rows],
+            filters.commune,
+            dict(sorted(commune_names.items(), key=lambda item: item[1])),
         )
-        .values("request")
-        .distinct()
-        .count()
-    )
+    else:
+        commune_options = _uncounted(_territory_communes(cpts, filters.commune), filters.commune)
+
+    rule_labels = {r.code: r.title for r in RULES}
+    if counted("rule"):
+        rule_rows = (
+            RequestPriorityReason.objects.filter(
+                request__in=base.filter(_filter_q(filters, skip="rule"))
+            )
+            .order_by()
+            .values_list("rule_code")
+            .annotate(n=Count("request", distinct=True))
+        )
+        rule_options = _options(rule_rows, filters.rule, rule_labels)
+    else:
+        rule_options = _uncounted(rule_labels, filters.rule)
+
     visit_labels = {
         HomeVisits.OCCASIONALLY.value: "de temps en temps",
         HomeVisits.EXCLUSIVELY.value: "uniquement à domicile",
     }
-    visit_options = [
-        FacetOption(
-            ANY_HOME_VISITS,
-            "toutes (parfois ou uniquement)",
-            any_visits,
-            filters.home_visits == "any",
-        ),
-        *_options(visit_rows, filters.home_visits, visit_labels),
-    ]
+    any_label = "toutes (parfois ou uniquement)"
+    if counted("home_visits"):
+        visit_rows = list(
+            HouseholdMember.objects.filter(
+                request__in=base.filter(_filter_q(filters, skip="home_visits"))
+            )
+            .exclude(home_visits=HomeVisits.NEVER)
+            .order_by()
+            .values_list("home_visits")
+            .annotate(n=Count("request", distinct=True))
+        )
+        any_visits = (
+            HouseholdMember.objects.filter(
+                request__in=base.filter(_filter_q(filters, skip="home_visits")),
+                home_visits__in=[HomeVisits.OCCASIONALLY, HomeVisits.EXCLUSIVELY],
+            )
+            .values("request")
+            .distinct()
+            .count()
+        )
+        visit_options = [
+            FacetOption(
+                ANY_HOME_VISITS,
+                any_label,
+                any_visits,
+                filters.home_visits == "any",
+            ),
+            *_options(visit_rows, filters.home_visits, visit_labels),
+        ]
+    else:
+        visit_options = _uncounted(
+            {ANY_HOME_VISITS: any_label, **visit_labels}, filters.home_visits
+        )
 
-    channel_counts: dict[str, int] = {}
-    channel_rows = (
-        base.filter(_filter_q(filters, skip="channel"))
-        .order_by()
-        .values_list("channel", "referred_by_cpam")
-        .annotate(n=Count("pk"))
-    )
-    for channel, by_cpam, n in channel_rows:
-        key = CPAM_REFERRAL if channel == Channel.REFERRAL and by_cpam else channel
-        channel_counts[key] = channel_counts.get(key, 0) + n
     channel_labels = dict(Channel.choices)
     channel_labels = {
         **{k: v for k, v in channel_labels.items() if k != Channel.CPAM_LIST},
         CPAM_REFERRAL: REFERRED_BY_CPAM_LABEL,
         Channel.CPAM_LIST: channel_labels[Channel.CPAM_LIST],
     }
-    channel_options = _options(channel_counts.items(), filters.channel, channel_labels)
+    if counted("channel"):
+        channel_counts: dict[str, int] = {}
+        channel_rows = (
+            base.filter(_filter_q(filters, skip="channel"))
+            .order_by()
+            .values_list("channel", "referred_by_cpam")
+            .annotate(n=Count("pk"))
+        )
+        for channel, by_cpam, n in channel_rows:
+            key = CPAM_REFERRAL if channel == Channel.REFERRAL and by_cpam else channel
+            channel_counts[key] = channel_counts.get(key, 0) + n
+        channel_options = _options(channel_counts.items(), filters.channel, channel_labels)
+    else:
+        channel_options = _uncounted(channel_labels, filters.channel)
 
-    referrer_rows = (
-        base.filter(_filter_q(filters, skip="referrer"))
-        .filter(referrer__isnull=False)
-        .order_by()
-        .values_list("referrer_id", "referrer__first_name", "referrer__last_name")
-        .annotate(n=Count("pk"))
-    )
-    referrer_names = {
-        str(pk): f"{first} {last}".strip()
-        for pk, first, last, _n in sorted(referrer_rows, key=lambda r: (r[2], r[1]))
-    }
-    referrer_options = _options(
-        [(pk, n) for pk, _f, _l, n in referrer_rows], filters.referrer, referrer_names
-    )
+    if counted("referrer"):
+        referrer_rows = (
+            base.filter(_filter_q(filters, skip="referrer"))
+            .filter(referrer__isnull=False)
+            .order_by()
+            .values_list("referrer_id", "referrer__first_name", "referrer__last_name")
+            .annotate(n=Count("pk"))
+        )
+        referrer_names = {
+            str(pk): f"{first} {last}".strip()
+            for pk, first, last, _n in sorted(referrer_rows, key=lambda r: (r[2], r[1]))
+        }
+        referrer_options = _options(
+            [(pk, n) for pk, _f, _l, n in referrer_rows], filters.referrer, referrer_names
+        )
+    else:
+        referrer_options = _uncounted(_referrers(cpts, filters.referrer), filters.referrer)
 
     return [
         Facet("status", "État", status_options),
@@ -426,28 +565,124 @@ def queue_facets(*, cpts, user, filters: QueueFilters, search=None) -> list[Face
 
 
 @dataclass
+class QueuePaginator:
+    num_pages: int | str  # "plus de 20" while the end is not known
+    per_page: int = PAGE_SIZE
+
+
+@dataclass
+class QueuePage:
+    """One page of the queue, read as `core/_pagination.html` reads a Django Page (the number of
+    pages is known only when the queue is within COUNT_CAP or the page is the last)."""
+
+    object_list: list
+    number: int
+    paginator: QueuePaginator
+    has_next_page: bool
+
+    def __iter__(self):
+        return iter(self.object_list)
+
+    def __len__(self) -> int:
+        return len(self.object_list)
+
+    def has_next(self) -> bool:
+        return self.has_next_page
+
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    def has_other_pages(self) -> bool:
+        return self.has_next_page or self.number > 1
+
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+
+@dataclass
 class Queue:
-    page: Page
+    page: QueuePage
     facets: list[Facet]
     filters: QueueFilters
-    total: int
+    total: int  # exact when total_known, else COUNT_CAP + 1 (« plus de 1 000 »)
     sort: str = DEFAULT_SORT
     search: QueueSearch | None = None
+    total_known: bool = True
+
+    @property
+    def facets_uncounted(self) -> bool:
+        return any(o.count is None for f in self.facets for o in f.options)
+
+    @property
+    def total_text(self) -> str:
+        return str(self.total) if self.total_known else f"plus de {self.cap_text}"
+
+    @property
+    def cap_text(self) -> str:
+        return f"{COUNT_CAP:,}".replace(",", "\u00a0")  # "1 000"
+
+
+def _page_number(value) -> int:
+    try:
+        number = int(str(value or "1")[:6])
+    except ValueError:
+        return 1
+    return max(1, number)
 
 
 def queue_page(
     *, cpts, user, filters: QueueFilters, page_number=1, search=None, sort: str = ""
 ) -> Queue:
-    requests = queue_requests(cpts=cpts, user=user, filters=filters, search=search, sort=sort)
-    paginator = Paginator(requests, PAGE_SIZE)
-    page = paginator.get_page(page_number)
+    """One page of the queue with its bounded counts: the page's ids read in an index's order
+    (one more than a page: is there a next one?), then those rows only annotated. A page past
+    the end shows the last one (as Django's Paginator.get_page)."""
+    base = base_queryset(cpts=cpts, user=user, search=search)
+    filtered = base.filter(_filter_q(filters))
+    counts = {_filter_key(filters): bounded_count(filtered)}
+    total = counts[_filter_key(filters)]
+    number = _page_number(page_number)
+    if total <= COUNT_CAP:
+        number = min(number, max(1, -(-total // PAGE_SIZE)))
+
+    def read(number: int) -> list[int]:
+        offset = (number - 1) * PAGE_SIZE
+        return _page_ids(
+            cpts=cpts,
+            user=user,
+            filters=filters,
+            search=search,
+            sort=sort,
+            offset=offset,
+            limit=PAGE_SIZE + 1,
+            small=total <= COUNT_CAP,
+        )
+
+    ids = read(number)
+    if not ids and number > 1:  # past the end of a long queue: count it, show the last page
+        total = filtered.order_by().count()
+        number = max(1, -(-total // PAGE_SIZE))
+        ids = read(number)
+    has_next = len(ids) > PAGE_SIZE
+    ids = ids[:PAGE_SIZE]
+    position = {pk: index for index, pk in enumerate(ids)}
+    rows = sorted(_for_display(Request.objects.filter(pk__in=ids)), key=lambda r: position[r.pk])
+    total_known = total <= COUNT_CAP or not has_next
+    if not has_next:  # the last page: the total is known
+        total = (number - 1) * PAGE_SIZE + len(rows)
+    num_pages = max(1, -(-total // PAGE_SIZE)) if total_known else f"plus de {number}"
+    if not total_known and number < COUNT_CAP // PAGE_SIZE:
+        num_pages = f"plus de {COUNT_CAP // PAGE_SIZE}"
     return Queue(
-        page=page,
-        facets=queue_facets(cpts=cpts, user=user, filters=filters, search=search),
+        page=QueuePage(rows, number, QueuePaginator(num_pages), has_next),
+        facets=queue_facets(cpts=cpts, user=user, filters=filters, search=search, counts=counts),
         filters=filters,
-        total=paginator.count,
+        total=total,
         sort=sort_key(sort),
         search=search,
+        total_known=total_known,
     )
 
 

@@ -169,7 +169,8 @@ def requests_geocode_retry(*, now: datetime.datetime | None = None) -> int:
     because the geocoder was unreachable while the person waited are geocoded again; a precise
     answer replaces the centre. Returns how many were placed.
 
-    One short try per request (`interactive=True`: the worker is not held by the retries);
+    One try per request within GEOCODER_TIMEOUT (`interactive=True`: the worker is not held by
+    the retries);
     `geocode_attempted_at` is set at each try and the batch takes the never-tried first, then
     the longest-untried, so that while the BAN is down every request gets its turn. The row is
     locked and the answer written only if the address is still the one geocoded (a coordinator
@@ -200,6 +201,8 @@ def requests_geocode_retry(*, now: datetime.datetime | None = None) -> int:
             commune=request.commune,
             postcode=request.postcode,
             interactive=True,
+            # No person waits here: the service's own timeout, not the registration's budget.
+            budget=float(settings.GEOCODER_TIMEOUT),
         )
         with transaction.atomic():
             locked = (

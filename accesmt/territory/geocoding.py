@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import re
+import threading
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -45,6 +47,40 @@ MUNICIPAL_ARRONDISSEMENTS = {
 _HOUSENUMBER = re.compile(r"^\s*\d+\s*(?:[a-zA-Z]\b|bis\b|ter\b|quater\b)?", re.IGNORECASE)
 _LEADING_JUNK = re.compile(r"^[^\w]+")
 _POSTCODE = re.compile(r"^\d{5}$")
+
+
+# One HTTP client per process, shared by every thread (httpx.Client is thread-safe): its
+# connections to the BAN are kept and reused, and a registration does not pay for a new client
+# (about 20 ms of CPU: TLS context, connection) each time. Created on first use, again in a
+# forked child (a gunicorn worker must not share the parent's sockets).
+_client_lock = threading.Lock()
+_client: httpx.Client | None = None
+_client_pid = 0
+# Below this much time left in the budget, no request is sent (it could not be answered).
+MIN_ATTEMPT_SECONDS = 0.05
+
+
+def shared_client() -> httpx.Client:
+    global _client, _client_pid
+    if _client is None or _client_pid != os.getpid():
+        with _client_lock:
+            if _client is None or _client_pid != os.getpid():
+                _client = httpx.Client(
+                    headers={"User-Agent": USER_AGENT},
+                    follow_redirects=True,
+                    limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),
+                )
+                _client_pid = os.getpid()
+    return _client
+
+
+def close_shared_client() -> None:
+    """Close the shared client's connections (tests, between two local servers)."""
+    global _client
+    with _client_lock:
+        if _client is not None:
+            _client.close()
+        _client = None
 
 
 class GeocodeSource(models.TextChoices):
@@ -129,7 +165,12 @@ class _ServiceError(Exception):
 
 
 def geocode_address(
-    *, street: str, commune: Commune, postcode: str = "", interactive: bool = False
+    *,
+    street: str,
+    commune: Commune,
+    postcode: str = "",
+    interactive: bool = False,
+    budget: float | None = None,
 ) -> GeocodeResult:
     """Place `street` (e.g. "12 rue Jean Jaurès") in `commune`; never raises on service trouble.
 
@@ -139,10 +180,14 @@ def geocode_address(
     must lie in the commune and score at least GEOCODER_MIN_SCORE; otherwise the commune
     centre is returned with a French message.
 
-    `interactive=True` (a person waits for the page): one attempt within
-    GEOCODER_INTERACTIVE_TIMEOUT, no retry — the caller retries later in the background.
+    `interactive=True` (a person waits for the page): no retry, and every request of the call
+    (the house number, then the street) within one time budget of GEOCODER_INTERACTIVE_TIMEOUT
+    seconds in all (`budget` to give another): when it runs out the answer is "unreachable",
+    and the caller's background job (intake.services.requests_geocode_retry) tries again.
     """
     started = time.monotonic()
+    if interactive:
+        budget = float(settings.GEOCODER_INTERACTIVE_TIMEOUT) if budget is None else budget
     attempts = 0
     street = _LEADING_JUNK.sub("", " ".join((street or "").split()))
     postcode = (postcode or "").strip()
@@ -156,11 +201,15 @@ def geocode_address(
     query = _build_query(street=street, postcode=postcode, commune=commune)
     base_params = _filters(commune=commune, postcode=postcode)
 
+    # The budget counts the time spent waiting for the service, from its first request (the
+    # first call of a process builds the shared client before: not counted).
+    shared_client()
+    deadline = time.monotonic() + budget if budget is not None else None
     first_failure: _Failure | None = None
     for type_ in types:
         params = {"q": query, **base_params, "type": type_, "limit": "1", "autocomplete": "0"}
         try:
-            payload, used = _get_with_retries(params, interactive=interactive)
+            payload, used = _get_with_retries(params, interactive=interactive, deadline=deadline)
         except _ServiceError as error:
             attempts += error.attempts
             result = _fallback(commune, error.failure)
@@ -213,35 +262,39 @@ def _postcode_belongs(commune: Commune, postcode: str) -> bool:
     return not known or postcode in known
 
 
-def _get_with_retries(params: dict[str, str], *, interactive: bool = False) -> tuple[Any, int]:
-    """GET /search/ with retries on connection errors, timeouts, 5xx and 429 (not other 4xx)."""
+def _get_with_retries(
+    params: dict[str, str], *, interactive: bool = False, deadline: float | None = None
+) -> tuple[Any, int]:
+    """GET /search/ with retries on connection errors, timeouts, 5xx and 429 (not other 4xx),
+    through the shared client; each try waits at most GEOCODER_TIMEOUT and what is left before
+    `deadline` (time.monotonic())."""
     url = search_url()
     retries = 0 if interactive else max(0, int(settings.GEOCODER_RETRIES))
     seconds = float(settings.GEOCODER_TIMEOUT)
-    if interactive:
-        seconds = min(seconds, float(settings.GEOCODER_INTERACTIVE_TIMEOUT))
-    timeout = httpx.Timeout(seconds)
+    client = shared_client()
     attempts = 0
-    with httpx.Client(
-        timeout=timeout, headers={"User-Agent": USER_AGENT}, follow_redirects=True
-    ) as client:
-        for attempt in range(retries + 1):
-            if attempt:
-                time.sleep(min(BACKOFF_BASE_SECONDS * 2 ** (attempt - 1), BACKOFF_MAX_SECONDS))
-            attempts += 1
-            try:
-                response = client.get(url, params=params)
-            except (httpx.TransportError, httpx.InvalidURL):
-                continue  # connection refused, timeout, protocol error: retry
-            if response.status_code >= 500 or response.status_code == 429:
-                continue
-            if response.status_code >= 400:
-                failure = _Failure(Outcome.REFUSED, status=response.status_code)
-                raise _ServiceError(failure, attempts=attempts)
-            try:
-                return response.json(), attempts
-            except ValueError:
-                raise _ServiceError(_Failure(Outcome.MALFORMED), attempts=attempts) from None
+    for attempt in range(retries + 1):
+        if attempt:
+            time.sleep(min(BACKOFF_BASE_SECONDS * 2 ** (attempt - 1), BACKOFF_MAX_SECONDS))
+        wait = seconds
+        if deadline is not None:
+            wait = min(wait, deadline - time.monotonic())
+            if wait < MIN_ATTEMPT_SECONDS:
+                break  # the budget is spent: unreachable for now
+        attempts += 1
+        try:
+            response = client.get(url, params=params, timeout=httpx.Timeout(wait))
+        except (httpx.TransportError, httpx.InvalidURL):
+            continue  # connection refused, timeout, protocol error: retry
+        if response.status_code >= 500 or response.status_code == 429:
+            continue
+        if response.status_code >= 400:
+            failure = _Failure(Outcome.REFUSED, status=response.status_code)
+            raise _ServiceError(failure, attempts=attempts)
+        try:
+            return response.json(), attempts
+        except ValueError:
+            raise _ServiceError(_Failure(Outcome.MALFORMED), attempts=attempts) from None
     raise _ServiceError(_Failure(Outcome.UNREACHABLE), attempts=attempts)
 
 

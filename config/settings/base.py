@@ -262,8 +262,9 @@ SATISFACTION_COMMENT_RETENTION_DAYS = env.int("SATISFACTION_COMMENT_RETENTION_DA
 GEOCODER_URL = env.str("GEOCODER_URL", default="https://api-adresse.data.gouv.fr")
 GEOCODER_TIMEOUT = env.float("GEOCODER_TIMEOUT", default=3.0)
 GEOCODER_RETRIES = env.int("GEOCODER_RETRIES", default=2)
-# A person waiting for the registration page: one try, this long at most (retried in background).
-GEOCODER_INTERACTIVE_TIMEOUT = env.float("GEOCODER_INTERACTIVE_TIMEOUT", default=2.0)
+# A person waiting for the registration page: no retry, every try of the address within this
+# many seconds in all (a sync worker is not held longer; the worker's job places it later).
+GEOCODER_INTERACTIVE_TIMEOUT = env.float("GEOCODER_INTERACTIVE_TIMEOUT", default=0.8)
 GEOCODER_MIN_SCORE = env.float("GEOCODER_MIN_SCORE", default=0.5)
 
 # GP directory (accesmt.directory): an availability declaration counts for this many days.

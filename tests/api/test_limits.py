@@ -51,6 +51,7 @@ def _throttle_request(key):
     return request
 
 
+@pytest.mark.django_db(transaction=True)  # the other thread counts on its own connection
 def test_the_throttle_keeps_no_state_shared_between_keys_or_threads(cpts, settings):
     from accesmt.api.api import ApiKeyRateThrottle
 
@@ -58,18 +59,34 @@ def test_the_throttle_keeps_no_state_shared_between_keys_or_threads(cpts, settin
     first, _ = api_key_create(cpts=cpts, name="Site web")
     second, _ = api_key_create(cpts=cpts, name="Outil d'orientation")
     throttle = ApiKeyRateThrottle()
+    throttle.timer = lambda: 6_000_015.0  # 15 s into a window of 60 s
     assert throttle.allow_request(_throttle_request(first))
     assert throttle.allow_request(_throttle_request(first))
     assert not throttle.allow_request(_throttle_request(first))
     # Meanwhile another thread serves the second key with the same (module-level) throttle.
-    other = threading.Thread(target=throttle.allow_request, args=(_throttle_request(second),))
+    other = threading.Thread(target=_in_thread, args=(throttle, _throttle_request(second)))
     other.start()
     other.join()
-    # The first key's refusal still waits for its own oldest call to expire (about 60 s).
-    assert throttle.wait() is not None and 55 < throttle.wait() <= 60
+    # The first key's refusal waits for the end of the window: 45 s.
+    assert throttle.wait() == 45
     # The second key has its own budget: one call used, one left.
     assert throttle.allow_request(_throttle_request(second))
     assert not throttle.allow_request(_throttle_request(second))
+    # The next window opens with a full budget (and the past windows' rows are deleted).
+    throttle.timer = lambda: 6_000_060.0
+    assert throttle.allow_request(_throttle_request(first))
+    from accesmt.api.models import ApiCallCount
+
+    assert list(ApiCallCount.objects.filter(api_key=first).values_list("calls", flat=True)) == [1]
+
+
+def _in_thread(throttle, request):
+    from django.db import connection
+
+    try:
+        throttle.allow_request(request)
+    finally:
+        connection.close()
 
 
 def test_deploy_check_warns_when_the_cache_is_per_process(settings):

@@ -43,3 +43,4 @@ def ban_server(settings, monkeypatch):
         settings.GEOCODER_RETRIES = 2
         settings.GEOCODER_MIN_SCORE = 0.5
         yield server
+        geocoding.close_shared_client()  # its kept connections led to this server

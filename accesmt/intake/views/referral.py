@@ -7,14 +7,12 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from accesmt.accounts.access import cpts_role_required
-from accesmt.accounts.models import Role
 
 from ..models import Channel, Request
+from ..queue import REFERRAL_ROLES  # CPAM agents and mediators refer too (issue 12)
 from ..selectors import referrals_of
 from ._common import staff_entry
 
-# CPAM agents and mediators refer like any professional (issue 12).
-REFERRAL_ROLES = (Role.REFERRER, Role.COORDINATOR, Role.CPAM_AGENT, Role.CPAM_MEDIATOR)
 PAGE = {
     "title": "Orienter une personne sans médecin traitant",
     "submit": "Enregistrer l'orientation",

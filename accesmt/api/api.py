@@ -130,7 +130,7 @@ class ApiKeyBearer(HttpBearer):
 class ApiKeyRateThrottle(AuthRateThrottle):
     """At most API_RATE_LIMIT calls per API key (e.g. "300/m") in each fixed window of the
     period, counted in the database by one atomic statement (`services.api_call_count`): shared
-    by every worker, never passed by concurrent calls (docs/decisions/0027). Beyond: 429 with
+    by every worker, never passed by concurrent calls (docs/decisions/0029). Beyond: 429 with
     Retry-After, the seconds left in the window.
 
     One instance serves every thread (it is given to the module-level NinjaAPI): nothing of a

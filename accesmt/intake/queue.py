@@ -8,7 +8,7 @@ reference (stable pages). Filters are read from the query string by `QueueFilter
 each filter value comes with the number of requests it would show given the *other* filters
 (faceted counts), so that a coordinator sees "ALD (12)" before clicking.
 
-Cost (issue 15, docs/decisions/0027-queue-pages-bounded-cost.md): neither the number of queries
+Cost (issue 15, docs/decisions/0029-queue-pages-bounded-cost.md): neither the number of queries
 nor the time of a page grows with the queue. The page's ids are read first, in an order an index
 serves (`intake_request_queue_order`…; the state and commune sorts walk one state or commune at a
 time), and only those rows are annotated (GPs asked, duplicates, mediation) and prefetched

@@ -143,10 +143,13 @@ class Run:
         self.twins = ThreadPoolExecutor(max_workers=args.concurrency, thread_name_prefix="twin")
         self.rng = random.Random(args.seed)
         self.events: list[tuple[float, str]] = []
+        self.aborted = threading.Event()  # Ctrl-C: the client threads give up at once
 
     def form(self, ip: str) -> tuple[dict[str, str], str, str]:
         """GET the form (retried: a page that did not load is not a submission)."""
         for attempt in range(10):
+            if self.aborted.is_set():
+                raise RuntimeError("aborted")
             try:
                 response = self.client.http().get(
                     f"/{CPTS_SLUG}/inscription/", headers=self.client.headers(ip, {})
@@ -188,6 +191,8 @@ class Run:
         """POST; on an error (never on an answered form), send the same form again, at most
         twice, a second later. Returns the cookies of the acknowledgment (the session)."""
         for attempt in range(3):
+            if self.aborted.is_set():
+                return {}
             outcome, new_cookies = self.post(data, ip, cookies)
             with self.lock:
                 submission.outcomes.append(outcome)
@@ -394,10 +399,17 @@ def main() -> int:
             f"{args.concurrency} at a time"
         )
         started = time.monotonic()
-        with ThreadPoolExecutor(max_workers=args.concurrency) as pool:
+        pool = ThreadPoolExecutor(max_workers=args.concurrency)
+        try:
             futures = [pool.submit(run.register, s) for s in submissions]
             for future in futures:
                 future.result()
+        except BaseException:
+            run.aborted.set()
+            stop.set()
+            raise
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
         elapsed = time.monotonic() - started
         stop.set()
         threads[0].join()

@@ -10,7 +10,7 @@ SMTP_PORT ?= $(if $(filter 8000,$(PORT)),1025,$(shell expr $(PORT) + 1))
 PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)
 DEMO_DB := var/accesmt.sqlite3
 
-.PHONY: venv demo demo-reset demo-load demo-serve run test test-postgres quality format lock bench clean browsers fuzz
+.PHONY: venv demo demo-reset demo-load demo-serve run test test-postgres quality format lock bench bench-faults clean browsers fuzz
 
 venv: $(VENV)/.installed
 
@@ -83,7 +83,12 @@ lock:
 	$(BIN)/pip-compile --quiet --extra dev --strip-extras --no-emit-index-url --no-emit-find-links -o requirements.lock pyproject.toml
 
 bench: venv
-	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+	@for b in bench/bench_*.py; do case $$b in *_faults.py) continue;; esac; echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+# Registrations under faults against gunicorn + a throw-away PostgreSQL on loopback (the SMTP
+# server down and back, PostgreSQL restarted): `make bench-faults BENCH_ARGS="--count 300"`.
+bench-faults: venv
+	$(BIN)/python -u bench/bench_registration_faults.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -31,7 +31,7 @@ from email.utils import make_msgid, parseaddr
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
-from django.db import connection, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import Case, CharField, F, PositiveSmallIntegerField, Q, Value, When
 from django.utils import timezone
 
@@ -130,6 +130,29 @@ def _claim(*, limit: int, now: datetime, lease: timedelta) -> tuple[str, list[Ou
         OutboxMessage.objects.filter(claim_token=token).order_by("next_attempt_at", "id")
     )
     return token, claimed
+
+
+# A lost database connection while an outcome is written (a restart): reconnect and write it
+# again, waiting 1, 2, 4 then 8 s, so that a message already handed to the SMTP server is not
+# left "sending" until its lease expires (and then sent a second time).
+OUTCOME_WRITE_PAUSES = (1.0, 2.0, 4.0, 8.0)
+
+
+def _write_outcome(write: Callable[[], object]) -> None:
+    for pause in (*OUTCOME_WRITE_PAUSES, None):
+        try:
+            write()
+            return
+        except (OperationalError, InterfaceError) as exc:
+            if pause is None or connection.in_atomic_block:
+                raise
+            logger.warning(
+                "outbox : résultat non enregistré (%s), nouvel essai dans %.0f s",
+                type(exc).__name__,
+                pause,
+            )
+            connection.close()
+            time.sleep(pause)
 
 
 def _mine(message: OutboxMessage, token: str):
@@ -284,9 +307,17 @@ def deliver_due(
                     sms_provider = sms_provider or get_sms_provider()
                     provider_id = sms_provider.send(message.recipient, message.body)
             except Exception as exc:  # noqa: BLE001 - any failure is recorded and retried
-                _record_failure(message, token, now=now, exc=exc, stats=stats)
+                _write_outcome(
+                    lambda message=message, exc=exc: _record_failure(
+                        message, token, now=now, exc=exc, stats=stats
+                    )
+                )
             else:
-                _record_sent(message, token, now=now, provider_id=str(provider_id or ""))
+                _write_outcome(
+                    lambda message=message, provider_id=provider_id: _record_sent(
+                        message, token, now=now, provider_id=str(provider_id or "")
+                    )
+                )
                 stats.sent += 1
     finally:
         if email_sender is not None:

@@ -384,3 +384,52 @@ def test_logs_hold_no_recipient_and_no_text(smtp_server, sms_provider, caplog):
     for needle in ("secret@", "dominique", "98765432", "TEXTE-", "Votre demande"):
         assert needle not in ours  # outcomes are logged without recipients or texts
     assert f"outbox {email.pk} " in ours and f"outbox {text.pk} " in ours
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_outcome_lost_with_the_database_connection_is_written_once_it_is_back(
+    smtp_server, monkeypatch, caplog
+):
+    """PostgreSQL restarted while a batch is sent (bench_registration_faults.py): the e-mail
+    went out, the write of "sent" failed; it is written again after a reconnection instead of
+    the message staying "sending" until its lease expires and then going out a second time."""
+    from django.db import OperationalError
+
+    from accesmt.notifications import delivery
+
+    message = OutboxMessageFactory()
+    real_record_sent = delivery._record_sent
+    calls = []
+
+    def record_sent_after_a_restart(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise OperationalError("server closed the connection unexpectedly")
+        return real_record_sent(*args, **kwargs)
+
+    monkeypatch.setattr(delivery, "_record_sent", record_sent_after_a_restart)
+    monkeypatch.setattr(delivery, "OUTCOME_WRITE_PAUSES", (0.0, 0.0))
+    with caplog.at_level(logging.WARNING, logger="accesmt.notifications.delivery"):
+        stats = deliver_due()
+    message.refresh_from_db()
+    assert (stats.sent, message.status, message.claim_token) == (1, Status.SENT, "")
+    assert len(smtp_server.messages) == 1 and len(calls) == 2
+    assert "résultat non enregistré (OperationalError)" in caplog.text
+    assert deliver_due().claimed == 0  # nothing left to send again
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_database_that_stays_away_is_reported_after_the_last_try(smtp_server, monkeypatch):
+    from django.db import OperationalError
+
+    from accesmt.notifications import delivery
+
+    OutboxMessageFactory()
+
+    def always_down(*args, **kwargs):
+        raise OperationalError("the database system is shutting down")
+
+    monkeypatch.setattr(delivery, "_record_sent", always_down)
+    monkeypatch.setattr(delivery, "OUTCOME_WRITE_PAUSES", (0.0, 0.0))
+    with pytest.raises(OperationalError):
+        deliver_due()

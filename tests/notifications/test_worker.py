@@ -1,5 +1,6 @@
 """The worker command, the periodic jobs registry, the development SMTP sink."""
 
+import logging
 import os
 import signal
 import smtplib
@@ -125,3 +126,51 @@ def test_smtp_sink_writes_each_mail_as_eml_and_prints_its_subject(tmp_path):
     output = out.getvalue()
     assert f"{eml.name} : Demande reçue" in output
     assert "b@exemple.fr" not in output
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_survives_a_database_restart_and_delivers_afterwards(
+    smtp_server, job_registry, monkeypatch, caplog
+):
+    """PostgreSQL restarted under a running worker (bench_registration_faults.py): the worker
+    used to exit with "Base de données injoignable"; it now waits, reconnects and goes on."""
+    from django.db import OperationalError
+
+    from accesmt.notifications.management.commands import run_worker
+
+    OutboxMessageFactory.create_batch(2)
+    real_deliver_due = run_worker.deliver_due
+    calls = []
+
+    def deliver_due_across_a_restart(**kwargs):
+        calls.append(1)
+        if len(calls) <= 2:
+            raise OperationalError("the database system is shutting down")
+        stats = real_deliver_due(**kwargs)
+        if not OutboxMessage.objects.exclude(status=Status.SENT).exists():
+            os.kill(os.getpid(), signal.SIGTERM)
+        return stats
+
+    monkeypatch.setattr(run_worker, "deliver_due", deliver_due_across_a_restart)
+    monkeypatch.setattr(run_worker, "DATABASE_RETRY_MAX_SECONDS", 0.05)
+    out = StringIO()
+    with caplog.at_level(logging.INFO, logger="accesmt.notifications.worker"):
+        call_command("run_worker", "--interval", "0.05", stdout=out)
+    assert len(smtp_server.messages) == 2
+    assert OutboxMessage.objects.filter(status=Status.SENT).count() == 2
+    assert caplog.text.count("base de données injoignable (OperationalError)") == 2
+    assert "base de données de nouveau joignable" in caplog.text
+    assert "Worker arrêté : 2 envoyé(s)" in out.getvalue()
+
+
+def test_run_worker_once_still_reports_a_database_error(job_registry, monkeypatch):
+    from django.db import OperationalError
+
+    from accesmt.notifications.management.commands import run_worker
+
+    def down(**kwargs):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(run_worker, "deliver_due", down)
+    with pytest.raises(OperationalError):
+        call_command("run_worker", "--once", stdout=StringIO())

@@ -1,6 +1,7 @@
 """`manage.py run_worker [--once] [--interval 5] [--batch 100]`: deliver the outbox and run the
 registered periodic jobs, until SIGTERM/SIGINT (the current message finishes, the rest of the
-batch is handed back). Logs counts only."""
+batch is handed back). Logs counts only. A database that goes away (restart, fail-over, network)
+does not stop the worker: it says so, waits (1 s, doubled up to a minute) and reconnects."""
 
 from __future__ import annotations
 
@@ -11,13 +12,21 @@ import threading
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
-from django.db import DatabaseError, close_old_connections, connection
+from django.db import (
+    DatabaseError,
+    InterfaceError,
+    OperationalError,
+    close_old_connections,
+    connection,
+)
 
 from accesmt.notifications.delivery import deliver_due
 from accesmt.notifications.health import heartbeat_beat, heartbeat_forget
 from accesmt.notifications.jobs import run_due_jobs
 
 logger = logging.getLogger("accesmt.notifications.worker")
+
+DATABASE_RETRY_MAX_SECONDS = 60.0
 
 
 class Command(BaseCommand):
@@ -58,19 +67,28 @@ class Command(BaseCommand):
     def _loop(self, *, once: bool, interval: float, batch: int) -> dict[str, int]:
         totals = {"sent": 0, "retrying": 0, "failed": 0, "jobs": 0}
         logger.info("worker démarré (intervalle %.1f s, lot %d)", interval, batch)
+        failures = 0
         while not self.stop.is_set():
             if not connection.in_atomic_block:  # (tests run the command inside a transaction)
                 close_old_connections()  # drop a connection the database server has closed
-            self._beat()
-            while not self.stop.is_set():  # drain: full batches mean more may be due
-                stats = deliver_due(limit=batch, should_stop=self.stop.is_set)
-                totals["sent"] += stats.sent
-                totals["retrying"] += stats.retrying
-                totals["failed"] += stats.failed
-                if stats.claimed < batch:
-                    break
-            if not self.stop.is_set():
-                totals["jobs"] += len(run_due_jobs())
+            try:
+                self._pass(totals, batch=batch)
+            except (OperationalError, InterfaceError) as exc:
+                if once or connection.in_atomic_block:
+                    raise
+                failures += 1
+                pause = min(DATABASE_RETRY_MAX_SECONDS, 2.0 ** (failures - 1))
+                logger.warning(
+                    "worker : base de données injoignable (%s), nouvel essai dans %.0f s",
+                    type(exc).__name__,
+                    pause,
+                )
+                connection.close()  # a fresh connection at the next pass
+                self.stop.wait(pause)
+                continue
+            if failures:
+                logger.info("worker : base de données de nouveau joignable")
+                failures = 0
             if once:
                 break
             self.stop.wait(interval)
@@ -79,10 +97,14 @@ class Command(BaseCommand):
                 heartbeat_forget()
         return totals
 
-    def _beat(self) -> None:
-        """A sign of life for the health endpoint; a database that is down is not a reason to
-        stop (the delivery below will say so and the loop will try again)."""
-        try:
-            heartbeat_beat("outbox")
-        except DatabaseError:
-            logger.warning("worker : battement de cœur non enregistré (base indisponible)")
+    def _pass(self, totals: dict[str, int], *, batch: int) -> None:
+        heartbeat_beat("outbox")  # a sign of life for the health endpoint (/healthz)
+        while not self.stop.is_set():  # drain: full batches mean more may be due
+            stats = deliver_due(limit=batch, should_stop=self.stop.is_set)
+            totals["sent"] += stats.sent
+            totals["retrying"] += stats.retrying
+            totals["failed"] += stats.failed
+            if stats.claimed < batch:
+                break
+        if not self.stop.is_set():
+            totals["jobs"] += len(run_due_jobs())

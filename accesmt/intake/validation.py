@@ -103,7 +103,7 @@ def validate_birth_date(value: datetime.date, *, today: datetime.date) -> dateti
 
 def validate_postcode(value: str) -> str:
     text = "".join((value or "").split())
-    if len(text) != 5 or not text.isdigit():
+    if len(text) != 5 or not (text.isascii() and text.isdigit()):
         raise ValidationError(
             "Le code postal compte 5 chiffres. Exemple : 62800.", code="postcode_invalid"
         )

@@ -354,7 +354,9 @@ def _gp_households_page(http_request, *, cpts, practitioner, here: str, channel:
     if http_request.method == "POST":
         taken = 0
         for value in http_request.POST.getlist("request"):
-            request = Request.objects.filter(cpts=cpts, pk=value if value.isdigit() else 0).first()
+            request = Request.objects.filter(
+                cpts=cpts, pk=value if value.isascii() and value.isdigit() else 0
+            ).first()
             if request is None:
                 continue
             try:
@@ -373,7 +375,7 @@ def _gp_households_page(http_request, *, cpts, practitioner, here: str, channel:
                 taken += 1
         query = {"tri": sort} if sort != "priorite" else {}
         page_number = http_request.GET.get("page", "")
-        if page_number.isdigit() and page_number != "1":
+        if page_number.isascii() and page_number.isdigit() and page_number != "1":
             query["page"] = page_number
         if taken:
             query["pris"] = taken
@@ -403,7 +405,7 @@ def _gp_households_page(http_request, *, cpts, practitioner, here: str, channel:
             "rows": gp_household_rows(page.object_list),
             "sort": sort,
             "sorts": {"priorite": "par priorité", "distance": "par distance"},
-            "taken": int(taken) if taken.isdigit() else 0,
+            "taken": int(taken) if taken.isascii() and taken.isdigit() else 0,
             "pending": pending,
             "logged_in": user is not None,
         },

@@ -28,7 +28,9 @@ def allocation_run_send_view(http_request, cpts_slug: str, pk: int):
     run = allocation_run_for(http_request.user, cpts, pk)
     line_ids = None
     if http_request.POST.get("scope") != "all":
-        line_ids = [int(v) for v in http_request.POST.getlist("line") if v.isdigit()]
+        line_ids = [
+            int(v) for v in http_request.POST.getlist("line") if v.isascii() and v.isdigit()
+        ]
         if not line_ids:
             messages.error(http_request, "Cochez au moins une ligne à envoyer.")
             return redirect("matching:run", cpts_slug=cpts.slug, pk=run.pk)

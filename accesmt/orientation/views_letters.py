@@ -43,7 +43,10 @@ def letters(http_request, cpts_slug: str):
         action = http_request.POST.get("action", "")
         message = (
             OutboxMessage.objects.for_user(user, COORDINATOR)
-            .filter(cpts=cpts, pk=int(message_id) if message_id.isdigit() else 0)
+            .filter(
+                cpts=cpts,
+                pk=int(message_id) if message_id.isascii() and message_id.isdigit() else 0,
+            )
             .first()
         )
         if message is None or action not in ("sent", "handled"):

@@ -95,7 +95,7 @@ def still_needed_list(http_request, cpts_slug: str):
         check = (
             StillNeededCheck.objects.filter(cpts=cpts, request__cpts=cpts)
             .select_related("request")
-            .filter(pk=int(check_id) if check_id.isdigit() else 0)
+            .filter(pk=int(check_id) if check_id.isascii() and check_id.isdigit() else 0)
             .first()
         )
         if check is None:

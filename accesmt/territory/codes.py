@@ -23,7 +23,7 @@ ABBREVIATIONS = frozenset(_WORDS.values())
 
 def canonical_insee_code(code: str) -> str:
     """The commune code for an arrondissement municipal code, else the code unchanged."""
-    if code.isdigit():
+    if code.isascii() and code.isdigit():
         number = int(code)
         for first, last, commune in MUNICIPAL_ARRONDISSEMENTS:
             if first <= number <= last:

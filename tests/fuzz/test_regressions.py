@@ -42,3 +42,16 @@ def test_a_tampered_member_list_gets_a_message_a_person_understands(client, terr
         or "Indiquez au moins une personne du foyer." in page
     )
     assert Request.objects.count() == 0
+
+
+@pytest.mark.parametrize("value", ["²", "٣", "1²"])
+def test_non_ascii_digits_are_not_postcodes(value):
+    from django.core.exceptions import ValidationError
+
+    from accesmt.intake.validation import validate_postcode
+
+    with pytest.raises(ValidationError):
+        validate_postcode(("6280" + value)[-5:] if len(value) == 1 else "628" + value)
+    from accesmt.territory.codes import canonical_insee_code
+
+    assert canonical_insee_code("7510" + value) == "7510" + value  # no crash, unchanged

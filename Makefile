@@ -88,7 +88,7 @@ bench: venv
 # The web under load: builds (once, ≈ 10 min, kept) the database of 1,000,000 requests in 100 CPTS
 # on the PostgreSQL server of BENCH_REGION_URL, then gunicorn (production settings) + locust.
 BENCH_REGION_URL ?= postgres://postgres@127.0.0.1:5432/accesmt_bench_region
-LOAD_USERS ?= 60
+LOAD_USERS ?= 150
 LOAD_DURATION ?= 60s
 bench-load: venv
 	$(BIN)/python bench/bench_load.py --url $(BENCH_REGION_URL) --users $(LOAD_USERS) --duration $(LOAD_DURATION)

@@ -29,6 +29,7 @@ commune and postal code of each CPTS for the public form). Prints the time of ea
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -125,6 +126,31 @@ def split_largest(communes, n_split: int):
 
 
 # --- requests ---------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def indexes_dropped(tables: list[str]):
+    """Bulk load without the tables' secondary indexes (those that back no constraint), built
+    again at the end in one pass each: several times faster than maintaining them row by row."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT i.indexname, i.indexdef FROM pg_indexes i
+            WHERE i.schemaname = 'public' AND i.tablename = ANY(%s)
+              AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conname = i.indexname)
+            """,
+            [tables],
+        )
+        definitions = cursor.fetchall()
+        for name, _ in definitions:
+            cursor.execute(f'DROP INDEX "{name}"')
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
+        for _, definition in definitions:
+            cursor.execute(definition)
 
 
 def member_names(rng, m):
@@ -446,10 +472,12 @@ def main() -> None:
         phases.done(f"{args.gps:,} GPs, {n_sites:,} sites, {args.gps:,} declarations")
         big = CPTS.objects.get(slug=f"cpts-banc-{BIG_DEPARTEMENT}")
         small = CPTS.objects.get(slug=f"cpts-banc-{SMALL_DEPARTEMENT}")
-        members = generate_requests(
-            rng, communes, now, total=args.requests, big_id=big.pk, small_id=small.pk
-        )
-        phases.done(f"{args.requests:,} requests, {members:,} members")
+        with indexes_dropped(["intake_request", "intake_householdmember"]):
+            members = generate_requests(
+                rng, communes, now, total=args.requests, big_id=big.pk, small_id=small.pk
+            )
+            phases.done(f"{args.requests:,} requests, {members:,} members")
+        phases.done("their indexes built")
         reasons = generate_priority_reasons()
         solicitations = generate_solicitations(rng, now)
         phases.done(f"{reasons:,} priority reasons, {solicitations:,} solicitations")

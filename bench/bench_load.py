@@ -51,10 +51,10 @@ from pathlib import Path
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 VENV_BIN = Path(sys.executable).parent
 OUT = ROOT / "var" / "bench"
-REGION_FILE = OUT / "region.json"
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/accesmt_bench_region"
 PAGE_P99_MS, REGISTRATION_P99_MS, TOTAL_RPS, RATIO = 150, 300, 200, 1.5
 REGISTRATION = "/<cpts>/inscription/ POST"
@@ -71,6 +71,11 @@ class LoopbackCookieJar(requests.cookies.RequestsCookieJar):
     def set_cookie(self, cookie, *args, **kwargs):
         cookie.secure = False
         return super().set_cookie(cookie, *args, **kwargs)
+
+
+def region_file(url: str) -> Path:
+    """Written by region_data.py for that database (same rule)."""
+    return OUT / f"region-{url.rsplit('/', 1)[-1]}.json"
 
 
 def free_port() -> int:
@@ -363,7 +368,7 @@ def explain(args) -> None:
 
     from accesmt.accounts.models import User
 
-    region = json.loads(REGION_FILE.read_text())
+    region = json.loads(region_file(args.url).read_text())
     by_slug = {c["slug"]: c for c in region["cpts"]}
     slug = region["big"]
     client = Client(HTTP_HOST="127.0.0.1")
@@ -437,9 +442,9 @@ def main() -> None:
         return
 
     python = str(VENV_BIN / "python")
-    if not args.skip_generate or not REGION_FILE.exists():
+    if not args.skip_generate or not region_file(args.url).exists():
         subprocess.run([python, "bench/region_data.py", "--url", args.url], cwd=ROOT, check=True)
-    region = json.loads(REGION_FILE.read_text())
+    region = json.loads(region_file(args.url).read_text())
     port, smtp_port = free_port(), free_port()
     base = f"http://127.0.0.1:{port}"
     env = server_env(args, port, smtp_port)
@@ -488,7 +493,7 @@ def main() -> None:
             **os.environ,
             "LOAD_RUN": run,
             "LOAD_ACK_FILE": str(ack_file),
-            "LOAD_REGION_FILE": str(REGION_FILE),
+            "LOAD_REGION_FILE": str(region_file(args.url)),
         }
         argv = [
             str(VENV_BIN / "locust"),

@@ -3,8 +3,9 @@
     .venv/bin/locust -f bench/locustfile.py --headless -u 60 -r 10 -t 60s \\
         --host http://127.0.0.1:8001 --csv var/bench/load
 
-Reads `var/bench/region.json` (written by bench/region_data.py: CPTS, coordinators' accounts,
-TOTP keys, communes of each CPTS). Two kinds of users:
+Reads LOAD_REGION_FILE, by default `var/bench/region-accesmt_bench_region.json` (written by
+bench/region_data.py for its database: CPTS, coordinators' accounts, TOTP keys, communes of each
+CPTS). Two kinds of users:
 
 - `Person`: a new person each time (new session, own address in X-Forwarded-For: the server
   runs as behind one reverse proxy, PROXY_COUNT=1, so that the per-address limit of the public
@@ -48,7 +49,10 @@ from bench_load import LoopbackCookieJar  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 REGION = json.loads(
-    Path(os.environ.get("LOAD_REGION_FILE", ROOT / "var" / "bench" / "region.json")).read_text()
+    Path(
+        os.environ.get("LOAD_REGION_FILE")
+        or ROOT / "var" / "bench" / "region-accesmt_bench_region.json"
+    ).read_text()
 )
 ACK_FILE = Path(os.environ.get("LOAD_ACK_FILE", ROOT / "var" / "bench" / "load_acknowledged.txt"))
 # The names of this run: Charge<run><counter in letters> (bench_load.py gives the run).

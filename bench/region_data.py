@@ -17,8 +17,8 @@
   second factor; the load test computes the code with django_otp.oath.totp).
 
 The database is kept between runs (`--reset` rebuilds it): a second run only rewrites
-`var/bench/region.json`, the file the locustfile reads (CPTS slugs, accounts, TOTP keys, a
-commune and postal code of each CPTS for the public form). Prints the time of each phase.
+`var/bench/region-<database>.json`, the file the locustfile reads (CPTS slugs, accounts, TOTP
+keys, a commune and postal code of each CPTS for the public form). Prints the time of each phase.
 
     .venv/bin/python bench/region_data.py                  # build once (≈ 10 min), then reuse
     .venv/bin/python bench/region_data.py --reset          # rebuild from scratch
@@ -47,7 +47,13 @@ sys.path.insert(0, str(ROOT / "bench"))
 import bench_allocation_db as common  # noqa: E402
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/accesmt_bench_region"
-REGION_FILE = ROOT / "var" / "bench" / "region.json"
+
+
+def region_file(url: str) -> Path:
+    """The file the locustfile reads, one per database: var/bench/region-<database>.json."""
+    return ROOT / "var" / "bench" / f"region-{url.rsplit('/', 1)[-1]}.json"
+
+
 PASSWORD = "banc-de-charge-2026"  # noqa: S105 (a throw-away bench database)
 BIG, SMALL = 100_000, 1_000
 BIG_DEPARTEMENT, SMALL_DEPARTEMENT = "59", "48"
@@ -148,6 +154,9 @@ def indexes_dropped(tables: list[str]):
             cursor.execute(f'DROP INDEX "{name}"')
     yield
     with connection.cursor() as cursor:
+        # Django's foreign keys are deferred: their checks must run before an index is built.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
         cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
         for _, definition in definitions:
             cursor.execute(definition)
@@ -412,8 +421,9 @@ def write_region_file(url: str) -> dict:
         "small": next(c["slug"] for c in by_size if c["requests"] == SMALL),
         "cpts": cpts,
     }
-    REGION_FILE.parent.mkdir(parents=True, exist_ok=True)
-    REGION_FILE.write_text(json.dumps(data, indent=1, ensure_ascii=False))
+    path = region_file(url)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=1, ensure_ascii=False))
     return data
 
 
@@ -454,7 +464,7 @@ def main() -> None:
         print(
             f"{args.url}: already built ({len(data['cpts'])} CPTS, "
             f"{sum(c['requests'] for c in data['cpts']):,} requests; --reset to rebuild); "
-            f"{REGION_FILE.relative_to(ROOT)} rewritten"
+            f"{region_file(args.url).relative_to(ROOT)} rewritten"
         )
         return
 
@@ -503,7 +513,8 @@ def main() -> None:
     data = write_region_file(args.url)
     print(
         f"built in {phases.total():.0f} s: {len(data['cpts'])} CPTS, big {data['big']} "
-        f"({BIG:,}), small {data['small']} ({SMALL:,}); {REGION_FILE.relative_to(ROOT)} written"
+        f"({BIG:,}), small {data['small']} ({SMALL:,}); "
+        f"{region_file(args.url).relative_to(ROOT)} written"
     )
 
 

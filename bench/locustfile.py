@@ -63,6 +63,8 @@ FIRST_NAMES = ["Josiane", "Marcel", "Léa", "Hugo", "Fatima", "Karim", "Chloé",
 SURNAME_SEARCHES = ["Martin", "Dubois", "Lefebvre", "Nguyen", "Garcia", "Mercier", "Wartel"]
 REFERENCE_LINK = re.compile(r'href="/espace/[^/"]+/demandes/(MT-[0-9A-Z]{4}-[0-9A-Z]{4})/"')
 REFERENCE_SHOWN = re.compile(r"MT-[0-9A-Z]{4}-[0-9A-Z]{4}")
+ERROR_SUMMARY = re.compile(r'class="error-summary"[^>]*>(.*?)</div>', re.S)
+TAGS = re.compile(r"<[^>]+>")
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 _lock = threading.Lock()
@@ -163,7 +165,9 @@ class Person(_Base):
         ) as response:
             location = response.headers.get("Location", "")
             if response.status_code != 302 or not location.endswith("/inscription/merci/"):
-                response.failure(f"inscription : {response.status_code} {location}")
+                summary = ERROR_SUMMARY.search(response.text)
+                why = " ".join(TAGS.sub(" ", summary[1]).split())[:200] if summary else location
+                response.failure(f"inscription : {response.status_code} {why}")
                 return
         with self.client.get(
             location,

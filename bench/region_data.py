@@ -413,12 +413,12 @@ def write_region_file(url: str) -> dict:
                 "places": places.get(c.pk, []),
             }
         )
-    by_size = sorted(cpts, key=lambda c: c["requests"])
+    # By slug, not by count: each load test adds its registrations to random CPTS.
     data = {
         "database_url": url,
         "password": PASSWORD,
-        "big": next(c["slug"] for c in cpts if c["requests"] == BIG),
-        "small": next(c["slug"] for c in by_size if c["requests"] == SMALL),
+        "big": f"cpts-banc-{BIG_DEPARTEMENT}",
+        "small": f"cpts-banc-{SMALL_DEPARTEMENT}",
         "cpts": cpts,
     }
     path = region_file(url)

@@ -20,7 +20,9 @@ The database is kept between runs (`--reset` rebuilds it): a second run only rew
 `var/bench/region-<database>.json`, the file the locustfile reads (CPTS slugs, accounts, TOTP
 keys, a commune and postal code of each CPTS for the public form). Prints the time of each phase.
 
-    .venv/bin/python bench/region_data.py                  # build once (≈ 10 min), then reuse
+    .venv/bin/python bench/region_data.py                  # build once, then reuse (21 min at
+                                                           # load average 20, before the index
+                                                           # rebuild was added)
     .venv/bin/python bench/region_data.py --reset          # rebuild from scratch
     .venv/bin/python bench/region_data.py --url postgres://postgres@127.0.0.1:5432/other \\
         --requests 100000 --gps 10000                      # a small one (a quick try)

@@ -10,7 +10,7 @@ SMTP_PORT ?= $(if $(filter 8000,$(PORT)),1025,$(shell expr $(PORT) + 1))
 PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)
 DEMO_DB := var/accesmt.sqlite3
 
-.PHONY: venv demo demo-reset demo-load demo-serve run test test-postgres quality format lock bench bench-faults clean browsers fuzz
+.PHONY: venv demo demo-reset demo-load demo-serve run test test-postgres quality format lock bench bench-faults bench-load clean browsers fuzz
 
 venv: $(VENV)/.installed
 
@@ -82,13 +82,23 @@ format: venv
 lock:
 	$(BIN)/pip-compile --quiet --extra dev --strip-extras --no-emit-index-url --no-emit-find-links -o requirements.lock pyproject.toml
 
+# bench_load.py (make bench-load) and bench_registration_faults.py (make bench-faults) are left
+# out: they start their own servers and need PostgreSQL.
 bench: venv
-	@for b in bench/bench_*.py; do case $$b in *_faults.py) continue;; esac; echo "== $$b"; $(BIN)/python $$b || exit 1; done
+	@for b in bench/bench_*.py; do case $$b in *_faults.py|*_load.py) continue;; esac; echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 # Registrations under faults against gunicorn + a throw-away PostgreSQL on loopback (the SMTP
 # server down and back, PostgreSQL restarted): `make bench-faults BENCH_ARGS="--count 300"`.
 bench-faults: venv
 	$(BIN)/python -u bench/bench_registration_faults.py $(BENCH_ARGS)
+
+# The web under load: builds (once, ≈ 10 min, kept) the database of 1,000,000 requests in 100 CPTS
+# on the PostgreSQL server of BENCH_REGION_URL, then gunicorn (production settings) + locust.
+BENCH_REGION_URL ?= postgres://postgres@127.0.0.1:5432/accesmt_bench_region
+LOAD_USERS ?= 150
+LOAD_DURATION ?= 60s
+bench-load: venv
+	$(BIN)/python bench/bench_load.py --url $(BENCH_REGION_URL) --users $(LOAD_USERS) --duration $(LOAD_DURATION)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

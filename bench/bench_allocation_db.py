@@ -302,46 +302,60 @@ def generate_gps(rng, n_gps, communes, now) -> int:
     return n_sites
 
 
-def generate_households(rng, n, communes, now) -> int:
+def generate_households(
+    rng,
+    n,
+    communes,
+    now,
+    *,
+    first_id: int = 1,
+    first_member: int = 1,
+    pick=None,
+    request_columns=None,
+    member_names=None,
+) -> int:
+    """n waiting requests (ids and references from `first_id`) and their members (ids from
+    `first_member`) in communes drawn uniformly, or at the commune indexes `pick`. Other benches
+    give `request_columns` (a column → values mapping that replaces or adds Request columns:
+    statuses, dates…) and `member_names` (a function (rng, m) → first names, last names,
+    normalised names, of m members); the defaults are this bench's instance."""
     from accesmt.intake.models import HouseholdMember, Request
 
     insee, lat, lon, cpts_ids = communes
-    pick = rng.integers(0, len(insee), n)
+    if pick is None:
+        pick = rng.integers(0, len(insee), n)
     h_lat, h_lon = around(rng, n, lat[pick], lon[pick])
-    ids = np.arange(1, n + 1)
+    ids = np.arange(first_id, first_id + n)
     waited = rng.integers(0, 540, n)
     since = datetimes([now - dt.timedelta(days=int(d)) for d in waited.tolist()])
     coverage = np.where(rng.random(n) < 0.1, "css", "regime_general")
     priority = rng.random(n) < 0.35
     stamp = datetimes([now]) * n
-    insert(
-        Request,
-        n,
-        {
-            "id": ids,
-            "cpts_id": cpts_ids[pick],
-            "reference": references(0, n),
-            "channel": "online",
-            "status": "waiting",
-            "address": "1 rue du Banc d'Essai",
-            "postcode": "00000",
-            "commune_id": insee[pick],
-            "latitude": h_lat,
-            "longitude": h_lon,
-            "geocode_source": "address",
-            "coverage": coverage,
-            "reason": "mt_retired",
-            "consent_processing": True,
-            "consent_sharing": True,
-            "consent_text_version": "banc",
-            "consented_at": stamp,
-            "is_priority": priority,
-            "priority_rule_count": priority.astype(np.int64),
-            "created_at": stamp,
-            "updated_at": stamp,
-            "waiting_since": since,
-        },
-    )
+    columns = {
+        "id": ids,
+        "cpts_id": cpts_ids[pick],
+        "reference": references(first_id - 1, n),
+        "channel": "online",
+        "status": "waiting",
+        "address": "1 rue du Banc d'Essai",
+        "postcode": "00000",
+        "commune_id": insee[pick],
+        "latitude": h_lat,
+        "longitude": h_lon,
+        "geocode_source": "address",
+        "coverage": coverage,
+        "reason": "mt_retired",
+        "consent_processing": True,
+        "consent_sharing": True,
+        "consent_text_version": "banc",
+        "consented_at": stamp,
+        "is_priority": priority,
+        "priority_rule_count": priority.astype(np.int64),
+        "created_at": stamp,
+        "updated_at": stamp,
+        "waiting_since": since,
+    }
+    insert(Request, n, {**columns, **(request_columns or {})})
     # members: 65 % alone, then 2–5 people; ages give the profiles (under 6, 70+)
     size = np.where(rng.random(n) < 0.65, 1, rng.integers(2, 6, n))
     owner = np.repeat(ids, size)
@@ -355,15 +369,18 @@ def generate_households(rng, n, communes, now) -> int:
     )
     today = now.date()
     visits = np.where(rng.random(m) < 1 / 15, "occasionally", "never")
+    first, last, normalised = (
+        member_names(rng, m) if member_names else ("Camille", "Banc", "banccamille")
+    )
     insert(
         HouseholdMember,
         m,
         {
-            "id": np.arange(1, m + 1),
+            "id": np.arange(first_member, first_member + m),
             "request_id": owner,
-            "first_name": "Camille",
-            "last_name": "Banc",
-            "normalised_name": "banccamille",
+            "first_name": first,
+            "last_name": last,
+            "normalised_name": normalised,
             "birth_date": [today - dt.timedelta(days=int(d)) for d in age_days.tolist()],
             "has_ald": rng.random(m) < 0.2,
             "has_disability": False,

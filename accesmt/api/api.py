@@ -24,6 +24,7 @@ import uuid
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from ninja import Header, NinjaAPI, Query
@@ -262,6 +263,24 @@ def _throttled(request, exc):
         429,
         [("", f"Trop de requêtes avec cette clé : réessayez dans {wait} s.")],
         Retry_After=str(wait),
+    )
+
+
+@api.exception_handler(RequestDataTooBig)
+def _too_big(request, exc):
+    """A body over DATA_UPLOAD_MAX_MEMORY_SIZE: the JSON error of the API, not Django's HTML
+    page (found by tests/fuzz)."""
+    size = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // (1024 * 1024)
+    return errors_response(
+        request,
+        400,
+        [
+            (
+                "",
+                f"Corps de la requête trop volumineux (au plus {size} Mo) : "
+                "envoyez moins de lignes.",
+            )
+        ],
     )
 
 

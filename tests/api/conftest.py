@@ -19,12 +19,3 @@ def api_key(cpts):
 def auth(api_key):
     return {"HTTP_AUTHORIZATION": f"Bearer {api_key[1]}"}
 
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limit_counters():
-    """Rate-limit counters live in the cache; key ids repeat across rolled-back tests."""
-    from django.core.cache import cache
-
-    cache.clear()
-    yield
-    cache.clear()

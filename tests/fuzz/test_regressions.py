@@ -55,3 +55,17 @@ def test_non_ascii_digits_are_not_postcodes(value):
     from accesmt.territory.codes import canonical_insee_code
 
     assert canonical_insee_code("7510" + value) == "7510" + value  # no crash, unchanged
+
+
+def test_a_body_too_big_gets_the_api_json_error_not_an_html_page(client, auth, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+    rows = [{"last_name": "Martin", "first_name": "Anne", "address": "x" * 200}] * 6000
+    response = client.post(
+        "/api/v1/listes-cpam",
+        {"list_date": "2026-11-02", "rows": rows},
+        content_type="application/json",
+        **auth,
+    )
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("application/json")
+    assert "trop volumineux" in response.json()["errors"][0]["message"]

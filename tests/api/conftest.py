@@ -18,4 +18,3 @@ def api_key(cpts):
 @pytest.fixture
 def auth(api_key):
     return {"HTTP_AUTHORIZATION": f"Bearer {api_key[1]}"}
-

@@ -4,8 +4,9 @@ is kept server-side in a private directory under a random name held in the sessi
 the database nor in a URL.
 
 Such a file lives at most MAX_AGE_SECONDS: it is deleted when the import is confirmed or
-cancelled, refused once older, and deleted by the hourly job of the app that owns the directory
-(`pending_purge`), so that an abandoned preview leaves nothing behind (issue 14).
+cancelled, refused once older, and deleted by `pending_purge`: intake's hourly job for CPAM lists
+and transfer plans (an abandoned preview leaves nothing behind, issue 14), the next upload for
+RPPS extractions (the directory's admin).
 """
 
 from __future__ import annotations

@@ -4,17 +4,16 @@ a national file takes a few seconds, see docs/decisions/0004-rpps-import.md)."""
 import os
 import secrets
 import tempfile
-import time
 from pathlib import Path
 
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.move import file_move_safe
 from django.template.response import TemplateResponse
 from django.urls import path
 
+from accesmt.common.pending_files import pending_delete, pending_keep, pending_path, pending_purge
 from accesmt.territory.codes import normalise_departement
 
 from .models import AvailabilityDeclaration, PracticeSite, Practitioner
@@ -22,7 +21,6 @@ from .rpps import RppsAbsencesNeedConfirmation, RppsFormatError, rpps_import
 from .services import CORRECTABLE_PRACTITIONER_FIELDS, practitioner_correct
 
 PENDING_SESSION_KEY = "rpps_pending_import"
-PENDING_MAX_AGE_SECONDS = 24 * 3600
 
 
 class RppsUploadForm(forms.Form):
@@ -192,12 +190,12 @@ class PractitionerAdmin(admin.ModelAdmin):
                 "Cet import n'est plus en attente de confirmation : envoyez à nouveau le fichier.",
             )
             return None
-        path = _pending_dir() / pending["token"]
         if "cancel" in request.POST:
             _forget_pending(request)
             messages.info(request, "Import annulé : rien n'a été enregistré.")
             return None
-        if not path.exists() or path.stat().st_mtime < time.time() - PENDING_MAX_AGE_SECONDS:
+        path = pending_path(_pending_dir(), pending["token"])
+        if path is None:
             _forget_pending(request)
             messages.error(
                 request, "Le fichier envoyé n'est plus disponible : envoyez-le à nouveau."
@@ -221,14 +219,8 @@ def _pending_dir() -> Path:
 def _keep_pending(request, path: str, options: dict, question: RppsAbsencesNeedConfirmation):
     """Move the uploaded file to the private pending directory under a random name held in the
     session (and the confirmation form), sweeping the files older than a day."""
-    directory = _pending_dir()
-    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-    limit = time.time() - PENDING_MAX_AGE_SECONDS
-    for old in directory.iterdir():
-        if old.is_file() and old.stat().st_mtime < limit:
-            old.unlink(missing_ok=True)
-    token = secrets.token_urlsafe(32)
-    file_move_safe(path, str(directory / token))
+    pending_purge(_pending_dir())
+    token = pending_keep(_pending_dir(), move_from=path)
     request.session[PENDING_SESSION_KEY] = {"token": token, "options": options}
     return {"token": token, "question": question}
 
@@ -236,7 +228,7 @@ def _keep_pending(request, path: str, options: dict, question: RppsAbsencesNeedC
 def _forget_pending(request) -> None:
     pending = request.session.pop(PENDING_SESSION_KEY, None)
     if pending:
-        (_pending_dir() / pending["token"]).unlink(missing_ok=True)
+        pending_delete(_pending_dir(), pending["token"])
 
 
 @admin.register(AvailabilityDeclaration)

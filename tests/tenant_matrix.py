@@ -206,13 +206,15 @@ def declared_routes() -> dict[str, str]:
 
 def response_text(response) -> str:
     """The text a user would read: the HTML or CSV, the text of a PDF's pages, the cells of an
-    XLSX workbook."""
+    XLSX workbook (a streamed file, such as an operation's download, read whole)."""
+    body = response.content if not response.streaming else b"".join(response.streaming_content)
+    response.close()  # a streamed file's handle
     kind = response.get("Content-Type", "")
     if kind.startswith("application/pdf"):
-        reader = PdfReader(io.BytesIO(response.content))
+        reader = PdfReader(io.BytesIO(body))
         return "\n".join(page.extract_text() for page in reader.pages)
     if "spreadsheetml" in kind:
-        book = openpyxl.load_workbook(io.BytesIO(response.content), read_only=True)
+        book = openpyxl.load_workbook(io.BytesIO(body), read_only=True)
         return "\n".join(
             str(value)
             for sheet in book.worksheets
@@ -220,4 +222,4 @@ def response_text(response) -> str:
             for value in row
             if value is not None
         )
-    return response.content.decode()
+    return body.decode()

@@ -7,8 +7,12 @@ class NotificationsConfig(AppConfig):
 
     def ready(self) -> None:
         from . import jobs
-        from .operations import task_results_prune
+        from .operations import operation_files_purge, task_results_prune
         from .services import outbox_redact_old
 
         jobs.register("notifications.redact_old", outbox_redact_old, every_seconds=6 * 3600)
         jobs.register("notifications.task_results_prune", task_results_prune, every_seconds=86400)
+        # the files of exports run as operations (kept a day at most)
+        jobs.register(
+            "notifications.operation_files_purge", operation_files_purge, every_seconds=3600
+        )

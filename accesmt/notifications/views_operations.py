@@ -41,12 +41,12 @@ def time_left_label(seconds: int | None) -> str:
 
 
 def operation_start_response(
-    http_request, *, kind: str, back: str, params: dict | None = None, cpts=None
+    http_request, *, kind: str, back: str, params: dict | None = None, started=None
 ) -> HttpResponse:
-    """Start the operation `kind` for the page's CPTS (or `cpts`) and redirect to its progress
-    page; when one of the same kind already runs, say so (French) and go to its page (or to
-    `back`)."""
-    cpts = cpts or http_request.cpts
+    """Start the operation `kind` for the page's CPTS and redirect to its progress page (after
+    calling `started()`, e.g. to hand a waiting file over to it); when one of the same kind
+    already runs, say so (French) and go to its page (or to `back`)."""
+    cpts = http_request.cpts
     try:
         operation = operation_start(kind=kind, cpts=cpts, by=http_request.user, params=params)
     except OperationRefused as exc:
@@ -54,6 +54,8 @@ def operation_start_response(
         if exc.active is not None:
             return redirect("notifications:operation", cpts_slug=cpts.slug, pk=exc.active.pk)
         return redirect(back)
+    if started is not None:
+        started()
     return redirect("notifications:operation", cpts_slug=cpts.slug, pk=operation.pk)
 
 

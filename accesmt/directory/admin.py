@@ -14,8 +14,8 @@ from django.urls import path
 
 from accesmt.common.pending_files import pending_delete, pending_keep, pending_path, pending_purge
 from accesmt.notifications.models import Operation
+from accesmt.notifications.operation_pages import operation_context
 from accesmt.notifications.operations import OperationRefused, operation_active, operation_start
-from accesmt.notifications.views_operations import operation_context
 from accesmt.territory.codes import normalise_departement
 
 from . import rpps_operations

@@ -31,8 +31,8 @@ from accesmt.accounts.models import AuditAction, Role
 from accesmt.accounts.services import audit_record, audit_record_many
 from accesmt.intake.ages import age_bands_text
 from accesmt.intake.models import HouseholdMember, RequestPriorityReason
+from accesmt.notifications.operation_pages import operation_start_response
 from accesmt.notifications.operations import operation_active
-from accesmt.notifications.views_operations import operation_start_response
 
 from .models import AllocationMethod, AllocationStatus
 from .operations import ALLOCATION_RUN

@@ -22,7 +22,7 @@ from accesmt.accounts.models import AuditAction
 from accesmt.accounts.services import audit_record_many
 from accesmt.intake.queue import QUEUE_ROLES, QueueFilters, parse_references, selected_requests
 from accesmt.intake.selectors import MEDIATOR_ROLES, rights_help_requests
-from accesmt.notifications.views_operations import operation_start_response
+from accesmt.notifications.operation_pages import operation_start_response
 
 from . import catalogue
 from .access import REPORTING_ROLES, scope_for

@@ -30,7 +30,7 @@ from accesmt.accounts.access import cpts_role_required
 from accesmt.accounts.models import Role
 from accesmt.common.pending_files import pending_delete, pending_keep, pending_path
 from accesmt.common.signing import LinkError
-from accesmt.notifications.views_operations import operation_start_response
+from accesmt.notifications.operation_pages import operation_start_response
 
 from ..cpam_lists import (
     COLUMNS,

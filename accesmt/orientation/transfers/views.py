@@ -21,7 +21,7 @@ from accesmt.accounts.access import cpts_role_required
 from accesmt.accounts.models import AuditAction, Role
 from accesmt.accounts.services import audit_record
 from accesmt.common.pending_files import pending_delete, pending_keep, pending_path
-from accesmt.notifications.views_operations import operation_start_response
+from accesmt.notifications.operation_pages import operation_start_response
 
 from .forms import TransferConfirmForm, TransferImportForm, TransferPlanForm, TransferReceiverForm
 from .importer import (

@@ -82,8 +82,7 @@ def download(client, response):
     assert f'href="{link}"' in page
     file = client.get(link)
     assert file.status_code == 200 and file["Cache-Control"] == "private, no-store"
-    file.body = b"".join(file.streaming_content)
-    file.close()
+    file.body = b"".join(file.streaming_content)  # read whole: the test client closes it
     return file
 
 

@@ -56,7 +56,7 @@ demo-load:
 	@$(MANAGE) load_demo
 
 demo-serve:
-	@echo "→ Démarrage : site $(PUBLIC_BASE_URL), serveur SMTP local sur le port $(SMTP_PORT) (var/mails/*.eml), worker (e-mails, SMS journalisés, tâches périodiques), worker des travaux longs (répartitions, envois). Ctrl-C arrête tout."
+	@echo "→ Démarrage : site $(PUBLIC_BASE_URL), serveur SMTP local sur le port $(SMTP_PORT) (var/mails/*.eml), worker (e-mails, SMS journalisés, calendrier des tâches périodiques), worker des tâches (répartitions, envois, tâches périodiques). Ctrl-C arrête tout."
 	@trap 'kill 0' EXIT INT TERM; \
 	  $(MANAGE) smtp_sink --port $(SMTP_PORT) & \
 	  $(MANAGE) run_worker & \

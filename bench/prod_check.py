@@ -112,9 +112,13 @@ def setup(stack: Stack, *, slugs: list[str], run: str) -> dict:
     return world
 
 
-def register(browser: Browser, email: str, *, birth_year: int, slug=CPTS_SLUG, at=0) -> str:
-    """The public form, as a person sends it; the reference of the acknowledgment page."""
+def register(
+    browser: Browser, email: str, *, birth_year: int, slug=CPTS_SLUG, at=0, post_at=None
+) -> str:
+    """The public form, as a person sends it (read on web process `at`, sent to `post_at`, the
+    same by default); the reference of the acknowledgment page."""
     page = browser.get(f"/{slug}/inscription/", at=at)
+    at = at if post_at is None else post_at
     check(page.status == 200, f"formulaire public : {page.status}")
     name, postcode = COMMUNES[birth_year % len(COMMUNES)]
     values = {

@@ -25,6 +25,7 @@ PostgreSQL refuses to run as root: when we are root, its commands run as the `po
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import secrets
 import shutil
@@ -45,6 +46,16 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def static_fingerprint() -> str:
+    """Of the project's static files and the lock file (the packages' static files)."""
+    digest = hashlib.sha1(usedforsecurity=False)
+    for path in sorted(ROOT.glob("accesmt/*/static/**/*")):
+        if path.is_file():
+            digest.update(str(path.relative_to(ROOT)).encode() + path.read_bytes())
+    digest.update((ROOT / "requirements.lock").read_bytes())
+    return digest.hexdigest()
 
 
 def wait_for_port(port: int, *, timeout: float = 30.0, process=None) -> None:
@@ -271,8 +282,12 @@ class Stack:
     def migrate(self) -> None:
         self.manage("migrate", "--noinput")
         self.manage("createcachetable")  # CACHE_URL's table (production default: dbcache)
-        if not (self.log_dir / "static" / "staticfiles.json").exists():
+        # collectstatic takes minutes on a loaded machine: only when the static files changed.
+        stamp = self.log_dir / "static" / "sources.sha1"
+        fingerprint = static_fingerprint()
+        if not stamp.exists() or stamp.read_text() != fingerprint:
             self.manage("collectstatic", "--noinput")
+            stamp.write_text(fingerprint)
 
     # --- web, worker, SMTP ----------------------------------------------------------------
 

@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "bench"))
 
 from prod_check import CPTS_SLUG, log_in, register, setup, verify  # noqa: E402
-from stack import Stack  # noqa: E402
+from stack import Stack, free_port  # noqa: E402
 from web_client import Browser, Mailbox  # noqa: E402
 
 SECOND_SLUG = "prod-check-b"
@@ -122,17 +122,11 @@ def two_webs():
             stack.manage("createcachetable")  # nothing when the template has it
             world = setup(stack, slugs=[CPTS_SLUG, SECOND_SLUG], run=uuid.uuid4().hex[:6])
             stack.start_smtp()
-            urls = [stack.start_web("web-1"), stack.start_web("web-2", port=_free_port())]
+            urls = [stack.start_web("web-1"), stack.start_web("web-2", port=free_port())]
             yield stack, urls, world
     finally:
         with _admin(server) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{database.rsplit("/", 1)[1]}" WITH (FORCE)')
-
-
-def _free_port() -> int:
-    from stack import free_port
-
-    return free_port()
 
 
 def _query(stack: Stack, sql: str, params=()) -> list[tuple]:

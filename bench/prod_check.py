@@ -189,7 +189,11 @@ def wait_healthy(browser: Browser, *, workers: int, timeout: float = 60.0) -> di
     deadline = time.monotonic() + timeout
     while True:
         health = healthz(browser)
-        if health.get("status") == "ok" and health["workers"]["alive"] >= workers:
+        if (
+            health.get("status") == "ok"
+            and health["workers"]["alive"] >= workers
+            and health["task_workers"]["alive"] >= 1  # the minute's heartbeat task: one runs it
+        ):
             return health
         if time.monotonic() > deadline:
             raise Failed(f"/healthz : {health}")
@@ -204,7 +208,7 @@ def journey(stack: Stack, world: dict, step) -> None:
     public = Browser(stack.base_url, ip="10.1.0.1")
     coordinator = Browser(stack.base_url, ip="10.2.0.1")
     try:
-        with step("/healthz : base et workers (outbox) vivants"):
+        with step("/healthz : base, workers (outbox) et task workers vivants"):
             health = wait_healthy(public, workers=2)
             print(f"      {json.dumps(health, ensure_ascii=False)}")
         with step("inscription sur le formulaire public (3 personnes)"):
@@ -271,9 +275,6 @@ def journey(stack: Stack, world: dict, step) -> None:
         with step("/healthz : ok, plus rien à distribuer"):
             health = wait_healthy(public, workers=2)
             print(f"      {json.dumps(health, ensure_ascii=False)}")
-            tasks = health["workers"].get("tasks")  # written by the task workers, when they do
-            if tasks is None:
-                print("      (les task workers n'écrivent pas encore de signe de vie)")
     finally:
         public.close()
         coordinator.close()

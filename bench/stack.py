@@ -282,11 +282,15 @@ class Stack:
     def migrate(self) -> None:
         self.manage("migrate", "--noinput")
         self.manage("createcachetable")  # CACHE_URL's table (production default: dbcache)
+        self.collect_static()
+
+    def collect_static(self) -> None:
         # collectstatic takes minutes on a loaded machine: only when the static files changed.
         stamp = self.log_dir / "static" / "sources.sha1"
         fingerprint = static_fingerprint()
         if not stamp.exists() or stamp.read_text() != fingerprint:
             self.manage("collectstatic", "--noinput")
+            stamp.parent.mkdir(parents=True, exist_ok=True)
             stamp.write_text(fingerprint)
 
     # --- web, worker, SMTP ----------------------------------------------------------------

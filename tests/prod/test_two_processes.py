@@ -120,6 +120,7 @@ def two_webs():
         with stack:
             stack.start_postgres()
             stack.manage("createcachetable")  # nothing when the template has it
+            stack.collect_static()  # the template may come from another checkout
             world = setup(stack, slugs=[CPTS_SLUG, SECOND_SLUG], run=uuid.uuid4().hex[:6])
             stack.start_smtp()
             urls = [stack.start_web("web-1"), stack.start_web("web-2", port=free_port())]

@@ -10,7 +10,7 @@ SMTP_PORT ?= $(if $(filter 8000,$(PORT)),1025,$(shell expr $(PORT) + 1))
 PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)
 DEMO_DB := var/accesmt.sqlite3
 
-.PHONY: venv demo demo-reset demo-load demo-serve run test test-postgres quality format lock bench bench-faults bench-load clean browsers fuzz
+.PHONY: venv demo demo-reset demo-load demo-serve run test test-postgres quality format lock bench bench-faults bench-load prod-check clean browsers fuzz
 
 venv: $(VENV)/.installed
 
@@ -56,7 +56,7 @@ demo-load:
 	@$(MANAGE) load_demo
 
 demo-serve:
-	@echo "→ Démarrage : site $(PUBLIC_BASE_URL), serveur SMTP local sur le port $(SMTP_PORT) (var/mails/*.eml), worker (e-mails, SMS journalisés, tâches périodiques), worker des travaux longs (répartitions, envois). Ctrl-C arrête tout."
+	@echo "→ Démarrage : site $(PUBLIC_BASE_URL), serveur SMTP local sur le port $(SMTP_PORT) (var/mails/*.eml), worker (e-mails, SMS journalisés, calendrier des tâches périodiques), worker des tâches (répartitions, envois, tâches périodiques). Ctrl-C arrête tout."
 	@trap 'kill 0' EXIT INT TERM; \
 	  $(MANAGE) smtp_sink --port $(SMTP_PORT) & \
 	  $(MANAGE) run_worker & \
@@ -91,6 +91,13 @@ bench: venv
 # server down and back, PostgreSQL restarted): `make bench-faults BENCH_ARGS="--count 300"`.
 bench-faults: venv
 	$(BIN)/python -u bench/bench_registration_faults.py $(BENCH_ARGS)
+
+# The production stack on this machine (own PostgreSQL cluster, or DATABASE_URL=postgres://…):
+# gunicorn (3 workers), 2 outbox workers, 2 task workers, the SMTP sink, then a smoke journey
+# through HTTP (register, verify, ask GPs, answer, choose, an allocation run, /healthz); exits 1 on
+# a failed step, stops everything (also on Ctrl-C).
+prod-check: venv
+	$(BIN)/python -u bench/prod_check.py $(PROD_CHECK_ARGS)
 
 # The web under load: builds (once, ≈ 10 min, kept) the database of 1,000,000 requests in 100 CPTS
 # on the PostgreSQL server of BENCH_REGION_URL, then gunicorn (production settings) + locust.

@@ -7,13 +7,14 @@ output in `var/bench/<name>.log`, and everything is stopped on exit, Ctrl-C or S
   socket in that directory, trust authentication on 127.0.0.1), which can be stopped and
   restarted at will; or an existing server given by DATABASE_URL (never restarted then);
 - gunicorn (gunicorn.conf.py) with N workers on a free port;
-- the outbox worker (`manage.py run_worker`);
+- outbox workers (`manage.py run_worker`) and task workers (`manage.py db_worker`), as many as
+  asked, each named (`worker`, `worker-2`, `tasks`, `tasks-2`…);
 - the local SMTP sink (`manage.py smtp_sink`), writing .eml files to a directory of its own.
 
     from stack import Stack
     with Stack(web_workers=4) as stack:
         stack.start_postgres(); stack.migrate(); stack.start_smtp(); stack.start_worker()
-        stack.start_web()
+        stack.start_task_worker(); stack.start_web()
         ... stack.base_url, stack.database_url, stack.mail_dir ...
         stack.restart_postgres(); stack.stop_smtp(); stack.start_smtp()
 
@@ -24,6 +25,7 @@ PostgreSQL refuses to run as root: when we are root, its commands run as the `po
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import secrets
 import shutil
@@ -44,6 +46,16 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def static_fingerprint() -> str:
+    """Of the project's static files and the lock file (the packages' static files)."""
+    digest = hashlib.sha1(usedforsecurity=False)
+    for path in sorted(ROOT.glob("accesmt/*/static/**/*")):
+        if path.is_file():
+            digest.update(str(path.relative_to(ROOT)).encode() + path.read_bytes())
+    digest.update((ROOT / "requirements.lock").read_bytes())
+    return digest.hexdigest()
 
 
 def wait_for_port(port: int, *, timeout: float = 30.0, process=None) -> None:
@@ -74,6 +86,7 @@ class Stack:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.mail_dir = self.log_dir / "mails"
         self.web_port = free_port()
+        self.web_ports: dict[str, int] = {}
         self.smtp_port = free_port()
         self.base_url = f"http://127.0.0.1:{self.web_port}"
         self.extra_env = extra_env or {}
@@ -268,31 +281,61 @@ class Stack:
 
     def migrate(self) -> None:
         self.manage("migrate", "--noinput")
-        if not (self.log_dir / "static" / "staticfiles.json").exists():
+        self.manage("createcachetable")  # CACHE_URL's table (production default: dbcache)
+        self.collect_static()
+
+    def collect_static(self) -> None:
+        # collectstatic takes minutes on a loaded machine: only when the static files changed.
+        stamp = self.log_dir / "static" / "sources.sha1"
+        fingerprint = static_fingerprint()
+        if not stamp.exists() or stamp.read_text() != fingerprint:
             self.manage("collectstatic", "--noinput")
+            stamp.parent.mkdir(parents=True, exist_ok=True)
+            stamp.write_text(fingerprint)
 
     # --- web, worker, SMTP ----------------------------------------------------------------
 
-    def start_web(self) -> None:
+    def start_web(self, name: str = "gunicorn", *, port: int | None = None, workers: int = 0):
+        """gunicorn on `port` (the stack's web port by default); a second one needs its own name
+        and port. Returns its base URL."""
+        port = port or self.web_port
         gunicorn = str(Path(PYTHON).with_name("gunicorn"))
         process = self._spawn(
-            "gunicorn",
+            name,
             [
                 gunicorn,
                 "-c",
                 str(ROOT / "gunicorn.conf.py"),
                 "--bind",
-                f"127.0.0.1:{self.web_port}",
+                f"127.0.0.1:{port}",
                 "--workers",
-                str(self.web_workers),
+                str(workers or self.web_workers),
                 "--backlog",
                 "2048",
             ],
         )
-        wait_for_port(self.web_port, timeout=60, process=process)
+        self.web_ports[name] = port
+        wait_for_port(port, timeout=60, process=process)
+        return f"http://127.0.0.1:{port}"
 
-    def start_worker(self, *, interval: float = 1.0) -> None:
-        self._spawn("worker", [PYTHON, "manage.py", "run_worker", "--interval", str(interval)])
+    def start_worker(self, name: str = "worker", *, interval: float = 1.0) -> None:
+        """An outbox worker (`run_worker`); start several under different names."""
+        self._spawn(name, [PYTHON, "manage.py", "run_worker", "--interval", str(interval)])
+
+    def start_task_worker(self, name: str = "tasks") -> None:
+        """A task worker (`db_worker` of django-tasks-db); start several under different names."""
+        self._spawn(
+            name,
+            [
+                PYTHON,
+                "manage.py",
+                "db_worker",
+                "--no-reload",
+                "--verbosity",
+                "0",
+                "--no-startup-delay",
+            ],
+        )
 
     def start_smtp(self) -> None:
         self.mail_dir.mkdir(parents=True, exist_ok=True)

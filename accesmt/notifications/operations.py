@@ -135,10 +135,20 @@ def _expire_stale(kind: str, cpts) -> None:
     ).update(status=OperationStatus.FAILED, error=STALE_ERROR, finished_at=now, updated_at=now)
 
 
-def _is_database_backend() -> bool:
+def enqueue_mode(a_task) -> str:
+    """How to enqueue `a_task` so that it exists if and only if the caller's transaction commits
+    (the guarantee of the outbox): "database" — enqueue inside that transaction (the task row
+    commits or not with it); "immediate" — the backend runs the task at enqueue (tests): enqueue
+    after the transaction; "on_commit" — an external queue (Redis): enqueue once committed."""
+    from django_tasks.backends.immediate import ImmediateBackend
     from django_tasks_db import DatabaseBackend
 
-    return isinstance(operation_run.get_backend(), DatabaseBackend)
+    backend = a_task.get_backend()
+    if isinstance(backend, DatabaseBackend):
+        return "database"
+    if isinstance(backend, ImmediateBackend):
+        return "immediate"
+    return "on_commit"
 
 
 def _enqueue(operation: Operation) -> None:
@@ -154,7 +164,7 @@ def operation_start(
     if kind not in _kinds:
         raise ValueError(f"unknown operation kind {kind!r}")
     _expire_stale(kind, cpts)
-    in_database = _is_database_backend()
+    mode = enqueue_mode(operation_run)
     try:
         with transaction.atomic():
             operation = Operation.objects.create(
@@ -164,17 +174,14 @@ def operation_start(
                 params=params or {},
                 step=step or "En attente d'un programme de traitement",
             )
-            if in_database:  # the task row commits (or not) with the operation
+            if mode == "database":  # the task row commits (or not) with the operation
                 _enqueue(operation)
     except IntegrityError:
         raise OperationRefused(_kinds[kind].busy, operation_active(kind=kind, cpts=cpts)) from None
-    if not in_database:
-        from django_tasks.backends.immediate import ImmediateBackend
-
-        if isinstance(operation_run.get_backend(), ImmediateBackend):
-            _enqueue(operation)  # runs now (tests, or a deployment without worker)
-        else:  # an external queue (Redis): only once the operation row is visible to workers
-            transaction.on_commit(lambda: _enqueue(operation))
+    if mode == "immediate":
+        _enqueue(operation)  # runs now (tests, or a deployment without worker)
+    elif mode == "on_commit":  # an external queue (Redis): once the row is visible to workers
+        transaction.on_commit(lambda: _enqueue(operation))
     operation.refresh_from_db()
     return operation
 

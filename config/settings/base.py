@@ -238,8 +238,8 @@ MAP_TILE_ATTRIBUTION = env.str(
     "OpenStreetMap</a>",
 )
 
-# Cache (API rate limit counters): per process by default; production sets a shared one, e.g.
-# CACHE_URL=dbcache://accesmt_cache (then `manage.py createcachetable`) or a Redis URL.
+# Cache (the API's failed-authentication counter per address, PSC's discovery documents): per
+# process here (dev, tests); production's default is the shared database cache (prod.py).
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://accesmt")}
 API_RATE_LIMIT = env.str("API_RATE_LIMIT", default="300/m")
 # Failed authentications (key missing, unknown or revoked) per client address: beyond, 429
@@ -338,9 +338,14 @@ NOTIFICATIONS_LEASE_SECONDS = env.int("NOTIFICATIONS_LEASE_SECONDS", default=600
 NOTIFICATIONS_WORKER_INTERVAL = env.float("NOTIFICATIONS_WORKER_INTERVAL", default=5.0)
 NOTIFICATIONS_RETENTION_DAYS = env.int("NOTIFICATIONS_RETENTION_DAYS", default=30)
 # The health endpoint (/healthz) says "degraded" when the oldest message waiting for delivery is
-# older than this, or when no worker gave a sign of life for that long.
+# older than this, or when no outbox worker (run_worker) gave a sign of life for that long, or no
+# task worker (db_worker / rqworker) ran the minute's heartbeat task for that long (a single task
+# worker busy on one long operation for longer shows as silent: other work waits meanwhile).
 HEALTH_OUTBOX_MAX_AGE_SECONDS = env.int("HEALTH_OUTBOX_MAX_AGE_SECONDS", default=900)
 HEALTH_WORKER_MAX_SILENCE_SECONDS = env.int("HEALTH_WORKER_MAX_SILENCE_SECONDS", default=120)
+HEALTH_TASK_WORKER_MAX_SILENCE_SECONDS = env.int(
+    "HEALTH_TASK_WORKER_MAX_SILENCE_SECONDS", default=600
+)
 SMS_PROVIDER = env.str("SMS_PROVIDER", default="accesmt.notifications.sms.LoggingSMSProvider")
 
 # Background tasks (Django's Tasks API through the django-tasks backport, docs/decisions/

@@ -23,19 +23,6 @@ from .factories import OutboxMessageFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def job_registry():
-    """Registers test jobs and restores the registry afterwards."""
-    saved = jobs.registered()
-    for name in saved:
-        jobs.unregister(name)
-    yield jobs
-    for name in jobs.registered():
-        jobs.unregister(name)
-    for job in saved.values():
-        jobs.register(job.name, job.func, job.every_seconds)
-
-
 def test_run_worker_once_delivers_everything_due_and_runs_due_jobs(smtp_server, job_registry):
     OutboxMessageFactory.create_batch(5)
     OutboxMessageFactory(sms=True)
@@ -70,10 +57,10 @@ def test_a_periodic_job_runs_once_per_period_whatever_the_number_of_workers(job_
     calls = []
     job_registry.register("test.every_hour", lambda now: calls.append(now), every_seconds=3600)
     now = timezone.now()
-    assert jobs.run_due_jobs(now=now) == {"test.every_hour": "ok"}
-    assert jobs.run_due_jobs(now=now) == {}  # a second worker in the same minute
-    assert jobs.run_due_jobs(now=now + timedelta(minutes=59)) == {}
-    assert jobs.run_due_jobs(now=now + timedelta(minutes=61)) == {"test.every_hour": "ok"}
+    assert jobs.schedule_due_jobs(now=now) == {"test.every_hour": "ok"}
+    assert jobs.schedule_due_jobs(now=now) == {}  # a second worker in the same minute
+    assert jobs.schedule_due_jobs(now=now + timedelta(minutes=59)) == {}
+    assert jobs.schedule_due_jobs(now=now + timedelta(minutes=61)) == {"test.every_hour": "ok"}
     assert calls == [now, now + timedelta(minutes=61)]  # each run gets its job's `now`
 
 
@@ -83,7 +70,7 @@ def test_a_failing_job_is_recorded_and_does_not_stop_the_others(job_registry, ca
 
     job_registry.register("test.broken", broken, every_seconds=60)
     job_registry.register("test.fine", lambda now: 3, every_seconds=60)
-    outcomes = jobs.run_due_jobs()
+    outcomes = jobs.schedule_due_jobs()
     assert outcomes == {"test.broken": "erreur ValueError", "test.fine": "ok 3"}
     assert PeriodicJob.objects.get(name="test.broken").last_outcome == "erreur ValueError"
     assert "détail" not in caplog.text

@@ -1,7 +1,8 @@
-"""`manage.py run_worker [--once] [--interval 5] [--batch 100]`: deliver the outbox and run the
-registered periodic jobs, until SIGTERM/SIGINT (the current message finishes, the rest of the
-batch is handed back). Logs counts only. A database that goes away (restart, fail-over, network)
-does not stop the worker: it says so, waits (1 s, doubled up to a minute) and reconnects."""
+"""`manage.py run_worker [--once] [--interval 5] [--batch 100]`: deliver the outbox and enqueue
+the registered periodic jobs that are due (the task workers run them, see jobs.py), until
+SIGTERM/SIGINT (the current message finishes, the rest of the batch is handed back). Logs counts
+only. A database that goes away (restart, fail-over, network) does not stop the worker: it says
+so, waits (1 s, doubled up to a minute) and reconnects."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from django.db import (
 
 from accesmt.notifications.delivery import deliver_due
 from accesmt.notifications.health import heartbeat_beat, heartbeat_forget
-from accesmt.notifications.jobs import run_due_jobs
+from accesmt.notifications.jobs import schedule_due_jobs
 
 logger = logging.getLogger("accesmt.notifications.worker")
 
@@ -30,7 +31,7 @@ DATABASE_RETRY_MAX_SECONDS = 60.0
 
 
 class Command(BaseCommand):
-    help = "Envoie les e-mails et SMS en attente et exécute les tâches périodiques."
+    help = "Envoie les e-mails et SMS en attente et met en file les tâches périodiques dues."
 
     def add_arguments(self, parser):
         parser.add_argument("--once", action="store_true", help="Un seul passage, puis s'arrête.")
@@ -57,7 +58,7 @@ class Command(BaseCommand):
                 signal.signal(sig, handler)
         self.stdout.write(
             f"Worker arrêté : {totals['sent']} envoyé(s), {totals['retrying']} à réessayer, "
-            f"{totals['failed']} abandonné(s), {totals['jobs']} tâche(s) exécutée(s)."
+            f"{totals['failed']} abandonné(s), {totals['jobs']} tâche(s) périodique(s) lancée(s)."
         )
 
     def _request_stop(self, signum, frame):
@@ -94,7 +95,7 @@ class Command(BaseCommand):
             self.stop.wait(interval)
         if not once:  # a worker stopped by a signal: no longer counted as alive
             with contextlib.suppress(DatabaseError):
-                heartbeat_forget()
+                heartbeat_forget("outbox")
         return totals
 
     def _pass(self, totals: dict[str, int], *, batch: int) -> None:
@@ -107,4 +108,4 @@ class Command(BaseCommand):
             if stats.claimed < batch:
                 break
         if not self.stop.is_set():
-            totals["jobs"] += len(run_due_jobs())
+            totals["jobs"] += len(schedule_due_jobs())

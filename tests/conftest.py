@@ -6,6 +6,7 @@ pytest_plugins = ["tests.smtp_server"]  # the `smtp_server` fixture: a real loca
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
+    settings.OPERATION_FILES_DIR = tmp_path / "operation-files"
 
 
 @pytest.fixture(autouse=True)

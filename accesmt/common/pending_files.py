@@ -6,7 +6,9 @@ the database nor in a URL.
 Such a file lives at most MAX_AGE_SECONDS: it is deleted when the import is confirmed or
 cancelled, refused once older, and deleted by `pending_purge`: intake's hourly job for CPAM lists
 and transfer plans (an abandoned preview leaves nothing behind, issue 14), the next upload for
-RPPS extractions (the directory's admin).
+RPPS extractions (the directory's admin). Once confirmed, the background operation that imports
+the file deletes it after reading it. The files produced by operations (exports) use the same
+store in OPERATION_FILES_DIR (notifications.operations.operation_file_keep), swept hourly.
 """
 
 from __future__ import annotations

@@ -1,23 +1,26 @@
-"""Admin of the GP directory, with the upload of an RPPS file (synchronous for now: the import of
-a national file takes a few seconds, see docs/decisions/0004-rpps-import.md)."""
+"""Admin of the GP directory, with the upload of an RPPS file: the import runs as a background
+operation of the whole platform (rpps_operations; docs/decisions/0004-rpps-import.md and
+0030-background-tasks.md), followed on its own admin page."""
 
-import os
 import secrets
-import tempfile
 from pathlib import Path
 
 from django import forms
-from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path
 
 from accesmt.common.pending_files import pending_delete, pending_keep, pending_path, pending_purge
+from accesmt.notifications.models import Operation
+from accesmt.notifications.operation_pages import operation_context
+from accesmt.notifications.operations import OperationRefused, operation_active, operation_start
 from accesmt.territory.codes import normalise_departement
 
+from . import rpps_operations
 from .models import AvailabilityDeclaration, PracticeSite, Practitioner
-from .rpps import RppsAbsencesNeedConfirmation, RppsFormatError, rpps_import
+from .rpps_operations import RPPS_IMPORT
 from .services import CORRECTABLE_PRACTITIONER_FIELDS, practitioner_correct
 
 PENDING_SESSION_KEY = "rpps_pending_import"
@@ -122,107 +125,133 @@ class PractitionerAdmin(admin.ModelAdmin):
                 self.admin_site.admin_view(self.import_view),
                 name="directory_practitioner_import",
             ),
+            path(
+                "importer/operations/<int:pk>/",
+                self.admin_site.admin_view(self.operation_view),
+                name="directory_practitioner_import_operation",
+            ),
             *super().get_urls(),
         ]
 
-    def import_view(self, request):
+    def _check_platform_admin(self, request) -> None:
         if not (request.user.is_platform_admin or request.user.is_superuser):
             raise PermissionDenied
-        report = pending = None
+
+    def import_view(self, request):
+        """Upload (or confirm) an RPPS file: the import runs as a background operation
+        (rpps_operations), followed on `operation_view`."""
+        self._check_platform_admin(request)
         if request.method == "POST" and ("confirm" in request.POST or "cancel" in request.POST):
-            form = RppsUploadForm()
-            report = self._confirm_import(request)
-        else:
-            form = RppsUploadForm(request.POST or None, request.FILES or None)
-            if request.method == "POST" and form.is_valid():
-                report, pending = self._run_import(request, form)
+            return self._confirm_import(request)
+        form = RppsUploadForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            return self._start_import(request, form)
         context = {
             **self.admin_site.each_context(request),
             "title": "Importer l'annuaire national (RPPS)",
             "opts": self.model._meta,
             "form": form,
-            "report": report,
-            "pending": pending,
+            "pending": _pending_question(request),
+            "active": operation_active(kind=RPPS_IMPORT, cpts=None),
         }
         return TemplateResponse(request, "admin/directory/practitioner/import_rpps.html", context)
 
-    def _run_import(self, request, form):
-        """(report, None) once imported; (None, the question) when absences need a
-        confirmation: the file is then kept server-side for the "Confirmer" step."""
+    def operation_view(self, request, pk: int):
+        """The progress page of an RPPS import (an operation of the whole platform)."""
+        self._check_platform_admin(request)
+        operation = get_object_or_404(Operation, pk=pk, kind=RPPS_IMPORT, cpts__isnull=True)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Import de l'annuaire national n° {operation.pk}",
+            "opts": self.model._meta,
+            "cpts": None,
+            **operation_context(request, operation),
+        }
+        return TemplateResponse(
+            request, "admin/directory/practitioner/import_rpps_operation.html", context
+        )
+
+    def _start(self, request, params: dict):
+        """Start the import of the waiting file `params["token"]`; the redirect to its page, or
+        None when one already runs (the French refusal is in the messages)."""
+        try:
+            operation = operation_start(kind=RPPS_IMPORT, cpts=None, by=request.user, params=params)
+        except OperationRefused as exc:
+            messages.error(request, str(exc))
+            return None
+        request.session[PENDING_SESSION_KEY] = {**params, "operation": operation.pk}
+        return redirect("admin:directory_practitioner_import_operation", pk=operation.pk)
+
+    def _start_import(self, request, form):
+        """Keep the upload server-side under a random name (the operation reads it there), then
+        start the import. Refused at once while one runs (whose file must stay)."""
+        if operation_active(kind=RPPS_IMPORT, cpts=None) is not None:
+            messages.error(request, rpps_operations.BUSY)
+            return redirect("admin:directory_practitioner_import")
         _forget_pending(request)
+        pending_purge(_pending_dir())
         upload = form.cleaned_data["file"]
-        own_copy = None
-        if hasattr(upload, "temporary_file_path"):
-            path = upload.temporary_file_path()  # large uploads are already on disk
+        if hasattr(upload, "temporary_file_path"):  # large uploads are already on disk
+            token = pending_keep(_pending_dir(), move_from=upload.temporary_file_path())
         else:
-            with tempfile.NamedTemporaryFile(suffix=".txt", delete=False) as fh:
-                for chunk in upload.chunks():
-                    fh.write(chunk)
-                own_copy = path = fh.name
-        options = {
+            token = pending_keep(_pending_dir(), data=upload.read())
+        params = {
+            "token": token,
             "departements": form.cleaned_data["departements"],
             "accept_partial": form.cleaned_data["accept_partial"],
+            "dry_run": form.cleaned_data["dry_run"],
         }
-        try:
-            report = rpps_import(path, dry_run=form.cleaned_data["dry_run"], **options)
-        except RppsFormatError as exc:
-            form.add_error("file", str(exc))
-            return None, None
-        except RppsAbsencesNeedConfirmation as exc:
-            return None, _keep_pending(request, path, options, exc)
-        finally:
-            if own_copy and os.path.exists(own_copy):
-                os.unlink(own_copy)
-        if form.cleaned_data["dry_run"]:
-            messages.info(request, "Essai à blanc : rien n'a été enregistré.")
-        else:
-            messages.success(request, "Import terminé.")
-        return report, None
+        started = self._start(request, params)
+        if started is None:
+            pending_delete(_pending_dir(), token)
+            request.session.pop(PENDING_SESSION_KEY, None)
+            return redirect("admin:directory_practitioner_import")
+        return started
 
     def _confirm_import(self, request):
         """Second step: import the file kept at the first step, absences confirmed (or drop
         it). The file is the one of this session only: its name never comes from the form."""
-        pending = request.session.get(PENDING_SESSION_KEY)
+        back = redirect("admin:directory_practitioner_import")
+        pending = _pending_question(request)
         token = request.POST.get("confirm") or request.POST.get("cancel") or ""
         if not pending or not secrets.compare_digest(pending["token"], token):
             messages.error(
                 request,
                 "Cet import n'est plus en attente de confirmation : envoyez à nouveau le fichier.",
             )
-            return None
+            return back
         if "cancel" in request.POST:
             _forget_pending(request)
             messages.info(request, "Import annulé : rien n'a été enregistré.")
-            return None
-        path = pending_path(_pending_dir(), pending["token"])
-        if path is None:
-            _forget_pending(request)
-            messages.error(
-                request, "Le fichier envoyé n'est plus disponible : envoyez-le à nouveau."
-            )
-            return None
-        try:
-            report = rpps_import(path, confirm_absences=True, **pending["options"])
-        except RppsFormatError as exc:  # the directory changed since (no commune left…)
-            messages.error(request, f"Import refusé : {exc}")
-            return None
-        finally:
-            _forget_pending(request)
-        messages.success(request, "Import terminé : absences confirmées.")
-        return report
+            return back
+        params = {k: v for k, v in request.session[PENDING_SESSION_KEY].items() if k != "operation"}
+        return self._start(request, {**params, "confirm_absences": True}) or back
 
 
 def _pending_dir() -> Path:
-    return Path(settings.RPPS_PENDING_DIR)
+    return rpps_operations.pending_dir()
 
 
-def _keep_pending(request, path: str, options: dict, question: RppsAbsencesNeedConfirmation):
-    """Move the uploaded file to the private pending directory under a random name held in the
-    session (and the confirmation form), sweeping the files older than a day."""
-    pending_purge(_pending_dir())
-    token = pending_keep(_pending_dir(), move_from=path)
-    request.session[PENDING_SESSION_KEY] = {"token": token, "options": options}
-    return {"token": token, "question": question}
+def _pending_question(request) -> dict | None:
+    """The absences question of this session's last import, when it waits for an answer (its
+    operation ended on it and the file is still there): {"token", "lines"}."""
+    pending = request.session.get(PENDING_SESSION_KEY)
+    if not pending:
+        return None
+    operation = Operation.objects.filter(
+        pk=pending.get("operation"), kind=RPPS_IMPORT, cpts__isnull=True
+    ).first()
+    if operation is not None and operation.is_active:
+        return None  # still running: nothing to answer yet
+    if (
+        operation is None
+        or not (operation.is_done and operation.params.get("question"))
+        or pending.get("confirm_absences")
+        or pending_path(_pending_dir(), pending["token"]) is None
+    ):
+        _forget_pending(request)
+        return None
+    return {"token": pending["token"], "lines": operation.summary.splitlines()}
 
 
 def _forget_pending(request) -> None:

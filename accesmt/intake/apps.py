@@ -8,6 +8,7 @@ class IntakeConfig(AppConfig):
     def ready(self) -> None:
         from accesmt.notifications import jobs
 
+        from .cpam_lists import operations as cpam_list_operations
         from .cpam_lists.optout import cpam_lists_release_due
         from .retention import pending_uploads_purge, requests_anonymise_closed
         from .services import requests_geocode_retry
@@ -18,3 +19,5 @@ class IntakeConfig(AppConfig):
         jobs.register("intake.cpam_lists_release", cpam_lists_release_due, every_seconds=3600)
         # Raw CPAM-list and transfer-plan files left by a preview never confirmed.
         jobs.register("intake.pending_uploads_purge", pending_uploads_purge, every_seconds=3600)
+        # the confirmed import of a CPAM list, run as a background task
+        cpam_list_operations.register()

@@ -22,6 +22,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Prefetch, Q
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -30,7 +31,8 @@ from accesmt.accounts.models import AuditAction, Role
 from accesmt.accounts.services import audit_record, audit_record_many
 from accesmt.intake.ages import age_bands_text
 from accesmt.intake.models import HouseholdMember, RequestPriorityReason
-from accesmt.notifications.operations import OperationRefused, operation_active, operation_start
+from accesmt.notifications.operation_pages import operation_start_response
+from accesmt.notifications.operations import operation_active
 
 from .models import AllocationMethod, AllocationStatus
 from .operations import ALLOCATION_RUN
@@ -54,19 +56,12 @@ def runs(http_request, cpts_slug: str):
         if method not in AllocationMethod.values:
             method = AllocationMethod.EXACT
         platform = http_request.user.is_platform_admin and http_request.POST.get("scope") == "all"
-        try:
-            operation = operation_start(
-                kind=ALLOCATION_RUN,
-                cpts=cpts,
-                by=http_request.user,
-                params={"method": method, "scope": "all" if platform else "cpts"},
-            )
-        except OperationRefused as exc:
-            messages.error(http_request, str(exc))
-            if exc.active is not None:
-                return redirect("notifications:operation", cpts_slug=cpts.slug, pk=exc.active.pk)
-            return redirect("matching:runs", cpts_slug=cpts.slug)
-        return redirect("notifications:operation", cpts_slug=cpts.slug, pk=operation.pk)
+        return operation_start_response(
+            http_request,
+            kind=ALLOCATION_RUN,
+            back=reverse("matching:runs", kwargs={"cpts_slug": cpts.slug}),
+            params={"method": method, "scope": "all" if platform else "cpts"},
+        )
     context = {
         "cpts": cpts,
         # a run being computed can be left and come back to: its progress page is linked here

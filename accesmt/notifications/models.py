@@ -180,11 +180,19 @@ class Operation(models.Model):
     """One long piece of work started from a page (an allocation run, its bulk send…) and run as
     a background task (accesmt.notifications.operations): what it is, for which CPTS, who
     started it, how far it has gone, and how it ended. At most one active operation of a kind
-    per CPTS (a DB constraint): a second start while one is queued or running is refused."""
+    per CPTS (a DB constraint): a second start while one is queued or running is refused. An
+    operation of the whole platform (an RPPS upload from the admin) has no CPTS: at most one
+    active of a kind (a second constraint, NULLs being distinct in the first)."""
 
     kind = models.CharField("nature", max_length=40)
     cpts = models.ForeignKey(
-        "territory.CPTS", on_delete=models.CASCADE, related_name="operations", verbose_name="CPTS"
+        "territory.CPTS",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="operations",
+        verbose_name="CPTS",
+        help_text="Vide pour une opération de toute la plateforme (import RPPS).",
     )
     params = models.JSONField("paramètres", default=dict, blank=True)
     status = models.CharField(
@@ -220,6 +228,11 @@ class Operation(models.Model):
                 condition=Q(status__in=["queued", "running"]),
                 name="operation_one_active_per_kind_and_cpts",
             ),
+            models.UniqueConstraint(
+                fields=["kind"],
+                condition=Q(status__in=["queued", "running"], cpts__isnull=True),
+                name="operation_one_active_per_kind_platform",
+            ),
             models.CheckConstraint(
                 condition=Q(done__lte=models.F("total")) | Q(total=0),
                 name="operation_done_within_total",
@@ -240,6 +253,11 @@ class Operation(models.Model):
     @property
     def is_failed(self) -> bool:
         return self.status == OperationStatus.FAILED
+
+    @property
+    def has_file(self) -> bool:
+        """It produced a file to download (operations.operation_file_keep)."""
+        return self.is_done and bool(self.params.get("file"))
 
     @property
     def percent(self) -> int:

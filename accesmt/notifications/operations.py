@@ -29,11 +29,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django_tasks import task
+
+from accesmt.common.pending_files import pending_keep, pending_path, pending_purge
 
 from .models import ACTIVE_OPERATION_STATUSES, Operation, OperationStatus
 
@@ -253,6 +256,41 @@ def operation_run(operation_id: int) -> str:
     )
     logger.info("opération %s n° %s : terminée", kind.name, operation_id)
     return OperationStatus.DONE
+
+
+# --- the file an operation produced (an export) ------------------------------------------------
+
+
+def _files_dir() -> Path:
+    return Path(settings.OPERATION_FILES_DIR)
+
+
+def operation_file_keep(
+    operation: Operation, data: bytes, *, filename: str, content_type: str
+) -> None:
+    """Keep the file the operation produced (an export) in OPERATION_FILES_DIR under a random
+    name recorded in its params, for at most common.pending_files.MAX_AGE_SECONDS (a day); the
+    progress page then links to its download. `filename` is the name offered to the browser: it
+    must hold no personal data."""
+    token = pending_keep(_files_dir(), data=data)
+    params = {**operation.params, "file": {"token": token, "name": filename, "type": content_type}}
+    Operation.objects.filter(pk=operation.pk).update(params=params)
+    operation.params = params
+
+
+def operation_file(operation: Operation) -> tuple[Path, str, str] | None:
+    """(path, name offered, content type) of the operation's file, or None when it has none or
+    it is gone (older than a day: then deleted)."""
+    file = operation.params.get("file") if operation.is_done else None
+    if not file:
+        return None
+    path = pending_path(_files_dir(), file.get("token", ""))
+    return (path, file["name"], file["type"]) if path is not None else None
+
+
+def operation_files_purge(*, now) -> int:
+    """Periodic job: delete the operations' files older than a day. Returns the count."""
+    return pending_purge(_files_dir(), now=now.timestamp())
 
 
 def task_results_prune(*, now) -> int:

@@ -13,4 +13,9 @@ urlpatterns = [
         views_operations.operation_detail,
         name="operation",
     ),
+    path(
+        "espace/<slug:cpts_slug>/operations/<int:pk>/fichier/",
+        views_operations.operation_download,
+        name="operation_download",
+    ),
 ]

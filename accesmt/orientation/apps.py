@@ -17,6 +17,7 @@ class OrientationConfig(AppConfig):
         from .selectors import gp_month_counts
         from .services import solicitations_follow_up
         from .services.declarations import declarations_check
+        from .transfers import operations as transfer_operations
         from .transfers.services import transfer_plans_release_due
 
         jobs.register("orientation.follow_up", solicitations_follow_up, every_seconds=900)
@@ -27,6 +28,8 @@ class OrientationConfig(AppConfig):
         )
         # the send of an allocation run, started from its page as a background task
         allocation_operations.register()
+        # the confirmed import of a transfer plan's households, also a background task
+        transfer_operations.register()
         # matching cannot import orientation: it receives this month's counts through a hook
         month_counts_register(gp_month_counts)
         # intake and directory never import each other: the GP a person already sees is

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accesmt.accounts.access import cpts_role_required
 from accesmt.accounts.models import Role
 from accesmt.matching.models import AllocationStatus
 from accesmt.matching.selectors import allocation_run_for
-from accesmt.notifications.operations import OperationRefused, operation_start
+from accesmt.notifications.operation_pages import operation_start_response
 
 from .allocation_operations import ALLOCATION_SEND
 
@@ -39,16 +40,9 @@ def allocation_run_send_view(http_request, cpts_slug: str, pk: int):
             http_request, "Cette répartition a été écartée : elle ne peut plus être envoyée."
         )
         return redirect("matching:run", cpts_slug=cpts.slug, pk=run.pk)
-    try:
-        operation = operation_start(
-            kind=ALLOCATION_SEND,
-            cpts=cpts,
-            by=http_request.user,
-            params={"run": run.pk, "lines": line_ids},
-        )
-    except OperationRefused as exc:
-        messages.error(http_request, str(exc))
-        if exc.active is not None:
-            return redirect("notifications:operation", cpts_slug=cpts.slug, pk=exc.active.pk)
-        return redirect("matching:run", cpts_slug=cpts.slug, pk=run.pk)
-    return redirect("notifications:operation", cpts_slug=cpts.slug, pk=operation.pk)
+    return operation_start_response(
+        http_request,
+        kind=ALLOCATION_SEND,
+        back=reverse("matching:run", kwargs={"cpts_slug": cpts.slug, "pk": run.pk}),
+        params={"run": run.pk, "lines": line_ids},
+    )

@@ -8,6 +8,7 @@ class ReportingConfig(AppConfig):
     def ready(self) -> None:
         from accesmt.notifications import jobs
 
+        from . import export_operations
         from .departure_alerts import departure_alerts_send
         from .satisfaction import satisfaction_comments_blank, satisfaction_invite
         from .snapshots import region_snapshots_refresh
@@ -21,3 +22,5 @@ class ReportingConfig(AppConfig):
         )
         jobs.register("reporting.region_snapshots", region_snapshots_refresh, every_seconds=3600)
         jobs.register("reporting.departure_alerts", departure_alerts_send, every_seconds=6 * 3600)
+        # the exports of requests, started from their page as background tasks
+        export_operations.register()

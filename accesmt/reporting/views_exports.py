@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from accesmt.accounts.access import cpts_role_required
@@ -21,9 +22,11 @@ from accesmt.accounts.models import AuditAction
 from accesmt.accounts.services import audit_record_many
 from accesmt.intake.queue import QUEUE_ROLES, QueueFilters, parse_references, selected_requests
 from accesmt.intake.selectors import MEDIATOR_ROLES, rights_help_requests
+from accesmt.notifications.operation_pages import operation_start_response
 
 from . import catalogue
 from .access import REPORTING_ROLES, scope_for
+from .export_operations import PERSON_EXPORT
 from .exports import aci_report, commune_sheet, persons, rights_worklist
 from .exports.tables import CSV_TYPE, XLSX_TYPE, rows_csv, rows_xlsx, tables_csv, tables_xlsx
 from .models import ReportingSettings
@@ -185,8 +188,10 @@ def _unknown_checked() -> HttpResponse:
 @cpts_role_required(*QUEUE_ROLES)
 def person_export(http_request, cpts_slug: str):
     """GET: the page that says what the export holds and that it is traced, with the queue's
-    filters and a period to choose. POST: the file (`export` = "file", "periode" or "cochees",
-    `format` = "csv" or "xlsx"), every exported request audited. The queue's « Exporter les
+    filters and a period to choose. POST (`export` = "file", "periode" or "cochees", `format` =
+    "csv" or "xlsx"): the checked rows (50 at most) are the file at once; the queue or a period
+    start a background operation whose progress page gives the file (export_operations). Every
+    exported request is audited. The queue's « Exporter les
     cochées » posts the checked references without a format: the same page, for those rows."""
     cpts = http_request.cpts
     if http_request.method == "POST":
@@ -216,15 +221,22 @@ def person_export(http_request, cpts_slug: str):
             if checked is None:
                 return _unknown_checked()
             return _person_rows_file(http_request, checked, fmt, f"demandes-cochees-{cpts.slug}")
-        if kind == "file":
-            filters = QueueFilters.from_query(http_request.POST)
-            requests = persons.queue_export(cpts=cpts, user=http_request.user, filters=filters)
-            return _person_rows_file(http_request, requests, fmt, f"demandes-{cpts.slug}")
-        period = _period(http_request, http_request.POST)
-        if period is None:
+        if kind == "periode" and _period(http_request, http_request.POST) is None:
             return _bad_period()
-        requests = persons.period_export(cpts=cpts, user=http_request.user, period=period)
-        return _person_rows_file(http_request, requests, fmt, f"demandes-{cpts.slug}-{period.slug}")
+        # the queue or a period: as many rows as the queue, written by a background operation
+        return operation_start_response(
+            http_request,
+            kind=PERSON_EXPORT,
+            back=reverse("reporting:person_export", kwargs={"cpts_slug": cpts.slug}),
+            params={
+                "export": kind,
+                "format": fmt,
+                "filters": QueueFilters.from_query(http_request.POST).as_query(),
+                "period": {
+                    k: http_request.POST.get(k, "")[:20] for k in ("periode", "debut", "fin")
+                },
+            },
+        )
     filters = QueueFilters.from_query(http_request.GET)
     period = _period(http_request) or _period(http_request, {})
     return render(

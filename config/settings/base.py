@@ -369,3 +369,6 @@ else:
 # An operation (allocation run, bulk send…) whose progress has not moved for this long is
 # taken as interrupted (its worker died): it is marked failed and may be started again.
 OPERATION_STALE_SECONDS = env.int("OPERATION_STALE_SECONDS", default=900)
+# The file an operation produced (an export of requests) waits here for its download (private,
+# random names, deleted after a day by notifications.operation_files_purge).
+OPERATION_FILES_DIR = env.path("OPERATION_FILES_DIR", default=str(VAR_DIR / "operation-files"))

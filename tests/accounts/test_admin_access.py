@@ -52,8 +52,12 @@ def test_a_cpts_member_with_the_staff_flag_is_refused_everywhere(client, staff_c
 
 def test_a_custom_admin_page_refuses_a_cpts_member_too(client, staff_coordinator):
     client.force_login(staff_coordinator)
-    response = client.get(reverse("admin:directory_practitioner_import"))
-    assert response.status_code == 302 and response["Location"].startswith(ADMIN_LOGIN)
+    for url in (
+        reverse("admin:directory_practitioner_import"),
+        reverse("admin:directory_practitioner_import_operation", kwargs={"pk": 1}),
+    ):
+        response = client.get(url)
+        assert response.status_code == 302 and response["Location"].startswith(ADMIN_LOGIN)
 
 
 @pytest.mark.parametrize("model", MODEL_ADMINS, ids=lambda model: model._meta.label)

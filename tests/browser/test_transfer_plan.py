@@ -168,8 +168,10 @@ def test_a_transfer_plan_from_its_creation_to_its_last_month(
     assert not Request.objects.exists()
     page.get_by_label(re.compile("Le cabinet a remis la lettre")).check()
     page.get_by_role("button", name="Confirmer l'import").click()
+    # the import is a background operation: its progress page, then the plan
     expect(page.get_by_text("Import terminé : 3 foyer(s), 3 personne(s).")).to_be_visible()
     assert Request.objects.filter(held_for_transfer=True, status=Status.WAITING).count() == 3
+    page.get_by_role("link", name="Voir le résultat").click()
 
     # 4. The allocation: two households this month (one per receiver), one the next.
     page.get_by_role("button", name="Calculer la répartition sur les mois").click()

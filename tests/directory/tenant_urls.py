@@ -154,7 +154,7 @@ register(
 # The public map and list (GPs who agreed to be listed publicly), the GP's survey link and the
 # RPPS import page of the admin.
 public("directory:public_list", "directory:public_markers")
-admin_route("admin:directory_practitioner_import")
+admin_route("admin:directory_practitioner_import", "admin:directory_practitioner_import_operation")
 
 
 def survey_link(name: str):

@@ -1,4 +1,6 @@
-"""Admin: the RPPS upload (through HTTP, file streamed to disk) and corrections kept by imports."""
+"""Admin: the RPPS upload (through HTTP, file streamed to disk) and corrections kept by imports.
+The import runs as a background operation of the whole platform (the test backend runs it at
+once): the upload redirects to its progress page, which shows the report or the French refusal."""
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -6,6 +8,7 @@ from django.test import Client
 
 from accesmt.directory.models import Practitioner
 from accesmt.directory.rpps import rpps_import
+from accesmt.notifications.models import Operation
 from tests.accounts.factories import UserFactory
 
 from .rpps_files import HEADER_56, gp_row, pharmacist_row, write_rpps_file
@@ -32,19 +35,28 @@ def test_changelist_links_to_the_import(admin_client, cpts):
     assert IMPORT_URL in response.content.decode()
 
 
-def test_upload_imports_and_shows_the_report(admin_client, cpts, tmp_path):
+def operation_url(operation) -> str:
+    return f"{IMPORT_URL}operations/{operation.pk}/"
+
+
+def test_upload_imports_and_shows_the_report(admin_client, cpts, tmp_path, pending_dir):
     rows = [gp_row(), gp_row(rpps="BAD")]
-    response = admin_client.post(IMPORT_URL, {"file": upload(tmp_path, rows)})
+    response = admin_client.post(IMPORT_URL, {"file": upload(tmp_path, rows)}, follow=True)
+    operation = Operation.objects.get()
+    assert operation.cpts is None and operation.kind == "directory.rpps_import"
+    assert response.redirect_chain == [(operation_url(operation), 302)]
     page = response.content.decode()
     assert response.status_code == 200
+    assert "Terminée" in page and 'value="100"' in page and 'http-equiv="refresh"' not in page
     assert "Médecins : 1 créés" in page
     assert "ligne 3 : identifiant RPPS invalide" in page
     assert Practitioner.objects.get().rpps == "10001234567"
+    assert list(pending_dir.iterdir()) == []  # the file is deleted once imported
 
 
 def test_large_upload_goes_through_a_temporary_file(admin_client, cpts, tmp_path, settings):
     settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 100  # force Django's TemporaryUploadedFile
-    response = admin_client.post(IMPORT_URL, {"file": upload(tmp_path, [gp_row()])})
+    response = admin_client.post(IMPORT_URL, {"file": upload(tmp_path, [gp_row()])}, follow=True)
     assert "Médecins : 1 créés" in response.content.decode()
 
 
@@ -58,13 +70,50 @@ def test_upload_dry_run_and_departements(admin_client, cpts, tmp_path):
     assert Practitioner.objects.get().sites.get().commune_id == "62498"
 
 
-def test_upload_with_missing_header_is_refused_next_to_the_field(admin_client, cpts, tmp_path):
+def test_upload_with_missing_header_fails_in_french_on_its_page(
+    admin_client, cpts, tmp_path, pending_dir
+):
     header = [h for h in HEADER_56 if h != "Identifiant PP"]
-    response = admin_client.post(IMPORT_URL, {"file": upload(tmp_path, [gp_row()], header=header)})
+    response = admin_client.post(
+        IMPORT_URL, {"file": upload(tmp_path, [gp_row()], header=header)}, follow=True
+    )
     page = response.content.decode()
-    assert "Le fichier n'a pas été importé" in page
+    assert "Échouée" in page and "Import refusé" in page
     assert "« Identifiant PP »" in page
     assert not Practitioner.objects.exists()
+    assert list(pending_dir.iterdir()) == []
+
+
+def test_a_second_upload_while_one_runs_is_refused(admin_client, cpts, tmp_path, pending_dir):
+    from django.test import override_settings
+
+    dummy = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    with override_settings(TASKS=dummy):  # enqueued, never run: the first one stays queued
+        first = admin_client.post(IMPORT_URL, {"file": upload(tmp_path, [gp_row()])})
+        operation = Operation.objects.get()
+        assert first["Location"] == operation_url(operation)
+        page = admin_client.get(first["Location"]).content.decode()
+        assert 'http-equiv="refresh"' in page and "En attente" in page
+        # the import page links to the one running
+        assert f'href="{operation_url(operation)}"' in admin_client.get(IMPORT_URL).content.decode()
+        second = admin_client.post(IMPORT_URL, {"file": upload(tmp_path, [gp_row()])}, follow=True)
+    assert Operation.objects.count() == 1
+    assert "Un import de l&#x27;annuaire national est déjà en cours" in second.content.decode()
+    assert len(list(pending_dir.iterdir())) == 1  # the refused upload is not kept
+
+
+def test_the_progress_page_is_for_platform_admins_and_platform_operations_only(
+    client, cpts, tmp_path
+):
+    client.force_login(UserFactory(platform_admin=True))
+    client.post(IMPORT_URL, {"file": upload(tmp_path, [gp_row()])})
+    operation = Operation.objects.get()
+    assert client.get(operation_url(operation)).status_code == 200
+    theirs = Operation.objects.create(kind="directory.rpps_import", cpts=cpts, status="done")
+    assert client.get(operation_url(theirs)).status_code == 404  # not a platform operation
+    client.force_login(UserFactory(is_staff=True))
+    response = client.get(operation_url(operation))
+    assert response.status_code == 302 and response["Location"].startswith("/admin/login/")
 
 
 def test_invalid_departement_is_refused(admin_client, cpts, tmp_path):
@@ -117,9 +166,17 @@ def pending_dir(settings, tmp_path):
 
 
 def _three_gps_then_two(admin_client, tmp_path):
+    """The upload ends on the absences question; the import page (its progress page's link)
+    asks it."""
     rows = [gp_row(rpps=f"1000000000{n}", last_name=f"NOM{n}") for n in (1, 2, 3)]
     rpps_import(write_rpps_file(tmp_path / "a.txt", rows))
-    return admin_client.post(IMPORT_URL, {"file": upload(tmp_path, rows[:2], name="b.txt")})
+    response = admin_client.post(
+        IMPORT_URL, {"file": upload(tmp_path, rows[:2], name="b.txt")}, follow=True
+    )
+    page = response.content.decode()
+    assert "Terminée" in page and "Cet import marquerait absents" in page
+    assert f'href="{IMPORT_URL}"' in page  # « Voir le résultat »: the question
+    return admin_client.get(IMPORT_URL)
 
 
 def present():
@@ -131,13 +188,17 @@ def test_cut_upload_is_refused_next_to_the_field_unless_partial_accepted(
 ):
     path = write_rpps_file(tmp_path / "cut.txt", [gp_row(), pharmacist_row()])
     data = path.read_bytes()[:-40]  # the download stopped in the pharmacist's line
-    response = admin_client.post(IMPORT_URL, {"file": SimpleUploadedFile("cut.txt", data)})
+    response = admin_client.post(
+        IMPORT_URL, {"file": SimpleUploadedFile("cut.txt", data)}, follow=True
+    )
     page = response.content.decode()
-    assert "Le fichier n'a pas été importé" in page
+    assert "Import refusé" in page
     assert "la dernière ligne (ligne 3) n&#x27;a pas de fin de ligne" in page
     assert not Practitioner.objects.exists()
     response = admin_client.post(
-        IMPORT_URL, {"file": SimpleUploadedFile("cut.txt", data), "accept_partial": "on"}
+        IMPORT_URL,
+        {"file": SimpleUploadedFile("cut.txt", data), "accept_partial": "on"},
+        follow=True,
     )
     page = response.content.decode()
     assert "Médecins : 1 créés" in page and "ligne 3 : ligne tronquée" in page
@@ -155,7 +216,7 @@ def test_absences_are_confirmed_in_a_second_step_without_uploading_again(
     [kept] = pending_dir.iterdir()  # the upload, kept under a random name
     token = response.context["pending"]["token"]
     assert kept.name == token
-    response = admin_client.post(IMPORT_URL, {"confirm": token})
+    response = admin_client.post(IMPORT_URL, {"confirm": token}, follow=True)
     page = response.content.decode()
     assert "Import terminé : absences confirmées." in page
     assert "1 absents du fichier" in page
@@ -173,11 +234,14 @@ def test_absences_cancelled_or_confirmed_from_another_session_change_nothing(
     token = response.context["pending"]["token"]
     other = Client()
     other.force_login(UserFactory(platform_admin=True))  # another session cannot use the file
-    assert "plus en attente" in other.post(IMPORT_URL, {"confirm": token}).content.decode()
-    wrong = admin_client.post(IMPORT_URL, {"confirm": "../../a.txt"}).content.decode()
+    assert (
+        "plus en attente"
+        in other.post(IMPORT_URL, {"confirm": token}, follow=True).content.decode()
+    )
+    wrong = admin_client.post(IMPORT_URL, {"confirm": "../../a.txt"}, follow=True).content.decode()
     assert "plus en attente" in wrong
     assert len(present()) == 3
-    response = admin_client.post(IMPORT_URL, {"cancel": token})
+    response = admin_client.post(IMPORT_URL, {"cancel": token}, follow=True)
     assert "Import annulé" in response.content.decode()
     assert list(pending_dir.iterdir()) == []
     assert len(present()) == 3
@@ -192,3 +256,36 @@ def test_large_upload_waiting_for_confirmation_is_kept(
     assert (pending_dir / token).exists()
     admin_client.post(IMPORT_URL, {"confirm": token})
     assert len(present()) == 2
+
+
+def test_the_import_reports_its_read_then_its_write_on_the_progress_bar(
+    admin_client, cpts, tmp_path, settings, monkeypatch
+):
+    """The read phase fills 0–80 % by bytes read, the write phase is its own step at 80 %."""
+    from accesmt.directory import rpps
+    from accesmt.notifications import operations
+
+    monkeypatch.setattr(rpps.reader, "PROGRESS_EVERY_LINES", 1)
+    seen = []
+    write = operations.Progress.__call__
+
+    def record(self, **kwargs):
+        write(self, **kwargs)
+        seen.append((self.operation.done, self.operation.step))
+
+    monkeypatch.setattr(operations.Progress, "__call__", record)
+    rows = [gp_row(rpps=f"1000000000{n}", last_name=f"NOM{n}") for n in range(5)]
+    admin_client.post(IMPORT_URL, {"file": upload(tmp_path, rows)})
+    assert seen[0] == (0, "Lecture du fichier") and seen[-1] == (
+        80,
+        "Enregistrement dans l'annuaire",
+    )
+    reading = [done for done, step in seen if step == "Lecture du fichier"]
+    assert reading == sorted(reading) and 0 < max(reading[1:]) < 80
+    operation = Operation.objects.get()
+    assert (operation.status, operation.step, operation.done, operation.total) == (
+        "done",
+        "Terminé",
+        100,
+        100,
+    )

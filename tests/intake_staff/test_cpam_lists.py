@@ -20,7 +20,7 @@ from accesmt.intake.models import (
     RequestTransition,
     Status,
 )
-from accesmt.notifications.models import OutboxMessage
+from accesmt.notifications.models import Operation, OutboxMessage
 from tests.messages import link_in
 
 from .conftest import make_request
@@ -108,11 +108,21 @@ def test_confirm_writes_every_accepted_line_in_opt_out(coordinator_client, cpts,
     assert len(list(_pending_dir.iterdir())) == 1
     response = coordinator_client.post(upload_url(cpts), {"confirm": token})
     cpam_list = CpamList.objects.get()
+    # a background operation (run at once by the test backend): its progress page links to
+    # the list and says what was imported
+    operation = Operation.objects.get(kind="intake.cpam_list_import")
     assert response.status_code == 302
     assert response["Location"] == reverse(
+        "notifications:operation", kwargs={"cpts_slug": cpts.slug, "pk": operation.pk}
+    )
+    list_url = reverse(
         "intake_staff:cpam_list_detail", kwargs={"cpts_slug": cpts.slug, "pk": cpam_list.pk}
     )
+    progress = coordinator_client.get(response["Location"]).content.decode()
+    assert "Terminée" in progress and f'href="{list_url}"' in progress
+    assert "Liste importée : 2 personnes informées, 0 doublon et 1 ligne refusée" in progress
     assert list(_pending_dir.iterdir()) == []
+    assert "cpam_list_pending" not in coordinator_client.session
     assert (cpam_list.imported_count, cpam_list.refused_count, cpam_list.line_count) == (2, 1, 3)
     requests = Request.objects.filter(cpam_list=cpam_list).order_by("pk")
     assert [r.channel for r in requests] == [Channel.CPAM_LIST] * 2
@@ -131,8 +141,42 @@ def test_confirm_writes_every_accepted_line_in_opt_out(coordinator_client, cpts,
     # Not in the queue during the period.
     queue = coordinator_client.get(reverse("intake_staff:queue", kwargs={"cpts_slug": cpts.slug}))
     assert martin.reference not in queue.content.decode()
-    detail = coordinator_client.get(response["Location"]).content.decode()
+    detail = coordinator_client.get(list_url).content.decode()
     assert '<dd data-count="pending">\n      2' in detail
+
+
+def test_a_second_import_while_one_runs_is_refused_and_a_failure_is_told(
+    coordinator_client, cpts, _pending_dir, settings
+):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    first = _token(_upload(coordinator_client, cpts, _csv(GOOD)))
+    response = coordinator_client.post(upload_url(cpts), {"confirm": first})
+    operation = Operation.objects.get()
+    progress_url = reverse(
+        "notifications:operation", kwargs={"cpts_slug": cpts.slug, "pk": operation.pk}
+    )
+    assert response["Location"] == progress_url
+    assert "En attente" in coordinator_client.get(progress_url).content.decode()
+    # a second list confirmed while the first waits for a worker: refused, its file kept
+    second = _token(_upload(coordinator_client, cpts, _csv(POSTAL)))
+    response = coordinator_client.post(upload_url(cpts), {"confirm": second}, follow=True)
+    assert response.redirect_chain[0][0] == progress_url
+    assert "Une liste CPAM est déjà en cours d&#x27;import" in response.content.decode()
+    assert Operation.objects.count() == 1 and len(list(_pending_dir.iterdir())) == 2
+    # the first one's file disappeared before the worker took it: a French failure
+    (_pending_dir / first).unlink()
+    from accesmt.notifications.operations import operation_run
+
+    assert operation_run.call(operation.pk) == "failed"
+    page = coordinator_client.get(progress_url).content.decode()
+    assert "Échouée" in page and "Le fichier envoyé n&#x27;est plus disponible" in page
+    assert not CpamList.objects.exists()
+    # another CPTS's coordinator does not see it
+    from tests.accounts.factories import MembershipFactory
+    from tests.territory.factories import CPTSFactory
+
+    coordinator_client.force_login(MembershipFactory(cpts=CPTSFactory(), role="coordinator").user)
+    assert coordinator_client.get(progress_url).status_code == 404
 
 
 def test_cancel_or_a_stale_token_writes_nothing(coordinator_client, cpts, _pending_dir):

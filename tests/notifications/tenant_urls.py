@@ -64,3 +64,23 @@ def _operation_in(cpts) -> dict:
 
 
 register_page("notifications:operation", pk="operation", allowed=COORDINATION, setup=_operation_in)
+
+
+def _export_in(cpts) -> dict:
+    """A finished export with its file (its content names the CPTS: B's must never show)."""
+    from accesmt.notifications.models import Operation
+    from accesmt.notifications.operations import operation_file_keep
+
+    operation = Operation.objects.create(
+        kind="reporting.person_export", cpts=cpts, status="done", done=1, total=1
+    )
+    secret = f"Fichier-{cpts.slug}"
+    operation_file_keep(
+        operation, secret.encode(), filename="demandes.csv", content_type="text/csv"
+    )
+    return {"operation": operation, "secrets": [secret]}
+
+
+register_page(
+    "notifications:operation_download", pk="operation", allowed=COORDINATION, setup=_export_in
+)

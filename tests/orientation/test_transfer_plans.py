@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accesmt.intake.models import Channel, Request, Status
+from accesmt.notifications.models import Operation
 from accesmt.orientation.models import (
     Origin,
     Solicitation,
@@ -81,6 +82,52 @@ def _token(response):
     return response.content.decode().split('name="confirm" value="')[1].split('"')[0]
 
 
+def _open_plan(cpts, departing):
+    from accesmt.orientation.transfers.services import transfer_plan_create
+
+    return transfer_plan_create(
+        cpts=cpts,
+        by=None,
+        practitioner=departing,
+        departure_date=timezone.localdate() + datetime.timedelta(days=120),
+        avoid_summer=False,
+    )
+
+
+def test_a_second_import_while_one_runs_is_refused_and_a_closed_plan_fails_in_french(
+    client, world, settings
+):
+    cpts, departing, _receivers, coordinator = world
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    plan = _open_plan(cpts, departing)
+    client.force_login(coordinator)
+    confirm = {"confirm": _token(_upload(client, cpts, plan, _csv(*LINES)))}
+    response = client.post(
+        _url("transfer_import", cpts, pk=plan.pk), confirm | {"consent_attested": "on"}
+    )
+    operation = Operation.objects.get()
+    progress_url = response["Location"]
+    assert progress_url == reverse(
+        "notifications:operation", kwargs={"cpts_slug": cpts.slug, "pk": operation.pk}
+    )
+    confirm = {
+        "confirm": _token(_upload(client, cpts, plan, _csv(*LINES))),
+        "consent_attested": "on",
+    }
+    response = client.post(_url("transfer_import", cpts, pk=plan.pk), confirm, follow=True)
+    assert response.redirect_chain[0][0] == progress_url
+    assert "Un import de plan de transfert est déjà en cours" in response.content.decode()
+    assert Operation.objects.count() == 1
+    # the plan was closed before a worker took the import: nothing written, a French message
+    TransferPlan.objects.filter(pk=plan.pk).update(status="released", released_at=timezone.now())
+    from accesmt.notifications.operations import operation_run
+
+    assert operation_run.call(operation.pk) == "failed"
+    page = client.get(progress_url).content.decode()
+    assert "Ce plan de transfert n&#x27;est plus ouvert" in page
+    assert not Request.objects.exists()
+
+
 def test_plan_from_creation_to_release(client, world):
     cpts, departing, (gp1, gp2), coordinator = world
     client.force_login(coordinator)
@@ -135,7 +182,14 @@ def test_plan_from_creation_to_release(client, world):
     response = client.post(
         _url("transfer_import", cpts, pk=plan.pk), {"confirm": token, "consent_attested": "on"}
     )
-    assert response.status_code == 302
+    # a background operation (run at once by the test backend): its page links to the plan
+    operation = Operation.objects.get(kind="orientation.transfer_import")
+    assert response["Location"] == reverse(
+        "notifications:operation", kwargs={"cpts_slug": cpts.slug, "pk": operation.pk}
+    )
+    progress = client.get(response["Location"]).content.decode()
+    assert "Import terminé : 3 foyer(s), 4 personne(s)." in progress
+    assert f'href="{_url("transfer_plan", cpts, pk=plan.pk)}"' in progress
     requests = Request.objects.filter(transfer_household__plan=plan)
     assert requests.count() == 3
     assert all(r.channel == Channel.TRANSFER and r.held_for_transfer for r in requests)

@@ -5,14 +5,15 @@ The import is in two steps, nothing written before the second: the upload is rea
 (the report: accepted, duplicates and refused lines, with line numbers and reasons), and the
 file is kept server-side in CPAM_PENDING_DIR under a random name held in the session (as the
 RPPS upload does, ADR 0004); "Confirmer l'import" posts that token, which must equal the
-session's (the path is always built from the session's value), and the file is read and
-checked again, then written in one transaction. The file is deleted on confirmation, on
-cancellation and on a new upload; files older than a day are swept at each upload."""
+session's (the path is always built from the session's value), and a background operation
+(cpam_lists/operations.py) reads and checks the file again, then writes it in one transaction;
+the coordinator follows it on its progress page, which links to the list. The file is deleted
+once that operation has read it, on cancellation and on a new upload; files older than a day
+are swept by intake's hourly job."""
 
 from __future__ import annotations
 
 import contextlib
-import datetime
 import secrets
 from pathlib import Path
 
@@ -29,23 +30,25 @@ from accesmt.accounts.access import cpts_role_required
 from accesmt.accounts.models import Role
 from accesmt.common.pending_files import pending_delete, pending_keep, pending_path
 from accesmt.common.signing import LinkError
+from accesmt.notifications.operation_pages import operation_start_response
 
 from ..cpam_lists import (
     COLUMNS,
     CpamListFormatError,
-    cpam_list_import,
     cpam_list_preview,
     cpam_opt_out_record,
     request_for_opt_out_token,
     template_csv,
 )
 from ..cpam_lists.forms import CpamListUploadForm
+from ..cpam_lists.operations import CPAM_LIST_IMPORT, FILE_GONE
 from ..lifecycle import TransitionRefused
 from ..models import ClosedReason, CpamList, Status
 
 ROLES = (Role.COORDINATOR,)
 PAGE_SIZE = 20
 PENDING_SESSION_KEY = "cpam_list_pending"
+OPTIONS = ("campaign_name", "list_date", "opt_out_days")
 COLUMN_TITLES = {c.key: c.title for c in COLUMNS}
 
 
@@ -161,11 +164,8 @@ def cpam_list_upload(http_request, cpts_slug: str):
         return _render_import(http_request, form, status=400)
     _forget_pending(http_request)
     data = form.cleaned_data["file"].read()
-    options = {
-        "campaign_name": form.cleaned_data["campaign_name"],
-        "list_date": form.cleaned_data["list_date"].isoformat(),
-        "opt_out_days": form.cleaned_data["opt_out_days"],
-    }
+    options = {name: form.cleaned_data[name] for name in OPTIONS}
+    options["list_date"] = options["list_date"].isoformat()
     try:
         checked = cpam_list_preview(data, cpts=cpts, campaign_name=options["campaign_name"])
     except CpamListFormatError as error:
@@ -173,10 +173,6 @@ def cpam_list_upload(http_request, cpts_slug: str):
         return _render_import(http_request, form, status=400)
     token = _keep_pending(http_request, data, options) if checked.people else ""
     return _render_import(http_request, form, checked=checked, token=token, options=options)
-
-
-def _count(n: int, one: str, many: str) -> str:
-    return f"{n} {one if n <= 1 else many}"
 
 
 def _confirm(http_request, cpts):
@@ -194,35 +190,18 @@ def _confirm(http_request, cpts):
         _forget_pending(http_request)
         messages.info(http_request, "Import annulé : rien n'a été enregistré.")
         return redirect(upload_url)
-    path = pending_path(_pending_dir(), pending["token"])
-    if path is None:
+    if pending_path(_pending_dir(), pending["token"]) is None:
         _forget_pending(http_request)
-        messages.error(
-            http_request, "Le fichier envoyé n'est plus disponible : envoyez-le à nouveau."
-        )
+        messages.error(http_request, FILE_GONE)
         return redirect(upload_url)
-    try:
-        cpam_list, report = cpam_list_import(
-            path.read_bytes(),
-            cpts=cpts,
-            campaign_name=pending["campaign_name"],
-            list_date=datetime.date.fromisoformat(pending["list_date"]),
-            opt_out_days=int(pending["opt_out_days"]),
-            by=http_request.user,
-        )
-    except CpamListFormatError as error:
-        messages.error(http_request, f"Import refusé : {error}")
-        return redirect(upload_url)
-    finally:
-        _forget_pending(http_request)
-    messages.success(
+    # the import runs as a background operation, which takes the waiting file over
+    return operation_start_response(
         http_request,
-        "Liste importée : "
-        f"{_count(report.accepted_count, 'personne informée', 'personnes informées')}, "
-        f"{_count(report.duplicate_count, 'doublon', 'doublons')} et "
-        f"{_count(report.refused_count, 'ligne refusée', 'lignes refusées')} (non importés).",
+        kind=CPAM_LIST_IMPORT,
+        back=upload_url,
+        params={key: pending[key] for key in ("token", *OPTIONS)},
+        started=lambda: http_request.session.pop(PENDING_SESSION_KEY, None),
     )
-    return redirect("intake_staff:cpam_list_detail", cpts_slug=cpts.slug, pk=cpam_list.pk)
 
 
 # --- the person's refusal (public, signed link) ------------------------------------------------

@@ -1,37 +1,38 @@
 """The coordinator's transfer plan pages, under `espace/<cpts_slug>/transferts/`: the list and
 opening of plans, the plan page (receivers, allocation over months, the month table placed /
 asked / refused / left, asking a month's receivers), the bulk import (preview then confirm,
-the file kept server-side between both steps as for a CPAM list), the CSV template and the
+the file kept server-side between both steps as for a CPAM list; the confirmed import runs as a
+background operation, transfers/operations.py), the CSV template and the
 printable consent letter. Coordinators of the CPTS only; a plan of another CPTS answers 404."""
 
 from __future__ import annotations
 
 import datetime
 import secrets
-from pathlib import Path
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accesmt.accounts.access import cpts_role_required
 from accesmt.accounts.models import AuditAction, Role
 from accesmt.accounts.services import audit_record
 from accesmt.common.pending_files import pending_delete, pending_keep, pending_path
+from accesmt.notifications.operation_pages import operation_start_response
 
 from .forms import TransferConfirmForm, TransferImportForm, TransferPlanForm, TransferReceiverForm
 from .importer import (
     COLUMNS,
     TransferFormatError,
     template_csv,
-    transfer_import_confirm,
     transfer_import_preview,
 )
 from .letter import render_consent_letter
 from .models import TransferPlan
+from .operations import TRANSFER_IMPORT, pending_dir
 from .services import (
     plan_month_list,
     plan_month_rows,
@@ -170,12 +171,8 @@ def plan_detail(http_request, cpts_slug: str, pk: int):
     return render(http_request, "orientation/transfers/plan.html", context, status=status)
 
 
-def _pending_dir() -> Path:
-    return Path(settings.CPAM_PENDING_DIR) / "transfers"
-
-
 def _keep_pending(http_request, plan, data: bytes) -> str:
-    token = pending_keep(_pending_dir(), data=data)
+    token = pending_keep(pending_dir(), data=data)
     http_request.session[PENDING_KEY] = {"token": token, "plan": plan.pk}
     return token
 
@@ -183,7 +180,7 @@ def _keep_pending(http_request, plan, data: bytes) -> str:
 def _forget_pending(http_request) -> None:
     pending = http_request.session.pop(PENDING_KEY, None)
     if pending:
-        pending_delete(_pending_dir(), pending["token"])
+        pending_delete(pending_dir(), pending["token"])
 
 
 def _rows(notes):
@@ -245,6 +242,9 @@ def plan_import(http_request, cpts_slug: str, pk: int):
 
 
 def _confirm(http_request, plan):
+    import_url = reverse(
+        "orientation:transfer_import", kwargs={"cpts_slug": plan.cpts.slug, "pk": plan.pk}
+    )
     pending = http_request.session.get(PENDING_KEY)
     token = http_request.POST.get("confirm") or http_request.POST.get("cancel") or ""
     if (
@@ -255,20 +255,19 @@ def _confirm(http_request, plan):
         messages.error(
             http_request, "Cet import n'est plus en attente : envoyez à nouveau le fichier."
         )
-        return redirect("orientation:transfer_import", cpts_slug=plan.cpts.slug, pk=plan.pk)
+        return redirect(import_url)
     if "cancel" in http_request.POST:
         _forget_pending(http_request)
         messages.info(http_request, "Import annulé : rien n'a été enregistré.")
-        return redirect("orientation:transfer_import", cpts_slug=plan.cpts.slug, pk=plan.pk)
-    path = pending_path(_pending_dir(), pending["token"])
+        return redirect(import_url)
+    path = pending_path(pending_dir(), pending["token"])
     if path is None:
         _forget_pending(http_request)
         messages.error(http_request, "Le fichier n'est plus disponible : envoyez-le à nouveau.")
-        return redirect("orientation:transfer_import", cpts_slug=plan.cpts.slug, pk=plan.pk)
+        return redirect(import_url)
     confirm = TransferConfirmForm(http_request.POST)
-    data = path.read_bytes()
     if not confirm.is_valid():
-        preview = transfer_import_preview(data, plan=plan)
+        preview = transfer_import_preview(path.read_bytes(), plan=plan)
         return _render_import(
             http_request,
             plan,
@@ -278,20 +277,14 @@ def _confirm(http_request, plan):
             confirm=confirm,
             status=400,
         )
-    try:
-        preview = transfer_import_confirm(
-            data, plan=plan, consent_attested=True, by=http_request.user
-        )
-    except (ValueError, TransferFormatError) as error:
-        messages.error(http_request, f"Import refusé : {error}")
-        return redirect("orientation:transfer_import", cpts_slug=plan.cpts.slug, pk=plan.pk)
-    finally:
-        _forget_pending(http_request)
-    messages.success(
+    # the import runs as a background operation, which takes the waiting file over
+    return operation_start_response(
         http_request,
-        f"Import terminé : {len(preview.households)} foyer(s), {preview.person_count} personne(s).",
+        kind=TRANSFER_IMPORT,
+        back=import_url,
+        params={"token": pending["token"], "plan": plan.pk},
+        started=lambda: http_request.session.pop(PENDING_KEY, None),
     )
-    return redirect("orientation:transfer_plan", cpts_slug=plan.cpts.slug, pk=plan.pk)
 
 
 @cpts_role_required(*ROLES)

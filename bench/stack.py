@@ -267,8 +267,14 @@ class Stack:
                 shutil.copy(server_log, self.log_dir / "postgres-server.log")
 
     def migrate(self) -> None:
+        """Migrations, then collectstatic when a static file is newer than the last collection
+        (it takes minutes on a busy machine)."""
         self.manage("migrate", "--noinput")
-        if not (self.log_dir / "static" / "staticfiles.json").exists():
+        manifest = self.log_dir / "static" / "staticfiles.json"
+        sources = (p for p in (ROOT / "accesmt").glob("*/static/**/*") if p.is_file())
+        if not manifest.exists() or any(
+            p.stat().st_mtime >= manifest.stat().st_mtime for p in sources
+        ):
             self.manage("collectstatic", "--noinput")
 
     # --- web, worker, SMTP ----------------------------------------------------------------

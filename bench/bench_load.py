@@ -280,13 +280,18 @@ def ratio(base: str, region: dict, calls: int) -> list[str]:
 # --- --explain: the SQL of each page ----------------------------------------------------------
 
 
-def explain(args) -> None:
+def in_process(args) -> None:
+    """Django in this process on the region database (dev settings, DEBUG off)."""
     os.environ["DATABASE_URL"] = args.url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
     os.environ["DEBUG"] = "0"
     import django
 
     django.setup()
+
+
+def explain(args) -> None:
+    in_process(args)
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -399,6 +404,53 @@ def measure(args, base: str, region: dict) -> None:
     print("\nmissed: " + ("; ".join(misses) if misses else "nothing"))
 
 
+# --- --form: the public form in process -------------------------------------------------------
+
+
+def form_pages(args) -> None:
+    """The public form of the big and the small CPTS (Django test client, `--form-calls` each):
+    median and p95 time, size, number of its CPTS's GPs and communes; then the same page with
+    the list of the GPs, as shown after "Choisir dans la liste des médecins" (a POST)."""
+    in_process(args)
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from accesmt.intake.usual_gp import usual_gp_choices
+    from accesmt.territory.models import CPTS
+
+    region = json.loads(region_file(args.url).read_text())
+    client = Client(HTTP_HOST="127.0.0.1")
+    list_data = {"usual_gp_list": "1", "membres-TOTAL_FORMS": "1", "membres-INITIAL_FORMS": "0"}
+    print(
+        f"{'public form':<34} {'CPTS':<14} {'GPs':>5} {'communes':>8} {'median':>8} {'p95':>8} "
+        f"{'size':>7} {'queries':>7}"
+    )
+    for key in ("small", "big"):
+        cpts = CPTS.objects.get(slug=region[key])
+        url = f"/{cpts.slug}/inscription/"
+        for label, load in (
+            ("GET", lambda url=url: client.get(url)),
+            ("with the GPs' list (POST)", lambda url=url: client.post(url, list_data)),
+        ):
+            load()
+            with CaptureQueriesContext(connection) as queries:
+                response = load()
+            n_queries = len(queries)  # (read now: the next requests empty the log)
+            times = []
+            for _ in range(args.form_calls):
+                t0 = time.perf_counter()
+                load()
+                times.append((time.perf_counter() - t0) * 1000)
+            times.sort()
+            print(
+                f"{label:<34} {cpts.slug:<14} {len(usual_gp_choices(cpts)):>5} "
+                f"{cpts.communes.count():>8} {statistics.median(times):>5.1f} ms "
+                f"{times[int(0.95 * len(times))]:>5.1f} ms {len(response.content) / 1000:>4.0f} kB "
+                f"{n_queries:>7}"
+            )
+
+
 # --- main -------------------------------------------------------------------------------------
 
 
@@ -415,10 +467,15 @@ def main() -> None:
     parser.add_argument("--explain", action="store_true", help="only the SQL of each page")
     parser.add_argument("--explain-top", type=int, default=2)
     parser.add_argument("--explain-min-ms", type=float, default=5.0)
+    parser.add_argument("--form", action="store_true", help="only the public form, in process")
+    parser.add_argument("--form-calls", type=int, default=200)
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     if args.explain:
         explain(args)
+        return
+    if args.form:
+        form_pages(args)
         return
 
     if not args.skip_generate or not region_file(args.url).exists():

@@ -99,8 +99,9 @@ bench-faults: venv
 prod-check: venv
 	$(BIN)/python -u bench/prod_check.py $(PROD_CHECK_ARGS)
 
-# The web under load: builds (once, ≈ 10 min, kept) the database of 1,000,000 requests in 100 CPTS
-# on the PostgreSQL server of BENCH_REGION_URL, then gunicorn (production settings) + locust.
+# The web under load: builds (once, 2–20 min, kept) the database of 1,000,000 requests in 100 CPTS
+# on the PostgreSQL server of BENCH_REGION_URL, then, through bench/stack.py on that database, its
+# migrations, gunicorn (production settings), the worker and the SMTP sink, then locust.
 BENCH_REGION_URL ?= postgres://postgres@127.0.0.1:5432/accesmt_bench_region
 LOAD_USERS ?= 150
 LOAD_DURATION ?= 60s

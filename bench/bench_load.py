@@ -3,13 +3,15 @@ database (bench/region_data.py: 1,000,000 requests over 100 CPTS, 100,000 GPs), 
 against it, then the checks. Prints figures; asserts nothing.
 
 1. builds the database if needed (`--skip-generate` to use it as it is);
-2. collects the static files (when they changed), runs the periodic jobs that are due once
-   (on a new database they take minutes), and starts, with config.settings.prod (SECRET_KEY
-   drawn at random, ALLOWED_HOSTS=127.0.0.1, PUBLIC_BASE_URL, SECURE_SSL_REDIRECT=false,
-   PROXY_COUNT=1 since the load comes from one address and X-Forwarded-For carries each
-   person's, GEOCODER_URL on a closed local port so that the form falls back to the commune
-   centre at once instead of calling the national address API from a bench): gunicorn
-   (`--workers`, default 2 × cores + 1), the outbox worker (run_worker) and the SMTP sink;
+2. starts the production stack through bench/stack.py on that database (DATABASE_URL given:
+   the server is used as it is, never restarted): migrations of the current code, static files
+   (when they changed), the periodic jobs that are due run once (on a new database they take
+   minutes), then the SMTP sink, the outbox worker (run_worker) and gunicorn (`--workers`,
+   default 2 × cores + 1) with config.settings.prod — the stack's environment: SECRET_KEY drawn
+   at random, ALLOWED_HOSTS=127.0.0.1, SECURE_SSL_REDIRECT=False, PROXY_COUNT=1 since the load
+   comes from one address and X-Forwarded-For carries each person's, GEOCODER_URL on a closed
+   local port so that the form falls back to the commune centre at once instead of calling the
+   national address API from a bench; logs in var/bench/<gunicorn|worker|smtp>.log;
 3. runs `locust -f bench/locustfile.py --headless -u USERS -r RATE -t DURATION` and prints, per
    route: requests/s, p50, p95, p99, errors, against the targets (p99 < 150 ms for a page,
    < 300 ms for a registration, ≥ 200 requests/s in total, no error);
@@ -34,14 +36,11 @@ SQL and prints the slowest statements with EXPLAIN ANALYZE (no gunicorn, no locu
 from __future__ import annotations
 
 import argparse
-import contextlib
 import csv
 import json
 import os
 import re
 import secrets
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -53,6 +52,9 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
+
+from stack import Stack  # noqa: E402
+
 VENV_BIN = Path(sys.executable).parent
 OUT = ROOT / "var" / "bench"
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/accesmt_bench_region"
@@ -76,83 +78,6 @@ class LoopbackCookieJar(requests.cookies.RequestsCookieJar):
 def region_file(url: str) -> Path:
     """Written by region_data.py for that database (same rule)."""
     return OUT / f"region-{url.rsplit('/', 1)[-1]}.json"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for_port(port: int, process, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"exited ({process.returncode}) before listening on {port}")
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.5):
-            return
-        time.sleep(0.2)
-    raise TimeoutError(f"nothing listens on 127.0.0.1:{port}")
-
-
-class Processes:
-    """The subprocesses of the bench, each in its own process group, all stopped at the end."""
-
-    def __init__(self):
-        self.running: list[tuple[str, subprocess.Popen]] = []
-
-    def start(self, name: str, argv: list[str], env: dict) -> subprocess.Popen:
-        log = open(OUT / f"load-{name}.log", "w")  # noqa: SIM115 (closed with the process)
-        process = subprocess.Popen(
-            argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-        self.running.append((name, process))
-        return process
-
-    def stop_all(self) -> None:
-        for _name, process in reversed(self.running):
-            if process.poll() is None:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGTERM)
-        for _name, process in self.running:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGKILL)
-
-
-def server_env(args, port: int, smtp_port: int) -> dict:
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.prod",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
-        "SECURE_SSL_REDIRECT": "false",
-        "DATABASE_URL": args.url,
-        "PROXY_COUNT": "1",
-        "GEOCODER_URL": "http://127.0.0.1:9",
-        "STATIC_ROOT": str(OUT / "static"),
-        "EMAIL_PORT": str(smtp_port),
-        "LOG_FORMAT": "plain",
-        "WEB_CONCURRENCY": str(args.workers),
-    }
-    return env
-
-
-def collect_static(python: str, env: dict) -> None:
-    """collectstatic (compressed, with the manifest), only when a static file is newer than the
-    last collection: it takes minutes on a busy machine."""
-    manifest = OUT / "static" / "staticfiles.json"
-    sources = [p for p in (ROOT / "accesmt").glob("*/static/**/*") if p.is_file()]
-    if manifest.exists() and all(p.stat().st_mtime < manifest.stat().st_mtime for p in sources):
-        return
-    t0 = time.perf_counter()
-    subprocess.run(
-        [python, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True
-    )
-    print(f"static files collected in {time.perf_counter() - t0:.1f} s")
 
 
 def warm_up(base: str, workers: int, region: dict) -> None:
@@ -183,7 +108,7 @@ def target_of(name: str) -> float | None:
     return REGISTRATION_P99_MS if name == REGISTRATION else PAGE_P99_MS
 
 
-def print_stats(rows: list[dict], duration: float) -> list[str]:
+def print_stats(rows: list[dict]) -> list[str]:
     """The table; returns what misses its target."""
     misses = []
     print(
@@ -355,13 +280,18 @@ def ratio(base: str, region: dict, calls: int) -> list[str]:
 # --- --explain: the SQL of each page ----------------------------------------------------------
 
 
-def explain(args) -> None:
+def in_process(args) -> None:
+    """Django in this process on the region database (dev settings, DEBUG off)."""
     os.environ["DATABASE_URL"] = args.url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
     os.environ["DEBUG"] = "0"
     import django
 
     django.setup()
+
+
+def explain(args) -> None:
+    in_process(args)
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -419,6 +349,108 @@ def explain(args) -> None:
                 print("\n".join(row[0] for row in cursor.fetchall()))
 
 
+def measure(args, base: str, region: dict) -> None:
+    """Warm-up, locust, the per-route table, the stored-once check, the ratio."""
+    warm_up(base, args.workers, region)
+    print(
+        f"gunicorn: {args.workers} workers on {base} (config.settings.prod), database "
+        f"{args.url.rsplit('/', 1)[-1]}: {sum(c['requests'] for c in region['cpts']):,} "
+        f"requests, {len(region['cpts'])} CPTS"
+    )
+    run = secrets.token_hex(3).translate(str.maketrans("0123456789", "ghijklmnop"))
+    ack_file = OUT / "load_acknowledged.txt"
+    ack_file.unlink(missing_ok=True)
+    prefix = OUT / "load"
+    locust_env = {
+        **os.environ,
+        "LOAD_RUN": run,
+        "LOAD_ACK_FILE": str(ack_file),
+        "LOAD_REGION_FILE": str(region_file(args.url)),
+    }
+    argv = [
+        str(VENV_BIN / "locust"),
+        "-f",
+        "bench/locustfile.py",
+        "--headless",
+        "-u",
+        str(args.users),
+        "-r",
+        str(args.spawn_rate),
+        "-t",
+        args.duration,
+        "--host",
+        base,
+        "--csv",
+        str(prefix),
+        "--only-summary",
+        "--stop-timeout",
+        "10",
+    ]
+    print(f"locust: {' '.join(argv[1:])}", flush=True)
+    print(f"load average before: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    with open(OUT / "load-locust.log", "w") as log:
+        subprocess.run(argv, cwd=ROOT, env=locust_env, stdout=log, stderr=subprocess.STDOUT)
+    print(f"load average after: {' '.join(f'{x:.1f}' for x in os.getloadavg())} (2 cores)")
+    misses = print_stats(read_stats(prefix))
+    acknowledged, lost, duplicated, unacknowledged = check_registrations(args.url, run, ack_file)
+    print(
+        f"registrations acknowledged: {acknowledged:,}; lost {lost}, stored twice or more "
+        f"{duplicated}; stored without acknowledgment {unacknowledged}"
+    )
+    if lost or duplicated:
+        misses.append(f"registrations: {lost} lost, {duplicated} duplicated")
+    if not args.skip_ratio:
+        misses += ratio(base, region, args.calls)
+    print("\nmissed: " + ("; ".join(misses) if misses else "nothing"))
+
+
+# --- --form: the public form in process -------------------------------------------------------
+
+
+def form_pages(args) -> None:
+    """The public form of the big and the small CPTS (Django test client, `--form-calls` each):
+    median and p95 time, size, number of its CPTS's GPs and communes; then the same page with
+    the list of the GPs, as shown after "Choisir dans la liste des médecins" (a POST)."""
+    in_process(args)
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from accesmt.intake.usual_gp import usual_gp_choices
+    from accesmt.territory.models import CPTS
+
+    region = json.loads(region_file(args.url).read_text())
+    client = Client(HTTP_HOST="127.0.0.1")
+    list_data = {"usual_gp_list": "1", "membres-TOTAL_FORMS": "1", "membres-INITIAL_FORMS": "0"}
+    print(
+        f"{'public form':<34} {'CPTS':<14} {'GPs':>5} {'communes':>8} {'median':>8} {'p95':>8} "
+        f"{'size':>7} {'queries':>7}"
+    )
+    for key in ("small", "big"):
+        cpts = CPTS.objects.get(slug=region[key])
+        url = f"/{cpts.slug}/inscription/"
+        for label, load in (
+            ("GET", lambda url=url: client.get(url)),
+            ("with the GPs' list (POST)", lambda url=url: client.post(url, list_data)),
+        ):
+            load()
+            with CaptureQueriesContext(connection) as queries:
+                response = load()
+            n_queries = len(queries)  # (read now: the next requests empty the log)
+            times = []
+            for _ in range(args.form_calls):
+                t0 = time.perf_counter()
+                load()
+                times.append((time.perf_counter() - t0) * 1000)
+            times.sort()
+            print(
+                f"{label:<34} {cpts.slug:<14} {len(usual_gp_choices(cpts)):>5} "
+                f"{cpts.communes.count():>8} {statistics.median(times):>5.1f} ms "
+                f"{times[int(0.95 * len(times))]:>5.1f} ms {len(response.content) / 1000:>4.0f} kB "
+                f"{n_queries:>7}"
+            )
+
+
 # --- main -------------------------------------------------------------------------------------
 
 
@@ -435,106 +467,40 @@ def main() -> None:
     parser.add_argument("--explain", action="store_true", help="only the SQL of each page")
     parser.add_argument("--explain-top", type=int, default=2)
     parser.add_argument("--explain-min-ms", type=float, default=5.0)
+    parser.add_argument("--form", action="store_true", help="only the public form, in process")
+    parser.add_argument("--form-calls", type=int, default=200)
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     if args.explain:
         explain(args)
         return
+    if args.form:
+        form_pages(args)
+        return
 
-    python = str(VENV_BIN / "python")
     if not args.skip_generate or not region_file(args.url).exists():
-        subprocess.run([python, "bench/region_data.py", "--url", args.url], cwd=ROOT, check=True)
+        subprocess.run(
+            [sys.executable, "bench/region_data.py", "--url", args.url], cwd=ROOT, check=True
+        )
     region = json.loads(region_file(args.url).read_text())
-    port, smtp_port = free_port(), free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = server_env(args, port, smtp_port)
-    collect_static(python, env)
-    # The periodic jobs due (anonymisation of old closed requests, indicator snapshots…) run
-    # once before the measure: on a new database they take minutes and would overlap it.
-    t0 = time.perf_counter()
-    subprocess.run(
-        [python, "manage.py", "run_worker", "--once"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    print(f"periodic jobs due run once before the measure: {time.perf_counter() - t0:.1f} s")
-    processes = Processes()
-    try:
-        processes.start("smtp", [python, "manage.py", "smtp_sink", "--port", str(smtp_port)], env)
-        processes.start("worker", [python, "manage.py", "run_worker"], env)
-        web = processes.start(
-            "web",
-            [
-                str(VENV_BIN / "gunicorn"),
-                "-c",
-                "gunicorn.conf.py",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                str(args.workers),
-            ],
-            env,
-        )
-        wait_for_port(port, web)
-        warm_up(base, args.workers, region)
-        print(
-            f"gunicorn: {args.workers} workers on {base} (config.settings.prod), database "
-            f"{args.url.rsplit('/', 1)[-1]}: {sum(c['requests'] for c in region['cpts']):,} "
-            f"requests, {len(region['cpts'])} CPTS"
-        )
-        run = secrets.token_hex(3).translate(str.maketrans("0123456789", "ghijklmnop"))
-        ack_file = OUT / "load_acknowledged.txt"
-        ack_file.unlink(missing_ok=True)
-        prefix = OUT / "load"
-        locust_env = {
-            **os.environ,
-            "LOAD_RUN": run,
-            "LOAD_ACK_FILE": str(ack_file),
-            "LOAD_REGION_FILE": str(region_file(args.url)),
-        }
-        argv = [
-            str(VENV_BIN / "locust"),
-            "-f",
-            "bench/locustfile.py",
-            "--headless",
-            "-u",
-            str(args.users),
-            "-r",
-            str(args.spawn_rate),
-            "-t",
-            args.duration,
-            "--host",
-            base,
-            "--csv",
-            str(prefix),
-            "--only-summary",
-            "--stop-timeout",
-            "10",
-        ]
-        print(f"locust: {' '.join(argv[1:])}", flush=True)
-        print(f"load average before: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    # The stack on the external database: its URL only (the server is never restarted).
+    with Stack(web_workers=args.workers, database_url=args.url, log_dir=OUT) as stack:
+        stack.start_postgres()
         t0 = time.perf_counter()
-        with open(OUT / "load-locust.log", "w") as log:
-            subprocess.run(argv, cwd=ROOT, env=locust_env, stdout=log, stderr=subprocess.STDOUT)
-        print(f"load average after: {' '.join(f'{x:.1f}' for x in os.getloadavg())} (2 cores)")
-        misses = print_stats(read_stats(prefix), time.perf_counter() - t0)
-        acknowledged, lost, duplicated, unacknowledged = check_registrations(
-            args.url, run, ack_file
-        )
-        print(
-            f"registrations acknowledged: {acknowledged:,}; lost {lost}, stored twice or more "
-            f"{duplicated}; stored without acknowledgment {unacknowledged}"
-        )
-        if lost or duplicated:
-            misses.append(f"registrations: {lost} lost, {duplicated} duplicated")
-        if not args.skip_ratio:
-            misses += ratio(base, region, args.calls)
-        print("\nmissed: " + ("; ".join(misses) if misses else "nothing"))
-    finally:
-        processes.stop_all()
+        stack.migrate()  # the current code's migrations; static files when they changed
+        print(f"migrations and static files: {time.perf_counter() - t0:.1f} s")
+        # The periodic jobs due (anonymisation of old closed requests, indicator snapshots…)
+        # run once before the measure: on a new database they take minutes and would overlap.
+        # run_worker queues them (and delivers the outbox), a task worker runs the queue dry.
+        t0 = time.perf_counter()
+        stack.manage("run_worker", "--once")
+        stack.manage("db_worker", "--batch", "--no-startup-delay", "--verbosity", "0")
+        print(f"periodic jobs due run once before the measure: {time.perf_counter() - t0:.1f} s")
+        stack.start_smtp()
+        stack.start_worker()
+        stack.start_task_worker()
+        stack.start_web()
+        measure(args, stack.base_url, region)
 
 
 if __name__ == "__main__":

@@ -135,8 +135,9 @@ class Person(_Base):
         data = {
             "csrfmiddlewaretoken": token,
             "submission_key": str(uuid.uuid4()),
-            "phone": f"06 {random.randint(10, 99)} {random.randint(10, 99)} "
-            f"{random.randint(10, 99)} {random.randint(10, 99)}",
+            # 06 12: an assigned block (06 39, 06 90–97 are not: the form refuses them).
+            "phone": f"06 12 {random.randint(10, 99)} {random.randint(10, 99)} "
+            f"{random.randint(10, 99)}",
             "email": "",
             "address": f"{random.randint(1, 80)} rue de la République",
             "postcode": place["postcode"],

@@ -280,6 +280,7 @@ class Stack:
                 shutil.copy(server_log, self.log_dir / "postgres-server.log")
 
     def migrate(self) -> None:
+        """Migrations, the cache table, then collectstatic when the static files changed."""
         self.manage("migrate", "--noinput")
         self.manage("createcachetable")  # CACHE_URL's table (production default: dbcache)
         self.collect_static()

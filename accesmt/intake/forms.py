@@ -3,7 +3,9 @@
 `IntakeForms` bundles the household form and the members formset, collects the errors for the
 summary at the top of the page, and re-renders with one member more or less without validating
 ("Ajouter une personne du foyer" and "Retirer cette personne" work without JavaScript; with it,
-intake-form.js does the same in the page)."""
+intake-form.js does the same in the page). The list of the CPTS's GPs (the usual GP) is shown the
+same way, only when asked for ("Choisir dans la liste des médecins du territoire") or when a GP
+is already picked: up to 2,000 options in a large CPTS were most of the page's weight and time."""
 
 from __future__ import annotations
 
@@ -49,6 +51,8 @@ OPTIONAL_SITUATION = (
     "other_professionals",
     "comment",
 )
+# The button that shows the page again with the list of the CPTS's GPs.
+USUAL_GP_LIST = "usual_gp_list"
 DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y", "%d/%m/%y", "%d-%m-%Y", "%d.%m.%Y"]
 
 
@@ -151,8 +155,12 @@ class HouseholdForm(forms.Form):
     # import of many lines passes a cached one (cpam_lists.check).
     commune_resolver = staticmethod(resolve_commune)
 
-    def __init__(self, *args, cpts=None, channel=Channel.ONLINE, **kwargs):
+    def __init__(self, *args, cpts=None, channel=Channel.ONLINE, gp_list=True, **kwargs):
+        """`gp_list`: the usual GP is picked in the list of the CPTS's GPs (read from the
+        directory); False: that list is neither read nor shown (the intake pages show a button
+        asking for it, `USUAL_GP_LIST`)."""
         super().__init__(*args, **kwargs)
+        self.gp_list_shown = gp_list
         self.cpts = cpts
         self.channel = channel
         cpts_name = cpts.name if cpts is not None else "la CPTS"
@@ -192,7 +200,7 @@ class HouseholdForm(forms.Form):
             )
         if channel == Channel.PHONE:
             self.fields["phone"].widget.attrs["autofocus"] = True
-        gp_choices = usual_gp.usual_gp_choices(cpts)
+        gp_choices = usual_gp.usual_gp_choices(cpts) if gp_list else []
         if gp_choices:
             # A list without JavaScript; a value outside it (the API) is checked by the clean.
             self.fields["usual_gp_rpps"].widget = forms.Select(
@@ -439,9 +447,22 @@ class IntakeForms:
             self._build_unbound_from(data)
             return
         initial = None if data is not None else {"submission_key": uuid.uuid4(), **(place or {})}
-        self.household = HouseholdForm(data, cpts=cpts, channel=channel, initial=initial)
+        self.household = HouseholdForm(
+            data, cpts=cpts, channel=channel, initial=initial, gp_list=self._gp_list(data)
+        )
         self.members = MemberFormSet(data, prefix=self.prefix)
         self._phone_layout()
+
+    @staticmethod
+    def retyping(data) -> bool:
+        """A button that shows the page again, changed, without validating it: add or remove a
+        member, show the list of the GPs."""
+        return "add_member" in data or "remove_member" in data or USUAL_GP_LIST in data
+
+    @staticmethod
+    def _gp_list(data) -> bool:
+        """The list of the GPs is shown once asked for, or to show the GP already picked."""
+        return data is not None and bool(USUAL_GP_LIST in data or data.get("usual_gp_rpps"))
 
     def _phone_layout(self) -> None:
         """The coverage as a short list (five long radio labels are a screen on a phone)."""
@@ -485,9 +506,14 @@ class IntakeForms:
             members_initial.append({"home_visits": HomeVisits.NEVER, "last_name": family_name})
             self.added_number = len(members_initial)
         self.household = HouseholdForm(
-            cpts=self.cpts, channel=self.channel, initial=household_initial
+            cpts=self.cpts,
+            channel=self.channel,
+            initial=household_initial,
+            gp_list=self._gp_list(data),
         )
         self.household.fields["phone"].widget.attrs.pop("autofocus", None)
+        if USUAL_GP_LIST in data:
+            self.household.fields["usual_gp_rpps"].widget.attrs["autofocus"] = True
         formset_class = forms.formset_factory(
             IntakeMemberForm,
             formset=_RetypedMemberFormSet,
@@ -503,8 +529,9 @@ class IntakeForms:
 
     @property
     def optional_situation_given(self) -> bool:
-        """Something typed (or refused) in the optional part: the page shows it open."""
-        return any(
+        """Something typed (or refused) in the optional part, or the list of the GPs asked
+        for: the page shows it open."""
+        return self.household.gp_list_shown or any(
             self.household[name].value() or name in self.household.errors
             for name in OPTIONAL_SITUATION
         )

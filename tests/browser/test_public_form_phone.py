@@ -15,6 +15,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from accesmt.intake.models import Request
+from tests.directory.factories import PracticeSiteFactory, PractitionerFactory
 from tests.intake.conftest import territory  # noqa: F401  (fixture)
 
 from .conftest import PHONE
@@ -218,4 +219,28 @@ def test_without_javascript_adding_a_person_lands_on_them(live_server, browser):
     page.get_by_role("button", name="Envoyer ma demande").click()
     page.wait_for_url(re.compile(r"/inscription/merci/$"))
     assert Request.objects.get().members.count() == 1
+    context.close()
+
+
+def test_without_javascript_the_list_of_gps_comes_with_a_button(live_server, browser, territory):  # noqa: F811
+    # Up to 2,000 GPs in a large CPTS: the list is not in the page until asked for.
+    gp = PractitionerFactory(first_name="Paul", last_name="HABITUEL")
+    PracticeSiteFactory(practitioner=gp, commune=territory["communes"]["Liévin"])
+    context, page = _open(browser, live_server, is_mobile=True, java_script_enabled=False)
+    taps = Taps(page)
+    _fill_contact_and_adult(page, taps)
+    expect(page.locator("select[name=usual_gp_rpps]")).to_have_count(0)
+    page.get_by_text("Préciser la situation (facultatif)").click()
+    page.get_by_role("button", name="Choisir dans la liste des médecins du territoire").click()
+    page.wait_for_url(re.compile(r"#id_usual_gp_rpps$"))
+    gps = page.get_by_label(
+        "Médecin que vous consultez déjà (dans la liste des médecins du territoire)"
+    )
+    expect(gps).to_be_focused()
+    expect(page.locator("[name='membres-0-first_name']")).to_have_value("Marcelle")
+    gps.select_option(gp.rpps)
+    _fill_situation_and_consent(page, taps)
+    page.get_by_role("button", name="Envoyer ma demande").click()
+    page.wait_for_url(re.compile(r"/inscription/merci/$"))
+    assert Request.objects.get().usual_gp_rpps == gp.rpps
     context.close()

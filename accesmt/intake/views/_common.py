@@ -102,7 +102,7 @@ def staff_entry(http_request, *, channel: str, page: dict, **create_kwargs):
         forms = IntakeForms(cpts=cpts, channel=channel)
         return render_form(http_request, cpts=cpts, forms=forms, page=page)
     data = http_request.POST
-    if "add_member" in data or "remove_member" in data:
+    if IntakeForms.retyping(data):
         forms = IntakeForms(cpts=cpts, channel=channel, data=data, retype=True)
         return render_form(http_request, cpts=cpts, forms=forms, page=page)
     forms = IntakeForms(cpts=cpts, channel=channel, data=data)

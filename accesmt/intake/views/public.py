@@ -59,7 +59,7 @@ def register(http_request, cpts_slug: str):
         return render_form(http_request, cpts=cpts, forms=forms, page=page)
 
     data = http_request.POST
-    if "add_member" in data or "remove_member" in data:
+    if IntakeForms.retyping(data):
         forms = IntakeForms(cpts=cpts, channel=Channel.ONLINE, data=data, retype=True)
         return render_form(http_request, cpts=cpts, forms=forms, page=page)
 

@@ -37,6 +37,7 @@ def test_a_tampered_member_list_gets_a_message_a_person_understands(client, terr
     page = response.content.decode()
     assert response.status_code == 200
     assert "ManagementForm" not in page and "rapport de bogue" not in page
+    assert "champ masqué" not in page.lower() and "INITIAL_FORMS)" not in page
     assert (
         "rechargez la page et saisissez-les de nouveau" in page
         or "Indiquez au moins une personne du foyer." in page

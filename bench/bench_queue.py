@@ -200,7 +200,11 @@ def dress_queue(rng, n: int, cpts_id: int, now) -> None:
     oriented = ids[(statuses == "proposing") | (statuses == "awaiting_choice")]
     sol_request = np.repeat(oriented, 3)
     k = len(sol_request)
-    gps = np.concatenate([rng.choice(N_GPS, 3, replace=False) + 1 for _ in oriented]) if k else []
+    # GPs 2…N_GPS: GP no. 1 (the households page's) keeps its places, or at 100,000 requests
+    # its acceptances would fill them and its list would be measured empty
+    gps = (
+        np.concatenate([rng.choice(N_GPS - 1, 3, replace=False) + 2 for _ in oriented]) if k else []
+    )
     sol_status = rng.choice(["pending", "accepted", "declined"], k, p=[0.6, 0.25, 0.15])
     stamp = shared.datetimes([now])
     shared.insert(

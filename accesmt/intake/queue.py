@@ -36,6 +36,8 @@ from django.db.models import (
 )
 
 from accesmt.accounts.models import Role
+from accesmt.common import pagination
+from accesmt.common.pagination import BoundedPage as QueuePage
 from accesmt.common.phones import normalise_phone
 
 from .models import (
@@ -57,7 +59,7 @@ from .validation import normalise_nir
 
 PAGE_SIZE = 50
 # Counts stop here: beyond, « plus de 1 000 » (the total) and no number per filter value.
-COUNT_CAP = 1000
+COUNT_CAP = pagination.COUNT_CAP
 QUEUE_ROLES = (Role.COORDINATOR,)
 # Who may refer a patient (intake.views.referral): the referrers listed in the filter.
 REFERRAL_ROLES = (Role.REFERRER, Role.COORDINATOR, Role.CPAM_AGENT, Role.CPAM_MEDIATOR)
@@ -349,7 +351,7 @@ def _page_ids(
 def bounded_count(requests: QuerySet) -> int:
     """The number of `requests`, counted up to COUNT_CAP + 1 (an index range, whatever the
     queue's length): above COUNT_CAP means « plus de 1 000 »."""
-    return requests.order_by().values("pk")[: COUNT_CAP + 1].count()
+    return pagination.bounded_count(requests, COUNT_CAP)
 
 
 @dataclass
@@ -565,44 +567,6 @@ def queue_facets(*, cpts, user, filters: QueueFilters, search=None, counts=None)
 
 
 @dataclass
-class QueuePaginator:
-    num_pages: int | str  # "plus de 20" while the end is not known
-    per_page: int = PAGE_SIZE
-
-
-@dataclass
-class QueuePage:
-    """One page of the queue, read as `core/_pagination.html` reads a Django Page (the number of
-    pages is known only when the queue is within COUNT_CAP or the page is the last)."""
-
-    object_list: list
-    number: int
-    paginator: QueuePaginator
-    has_next_page: bool
-
-    def __iter__(self):
-        return iter(self.object_list)
-
-    def __len__(self) -> int:
-        return len(self.object_list)
-
-    def has_next(self) -> bool:
-        return self.has_next_page
-
-    def has_previous(self) -> bool:
-        return self.number > 1
-
-    def has_other_pages(self) -> bool:
-        return self.has_next_page or self.number > 1
-
-    def next_page_number(self) -> int:
-        return self.number + 1
-
-    def previous_page_number(self) -> int:
-        return self.number - 1
-
-
-@dataclass
 class Queue:
     page: QueuePage
     facets: list[Facet]
@@ -622,15 +586,7 @@ class Queue:
 
     @property
     def cap_text(self) -> str:
-        return f"{COUNT_CAP:,}".replace(",", "\u00a0")  # "1 000"
-
-
-def _page_number(value) -> int:
-    try:
-        number = int(str(value or "1")[:6])
-    except ValueError:
-        return 1
-    return max(1, number)
+        return pagination.cap_text(COUNT_CAP)  # "1 000"
 
 
 def queue_page(
@@ -643,7 +599,7 @@ def queue_page(
     filtered = base.filter(_filter_q(filters))
     counts = {_filter_key(filters): bounded_count(filtered)}
     total = counts[_filter_key(filters)]
-    number = _page_number(page_number)
+    number = pagination.page_number(page_number)
     if total <= COUNT_CAP:
         number = min(number, max(1, -(-total // PAGE_SIZE)))
 
@@ -676,7 +632,7 @@ def queue_page(
     if not total_known and number < COUNT_CAP // PAGE_SIZE:
         num_pages = f"plus de {COUNT_CAP // PAGE_SIZE}"
     return Queue(
-        page=QueuePage(rows, number, QueuePaginator(num_pages), has_next),
+        page=QueuePage(rows, number, pagination.BoundedPaginator(num_pages, PAGE_SIZE), has_next),
         facets=queue_facets(cpts=cpts, user=user, filters=filters, search=search, counts=counts),
         filters=filters,
         total=total,

@@ -9,6 +9,7 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, Subquery
 
 from accesmt.accounts.models import Role
 from accesmt.common.formats import long_date
+from accesmt.common.pagination import bounded_count, bounded_text
 from accesmt.common.signing import INVALID, LinkError, check_link_age, read_link_token
 
 from .models import (
@@ -231,11 +232,14 @@ def call_backs_due(*, cpts, user, today: datetime.date):
     )
 
 
-def call_backs_due_count(*, cpts, today: datetime.date) -> int:
-    return ContactNote.objects.filter(
+def call_backs_due_count(*, cpts, today: datetime.date) -> str:
+    """The number of call-backs due (`call_backs_due`, without the role check) as the CPTS home
+    writes it: counted up to COUNT_CAP, then « plus de 1 000 »."""
+    notes = ContactNote.objects.filter(
         cpts=cpts,
         request__status__in=OPEN_STATUSES,
         call_back_on__isnull=False,
         call_back_done=False,
         call_back_on__lte=today + datetime.timedelta(days=CALL_BACK_HORIZON_DAYS),
-    ).count()
+    )
+    return bounded_text(bounded_count(notes))

@@ -21,6 +21,7 @@ from django.db.models import (
     prefetch_related_objects,
 )
 from django.db.models.functions import ASin, Coalesce, Cos, Least, Power, Radians, Sin, Sqrt
+from django.db.models.lookups import IsNull
 from django.utils import timezone
 
 from accesmt.accounts.models import Membership, Role
@@ -301,6 +302,14 @@ def _km_from(latitude, longitude, site_latitude: float, site_longitude: float):
     return 2 * EARTH_RADIUS_KM * ASin(Sqrt(a))
 
 
+def _has_member(members: QuerySet) -> Q:
+    """The household has one of `members` (correlated on the request): a probe of its members
+    through their request index, row by row, as `EXISTS` would be — but written as a scalar
+    subquery `(… LIMIT 1) IS NOT NULL`, which PostgreSQL cannot turn into a hash of every member
+    of the platform (what it chose for an `EXISTS` under an OR: a whole-table scan per page)."""
+    return Q(IsNull(Subquery(members.order_by().values("pk")[:1]), False))
+
+
 def gp_households_to_take(
     practitioner: Practitioner, cpts, *, sort: str = "priorite", now=None
 ) -> tuple[int, QuerySet[Request]]:
@@ -346,15 +355,15 @@ def gp_households_to_take(
         .filter(distance_km__lte=settings.max_distance_km, persons__lte=places_left)
     )
     refused = {
-        Profile.CHILDREN_UNDER_6: Exists(
+        Profile.CHILDREN_UNDER_6: _has_member(
             members.filter(birth_date__gt=years_before(today, CHILD_AGE_BELOW))
         ),
-        Profile.AGED_70_PLUS: Exists(
+        Profile.AGED_70_PLUS: _has_member(
             members.filter(birth_date__lte=years_before(today, SENIOR_AGE))
         ),
-        Profile.ALD: Exists(members.filter(has_ald=True)),
+        Profile.ALD: _has_member(members.filter(has_ald=True)),
         Profile.CSS_AME: Q(coverage__in=[Coverage.CSS, Coverage.AME]),
-        Profile.HOME_VISITS: Exists(members.exclude(home_visits=HomeVisits.NEVER)),
+        Profile.HOME_VISITS: _has_member(members.exclude(home_visits=HomeVisits.NEVER)),
         Profile.HOUSEHOLDS: Q(persons__gte=2),
     }
     for bit, condition in refused.items():

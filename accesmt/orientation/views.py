@@ -17,7 +17,6 @@ from urllib.parse import urlencode
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -27,6 +26,7 @@ from accesmt.accounts.access import access_record, cpts_role_required
 from accesmt.accounts.actors import actor_or_none
 from accesmt.accounts.models import AuditAction, Role
 from accesmt.accounts.services import audit_record
+from accesmt.common.pagination import bounded_page
 from accesmt.common.signing import LinkError
 from accesmt.directory.models import Practitioner
 from accesmt.directory.selectors import practitioner_of_user
@@ -342,6 +342,9 @@ def answer(http_request, token: str):
 
 
 GP_PAGE_SIZE = 20
+# The GP's list is counted up to 100 households (« plus de 100 »): each one counted is filtered
+# by their declaration (distance, places, profiles), and a GP takes at most a few a month.
+GP_COUNT_CAP = 100
 
 
 def _gp_households_page(http_request, *, cpts, practitioner, here: str, channel: str):
@@ -392,7 +395,7 @@ def _gp_households_page(http_request, *, cpts, practitioner, here: str, channel:
         .prefetch_related("request__members", "request__priority_reasons")
     ]
     places_left, households = gp_households_to_take(practitioner, cpts, sort=sort)
-    page = Paginator(households, GP_PAGE_SIZE).get_page(http_request.GET.get("page"))
+    page = bounded_page(households, http_request.GET.get("page"), GP_PAGE_SIZE, cap=GP_COUNT_CAP)
     taken = http_request.GET.get("pris", "")
     return render(
         http_request,

@@ -2,6 +2,7 @@
 each page or export.
 
 - `Count(n)`: a number of persons, households, GPs… — masked "< 5" from 1 to 4.
+- `BoundedCount(n)`: a count stopped at COUNT_CAP (the CPTS home's queue) — "plus de 1 000" above.
 - `Rate(part, whole)`: a share in % — hidden ("—", with the reason) when either count is from
   1 to 4 (a rate over so few could point at someone), or when `whole` is 0.
 - `Days(value, over)`: a median or percentile of durations in days over `over` households —
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from accesmt.common import pagination
 from accesmt.common.masking import MASKED, is_small
 
 HIDDEN = "—"
@@ -37,6 +39,17 @@ class Count:
     @property
     def raw(self):
         return self.n
+
+
+@dataclass(frozen=True)
+class BoundedCount(Count):
+    """A count taken with `common.pagination.bounded_count`: above COUNT_CAP it is only known to
+    be larger, and shown « plus de 1 000 » (a list page's figure, not an indicator table's)."""
+
+    def shown(self, masked: bool):
+        if self.n > pagination.COUNT_CAP:
+            return f"plus de {pagination.cap_text()}"
+        return super().shown(masked)
 
 
 @dataclass(frozen=True)

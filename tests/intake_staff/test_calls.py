@@ -3,6 +3,7 @@ of destructive actions (issue 13, point 4)."""
 
 import datetime
 import html
+import re
 
 import pytest
 from django.db import connection
@@ -307,6 +308,35 @@ def test_the_cpts_home_counts_the_call_backs_for_coordinators(coordinator_client
     page = text(coordinator_client.get(home))
     assert "Foyers à rappeler cette semaine (1)" in page
     assert list_url(cpts) in page
+
+
+def test_above_the_count_cap_the_list_and_the_home_say_more_than(
+    coordinator_client, cpts, monkeypatch
+):
+    """Counted up to COUNT_CAP (decision 0029): « plus de 3 » on the list and on the home; the
+    pages go on, overdue first, and the last one is counted exactly."""
+    from accesmt.common import pagination
+    from accesmt.intake.views import calls
+
+    monkeypatch.setattr(pagination, "COUNT_CAP", 3)
+    monkeypatch.setattr(calls, "PAGE_SIZE", 2)
+    planned = [make_request(cpts) for _ in range(5)]
+    for days, request in enumerate(planned):
+        _planned(request, TODAY + (days - 2) * DAY, days_ago=5)
+    first = text(coordinator_client.get(list_url(cpts)))
+    assert "plus de 3 rappels à faire" in first
+    order = [
+        reference
+        for number in (1, 2, 3)
+        for reference in re.findall(
+            r'data-reference="([^"]+)"',
+            text(coordinator_client.get(f"{list_url(cpts)}?page={number}")),
+        )
+    ]
+    assert order == [r.reference for r in planned]
+    assert "5 rappels à faire" in text(coordinator_client.get(f"{list_url(cpts)}?page=3"))
+    home = reverse("reporting:cpts_home", kwargs={"cpts_slug": cpts.slug})
+    assert "Foyers à rappeler cette semaine (plus de 3)" in text(coordinator_client.get(home))
 
 
 # --- destructive actions are confirmed ---------------------------------------------------------

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accesmt.intake.models import Status
+from accesmt.orientation import views
 from accesmt.orientation.selectors import gp_candidate_for, gp_households_to_take
 from accesmt.orientation.services import solicitations_send
 from tests.accounts.factories import MembershipFactory, UserFactory
@@ -112,6 +113,22 @@ def test_twenty_households_a_page_with_the_count(gp_client, url, o):
     assert o.request.reference in shown(second)  # the shortest wait comes last
     assert shown(text(gp_client.get(url + "?page=abc"))) == shown(first)
     assert shown(text(gp_client.get(url + "?page=99"))) == shown(second)
+
+
+def test_above_the_count_cap_the_list_says_more_than_and_pages_on(gp_client, url, o, monkeypatch):
+    """Counted up to GP_COUNT_CAP (decision 0029): beyond, « plus de », every page still reached
+    and the last one counted exactly."""
+    monkeypatch.setattr(views, "GP_COUNT_CAP", 4)
+    monkeypatch.setattr(views, "GP_PAGE_SIZE", 2)
+    for km in range(6):
+        waiting_request(o.cpts, o.world.here, north=1 + km / 10, days=20 + km)
+    first = words(text(gp_client.get(url)))
+    assert "plus de 4 foyers — Page 1 sur plus de 2" in first
+    pages = [shown(text(gp_client.get(f"{url}?page={n}"))) for n in (1, 2, 3, 4)]
+    assert [len(p) for p in pages] == [2, 2, 2, 1]
+    assert len({r for p in pages for r in p}) == 7
+    assert "7 foyers — Page 4 sur 4" in words(text(gp_client.get(url + "?page=4")))
+    assert shown(text(gp_client.get(url + "?page=40"))) == pages[3]  # past the end: the last
 
 
 def test_the_page_costs_the_same_queries_whatever_the_number_of_waiting_households(

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accesmt.accounts.models import Role
+from accesmt.common import pagination
 from accesmt.orientation.models import AnswerChannel, RecordedBy
 from accesmt.orientation.services import placement_record, solicitation_answer
 from accesmt.reporting.indicators.home import home_shown
@@ -135,3 +136,19 @@ def test_the_home_runs_the_same_number_of_queries_whatever_the_queue(client, o):
         placed(found, o.gps[index % 5])
     assert figures(o.cpts)["found"] == 30
     assert _home_queries(client, o.cpts) == small
+
+
+def test_the_queue_figures_stop_at_the_count_cap(client, o, monkeypatch):
+    """The home counts the queue up to COUNT_CAP (decision 0029): above it « plus de 3 », masked or
+    not; below it the exact figure, masked from 1 to 4 outside the coordination."""
+    monkeypatch.setattr(pagination, "COUNT_CAP", 3)
+    for _ in range(3):
+        household(o.cpts, timezone.now(), status="waiting", is_priority=True, priority_rule_count=1)
+    household(o.cpts, timezone.now())  # new: to check
+    for masked in (False, True):
+        found = figures(o.cpts, masked=masked)
+        assert (found["waiting"], found["waiting_persons"]) == ("plus de 3", "plus de 3")
+        assert found["waiting_priority"] == (3 if not masked else "< 5")
+    assert figures(o.cpts)["to_check"] == 1
+    text = " ".join(html.unescape(home(client, o.cpts, Role.COORDINATOR).content.decode()).split())
+    assert "plus de 3 (plus de 3 personnes), dont 3 prioritaires" in text

@@ -13,7 +13,6 @@ import datetime
 
 from django import forms
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -23,6 +22,7 @@ from django.views.decorators.http import require_POST
 from accesmt.accounts.access import cpts_role_required
 from accesmt.accounts.models import AuditAction
 from accesmt.accounts.services import audit_record_many
+from accesmt.common.pagination import bounded_page
 from accesmt.common.phones import format_phone_for_display
 from accesmt.common.widgets import DateInput
 
@@ -148,9 +148,11 @@ def call_back_list(http_request, cpts_slug: str):
     """« À rappeler »: pending call-backs of open requests due within a week, overdue first."""
     cpts = http_request.cpts
     today = timezone.localdate()
-    page = Paginator(
-        call_backs_due(cpts=cpts, user=http_request.user, today=today), PAGE_SIZE
-    ).get_page(http_request.GET.get("page"))
+    page = bounded_page(
+        call_backs_due(cpts=cpts, user=http_request.user, today=today),
+        http_request.GET.get("page"),
+        PAGE_SIZE,
+    )
     rows = list(page.object_list)
     # The list shows phone numbers: one "read" audit line per request shown, in one INSERT.
     audit_record_many(

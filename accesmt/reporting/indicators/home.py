@@ -1,7 +1,9 @@
 """The figures of a CPTS home (every member sees them; observers, GPs and referrers masked): the
 queue today, the GPs' places left this month, and the last 90 days of the orientation flow. Built
 on the indicator cells, so that the one masking rule of `cells.py` applies here too; a fixed
-number of queries whatever the size of the queue."""
+number of queries whatever the size of the queue. The queue's figures are counted up to
+COUNT_CAP, each from the index `intake_request_queue` (« plus de 1 000 » above: decision 0029);
+the indicator pages give the exact figures of a period."""
 
 from __future__ import annotations
 
@@ -11,12 +13,13 @@ import numpy as np
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
+from accesmt.common.pagination import bounded_count
 from accesmt.intake.models import HouseholdMember, Request, Status
 from accesmt.matching.selectors import candidate_index
 from accesmt.orientation.models import Placement, Solicitation, SolicitationStatus
 from accesmt.orientation.selectors import gp_month_counts
 
-from ..cells import Amount, Cell, Days, Rate
+from ..cells import Amount, BoundedCount, Cell, Days, Rate
 from ..cells import Count as CountCell
 from ..tables import Scope
 from .common import duration, quantile_days
@@ -44,6 +47,7 @@ def home_figures(
     - waiting, waiting_persons, waiting_priority: households (and their persons) waiting for a
       GP today, priority households among them;
     - being_oriented (GPs asked or the person choosing), to_check (new or to verify);
+      these five counted up to COUNT_CAP (`BoundedCount`);
     - places_left (in persons) this month and gps_with_places;
     - found, found_persons: households placed with a GP over the last `days` days (placements
       that still stand) and their persons then; median_wait_days: median days from the start of
@@ -52,15 +56,18 @@ def home_figures(
     now = now or timezone.now()
     since = now - datetime.timedelta(days=days)
     cpts = scope.cpts
-    queue = Request.objects.filter(scope.where()).aggregate(
-        waiting=Count("pk", filter=Q(status=Status.WAITING)),
-        waiting_priority=Count("pk", filter=Q(status=Status.WAITING, is_priority=True)),
-        being_oriented=Count("pk", filter=Q(status__in=ORIENTING)),
-        to_check=Count("pk", filter=Q(status__in=TO_CHECK)),
+    requests = Request.objects.filter(scope.where())
+    queue = {
+        "waiting": bounded_count(requests.filter(status=Status.WAITING)),
+        "waiting_priority": bounded_count(requests.filter(status=Status.WAITING, is_priority=True)),
+        "being_oriented": bounded_count(requests.filter(status__in=ORIENTING)),
+        "to_check": bounded_count(requests.filter(status__in=TO_CHECK)),
+    }
+    waiting_persons = bounded_count(
+        HouseholdMember.objects.filter(
+            scope.where("request__cpts", "request__commune"), request__status=Status.WAITING
+        )
     )
-    waiting_persons = HouseholdMember.objects.filter(
-        scope.where("request__cpts", "request__commune"), request__status=Status.WAITING
-    ).count()
     placements = Placement.objects.current().filter(
         scope.where("cpts", "request__commune"), at__gte=since
     )
@@ -69,18 +76,20 @@ def home_figures(
         placements.annotate(wait=duration("at", "request__waiting_since")), "wait", (0.5,)
     )
     median = quantiles[0.5]
-    answers = Solicitation.objects.filter(scope.where("cpts", "request__commune")).aggregate(
-        asked=Count("pk", filter=Q(asked_at__gte=since)),
-        accepted=Count("pk", filter=Q(asked_at__gte=since, status=SolicitationStatus.ACCEPTED)),
-        declined=Count("pk", filter=Q(asked_at__gte=since, status=SolicitationStatus.DECLINED)),
+    answers = Solicitation.objects.filter(
+        scope.where("cpts", "request__commune"), asked_at__gte=since
+    ).aggregate(
+        asked=Count("pk"),
+        accepted=Count("pk", filter=Q(status=SolicitationStatus.ACCEPTED)),
+        declined=Count("pk", filter=Q(status=SolicitationStatus.DECLINED)),
     )
     places_left, gps_with_places = _places_left(cpts, now)
     return {
-        "waiting": CountCell(queue["waiting"]),
-        "waiting_persons": CountCell(waiting_persons),
-        "waiting_priority": CountCell(queue["waiting_priority"]),
-        "being_oriented": CountCell(queue["being_oriented"]),
-        "to_check": CountCell(queue["to_check"]),
+        "waiting": BoundedCount(queue["waiting"]),
+        "waiting_persons": BoundedCount(waiting_persons),
+        "waiting_priority": BoundedCount(queue["waiting_priority"]),
+        "being_oriented": BoundedCount(queue["being_oriented"]),
+        "to_check": BoundedCount(queue["to_check"]),
         # places are what GPs declared to give: they say nothing about a person
         "places_left": Amount(places_left),
         "gps_with_places": CountCell(gps_with_places),

@@ -38,18 +38,22 @@ shared.PG_DATABASE = "accesmt_bench_gp_households"
 shared.SQLITE_FILE = ROOT / "var" / "bench_gp_households.sqlite3"
 
 
-def one_cpts(departement: str):
-    """(insee, lat, lon, cpts_id) arrays of the communes of one CPTS covering `departement`."""
+def one_cpts(departement: str | None):
+    """(insee, lat, lon, cpts_id) arrays of the communes of one CPTS covering `departement`
+    (the whole mainland when None)."""
     from accesmt.territory.models import CPTS, Commune, TerritoryCommune
     from accesmt.territory.services import communes_load
 
     communes_load()
-    rows = list(
-        Commune.objects.filter(latitude__isnull=False, departement=departement).values_list(
-            "insee_code", "latitude", "longitude"
-        )
+    communes = Commune.objects.filter(latitude__isnull=False)
+    communes = (
+        communes.filter(departement__lt="97")
+        if departement is None
+        else communes.filter(departement=departement)
     )
-    cpts = CPTS.objects.create(name=f"CPTS banc {departement}", slug="cpts-banc")
+    rows = list(communes.values_list("insee_code", "latitude", "longitude"))
+    name = departement or "métropole"
+    cpts = CPTS.objects.create(name=f"CPTS banc {name}", slug="cpts-banc")
     TerritoryCommune.objects.bulk_create(
         [TerritoryCommune(cpts=cpts, commune_id=r[0]) for r in rows], batch_size=5000
     )

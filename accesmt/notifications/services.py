@@ -159,13 +159,14 @@ def outbox_enqueue(
 
 def outbox_enqueue_many(messages: list[OutboxMessage], *, batch_size: int = 500) -> int:
     """Queue messages built by `outbox_message_build` in bulk (an import telling thousands of
-    people), inside the caller's transaction; without dedup keys (a new change announces each)."""
+    people, the send of an allocation run), inside the caller's transaction. A dedup key here
+    must be new (the key of a row created in the same transaction): unlike `outbox_enqueue`, a
+    key already queued is not looked up, the database refuses it (IntegrityError) and the
+    caller's transaction, change included, is rolled back."""
     if not connection.in_atomic_block:
         raise OutsideTransactionError(
             "outbox_enqueue_many must run inside transaction.atomic(), with the change."
         )
-    if any(message.dedup_key for message in messages):
-        raise ValueError("outbox_enqueue_many: no dedup_key (use outbox_enqueue)")
     OutboxMessage.objects.bulk_create(messages, batch_size=batch_size)
     return len(messages)
 

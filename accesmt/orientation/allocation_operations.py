@@ -1,5 +1,5 @@
 """The send of an allocation run as a background operation (accesmt.notifications.operations):
-the page starts it, a worker asks the GPs line by line, the coordinator follows it on its
+the page starts it, a worker asks the GPs in batches of lines, the coordinator follows it on its
 progress page and goes back to the run. One send at a time per CPTS."""
 
 from __future__ import annotations

@@ -18,10 +18,12 @@ from django.utils import timezone
 from accesmt.intake.models import Request, Status
 from accesmt.matching.models import AllocationLine, AllocationRun, AllocationStatus, LineOutcome
 from accesmt.matching.services import AllocationRefused
-from accesmt.orientation.services import OrientationError, solicitations_send
+from accesmt.orientation.services import solicitations_send_many
 from accesmt.territory.models import CPTS
 
 from .models import Origin
+
+BATCH_SIZE = 500  # lines per transaction
 
 if TYPE_CHECKING:
     from accesmt.accounts.models import User
@@ -44,12 +46,15 @@ def allocation_run_send(
     progress: Callable[..., None] | None = None,
 ) -> SendReport:
     """Ask the proposed GP of each selected assigned line (all of them when `line_ids` is None;
-    only the lines of `cpts` when given) through `orientation.services.solicitations_send`
+    only the lines of `cpts` when given), as `orientation.services.solicitations_send` would
     (origin "allocation": an e-mail without name nor health data, the request moves to
-    "proposing"). Each line is handled in its own transaction with the line locked: a line
-    already handled is never sent again, a request that is no longer waiting is skipped, a
-    refusal of the orientation flow is reported; the others go on. `progress(done=…, total=…,
-    step=…)` is told the lines handled so far (between two lines' transactions)."""
+    "proposing"), `BATCH_SIZE` lines per transaction (`solicitations_send_many`: a constant
+    number of queries per batch). In each batch the lines and their requests are locked: a line
+    already handled is never sent again, a request that is no longer waiting is skipped, a GP
+    the orientation flow refuses (gone, out of the CPTS, already asked) is reported; the others
+    go on. The lines' outcomes, the solicitations, their messages and the requests' moves are
+    written together. `progress(done=…, total=…, step=…)` is told the lines handled so far
+    (between two batches' transactions)."""
     if run.status == AllocationStatus.DISCARDED:
         raise AllocationRefused("Cette répartition a été écartée : elle ne peut plus être envoyée.")
     lines = run.lines.assigned()
@@ -64,42 +69,50 @@ def allocation_run_send(
     step = "Envoi des demandes aux médecins proposés"
     if progress:
         progress(done=0, total=len(line_ids), step=step)
-    for done, line_id in enumerate(line_ids):
+    for start in range(0, len(line_ids), BATCH_SIZE):
         if progress:
-            progress(done=done)
-        with transaction.atomic():
-            line = AllocationLine.objects.select_for_update().filter(pk=line_id).first()
-            if line is None:
-                continue
-            if line.outcome:
-                report.already_sent += 1
-                continue
-            request = Request.objects.select_for_update(of=("self",)).get(pk=line.request_id)
-            line.outcome_at = timezone.now()
-            if request.status != Status.WAITING:
-                line.outcome = LineOutcome.SKIPPED
-                report.skipped.append(request.reference)
-            else:
-                try:
-                    with transaction.atomic():
-                        created = solicitations_send(
-                            request=request,
-                            practitioner_ids=[line.practitioner_id],
-                            by=by,
-                            origin=Origin.ALLOCATION,
-                        )
-                except OrientationError:
-                    created = None
-                if not created:  # refused, or this GP was already asked about this request
-                    line.outcome = LineOutcome.FAILED
-                    report.failed.append(request.reference)
-                else:
-                    line.outcome = LineOutcome.SENT
-                    report.sent.append(request.reference)
-            line.save(update_fields=["outcome", "outcome_at"])
+            progress(done=start)
+        _send_batch(line_ids[start : start + BATCH_SIZE], by=by, report=report)
     if report.sent or report.skipped or report.failed:
         run.status = AllocationStatus.SENT
         run.sent_at = run.sent_at or timezone.now()
         run.sent_by = run.sent_by or by
         run.save(update_fields=["status", "sent_at", "sent_by"])
     return report
+
+
+def _send_batch(line_ids: list[int], *, by: User | None, report: SendReport) -> None:
+    now = timezone.now()
+    with transaction.atomic():
+        lines = list(
+            AllocationLine.objects.select_for_update().filter(pk__in=line_ids).order_by("pk")
+        )
+        fresh = [line for line in lines if not line.outcome]
+        report.already_sent += len(lines) - len(fresh)
+        requests = (
+            Request.objects.select_for_update(of=("self",))
+            .select_related("cpts", "commune")
+            .order_by("pk")
+            .in_bulk([line.request_id for line in fresh])
+        )
+        waiting = [line for line in fresh if requests[line.request_id].status == Status.WAITING]
+        created = solicitations_send_many(
+            asks=[(requests[line.request_id], line.practitioner_id) for line in waiting],
+            by=by,
+            origin=Origin.ALLOCATION,
+            now=now,
+        )
+        outcomes: dict[str, list[int]] = {}
+        asked = {line.pk for line in waiting}
+        for line in fresh:
+            reference = requests[line.request_id].reference
+            if line.pk not in asked:
+                outcome, kept = LineOutcome.SKIPPED, report.skipped
+            elif line.request_id in created:
+                outcome, kept = LineOutcome.SENT, report.sent
+            else:  # refused, or this GP was already asked about this request
+                outcome, kept = LineOutcome.FAILED, report.failed
+            outcomes.setdefault(outcome, []).append(line.pk)
+            kept.append(reference)
+        for outcome, pks in outcomes.items():
+            AllocationLine.objects.filter(pk__in=pks).update(outcome=outcome, outcome_at=now)

@@ -1,10 +1,12 @@
 """Sending an allocation run: each proposed GP is asked through the orientation flow, once."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accesmt.intake.lifecycle import request_transition
-from accesmt.intake.models import Status
+from accesmt.intake.models import Request, Status
 from accesmt.matching.models import AllocationLine, AllocationStatus, LineOutcome
 from accesmt.matching.services import (
     AllocationRefused,
@@ -160,3 +162,76 @@ def test_no_one_else_can_send(client, world):
         client.force_login(MembershipFactory(cpts=w.cpts, role=role).user)
         assert client.post(send_url(w.cpts, w.run), {"scope": "all"}).status_code == 404
     assert not Solicitation.objects.exists()
+
+
+# --- in batches (issue 15: tens of thousands of lines) ------------------------------------------
+
+
+def a_bigger_world(households: int):
+    """`households` waiting households, each with room at a GP of its own (with an e-mail), and
+    the run that proposes them all."""
+    w = two_cpts()
+    for i in range(households):
+        site = gp_at(w.cpts, w.here, north=3 * i, capacity=4)
+        site.practitioner.email = f"dr{i}@exemple.fr"
+        site.practitioner.save()
+        waiting_request(w.cpts, w.here, north=3 * i, days=10 + i)
+    w.coordinator = MembershipFactory(cpts=w.cpts, role="coordinator").user
+    w.run = allocation_run_create(cpts=w.cpts, by=w.coordinator, now=NOW)
+    assert w.run.assigned == households
+    return w
+
+
+def test_the_queries_of_a_send_do_not_grow_with_its_lines(settings):
+    settings.PUBLIC_BASE_URL = "https://accesmt.example"
+    w = a_bigger_world(6)
+    line_ids = list(w.run.lines.assigned().order_by("pk").values_list("pk", flat=True))
+    counts = []
+    for chosen in (line_ids[:2], line_ids[2:]):
+        with CaptureQueriesContext(connection) as queries:
+            report = allocation_run_send(run=w.run, by=w.coordinator, line_ids=chosen)
+        assert len(report.sent) == len(chosen)
+        counts.append(len(queries))
+    assert counts[0] == counts[1], counts
+    assert OutboxMessage.objects.filter(topic="orientation.ask").count() == 6
+
+
+def test_batches_report_progress_and_a_failed_batch_leaves_its_lines_to_send(monkeypatch, settings):
+    from accesmt.orientation import allocation_send
+    from accesmt.orientation.services import solicitations
+
+    settings.PUBLIC_BASE_URL = "https://accesmt.example"
+    w = a_bigger_world(5)
+    monkeypatch.setattr(allocation_send, "BATCH_SIZE", 2)
+    calls = []
+    real = solicitations.outbox_enqueue_many
+
+    def third_batch_fails(messages, **kwargs):
+        if len(calls) == 3:  # progress was told 0, 0 and 2 before this (third) batch
+            raise RuntimeError("panne au milieu de l'envoi")
+        return real(messages, **kwargs)
+
+    monkeypatch.setattr(solicitations, "outbox_enqueue_many", third_batch_fails)
+    with pytest.raises(RuntimeError):
+        allocation_run_send(
+            run=w.run, by=w.coordinator, progress=lambda **kw: calls.append(kw.get("done"))
+        )
+    # the first two batches went out with their messages; the third wrote nothing at all
+    sent = AllocationLine.objects.filter(run=w.run, outcome=LineOutcome.SENT)
+    assert sent.count() == 2 and Solicitation.objects.count() == 2
+    assert OutboxMessage.objects.count() == 2
+    assert set(OutboxMessage.objects.values_list("related_id", flat=True)) == {
+        str(pk) for pk in Solicitation.objects.values_list("pk", flat=True)
+    }
+    assert AllocationLine.objects.filter(run=w.run, outcome="").count() == 3
+    assert Request.objects.filter(status=Status.PROPOSING).count() == 2
+
+    monkeypatch.setattr(solicitations, "outbox_enqueue_many", real)
+    calls.clear()
+    report = allocation_run_send(
+        run=w.run, by=w.coordinator, progress=lambda **kw: calls.append(kw.get("done"))
+    )
+    assert (len(report.sent), report.already_sent) == (3, 2)
+    assert calls == [0, 0, 2, 4]
+    assert Solicitation.objects.count() == OutboxMessage.objects.count() == 5
+    assert Request.objects.filter(status=Status.PROPOSING).count() == 5

@@ -38,6 +38,7 @@ from .solicitations import (
     solicitation_answer,
     solicitations_follow_up,
     solicitations_send,
+    solicitations_send_many,
     usual_gp_ask,
 )
 
@@ -56,5 +57,6 @@ __all__ = [
     "solicitation_url",
     "solicitations_follow_up",
     "solicitations_send",
+    "solicitations_send_many",
     "usual_gp_ask",
 ]

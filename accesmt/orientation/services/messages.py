@@ -24,10 +24,12 @@ from .links import solicitation_url
 MESSAGES = "orientation/messages/{}.txt"
 
 
-def _ask_gp(solicitation: Solicitation, *, now, reminder: bool = False) -> None:
+def _ask_gp_message(solicitation: Solicitation, *, now, reminder: bool = False) -> dict | None:
+    """The outbox fields (`outbox_enqueue`'s arguments) of the e-mail asking the GP of
+    `solicitation`, None when the GP has no e-mail."""
     email = solicitation.practitioner.email
     if not email:
-        return  # the coordinator calls: the solicitation shows "à appeler"
+        return None  # the coordinator calls: the solicitation shows "à appeler"
     subject, body = render_message(
         MESSAGES.format("ask_gp_email"),
         {
@@ -39,17 +41,22 @@ def _ask_gp(solicitation: Solicitation, *, now, reminder: bool = False) -> None:
         },
         subject_template=MESSAGES.format("ask_gp_subject"),
     )
-    outbox_enqueue(
-        now=now,
-        channel="email",
-        to=email,
-        subject=subject,
-        body=body,
-        topic="orientation.reminder" if reminder else "orientation.ask",
-        cpts=solicitation.cpts,
-        related=solicitation,
-        dedup_key=f"orientation.{'reminder' if reminder else 'ask'}.{solicitation.pk}",
-    )
+    return {
+        "now": now,
+        "channel": "email",
+        "to": email,
+        "subject": subject,
+        "body": body,
+        "topic": "orientation.reminder" if reminder else "orientation.ask",
+        "cpts": solicitation.cpts,
+        "related": solicitation,
+        "dedup_key": f"orientation.{'reminder' if reminder else 'ask'}.{solicitation.pk}",
+    }
+
+
+def _ask_gp(solicitation: Solicitation, *, now, reminder: bool = False) -> None:
+    if message := _ask_gp_message(solicitation, now=now, reminder=reminder):
+        outbox_enqueue(**message)
 
 
 def offer_text(request: Request, solicitations: Iterable[Solicitation]) -> str:

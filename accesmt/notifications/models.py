@@ -267,6 +267,12 @@ class Operation(models.Model):
             return 0
         return min(100, int(100 * self.done / self.total))
 
+    @property
+    def shows_count(self) -> bool:
+        """« 1 200 sur 34 520 » beside the percentage: not when the handler counts in percents
+        (a total of 100 would only repeat it), nor once done."""
+        return bool(self.total) and self.total != 100 and not self.is_done
+
     def seconds_left(self, now=None) -> int | None:
         """Estimated from the pace so far (None until something is done)."""
         if not self.is_active or not self.started_at or not self.done or not self.total:

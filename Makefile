@@ -82,10 +82,11 @@ format: venv
 lock:
 	$(BIN)/pip-compile --quiet --extra dev --strip-extras --no-emit-index-url --no-emit-find-links -o requirements.lock pyproject.toml
 
-# bench_load.py (make bench-load) and bench_registration_faults.py (make bench-faults) are left
-# out: they start their own servers and need PostgreSQL.
+# bench_load.py (make bench-load), bench_registration_faults.py (make bench-faults) and
+# bench_queue_paired.py (two databases made first, see its docstring) are left
+# out: they need PostgreSQL (the first two start their own servers).
 bench: venv
-	@for b in bench/bench_*.py; do case $$b in *_faults.py|*_load.py) continue;; esac; echo "== $$b"; $(BIN)/python $$b || exit 1; done
+	@for b in bench/bench_*.py; do case $$b in *_faults.py|*_load.py|*_paired.py) continue;; esac; echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 # Registrations under faults against gunicorn + a throw-away PostgreSQL on loopback (the SMTP
 # server down and back, PostgreSQL restarted): `make bench-faults BENCH_ARGS="--count 300"`.

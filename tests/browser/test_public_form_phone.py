@@ -237,6 +237,9 @@ def test_without_javascript_the_list_of_gps_comes_with_a_button(live_server, bro
         "Médecin que vous consultez déjà (dans la liste des médecins du territoire)"
     )
     expect(gps).to_be_focused()
+    # the page lands on the question, not below it: its legend and the list both on screen
+    expect(page.get_by_text("Médecin consulté habituellement (facultatif)")).to_be_in_viewport()
+    expect(gps).to_be_in_viewport()
     expect(page.locator("[name='membres-0-first_name']")).to_have_value("Marcelle")
     gps.select_option(gp.rpps)
     _fill_situation_and_consent(page, taps)

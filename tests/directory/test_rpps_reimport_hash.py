@@ -1,6 +1,8 @@
 """Re-imports compared by a hash per row (issue 15): an unchanged file writes nothing to the
 directory, a changed row is written alone, rows from before the hash existed are looked at once."""
 
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -17,11 +19,13 @@ DIRECTORY_TABLES = (Practitioner._meta.db_table, PracticeSite._meta.db_table)
 
 
 def directory_writes(queries) -> list[str]:
+    """The statements writing to the directory (an executemany is logged « N times: SQL »)."""
+    statements = [re.sub(r"^\d+ times: ", "", q["sql"].lstrip()) for q in queries]
     return [
-        q["sql"]
-        for q in queries
-        if q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE", "COPY"))
-        and any(table in q["sql"] for table in DIRECTORY_TABLES)
+        sql
+        for sql in statements
+        if sql.upper().startswith(("INSERT", "UPDATE", "DELETE", "COPY"))
+        and any(table in sql for table in DIRECTORY_TABLES)
     ]
 
 

@@ -126,6 +126,27 @@ def _update_practitioner(
     return changed
 
 
+def _update_rows(model, objects: list, names: list[str]) -> None:
+    """Write `names` of already-loaded `objects`: one parameterised UPDATE per row sent by
+    executemany (pipelined by psycopg). Django's bulk_update compiles a CASE per column with a
+    WHEN per row: 150 ms of Python per 50 sites, 5.6 s for the 1,028 sites of a 1 % change."""
+    if not objects:
+        return
+    fields = [model._meta.get_field(name) for name in names]
+    quote = connection.ops.quote_name
+    assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
+    # Table and column names come from the model's meta, quoted; values are bound.
+    table, pk = quote(model._meta.db_table), quote(model._meta.pk.column)
+    sql = f"UPDATE {table} SET {assignments} WHERE {pk} = %s"  # noqa: S608
+    rows = [
+        [field.get_db_prep_save(getattr(obj, field.attname), connection) for field in fields]
+        + [obj.pk]
+        for obj in objects
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+
+
 class _Inserter:
     """Inserts rows given as tuples of column values, without model instances: COPY on
     PostgreSQL, executemany elsewhere (SQLite)."""
@@ -272,7 +293,8 @@ def _update_practitioners(
         if changed:
             practitioner.updated_at = practitioner.imported_at = now
         to_update.append(practitioner)
-    Practitioner.objects.bulk_update(
+    _update_rows(
+        Practitioner,
         to_update,
         [
             *PRACTITIONER_FIELDS,
@@ -283,7 +305,6 @@ def _update_practitioners(
             "updated_at",
             "import_hash",
         ],
-        batch_size=BATCH_SIZE,
     )
     to_look_at.clear()
 
@@ -431,7 +452,8 @@ def _update_sites(
         if changed:
             site.updated_at = site.imported_at = now
         to_update.append(site)
-    PracticeSite.objects.bulk_update(
+    _update_rows(
+        PracticeSite,
         to_update,
         [
             *SITE_FIELDS,
@@ -445,7 +467,6 @@ def _update_sites(
             "updated_at",
             "import_hash",
         ],
-        batch_size=BATCH_SIZE,
     )
     to_look_at.clear()
 
@@ -524,6 +545,14 @@ def apply_rpps_rows(
     phases["lieux"] = time.monotonic() - started - sum(phases.values())
     _mark_gone(scope, unlisted, report=report, now=now, present_before=present_before)
     phases["départs"] = time.monotonic() - started - sum(phases.values())
+    if connection.vendor == "postgresql" and (report.practitioners_created or report.sites_created):
+        # Tens of thousands of rows just copied in: the planner's statistics are refreshed now,
+        # not at autovacuum's next pass (until then, lookups by id planned as full scans made
+        # the next import's updates 10× slower).
+        with connection.cursor() as cursor:
+            for model in (Practitioner, PracticeSite):
+                cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+    phases["statistiques"] = time.monotonic() - started - sum(phases.values())
     gp_counts_record(cpts_ids=_cpts_covered(scope), on=timezone.localdate(now))
     phases["comptes"] = time.monotonic() - started - sum(phases.values())
     report.apply_seconds = time.monotonic() - started

@@ -21,6 +21,8 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
+from django.utils.html import format_html_join
 from django.views.decorators.http import require_http_methods
 
 from accesmt.accounts.access import access_record, cpts_role_required
@@ -91,17 +93,23 @@ def _messages_of(error: ValidationError) -> str:
 # --- coordinator ---------------------------------------------------------------------------------
 
 
+def _gp_options(cpts) -> str:
+    """`<option>` of each present GP of `cpts`, by name: three columns, no model instances, one
+    string for both selects of the page (rendering 2 × 2,000 options in the template cost more
+    than the rest of the page)."""
+    gps = (
+        Practitioner.objects.in_cpts(cpts)
+        .filter(is_gone=False)
+        .order_by("last_name", "first_name")
+        .values_list("pk", "first_name", "last_name")
+    )
+    return format_html_join("", '<option value="{}">Dr {} {}</option>', gps)
+
+
 def _coordinator_context(cpts, request: Request) -> dict:
     candidates, exclusions = request_candidates(request, with_exclusions=True)
     solicitations = list(
         request.solicitations.select_related("practitioner", "site").order_by("asked_at", "pk")
-    )
-    # The two lists of a select: three columns, no model instances (a territory has ~2,000 GPs).
-    territory_gps = (
-        Practitioner.objects.in_cpts(cpts)
-        .filter(is_gone=False)
-        .order_by("last_name", "first_name")
-        .values("pk", "first_name", "last_name")
     )
     usual_gp = usual_gp_of(request) if request.usual_gp_rpps else None
     usual_gp_asked = next(
@@ -130,7 +138,8 @@ def _coordinator_context(cpts, request: Request) -> dict:
         "solicitations": solicitations,
         "accepted": [s for s in solicitations if s.status == SolicitationStatus.ACCEPTED],
         "decline_reasons": DeclineReason.choices,
-        "territory_gps": territory_gps,
+        # The <option>s of the two selects of every GP of the territory, made once (~2,000 GPs).
+        "territory_gp_options": SimpleLazyObject(lambda: _gp_options(cpts)),
         "can_ask": request.status in ASKABLE,
         "can_restart": request.status in ORIENTING,
         "can_record": request.status in ASKABLE,

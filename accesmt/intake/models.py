@@ -454,9 +454,9 @@ class HouseholdMember(models.Model):
     position = models.PositiveSmallIntegerField("rang", default=0)
     first_name = models.CharField("prénom", max_length=100)
     last_name = models.CharField("nom", max_length=100)
-    # Indexed by intake_member_identity (equality) and intake_member_name_prefix (the queue's
-    # search by name).
-    normalised_name = models.CharField(max_length=NORMALISED_NAME_LENGTH, editable=False)
+    normalised_name = models.CharField(
+        max_length=NORMALISED_NAME_LENGTH, editable=False, db_index=True
+    )
     # An anonymised member has no birth date: only its year, or the first year of a 5- or 10-year
     # band (`birth_year_span`), or nothing at all (k-anonymity, coarsening.py).
     birth_date = models.DateField("date de naissance", null=True)
@@ -484,16 +484,7 @@ class HouseholdMember(models.Model):
         verbose_name_plural = "membres du foyer"
         ordering = ["request", "position", "pk"]
         indexes = [
-            models.Index(fields=["normalised_name", "birth_date"], name="intake_member_identity"),
-            # The queue's search by name (a prefix, LIKE 'martin%'): an index-only scan gives the
-            # request ids of the members matching, without reading the rows of the whole platform
-            # (PostgreSQL; SQLite ignores the operator class and INCLUDE).
-            models.Index(
-                fields=["normalised_name"],
-                name="intake_member_name_prefix",
-                opclasses=["varchar_pattern_ops"],
-                include=["request"],
-            ),
+            models.Index(fields=["normalised_name", "birth_date"], name="intake_member_identity")
         ]
         constraints = [
             models.CheckConstraint(

@@ -92,6 +92,18 @@ EXCLUSION_ORDER = (
     VISIT_ZONE,
     TOO_FAR,
 )
+# One short label per code, for counts of the excluded GPs by reason (the row's own reason
+# says more: the places left, the profile refused, the distance).
+EXCLUSION_LABELS = {
+    NO_DECLARATION: "disponibilités non déclarées",
+    NOT_ACCEPTING: "n'acceptent pas de nouveaux patients",
+    EXPIRED: "déclaration expirée",
+    CAPACITY_REACHED: "capacité du mois atteinte",
+    HOUSEHOLD_TOO_BIG: "pas assez de places pour ce foyer",
+    PROFILE: "ne prennent pas ce profil de patient",
+    VISIT_ZONE: "zone de visites à domicile hors de l'adresse",
+    TOO_FAR: "trop loin",
+}
 
 
 def format_km(km: float) -> str:

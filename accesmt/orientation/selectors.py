@@ -31,6 +31,8 @@ from accesmt.intake.ages import age_bands_text
 from accesmt.intake.models import Coverage, HomeVisits, HouseholdMember, Request
 from accesmt.intake.priority import RULE_TITLES
 from accesmt.matching.candidates import (
+    EXCLUSION_LABELS,
+    EXCLUSION_ORDER,
     Candidate,
     Exclusion,
     Profile,
@@ -133,13 +135,41 @@ def _current_index(cpts, now=None):
     return candidate_index(cpts, now=now, taken_this_month=taken, solicitations_this_month=asked)
 
 
+EXCLUSIONS_SHOWN = 30  # on the orientation page; the others on their own paginated page
+
+
+@dataclass(frozen=True)
+class Exclusions:
+    """The GPs of the territory that are not proposed for a request (the GPs already asked left
+    out), nearest first. Finding them is one vectorised pass over the candidate index; what costs
+    is reading and showing them, so a page reads the practitioners of the rows it shows only."""
+
+    found: list[Exclusion]
+
+    @property
+    def total(self) -> int:
+        return len(self.found)
+
+    @property
+    def by_reason(self) -> list[tuple[str, int]]:
+        """(short label, number of GPs) for each reason met, in the order they are checked."""
+        counts = Counter(e.code for e in self.found)
+        return [(EXCLUSION_LABELS[code], counts[code]) for code in EXCLUSION_ORDER if counts[code]]
+
+    def rows(self, exclusions: Iterable[Exclusion]) -> list[ExclusionRow]:
+        """`exclusions` (a slice of `found`) with their practitioners."""
+        exclusions = list(exclusions)
+        practitioners = Practitioner.objects.in_bulk({e.practitioner_id for e in exclusions})
+        return [ExclusionRow(e, practitioners[e.practitioner_id]) for e in exclusions]
+
+
 def request_candidates(
     request: Request,
     *,
     limit: int | None = None,
     with_exclusions: bool = False,
     now: datetime.datetime | None = None,
-) -> tuple[list[CandidateRow], list[ExclusionRow]]:
+) -> tuple[list[CandidateRow], Exclusions]:
     """The ranked candidates for `request`, without the GPs already asked about it, and (when
     asked) every other GP of the territory with the reason it is excluded; declarations and
     places used are those of the month of `now`."""
@@ -154,18 +184,16 @@ def request_candidates(
     ][: limit or settings.candidates_shown]
     exclusions: list[Exclusion] = []
     if with_exclusions:
-        exclusions = explain_exclusions(index, needs, max_distance_km=settings.max_distance_km)
-    practitioners = Practitioner.objects.in_bulk(
-        {c.practitioner_id for c in ranked} | {e.practitioner_id for e in exclusions}
-    )
+        exclusions = [
+            e
+            for e in explain_exclusions(index, needs, max_distance_km=settings.max_distance_km)
+            if e.practitioner_id not in asked
+        ]
+    practitioners = Practitioner.objects.in_bulk({c.practitioner_id for c in ranked})
     sites = PracticeSite.objects.in_bulk({c.site_id for c in ranked})
     return (
         [CandidateRow(c, practitioners[c.practitioner_id], sites[c.site_id]) for c in ranked],
-        [
-            ExclusionRow(e, practitioners[e.practitioner_id])
-            for e in exclusions
-            if e.practitioner_id not in asked
-        ],
+        Exclusions(exclusions),
     )
 
 

@@ -13,6 +13,7 @@ REQUEST = "espace/<slug:cpts_slug>/demandes/<str:reference>/"
 TRANSFERS = "espace/<slug:cpts_slug>/transferts/"
 urlpatterns = [
     path(f"{REQUEST}orientation/", views.request_orientation, name="request"),
+    path(f"{REQUEST}orientation/exclus/", views.request_exclusions, name="request_exclusions"),
     path(f"{REQUEST}lettre.pdf", views.request_letter, name="letter"),
     path("espace/<slug:cpts_slug>/foyers-a-prendre/", views.gp_households, name="gp_households"),
     path("orientation/<str:token>/", views.answer, name="answer"),

@@ -17,9 +17,12 @@ from urllib.parse import urlencode
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
+from django.utils.html import format_html_join
 from django.views.decorators.http import require_http_methods
 
 from accesmt.accounts.access import access_record, cpts_role_required
@@ -49,6 +52,7 @@ from .models import (
     SolicitationStatus,
 )
 from .selectors import (
+    EXCLUSIONS_SHOWN,
     GP_SORTS,
     accepted_solicitations,
     choice_offers,
@@ -89,13 +93,23 @@ def _messages_of(error: ValidationError) -> str:
 # --- coordinator ---------------------------------------------------------------------------------
 
 
+def _gp_options(cpts) -> str:
+    """`<option>` of each present GP of `cpts`, by name: three columns, no model instances, one
+    string for both selects of the page (rendering 2 × 2,000 options in the template cost more
+    than the rest of the page)."""
+    gps = (
+        Practitioner.objects.in_cpts(cpts)
+        .filter(is_gone=False)
+        .order_by("last_name", "first_name")
+        .values_list("pk", "first_name", "last_name")
+    )
+    return format_html_join("", '<option value="{}">Dr {} {}</option>', gps)
+
+
 def _coordinator_context(cpts, request: Request) -> dict:
     candidates, exclusions = request_candidates(request, with_exclusions=True)
     solicitations = list(
         request.solicitations.select_related("practitioner", "site").order_by("asked_at", "pk")
-    )
-    territory_gps = (
-        Practitioner.objects.in_cpts(cpts).filter(is_gone=False).order_by("last_name", "first_name")
     )
     usual_gp = usual_gp_of(request) if request.usual_gp_rpps else None
     usual_gp_asked = next(
@@ -118,11 +132,14 @@ def _coordinator_context(cpts, request: Request) -> dict:
         and bool(request.usual_gp_rpps or request.usual_gp_name),
         "summary": household_summary(request),
         "candidates": candidates,
+        # The count by reason and the nearest ones; all of them on request_exclusions.
         "exclusions": exclusions,
+        "excluded_rows": exclusions.rows(exclusions.found[:EXCLUSIONS_SHOWN]),
         "solicitations": solicitations,
         "accepted": [s for s in solicitations if s.status == SolicitationStatus.ACCEPTED],
         "decline_reasons": DeclineReason.choices,
-        "territory_gps": territory_gps,
+        # The <option>s of the two selects of every GP of the territory, made once (~2,000 GPs).
+        "territory_gp_options": SimpleLazyObject(lambda: _gp_options(cpts)),
         "can_ask": request.status in ASKABLE,
         "can_restart": request.status in ORIENTING,
         "can_record": request.status in ASKABLE,
@@ -234,6 +251,36 @@ def request_orientation(http_request, cpts_slug: str, reference: str):
             messages.success(http_request, done)
         return redirect("orientation:request", cpts_slug=cpts.slug, reference=reference)
     return render(http_request, "orientation/request.html", _coordinator_context(cpts, request))
+
+
+EXCLUSIONS_PAGE_SIZE = 50
+
+
+@cpts_role_required(*COORDINATOR)
+@require_http_methods(["GET"])
+def request_exclusions(http_request, cpts_slug: str, reference: str):
+    """Every GP of the territory not proposed for the request, with the reason, page by page."""
+    cpts = http_request.cpts
+    request = access_record(
+        http_request,
+        Request.objects.filter(cpts=cpts).select_related("cpts", "commune"),
+        {"reference": reference},
+        COORDINATOR,
+        action=AuditAction.READ,
+    )
+    _, exclusions = request_candidates(request, limit=1, with_exclusions=True)
+    page = Paginator(exclusions.found, EXCLUSIONS_PAGE_SIZE).get_page(http_request.GET.get("page"))
+    return render(
+        http_request,
+        "orientation/request_exclusions.html",
+        {
+            "cpts": cpts,
+            "r": request,
+            "exclusions": exclusions,
+            "page": page,
+            "excluded_rows": exclusions.rows(page.object_list),
+        },
+    )
 
 
 @cpts_role_required(*COORDINATOR)

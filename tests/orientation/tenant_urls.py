@@ -46,6 +46,14 @@ register(
 )
 register(
     TenantURL(
+        name="orientation:request_exclusions",
+        url=_request_url("request_exclusions"),
+        allowed=COORDINATION,
+        setup=_request_with_accepted_gp,
+    )
+)
+register(
+    TenantURL(
         name="orientation:letter",
         url=_request_url("letter"),
         allowed=COORDINATION,

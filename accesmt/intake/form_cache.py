@@ -20,7 +20,7 @@ TIMEOUT = 300
 
 _PACKAGE = Path(__file__).resolve().parent.parent  # accesmt/
 # What the fragment's HTML is made of: a deploy that changes any of it changes the key.
-_CODE = ("intake", "core/templates", "common")
+_CODE = ("intake", "core/templates", "core/templatetags", "common")
 
 
 @functools.cache

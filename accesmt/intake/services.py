@@ -361,7 +361,9 @@ def request_create(
                 **geocoded,
             )
             # The key's uniqueness is left to the database: a same-instant twin is answered below.
-            request.full_clean(exclude=["submission_key"])
+            # So are the invariants (Meta.constraints): they hold on values this function sets,
+            # and Django would check each one with a query of its own (12 per registration).
+            request.full_clean(exclude=["submission_key"], validate_constraints=False)
             request.save()
             for position, member_data in enumerate(members):
                 member = HouseholdMember(
@@ -370,7 +372,7 @@ def request_create(
                     is_contact_person=position == 0,
                     **{name: member_data[name] for name in MEMBER_FIELDS if name in member_data},
                 )
-                member.full_clean(exclude=["normalised_name"])
+                member.full_clean(exclude=["normalised_name"], validate_constraints=False)
                 member.save()
             record_creation(request=request, by=by, note=Channel(channel).label)
             request_recompute_priority(request=request, today=timezone.localdate(now))

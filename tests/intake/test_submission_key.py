@@ -7,7 +7,7 @@ import threading
 import uuid
 
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection
 from django.test import Client
 from django.urls import reverse
 
@@ -203,3 +203,26 @@ def test_identical_submissions_at_the_same_instant_store_one_request(territory):
 
     assert _at_the_same_instant(send_api, rounds) == [[200, 201]] * rounds
     assert Request.objects.filter(channel=Channel.API).count() == rounds
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_invariant_broken_by_the_caller_is_refused_by_the_database(territory):
+    """request_create leaves Meta.constraints to the database (no query per constraint): a
+    referral without its attesting referrer is still refused, and nothing is stored."""
+    household = {
+        "address": "1 rue Basly",
+        "postcode": "62800",
+        "commune": territory["communes"]["Liévin"],
+        "phone": "+33612345678",
+        "reason": "mt_retired",
+    }
+    members = [{"first_name": "Rémi", "last_name": "Caron", "birth_date": "1960-01-02"}]
+    with pytest.raises(IntegrityError, match="intake_request_referral_has_attesting_referrer"):
+        request_create(
+            cpts=territory["lievin"],
+            channel=Channel.REFERRAL,
+            household=household,
+            members=members,
+            submission_key=uuid.uuid4(),
+        )
+    assert not Request.objects.exists()

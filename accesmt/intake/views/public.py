@@ -11,6 +11,7 @@ from accesmt.accounts.ip import client_ip
 from accesmt.common.links import public_url
 from accesmt.territory.models import CPTS
 
+from .. import form_cache
 from ..consent import CONSENT_TEXT_VERSION, NOT_A_WAITING_LIST
 from ..forms import IntakeForms
 from ..models import Channel, IntakeSettings, Request
@@ -56,7 +57,16 @@ def register(http_request, cpts_slug: str):
     if http_request.method == "GET":
         place = _place_from_home(cpts, http_request.GET.get("commune", ""))
         forms = IntakeForms(cpts=cpts, channel=Channel.ONLINE, place=place)
-        return render_form(http_request, cpts=cpts, forms=forms, page=page)
+        # Unbound: its fields are the same for every visitor (form_cache), rendered once.
+        key = form_cache.fragment_key(cpts=cpts, channel=Channel.ONLINE, place=place)
+        return render_form(
+            http_request,
+            cpts=cpts,
+            forms=forms,
+            page=page,
+            form_fragment_key=key,
+            form_fragment_timeout=form_cache.TIMEOUT,
+        )
 
     data = http_request.POST
     if IntakeForms.retyping(data):

@@ -152,6 +152,17 @@ def _coordinator_context(cpts, request: Request) -> dict:
     }
 
 
+def _coordinator_request(http_request, reference: str, *, action) -> Request:
+    """The request of the coordinator's CPTS by its reference (404 otherwise); access audited."""
+    return access_record(
+        http_request,
+        Request.objects.filter(cpts=http_request.cpts).select_related("cpts", "commune"),
+        {"reference": reference},
+        COORDINATOR,
+        action=action,
+    )
+
+
 def _int_list(values) -> list[int]:
     try:
         return [int(v) for v in values]
@@ -235,13 +246,7 @@ def _coordinator_post(http_request, request: Request) -> str:
 def request_orientation(http_request, cpts_slug: str, reference: str):
     cpts = http_request.cpts
     action = AuditAction.UPDATE if http_request.method == "POST" else AuditAction.READ
-    request = access_record(
-        http_request,
-        Request.objects.filter(cpts=cpts).select_related("cpts", "commune"),
-        {"reference": reference},
-        COORDINATOR,
-        action=action,
-    )
+    request = _coordinator_request(http_request, reference, action=action)
     if http_request.method == "POST":
         try:
             done = _coordinator_post(http_request, request)
@@ -261,13 +266,7 @@ EXCLUSIONS_PAGE_SIZE = 50
 def request_exclusions(http_request, cpts_slug: str, reference: str):
     """Every GP of the territory not proposed for the request, with the reason, page by page."""
     cpts = http_request.cpts
-    request = access_record(
-        http_request,
-        Request.objects.filter(cpts=cpts).select_related("cpts", "commune"),
-        {"reference": reference},
-        COORDINATOR,
-        action=AuditAction.READ,
-    )
+    request = _coordinator_request(http_request, reference, action=AuditAction.READ)
     _, exclusions = request_candidates(request, limit=1, with_exclusions=True)
     page = Paginator(exclusions.found, EXCLUSIONS_PAGE_SIZE).get_page(http_request.GET.get("page"))
     return render(
@@ -285,14 +284,7 @@ def request_exclusions(http_request, cpts_slug: str, reference: str):
 
 @cpts_role_required(*COORDINATOR)
 def request_letter(http_request, cpts_slug: str, reference: str):
-    cpts = http_request.cpts
-    request = access_record(
-        http_request,
-        Request.objects.filter(cpts=cpts).select_related("cpts", "commune"),
-        {"reference": reference},
-        COORDINATOR,
-        action=AuditAction.EXPORT,
-    )
+    request = _coordinator_request(http_request, reference, action=AuditAction.EXPORT)
     accepted = list(accepted_solicitations(request))
     if not accepted:
         raise Http404("Aucun médecin n'a encore accepté cette demande.")

@@ -47,15 +47,9 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from stack import ROOT, Stack  # noqa: E402
+from stack import COMMUNES, ROOT, Stack  # noqa: E402
 
 CPTS_SLUG = "bench-faults"
-COMMUNES = [
-    ("Liévin", "62800"),
-    ("Lens", "62300"),
-    ("Avion", "62210"),
-    ("Éleu-dit-Leauwette", "62300"),
-]
 
 SETUP = """
 from accesmt.territory.models import CPTS, Commune, TerritoryCommune

@@ -36,16 +36,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from stack import ROOT, Stack  # noqa: E402
+from stack import COMMUNES, ROOT, Stack  # noqa: E402
 from web_client import Browser, Mailbox, Page, totp  # noqa: E402
 
 CPTS_SLUG = "prod-check"
-COMMUNES = [
-    ("Liévin", "62800"),
-    ("Lens", "62300"),
-    ("Avion", "62210"),
-    ("Éleu-dit-Leauwette", "62300"),
-]
 
 # Run by `manage.py shell -c` with the production settings (load_demo refuses them).
 SETUP = """

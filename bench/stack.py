@@ -39,6 +39,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
+# The communes (name, postcode) of the small CPTS the stack's scripts set up and register in.
+COMMUNES = [
+    ("Liévin", "62800"),
+    ("Lens", "62300"),
+    ("Avion", "62210"),
+    ("Éleu-dit-Leauwette", "62300"),
+]
 PYTHON = sys.executable
 
 

@@ -31,6 +31,7 @@ def _pages() -> dict[str, list[str]]:
     plan = TransferPlan.objects.filter(cpts__slug=SLUG).latest("pk")
     cpam_list = CpamList.objects.filter(cpts__slug=SLUG).latest("pk")
     rights = Request.objects.filter(cpts__slug=SLUG, needs_rights_help=True).latest("pk")
+    waiting = Request.objects.filter(cpts__slug=SLUG, status="waiting").latest("pk").reference
     sections = [
         _cpts("reporting:indicators_section", section_slug=s) for s in SECTION_SLUGS.values()
     ]
@@ -51,6 +52,8 @@ def _pages() -> dict[str, list[str]]:
             _cpts("directory:installation_list"),
             _cpts("directory:installation_create"),
             _cpts("matching:runs"),
+            _cpts("orientation:request", reference=waiting),
+            _cpts("orientation:request_exclusions", reference=waiting),
             _cpts("orientation:letters"),
             _cpts("orientation:still_needed"),
             _cpts("orientation:transfer_plans"),

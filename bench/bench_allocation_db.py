@@ -355,7 +355,9 @@ def generate_households(
         "updated_at": stamp,
         "waiting_since": since,
     }
-    insert(Request, n, {**columns, **(request_columns or {})})
+    columns = {**columns, **(request_columns or {})}
+    insert(Request, n, columns)
+    request_cpts = np.broadcast_to(np.asarray(columns["cpts_id"]), (n,))
     # members: 65 % alone, then 2–5 people; ages give the profiles (under 6, 70+)
     size = np.where(rng.random(n) < 0.65, 1, rng.integers(2, 6, n))
     owner = np.repeat(ids, size)
@@ -378,6 +380,7 @@ def generate_households(
         {
             "id": np.arange(first_member, first_member + m),
             "request_id": owner,
+            "cpts_id": np.repeat(request_cpts, size),
             "first_name": first,
             "last_name": last,
             "normalised_name": normalised,

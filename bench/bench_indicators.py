@@ -114,6 +114,7 @@ def generate_requests(
         {
             "id": np.arange(first_member, first_member + m),
             "request_id": owner,
+            "cpts_id": np.repeat(cpts_ids[pick], size),
             "first_name": "Camille",
             "last_name": "Banc",
             "normalised_name": "banccamille",

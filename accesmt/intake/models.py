@@ -451,6 +451,12 @@ class Request(models.Model):
 
 class HouseholdMember(models.Model):
     request = models.ForeignKey(Request, on_delete=models.CASCADE, related_name="members")
+    # The request's CPTS, copied (a request never changes CPTS: a transfer makes a new request),
+    # so that a search by name starts from the CPTS's members, not from every member of the
+    # platform with that name (intake_member_cpts_name; migration 0020 filled it in).
+    cpts = models.ForeignKey(
+        "territory.CPTS", on_delete=models.PROTECT, related_name="+", editable=False, db_index=False
+    )
     position = models.PositiveSmallIntegerField("rang", default=0)
     first_name = models.CharField("prénom", max_length=100)
     last_name = models.CharField("nom", max_length=100)
@@ -484,7 +490,14 @@ class HouseholdMember(models.Model):
         verbose_name_plural = "membres du foyer"
         ordering = ["request", "position", "pk"]
         indexes = [
-            models.Index(fields=["normalised_name", "birth_date"], name="intake_member_identity")
+            models.Index(fields=["normalised_name", "birth_date"], name="intake_member_identity"),
+            # PostgreSQL: the pattern operator class serves `LIKE 'prefix%'` whatever the
+            # database's collation (SQLite ignores operator classes).
+            models.Index(
+                fields=["cpts", "normalised_name"],
+                name="intake_member_cpts_name",
+                opclasses=["int8_ops", "varchar_pattern_ops"],
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -503,6 +516,8 @@ class HouseholdMember(models.Model):
 
     def save(self, *args, **kwargs):
         self.normalised_name = normalise_name(self.last_name, self.first_name)
+        if self.cpts_id is None:
+            self.cpts_id = self.request.cpts_id
         super().save(*args, **kwargs)
 
     def age_on(self, day) -> int:

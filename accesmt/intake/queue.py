@@ -160,12 +160,14 @@ class QueueSearch:
             raise ValidationError(SEARCH_REFUSED, code="search")
         return cls("name", key)
 
-    def q(self) -> Q:
+    def q(self, cpts) -> Q:
+        """The requests of `cpts` that match; a name or a NIR is looked up among the CPTS's
+        members only (index intake_member_cpts_name), not among all those of the platform."""
         if self.kind == "reference":
             return Q(reference=self.value)
         if self.kind == "phone":
             return Q(phone=self.value)
-        members = HouseholdMember.objects.all()
+        members = HouseholdMember.objects.filter(cpts=cpts)
         if self.kind == "nir":
             lookup = "nir" if len(self.value) == 15 else "nir__startswith"
             members = members.filter(**{lookup: self.value})
@@ -178,7 +180,7 @@ def base_queryset(*, cpts, user, search: QueueSearch | None = None) -> QuerySet:
     """Every request of `cpts` the user may see as a coordinator (tenant scoping), narrowed to
     the search when there is one."""
     requests = Request.objects.for_user(user, QUEUE_ROLES).filter(cpts=cpts)
-    return requests.filter(search.q()) if search else requests
+    return requests.filter(search.q(cpts)) if search else requests
 
 
 def _filter_q(filters: QueueFilters, *, skip: str = "") -> Q:
@@ -392,7 +394,10 @@ def _uncounted(labels: dict[str, str], selected: str) -> list[FacetOption]:
 def _territory_communes(cpts, selected: str) -> dict[str, str]:
     from accesmt.territory.models import Commune
 
-    communes = Commune.objects.filter(Q(territory__cpts=cpts) | Q(pk=selected or None))
+    wanted = Q(territory__cpts=cpts)
+    if selected:  # a commune the request keeps after it left the territory (no OR IS NULL: a scan)
+        wanted |= Q(pk=selected)
+    communes = Commune.objects.filter(wanted)
     return dict(communes.order_by("name", "pk").distinct().values_list("pk", "name"))
 
 

@@ -141,6 +141,13 @@ def test_confirm_writes_every_accepted_line_in_opt_out(coordinator_client, cpts,
     # Not in the queue during the period.
     queue = coordinator_client.get(reverse("intake_staff:queue", kwargs={"cpts_slug": cpts.slug}))
     assert martin.reference not in queue.content.decode()
+    # …but found by a search by name in their state (the imported member carries the CPTS)
+    search = coordinator_client.post(
+        reverse("intake_staff:queue", kwargs={"cpts_slug": cpts.slug}),
+        {"q": "martin jea", "status": Status.OPT_OUT_PENDING},
+    )
+    found = coordinator_client.get(search["Location"]).content.decode()
+    assert martin.reference in found and lefevre.reference not in found
     detail = coordinator_client.get(list_url).content.decode()
     assert '<dd data-count="pending">\n      2' in detail
 

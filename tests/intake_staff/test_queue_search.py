@@ -4,6 +4,7 @@ columns."""
 import datetime
 
 import pytest
+from django.db.models import F
 from django.urls import reverse
 
 from accesmt.intake.models import Status
@@ -201,3 +202,34 @@ def test_queue_links_carry_no_personal_data(coordinator_client, cpts, household)
     body = coordinator_client.get(queue_url(cpts)).content.decode()
     assert reverse("intake_staff:queue_verify", kwargs={"cpts_slug": cpts.slug}) in body
     assert 'tabindex="0"' in body and 'role="region"' in body
+
+
+def test_the_migration_files_every_member_under_its_request_s_cpts(cpts, territory, household):
+    """Migration 0020 copies each request's CPTS onto its members (a single UPDATE … FROM on
+    PostgreSQL, a subquery elsewhere): a member left under the wrong CPTS is not found by a
+    search by name in its own CPTS; after the fill-in it is, and not from the other CPTS."""
+    import importlib
+    from types import SimpleNamespace
+
+    from django.apps import apps
+    from django.db import connection
+
+    from accesmt.intake.models import HouseholdMember
+
+    migration = importlib.import_module("accesmt.intake.migrations.0020_member_cpts")
+    elsewhere = make_request(territory["lens"], last_name="Lefèvre-Ailleurs")
+    HouseholdMember.objects.update(cpts=territory["lens"])  # every member misfiled
+    search = QueueSearch.parse("lefevre")
+    assert not _found(cpts, search)
+    editor = SimpleNamespace(connection=connection, execute=connection.cursor().execute)
+    migration.fill_in(apps, editor)  # what RunPython calls (a schema editor's two attributes)
+    assert _found(cpts, search) == [household.pk]
+    assert _found(territory["lens"], search) == [elsewhere.pk]
+    assert not HouseholdMember.objects.exclude(cpts_id=F("request__cpts_id")).exists()
+
+
+def _found(cpts, search):
+    from accesmt.intake.models import Request
+
+    requests = Request.objects.filter(cpts=cpts).filter(search.q(cpts))
+    return list(requests.values_list("pk", flat=True))

@@ -11,7 +11,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from accesmt.intake.models import Channel, Request, Status
+from accesmt.intake.models import Channel, HouseholdMember, Request, Status
 from accesmt.notifications.models import Operation
 from accesmt.orientation.models import (
     Origin,
@@ -195,6 +195,9 @@ def test_plan_from_creation_to_release(client, world):
     assert all(r.channel == Channel.TRANSFER and r.held_for_transfer for r in requests)
     assert {r.waiting_since for r in requests} == {plan.created_at}
     assert requests.get(transfer_household__household_key="F1").members.count() == 2
+    # the persons are filed under the receiving CPTS (its searches by name look there)
+    members = HouseholdMember.objects.filter(request__in=requests)
+    assert set(members.values_list("cpts_id", flat=True)) == {cpts.pk}
 
     # held out of the coordinator's queue while the plan runs
     queue = client.get(reverse("intake_staff:queue", kwargs={"cpts_slug": cpts.slug}))

@@ -111,6 +111,7 @@ def cpam_list_apply(
             )
             member = HouseholdMember(
                 request=request,
+                cpts_id=request.cpts_id,
                 position=0,
                 is_contact_person=True,
                 **{name: person.member[name] for name in MEMBER_FIELDS if name in person.member},

@@ -268,6 +268,7 @@ def transfer_import_confirm(data: bytes, *, plan, consent_attested: bool, by=Non
             household_members = [
                 HouseholdMember(
                     request=request,
+                    cpts_id=request.cpts_id,
                     position=position,
                     is_contact_person=position == 0,
                     normalised_name=normalise_name(m["last_name"], m["first_name"]),

@@ -102,6 +102,27 @@ def test_filters_and_counts(coordinator_client, cpts, territory):
     assert "Affection de longue durée (ALD) (1)" in page
 
 
+def test_filter_options_are_escaped_counted_and_keep_the_choice(coordinator_client, cpts, territory):
+    """The filters' options (built in Python, not by template nodes): the chosen one selected,
+    counts in brackets, a name typed by a person escaped."""
+    lievin = territory["communes"]["Liévin"]
+    referrer = MembershipFactory(cpts=cpts, role="referrer").user
+    referrer.first_name, referrer.last_name = "Zoé", "O'Hara <b>"
+    referrer.save()
+    for _ in range(2):
+        make_request(
+            cpts,
+            commune=lievin,
+            channel=Channel.REFERRAL,
+            referrer=referrer,
+            referrer_attested_consent=True,
+        )
+    page = coordinator_client.get(queue_url(cpts, commune=lievin.pk)).content.decode()
+    assert f'<option value="{lievin.pk}" selected>Liévin (2)</option>' in page
+    assert f'<option value="{referrer.pk}">Zoé O&#x27;Hara &lt;b&gt; (2)</option>' in page
+    assert "<b>" not in page.split('id="filter-referrer"')[1].split("</select>")[0]
+
+
 def _coordinator(cpts):
     from accesmt.accounts.models import Membership
 

@@ -102,7 +102,9 @@ def test_filters_and_counts(coordinator_client, cpts, territory):
     assert "Affection de longue durée (ALD) (1)" in page
 
 
-def test_filter_options_are_escaped_counted_and_keep_the_choice(coordinator_client, cpts, territory):
+def test_filter_options_are_escaped_counted_and_keep_the_choice(
+    coordinator_client, cpts, territory
+):
     """The filters' options (built in Python, not by template nodes): the chosen one selected,
     counts in brackets, a name typed by a person escaped."""
     lievin = territory["communes"]["Liévin"]

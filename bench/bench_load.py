@@ -36,6 +36,7 @@ SQL and prints the slowest statements with EXPLAIN ANALYZE (no gunicorn, no locu
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
 import os
@@ -349,7 +350,41 @@ def explain(args) -> None:
                 print("\n".join(row[0] for row in cursor.fetchall()))
 
 
-def measure(args, base: str, region: dict) -> None:
+def cpu_seconds(web_pid: int) -> dict[str, float]:
+    """CPU time (user + system) used so far by the web processes (gunicorn and its workers), by
+    PostgreSQL's processes (every one on this machine: its server is shared) and by the rest of
+    the stack's children (workers, SMTP sink). Processes that ended in between are not counted,
+    hence the persistent connections (CONN_MAX_AGE) and gunicorn's long-lived workers."""
+    import psutil
+
+    def total(processes) -> float:
+        seconds = 0.0
+        for process in processes:
+            with contextlib.suppress(psutil.Error):
+                times = process.cpu_times()
+                seconds += times.user + times.system
+        return seconds
+
+    web = psutil.Process(web_pid)
+    postgres = [p for p in psutil.process_iter(["name"]) if p.info["name"] == "postgres"]
+    return {"web": total([web, *web.children(recursive=True)]), "postgres": total(postgres)}
+
+
+def print_cost(before: dict[str, float], after: dict[str, float], served: int) -> None:
+    """What a request of the mix costs the server in CPU, and the throughput that two cores
+    given to the server alone (no locust on them) would sustain at that cost."""
+    if not served:
+        return
+    web, db = (1000 * (after[k] - before[k]) / served for k in ("web", "postgres"))
+    cores = os.cpu_count() or 1
+    print(
+        f"server CPU per request of the mix: web {web:.1f} ms + PostgreSQL {db:.1f} ms = "
+        f"{web + db:.1f} ms; {cores} cores given to the server alone would serve at most "
+        f"≈ {1000 * cores / (web + db):.0f} requests/s of this mix"
+    )
+
+
+def measure(args, base: str, region: dict, web_pid: int) -> None:
     """Warm-up, locust, the per-route table, the stored-once check, the ratio."""
     warm_up(base, args.workers, region)
     print(
@@ -388,10 +423,18 @@ def measure(args, base: str, region: dict) -> None:
     ]
     print(f"locust: {' '.join(argv[1:])}", flush=True)
     print(f"load average before: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    cpu_before = cpu_seconds(web_pid)
     with open(OUT / "load-locust.log", "w") as log:
         subprocess.run(argv, cwd=ROOT, env=locust_env, stdout=log, stderr=subprocess.STDOUT)
+    cpu_after = cpu_seconds(web_pid)
     print(f"load average after: {' '.join(f'{x:.1f}' for x in os.getloadavg())} (2 cores)")
-    misses = print_stats(read_stats(prefix))
+    rows = read_stats(prefix)
+    misses = print_stats(rows)
+    print_cost(
+        cpu_before,
+        cpu_after,
+        sum(int(r["Request Count"]) for r in rows if r["Name"] != "Aggregated"),
+    )
     acknowledged, lost, duplicated, unacknowledged = check_registrations(args.url, run, ack_file)
     print(
         f"registrations acknowledged: {acknowledged:,}; lost {lost}, stored twice or more "
@@ -500,7 +543,7 @@ def main() -> None:
         stack.start_worker()
         stack.start_task_worker()
         stack.start_web()
-        measure(args, stack.base_url, region)
+        measure(args, stack.base_url, region, stack.processes["gunicorn"].pid)
 
 
 if __name__ == "__main__":

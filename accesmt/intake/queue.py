@@ -395,7 +395,7 @@ def _territory_communes(cpts, selected: str) -> dict[str, str]:
     from accesmt.territory.models import Commune
 
     wanted = Q(territory__cpts=cpts)
-    if selected:  # a commune the request keeps after it left the territory (no OR IS NULL: a scan)
+    if selected:  # the chosen commune stays listed (and no `OR pk IS NULL`: that was a scan)
         wanted |= Q(pk=selected)
     communes = Commune.objects.filter(wanted)
     return dict(communes.order_by("name", "pk").distinct().values_list("pk", "name"))

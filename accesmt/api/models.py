@@ -75,3 +75,26 @@ class ApiCallCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.api_key_id} @ {self.window_start}: {self.calls}"
+
+
+class FailedAuthCount(models.Model):
+    """The failed API authentications from one address (`accounts.ip.client_ip`, "unknown" when
+    none) in one fixed window of API_FAILED_AUTH_LIMIT's period, counted like `ApiCallCount`
+    (`services.window_count`). The unique index leads with `window_start`: it serves the count,
+    the check before each key and the delete of every address's past windows."""
+
+    address = models.CharField("adresse", max_length=45)
+    window_start = models.BigIntegerField("début de la fenêtre (secondes depuis 1970)")
+    failures = models.PositiveIntegerField("échecs", default=0)
+
+    class Meta:
+        verbose_name = "échecs d'authentification d'une adresse dans une fenêtre"
+        verbose_name_plural = "échecs d'authentification par adresse et par fenêtre"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["window_start", "address"], name="api_one_failed_auth_count_per_window"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.address} @ {self.window_start}: {self.failures}"

@@ -238,8 +238,8 @@ MAP_TILE_ATTRIBUTION = env.str(
     "OpenStreetMap</a>",
 )
 
-# Cache (the API's failed-authentication counter per address, PSC's discovery documents): per
-# process here (dev, tests); production's default is the shared database cache (prod.py).
+# Cache (the public form's fields, PSC's discovery documents): per process here (dev, tests);
+# production's default is the shared database cache (prod.py).
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://accesmt")}
 API_RATE_LIMIT = env.str("API_RATE_LIMIT", default="300/m")
 # Failed authentications (key missing, unknown or revoked) per client address: beyond, 429

@@ -20,8 +20,8 @@ SECRET_KEY = required("SECRET_KEY")
 ALLOWED_HOSTS = required("ALLOWED_HOSTS").split(",")
 required("DATABASE_URL")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
-# Shared by every process (the API's failed-authentication counter per address): a per-process
-# cache would multiply that limit by the number of processes (tests/prod). The table is made by
+# Shared by every process (the public form's fields, rendered once for all of them; nothing
+# counts there: the API's limits count in the database). The table is made by
 # `manage.py createcachetable` (deploy/systemd/accesmt-web.service); a Redis URL also works.
 CACHES = {"default": env.cache("CACHE_URL", default="dbcache://accesmt_cache")}  # noqa: F405
 

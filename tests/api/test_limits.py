@@ -1,4 +1,4 @@
-"""Limits of the API: failed authentications per address, per-key throttle state, cache check."""
+"""Limits of the API: failed authentications per address, per-key throttle state."""
 
 import threading
 
@@ -87,23 +87,3 @@ def _in_thread(throttle, request):
         throttle.allow_request(request)
     finally:
         connection.close()
-
-
-def test_deploy_check_warns_when_the_cache_is_per_process(settings):
-    from accesmt.api.checks import shared_cache_check
-
-    settings.DEBUG = False
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    (warning,) = shared_cache_check()
-    assert warning.id == "accesmt.api.W001"
-    assert "par processus" in warning.msg and "CACHE_URL" in warning.hint
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
-            "LOCATION": "accesmt_cache",
-        }
-    }
-    assert shared_cache_check() == []
-    settings.DEBUG = True
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    assert shared_cache_check() == []

@@ -16,7 +16,7 @@ PROD_ENV = {
     "SECRET_KEY": "prod-like-key-for-tests-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFGH",
     "ALLOWED_HOSTS": "accesmt.example.org",
     "PUBLIC_BASE_URL": "https://accesmt.example.org",
-    # Rate-limit counters shared between workers (accesmt.api.W001 otherwise).
+    # Production's default cache (Makefile's quality runs the deploy check with it too).
     "CACHE_URL": "dbcache://accesmt_cache",
 }
 

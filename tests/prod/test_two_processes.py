@@ -6,8 +6,7 @@ balancer would (bench/web_client.py):
 - a session opened on web 1 goes on on web 2 (same cookie); a form's CSRF token read on web 1 is
   accepted by web 2;
 - failed logins are counted across both processes (lockout at LOGIN_FAILURE_LIMIT), and so are
-  the API's failed authentications per address (API_FAILED_AUTH_LIMIT) — the latter live in the
-  cache: with a per-process cache (`CACHE_URL=locmemcache://x pytest tests/prod`) this test fails;
+  the API's failed authentications per address (API_FAILED_AUTH_LIMIT, counted in the database);
 - a second start of an allocation run on web 2 while the one started on web 1 waits is refused;
   every queued operation is run once, by one task worker;
 - every outbox message is delivered exactly once by the two outbox workers (.eml files counted
@@ -185,7 +184,7 @@ def test_nothing_depends_on_a_single_process(two_webs):
     )
     assert page.status == 429  # even the right password waits: the pair is locked out
 
-    # The API's failed authentications per address: counted across both processes (the cache).
+    # The API's failed authentications per address: counted across both processes.
     if time.time() % 3600 > 3590:  # not across the edge of the hour's window
         time.sleep(11)
     with httpx.Client() as client:
@@ -197,7 +196,7 @@ def test_nothing_depends_on_a_single_process(two_webs):
             for i in [0, 1] * (API_LIMIT // 2 + 1)
         ]
     assert [r.status_code for r in api] == [401] * API_LIMIT + [429, 429], (
-        "the failed authentications are not counted across processes (a per-process cache?)"
+        "the failed authentications are not counted across processes"
     )
 
     # A second allocation run on web 2 while the one of web 1 waits for a task worker: refused.

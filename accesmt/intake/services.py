@@ -362,8 +362,14 @@ def request_create(
             )
             # The key's uniqueness is left to the database: a same-instant twin is answered below.
             # So are the invariants (Meta.constraints): they hold on values this function sets,
-            # and Django would check each one with a query of its own (12 per registration).
-            request.full_clean(exclude=["submission_key"], validate_constraints=False)
+            # and Django would check each one with a query of its own (12 per registration);
+            # and so are the foreign keys (the CPTS, commune and users were just read) and the
+            # random reference's uniqueness: one query each otherwise.
+            request.full_clean(
+                exclude=["submission_key", *REQUEST_KEYS_CHECKED_BY_THE_DATABASE],
+                validate_unique=False,
+                validate_constraints=False,
+            )
             request.save()
             for position, member_data in enumerate(members):
                 member = HouseholdMember(
@@ -372,7 +378,9 @@ def request_create(
                     is_contact_person=position == 0,
                     **{name: member_data[name] for name in MEMBER_FIELDS if name in member_data},
                 )
-                member.full_clean(exclude=["normalised_name"], validate_constraints=False)
+                member.full_clean(
+                    exclude=["normalised_name", "request", "cpts"], validate_constraints=False
+                )
                 member.save()
             record_creation(request=request, by=by, note=Channel(channel).label)
             request_recompute_priority(request=request, today=timezone.localdate(now))
@@ -393,6 +401,11 @@ def request_create(
         raise
     logger.info("intake: request %s created (channel %s)", request.pk, channel)
     return Creation(request, created=True, duplicates=duplicates)
+
+
+# Foreign keys of a new request whose targets request_create has in hand: the database's
+# constraints check them, without a SELECT each.
+REQUEST_KEYS_CHECKED_BY_THE_DATABASE = ("cpts", "commune", "referrer", "created_by")
 
 
 def request_recompute_priority(*, request: Request, today: datetime.date | None = None) -> list:

@@ -748,9 +748,16 @@ def intake_attempt_register(*, cpts, ip: str | None, now: datetime.datetime | No
     """Record one request stored through the public form from `ip` (hashed, never stored in
     clear), for the per-address limit. Counted in the database, so the limit holds across web
     processes."""
+    IntakeAttempt.objects.create(ip_digest=_ip_digest(ip), cpts=cpts, at=now or timezone.now())
+
+
+def intake_attempts_forget(*, now: datetime.datetime | None = None) -> int:
+    """Periodic job (hourly): delete the attempts older than a day — the limit looks back one
+    hour; a hashed address is kept no longer than needed. Was done by every registration (a
+    DELETE in a transaction of its own for each person registering)."""
     now = now or timezone.now()
-    IntakeAttempt.objects.filter(at__lt=now - datetime.timedelta(days=1)).delete()
-    IntakeAttempt.objects.create(ip_digest=_ip_digest(ip), cpts=cpts, at=now)
+    deleted, _ = IntakeAttempt.objects.filter(at__lt=now - datetime.timedelta(days=1)).delete()
+    return deleted
 
 
 def intake_settings_retention_update(

@@ -1,5 +1,6 @@
 """The public registration page, through HTTP."""
 
+import datetime
 import html
 import importlib
 import re
@@ -7,6 +8,7 @@ import uuid
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from accesmt.intake.models import (
     Channel,
@@ -347,3 +349,27 @@ def test_optional_situation_opens_when_given(client, territory):
     response = client.post(url(territory["lievin"]), form_data(phone="", comment="Merci"))
     page = html.unescape(response.content.decode())
     assert "<details open>\n      <summary>Préciser la situation (facultatif)" in page
+
+
+def test_the_hourly_job_forgets_attempts_older_than_a_day_and_the_limit_still_holds(
+    client, territory
+):
+    """The per-address counts of the public form are purged by a periodic job, not by each
+    registration: a day-old attempt goes, one of the last hour stays and still counts."""
+    from accesmt.intake.services import intake_attempts_forget
+    from accesmt.notifications import jobs
+
+    IntakeSettings.objects.create(cpts=territory["lievin"], submissions_per_hour=1)
+    assert client.post(url(territory["lievin"]), form_data()).status_code == 302
+    recent = IntakeAttempt.objects.get()
+    old = IntakeAttempt.objects.create(
+        ip_digest=recent.ip_digest,
+        cpts=territory["lievin"],
+        at=timezone.now() - datetime.timedelta(days=1, minutes=1),
+    )
+    assert "intake.attempts_forget" in jobs.registered()
+    assert intake_attempts_forget() == 1
+    assert list(IntakeAttempt.objects.values_list("pk", flat=True)) == [recent.pk]
+    assert not IntakeAttempt.objects.filter(pk=old.pk).exists()
+    refused = client.post(url(territory["lievin"]), form_data(address="3 rue Gambetta"))
+    assert refused.status_code == 429

@@ -31,7 +31,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 
-from .apply import BATCH_SIZE, WRITE_BATCH_SIZE, apply_rpps_rows
+from .apply import BATCH_SIZE, WRITE_BATCH_SIZE, RppsWriter
 from .columns import COLUMNS, detect_encoding, map_columns, normalise_header
 from .reader import (
     PROGRESS_EVERY_LINES,
@@ -82,13 +82,18 @@ def rpps_import(
             "ou indiquez un département (les communes doivent être chargées : manage.py "
             "load_communes)."
         )
-    rows, report = read_rpps_file(
-        path, scope=scope, progress=progress, accept_partial=accept_partial
-    )
-    with rows:
-        if dry_run:
-            return report
-        return apply_rpps_rows(rows, scope=scope, report=report, confirm_absences=confirm_absences)
+    if dry_run:
+        rows, report = read_rpps_file(
+            path, scope=scope, progress=progress, accept_partial=accept_partial
+        )
+        rows.close()
+        return report
+    with RppsWriter(scope, confirm_absences=confirm_absences) as writer:
+        rows, report = read_rpps_file(
+            path, scope=scope, progress=progress, accept_partial=accept_partial, sink=writer.row
+        )
+        with rows:
+            return writer.finish(rows, report)
 
 
 __all__ = [
@@ -108,7 +113,7 @@ __all__ = [
     "SiteRow",
     "SpooledRow",
     "WRITE_BATCH_SIZE",
-    "apply_rpps_rows",
+    "RppsWriter",
     "detect_encoding",
     "map_columns",
     "normalise_header",

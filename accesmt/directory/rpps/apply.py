@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime
 import json
+import queue
+import threading
 import time
 from collections.abc import Iterable
 from typing import Any
@@ -194,13 +196,12 @@ class _Inserter:
     def __exit__(self, *exc) -> None:
         self.finish(*exc)
 
-    def value(self, value: Any) -> Any:
+    @staticmethod
+    def value(value: datetime.datetime) -> str:
         """A datetime as the backend wants it (text)."""
-        if isinstance(value, datetime.datetime):
-            if self.postgres:
-                return value.isoformat()
-            return connection.ops.adapt_datetimefield_value(value)
-        return value
+        if connection.vendor == "postgresql":
+            return value.isoformat()
+        return connection.ops.adapt_datetimefield_value(value)
 
     def insert(self, rows: list[tuple]) -> None:
         if not rows:
@@ -252,6 +253,13 @@ _NEW_PRACTITIONER = (
 
 
 _UNKNOWN = (None, "", False)
+
+
+def _practitioner_hash(civility: str, first_name: str, last_name: str, codes: str, email: str):
+    """The hash of a practitioner's file values (`codes`: the savoir-faire codes joined by ",")."""
+    return row_hash(_SEP.join((civility, first_name, last_name, codes, email)))
+
+
 _FROM_FILE = Source.RPPS.value
 _AT_CENTRE, _NOT_PLACED = GeocodeSource.COMMUNE_CENTRE.value, GeocodeSource.NONE.value
 
@@ -266,96 +274,6 @@ def _known_practitioners() -> dict[int, tuple[int, str, bool]]:
     for rpps, pk, digest, is_gone, source in rows.iterator(chunk_size=10_000):
         known[int(rpps)] = (pk, digest, is_gone or source != Source.RPPS)
     return known
-
-
-def _apply_practitioners(rows: ScopeRows, *, report: ImportReport, now) -> dict[int, int]:
-    """Create or update the practitioners; returns their ids by RPPS number. A known one whose
-    file values hash as last time (and is present, from the file) is not touched."""
-    known = _known_practitioners()
-    with _Inserter(Practitioner, _NEW_PRACTITIONER) as inserter:
-        return _write_practitioners(rows, known, inserter, report=report, now=now)
-
-
-def _write_practitioners(
-    rows: ScopeRows, known: dict, inserter: _Inserter, *, report: ImportReport, now
-) -> dict[int, int]:
-    stamp = inserter.value(now)
-    ids: dict[int, int] = {}
-    to_create: list[tuple] = []
-    to_look_at: dict[int, tuple[dict[str, Any], str]] = {}  # id -> (file values, hash)
-    specialties, emails = rows.specialties, rows.emails
-    codes_of: dict[int, tuple[list[str], str, str]] = {}  # bits -> (codes, hashed, JSON)
-
-    def create() -> None:
-        inserter.insert(to_create)
-        report.practitioners_created += len(to_create)
-        to_create.clear()
-
-    for values in rows.records():
-        rpps, civility, first_name, last_name = values[:4]
-        number = int(rpps)
-        if number in ids:
-            continue  # the practitioner's first row decides (their other sites come later)
-        bits = specialties[number]
-        if bits not in codes_of:
-            codes = specialty_codes_of(bits)
-            codes_of[bits] = (codes, ",".join(codes), json.dumps(codes))
-        codes, hashed_codes, json_codes = codes_of[bits]
-        email = emails.get(number, "")
-        digest = row_hash(_SEP.join((civility, first_name, last_name, hashed_codes, email)))
-        pk, known_digest, look_anyway = known.pop(number, _UNKNOWN)
-        if pk is None:
-            ids[number] = 0  # created below
-            to_create.append(
-                (
-                    rpps,
-                    civility,
-                    first_name,
-                    last_name,
-                    json_codes,
-                    email,
-                    GP_PROFESSION_CODE,
-                    "",
-                    False,
-                    _FROM_FILE,
-                    False,
-                    "{}",
-                    stamp,
-                    stamp,
-                    stamp,
-                    digest,
-                )
-            )
-            if len(to_create) >= WRITE_BATCH_SIZE:
-                create()
-            continue
-        ids[number] = pk
-        if digest == known_digest and not look_anyway:
-            report.practitioners_unchanged += 1
-            continue
-        to_look_at[pk] = (
-            {
-                "civility": civility,
-                "first_name": first_name,
-                "last_name": last_name,
-                "specialty_codes": list(codes),
-                "email": email,
-            },
-            digest,
-        )
-        if len(to_look_at) >= BATCH_SIZE:
-            inserter.finish()
-            _update_practitioners(to_look_at, report=report, now=now)
-    create()
-    inserter.finish()
-    if report.practitioners_created:
-        # Those this import created are the ones stamped with its time.
-        created = Practitioner.objects.filter(created_at=now, rpps__isnull=False)
-        for rpps, pk in created.values_list("rpps", "pk").iterator(chunk_size=10_000):
-            if ids.get(int(rpps)) == 0:
-                ids[int(rpps)] = pk
-    _update_practitioners(to_look_at, report=report, now=now)
-    return ids
 
 
 def _update_practitioners(
@@ -456,70 +374,6 @@ def _known_sites() -> dict[int | tuple[int, str], tuple[int, str, bool]]:
     return known
 
 
-def _apply_sites(rows: ScopeRows, ids: dict[int, int], *, report: ImportReport, now) -> list[int]:
-    """Create or update the sites of the rows; returns the ids of the sites from the file that
-    this file no longer lists (candidates to mark gone, whatever their scope)."""
-    centres = {
-        pk: (lat, lon)
-        for pk, lat, lon in Commune.objects.filter(
-            latitude__isnull=False, longitude__isnull=False
-        ).values_list("pk", "latitude", "longitude")
-    }
-    known = _known_sites()
-    with _Inserter(PracticeSite, _NEW_SITE) as inserter:
-        _write_sites(rows, ids, known, centres, inserter, report=report, now=now)
-    return [pk for pk, _digest, _look in known.values()]
-
-
-def _write_sites(
-    rows: ScopeRows, ids: dict[int, int], known: dict, centres, inserter: _Inserter, *, report, now
-) -> None:
-    stamp = inserter.value(now)
-    placed_in: dict[str, tuple] = {}  # commune -> (latitude, longitude, geocode source)
-    to_create: list[tuple] = []
-    to_look_at: dict[int, tuple[SiteRow, str]] = {}
-    for values in rows.records():
-        practitioner_id = ids[int(values[0])]
-        site_key, commune_id, digest = values[_KEY_AT], values[_COMMUNE_AT], values[-1]
-        pk, known_digest, look_anyway = known.pop(_site_ref(practitioner_id, site_key), _UNKNOWN)
-        if pk is None:
-            placed = placed_in.get(commune_id)
-            if placed is None:
-                centre = centres.get(commune_id)
-                placed = (*centre, _AT_CENTRE) if centre else (None, None, _NOT_PLACED)
-                placed_in[commune_id] = placed
-            to_create.append(
-                (
-                    practitioner_id,
-                    *values[_SITE_VALUES],
-                    site_key,
-                    *placed,
-                    _FROM_FILE,
-                    False,
-                    "{}",
-                    stamp,
-                    stamp,
-                    stamp,
-                    digest,
-                )
-            )
-            if len(to_create) >= WRITE_BATCH_SIZE:
-                inserter.insert(to_create)
-                report.sites_created += len(to_create)
-                to_create.clear()
-            continue
-        if digest == known_digest and not look_anyway:
-            continue
-        to_look_at[pk] = (SiteRow(*values[_KEY_AT:-1]), digest)
-        if len(to_look_at) >= BATCH_SIZE:
-            inserter.finish()
-            _update_sites(to_look_at, centres, report=report, now=now)
-    inserter.insert(to_create)
-    report.sites_created += len(to_create)
-    inserter.finish()
-    _update_sites(to_look_at, centres, report=report, now=now)
-
-
 def _update_sites(
     to_look_at: dict[int, tuple[SiteRow, str]], centres, *, report: ImportReport, now
 ) -> None:
@@ -615,42 +469,378 @@ _ANALYZED = {
 }
 
 
-@transaction.atomic
-def apply_rpps_rows(
-    rows: ScopeRows,
-    *,
-    scope: Scope,
-    report: ImportReport,
-    confirm_absences: bool = False,
-) -> ImportReport:
-    """Write the rows read into the directory, in one transaction (all or nothing). Raises
-    RppsAbsencesNeedConfirmation (nothing written) when the GPs to mark absent exceed
-    settings.RPPS_MAX_ABSENT_SHARE of a CPTS's present GPs, unless `confirm_absences`."""
-    started = time.monotonic()
-    phases = report.phases
-    now = timezone.now()
-    present_before = None if confirm_absences else _present_gps_by_cpts()
-    phases["présents avant"] = time.monotonic() - started
-    ids = _apply_practitioners(rows, report=report, now=now)
-    phases["médecins"] = time.monotonic() - started - sum(phases.values())
-    unlisted = _apply_sites(rows, ids, report=report, now=now)
-    del ids
-    phases["lieux"] = time.monotonic() - started - sum(phases.values())
-    _mark_gone(scope, unlisted, report=report, now=now, present_before=present_before)
-    phases["départs"] = time.monotonic() - started - sum(phases.values())
-    if connection.vendor == "postgresql" and (report.practitioners_created or report.sites_created):
-        # Tens of thousands of rows just copied in: the planner's statistics are refreshed now,
-        # not at autovacuum's next pass (until then, lookups by id planned as full scans made
-        # the next import's updates 10× slower).
-        with connection.cursor() as cursor:
-            for model, names in _ANALYZED.items():
-                table = connection.ops.quote_name(model._meta.db_table)
-                columns = ", ".join(
-                    connection.ops.quote_name(model._meta.get_field(name).column) for name in names
+def _analyze() -> None:
+    """Tens of thousands of rows just copied in: the planner's statistics are refreshed now, not
+    at autovacuum's next pass (until then, lookups by id planned as full scans made the next
+    import's updates 10× slower)."""
+    with connection.cursor() as cursor:
+        for model, names in _ANALYZED.items():
+            table = connection.ops.quote_name(model._meta.db_table)
+            columns = ", ".join(
+                connection.ops.quote_name(model._meta.get_field(name).column) for name in names
+            )
+            cursor.execute(f"ANALYZE {table} ({columns})")
+
+
+class _Aborted(Exception):
+    """The read failed: the writer rolls back."""
+
+
+_ABORT = object()  # sent to the writer's thread when the read failed
+
+
+class RppsWriter:
+    """Writes an import into the directory, in one transaction (all or nothing).
+
+    Opened before the file is read (`with RppsWriter(scope) as writer`), it is given every row
+    the reader keeps (`row`, the reader's sink) and writes at once, in batches, the GPs the
+    directory does not know yet and their sites; their savoir-faire codes and e-mail are those
+    of their first row, revised after the read when a later row adds to them. `finish` then
+    applies the rest: the known GPs and sites, compared by hash (corrected fields kept), the
+    departures (after the mass-absence check), the statistics and the GP counts.
+
+    On PostgreSQL, when the caller holds no transaction, the writing runs in a thread of its
+    own, on its own connection and transaction, with the foreign keys checked as each batch is
+    written: the database stores the batches while the file is read on (psycopg releases the
+    GIL while it waits), and the caller's connection, free, records the read's progress where
+    others see it. Otherwise (SQLite; or a caller's transaction, whose rows another connection
+    would not see) the same steps run in the caller's thread and transaction as rows come.
+    Whatever fails (the read, a write, the absence check), nothing is written."""
+
+    def __init__(self, scope: Scope, *, confirm_absences: bool = False):
+        self.scope = scope
+        self.confirm_absences = confirm_absences
+        self.threaded = connection.vendor == "postgresql" and not connection.in_atomic_block
+        self.phases: dict[str, float] = {}
+        self._batch: list[tuple] = []
+        self._thread: threading.Thread | None = None
+        self._queue: queue.Queue = queue.Queue(maxsize=2)
+        self._atomic = None
+        self._error: BaseException | None = None
+
+    # The caller's side.
+
+    def __enter__(self) -> RppsWriter:
+        if self.threaded:
+            self._thread = threading.Thread(target=self._run, name="rpps-writer", daemon=True)
+            self._thread.start()
+        else:
+            self._atomic = transaction.atomic()
+            self._atomic.__enter__()
+            self._prepare()
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if self._thread is not None:
+            self._send(_ABORT)  # nothing if the thread is over (finished, or failed)
+            self._thread.join()
+        elif self._atomic is not None:
+            self._atomic.__exit__(exc_type, exc, tb)
+
+    def row(self, values: tuple[str, ...], digest: str, bits: int, email: str) -> None:
+        """A row the reader keeps: its values (reader.SPOOL_FIELDS but the hash), its site's
+        hash, and its practitioner's savoir-faire codes (bits) and e-mail so far."""
+        self._batch.append((values, digest, bits, email))
+        if len(self._batch) >= WRITE_BATCH_SIZE:
+            self._flush()
+
+    def finish(self, rows: ScopeRows, report: ImportReport) -> ImportReport:
+        """After the read: write the rest, raise what failed. Raises
+        RppsAbsencesNeedConfirmation (nothing written) when the GPs to mark absent exceed
+        settings.RPPS_MAX_ABSENT_SHARE of a CPTS's present GPs, unless `confirm_absences`."""
+        started = time.monotonic()
+        self._flush()
+        if self._thread is not None:
+            self._send((rows, report))
+            self._thread.join()
+            if self._error is not None:
+                raise self._error
+        else:
+            self._after_read(rows, report)
+        report.apply_seconds = time.monotonic() - started
+        return report
+
+    def _flush(self) -> None:
+        batch, self._batch = self._batch, []
+        if not batch:
+            return
+        if self._thread is None:
+            self._write_batch(batch)
+            return
+        if self._error is not None:
+            raise self._error  # stop reading: the writer failed
+        self._send(batch)
+
+    def _send(self, item) -> None:
+        """Queue `item` for the writer's thread while it runs (the queue holds two batches:
+        memory stays bounded when the database is slower than the read)."""
+        while self._thread.is_alive():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+        if item is not _ABORT:
+            raise self._error or RuntimeError("Écriture de l'import RPPS interrompue.")
+
+    # The writer's side (its thread, or the caller's).
+
+    def _run(self) -> None:
+        try:
+            with transaction.atomic():
+                with connection.cursor() as cursor:
+                    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                self._prepare()
+                while True:
+                    item = self._queue.get()
+                    if item is _ABORT:
+                        raise _Aborted
+                    if isinstance(item, tuple):  # (rows, report): the read is over
+                        self._after_read(*item)
+                        return
+                    self._write_batch(item)
+        except _Aborted:
+            pass
+        except BaseException as exc:  # noqa: BLE001 - raised in the caller's thread
+            self._error = exc
+        finally:
+            connection.close()  # this thread's own
+
+    def _prepare(self) -> None:
+        """Before the first write: what the directory holds (the present GPs of each CPTS for
+        the absence check, the known GPs and sites with their hashes)."""
+        started = time.monotonic()
+        self.now = timezone.now()
+        self.present_before = None if self.confirm_absences else _present_gps_by_cpts()
+        self.known_practitioners = _known_practitioners()
+        self.known_sites = _known_sites()
+        self.centres = {
+            pk: (lat, lon)
+            for pk, lat, lon in Commune.objects.filter(
+                latitude__isnull=False, longitude__isnull=False
+            ).values_list("pk", "latitude", "longitude")
+        }
+        self.stamp = _Inserter.value(self.now)
+        self.ids: dict[int, int] = {}  # RPPS number -> practitioner id
+        self.new: set[int] = set()  # RPPS numbers of the GPs new to the directory
+        self.created = [0, 0]  # practitioners, sites
+        self._codes_of: dict[int, tuple[list[str], str, str]] = {}
+        self._placed_in: dict[str, tuple] = {}
+        self._last_pk = max((pk for pk, _d, _l in self.known_practitioners.values()), default=0)
+        self.phases["préparation"] = time.monotonic() - started
+        self.phases["nouveaux, pendant la lecture"] = 0.0
+
+    def _codes(self, bits: int) -> tuple[list[str], str, str]:
+        """The savoir-faire codes of `bits`: as a list, as hashed, as JSON."""
+        if bits not in self._codes_of:
+            codes = specialty_codes_of(bits)
+            self._codes_of[bits] = (codes, ",".join(codes), json.dumps(codes))
+        return self._codes_of[bits]
+
+    def _write_batch(self, batch: list[tuple]) -> None:
+        """Write the GPs of `batch` new to the directory (at their first row) and their sites;
+        the other rows are looked at after the read."""
+        started = time.monotonic()
+        practitioners, sites = [], []
+        known, new, stamp = self.known_practitioners, self.new, self.stamp
+        for values, digest, bits, email in batch:
+            number = int(values[0])
+            if number in known:
+                continue
+            if number not in new:
+                new.add(number)
+                rpps, civility, first_name, last_name = values[:4]
+                codes, hashed, as_json = self._codes(bits)
+                practitioners.append(
+                    (
+                        rpps,
+                        civility,
+                        first_name,
+                        last_name,
+                        as_json,
+                        email,
+                        GP_PROFESSION_CODE,
+                        "",
+                        False,
+                        _FROM_FILE,
+                        False,
+                        "{}",
+                        stamp,
+                        stamp,
+                        stamp,
+                        _practitioner_hash(civility, first_name, last_name, hashed, email),
+                    )
                 )
-                cursor.execute(f"ANALYZE {table} ({columns})")
-    phases["statistiques"] = time.monotonic() - started - sum(phases.values())
-    gp_counts_record(cpts_ids=_cpts_covered(scope), on=timezone.localdate(now))
-    phases["comptes"] = time.monotonic() - started - sum(phases.values())
-    report.apply_seconds = time.monotonic() - started
-    return report
+            sites.append((number, values, digest))
+        if practitioners:
+            with _Inserter(Practitioner, _NEW_PRACTITIONER) as inserter:
+                inserter.insert(practitioners)
+            # Their ids: the rows stamped with this import's time, after those known.
+            created = Practitioner.objects.filter(pk__gt=self._last_pk, created_at=self.now)
+            for rpps, pk in created.values_list("rpps", "pk"):
+                self.ids[int(rpps)] = pk
+                self._last_pk = max(self._last_pk, pk)
+            self.created[0] += len(practitioners)
+        if sites:
+            with _Inserter(PracticeSite, _NEW_SITE) as inserter:
+                inserter.insert(
+                    [
+                        self._new_site(self.ids[number], values, digest)
+                        for number, values, digest in sites
+                    ]
+                )
+            self.created[1] += len(sites)
+        self.phases["nouveaux, pendant la lecture"] += time.monotonic() - started
+
+    def _new_site(self, practitioner_id: int, values, digest: str) -> tuple:
+        commune_id = values[_COMMUNE_AT]
+        placed = self._placed_in.get(commune_id)
+        if placed is None:
+            centre = self.centres.get(commune_id)
+            placed = (*centre, _AT_CENTRE) if centre else (None, None, _NOT_PLACED)
+            self._placed_in[commune_id] = placed
+        stamp = self.stamp
+        return (
+            practitioner_id,
+            *values[_SITE_VALUES],
+            values[_KEY_AT],
+            *placed,
+            _FROM_FILE,
+            False,
+            "{}",
+            stamp,
+            stamp,
+            stamp,
+            digest,
+        )
+
+    def _after_read(self, rows: ScopeRows, report: ImportReport) -> None:
+        phases = self.phases
+        clock = [time.monotonic()]
+
+        def phase(name: str) -> None:
+            now = time.monotonic()
+            phases[name] = now - clock[0]
+            clock[0] = now
+
+        self._revise(rows)
+        phase("nouveaux, révisés")
+        self._look_at_practitioners(rows, report)
+        phase("médecins")
+        unlisted = self._look_at_sites(rows, report)
+        phase("lieux")
+        _mark_gone(
+            self.scope,
+            unlisted,
+            report=report,
+            now=self.now,
+            present_before=self.present_before,
+        )
+        phase("départs")
+        report.practitioners_created += self.created[0]
+        report.sites_created += self.created[1]
+        if connection.vendor == "postgresql" and (
+            report.practitioners_created or report.sites_created
+        ):
+            _analyze()
+        phase("statistiques")
+        gp_counts_record(cpts_ids=_cpts_covered(self.scope), on=timezone.localdate(self.now))
+        phase("comptes")
+        report.phases.update(phases)
+
+    def _revise(self, rows: ScopeRows) -> None:
+        """The new GPs written before a later row added a savoir-faire code or gave their first
+        e-mail: their final values."""
+        numbers = [number for number in rows.revised if number in self.new]
+        for chunk in _chunks(numbers):
+            by_pk = {self.ids[number]: number for number in chunk}
+            to_update = []
+            for (
+                pk,
+                civility,
+                first_name,
+                last_name,
+                codes_then,
+                email_then,
+            ) in Practitioner.objects.filter(pk__in=by_pk).values_list(
+                "pk", "civility", "first_name", "last_name", "specialty_codes", "email"
+            ):
+                number = by_pk[pk]
+                codes, hashed, _json = self._codes(rows.specialties[number])
+                email = rows.emails.get(number, "")
+                if (codes_then, email_then) == (codes, email):
+                    continue
+                digest = _practitioner_hash(civility, first_name, last_name, hashed, email)
+                to_update.append(
+                    Practitioner(
+                        pk=pk, specialty_codes=list(codes), email=email, import_hash=digest
+                    )
+                )
+            _update_rows(Practitioner, to_update, ["specialty_codes", "email", "import_hash"])
+
+    def _look_at_practitioners(self, rows: ScopeRows, report: ImportReport) -> None:
+        """The known GPs: a GP whose file values hash as last time (and who is present, from the
+        file) is not touched."""
+        known, ids = self.known_practitioners, self.ids
+        to_look_at: dict[int, tuple[dict[str, Any], str]] = {}  # id -> (file values, hash)
+        for values in rows.records():
+            number = int(values[0])
+            if number in ids:
+                continue  # new, or the practitioner's first row decided
+            pk, known_digest, look_anyway = known.pop(number)
+            ids[number] = pk
+            civility, first_name, last_name = values[1:4]
+            codes, hashed, _json = self._codes(rows.specialties[number])
+            email = rows.emails.get(number, "")
+            digest = _practitioner_hash(civility, first_name, last_name, hashed, email)
+            if digest == known_digest and not look_anyway:
+                report.practitioners_unchanged += 1
+                continue
+            to_look_at[pk] = (
+                {
+                    "civility": civility,
+                    "first_name": first_name,
+                    "last_name": last_name,
+                    "specialty_codes": list(codes),
+                    "email": email,
+                },
+                digest,
+            )
+            if len(to_look_at) >= BATCH_SIZE:
+                _update_practitioners(to_look_at, report=report, now=self.now)
+        _update_practitioners(to_look_at, report=report, now=self.now)
+
+    def _look_at_sites(self, rows: ScopeRows, report: ImportReport) -> list[int]:
+        """The sites of the known GPs: created, or updated when their hash changed (or when gone
+        or not placed); returns the ids of the sites from the file that this file no longer
+        lists (candidates to mark gone, whatever their scope)."""
+        known, ids, new = self.known_sites, self.ids, self.new
+        to_create: list[tuple] = []
+        to_look_at: dict[int, tuple[SiteRow, str]] = {}
+        with _Inserter(PracticeSite, _NEW_SITE) as inserter:
+            for values in rows.records():
+                number = int(values[0])
+                if number in new:
+                    continue  # written during the read
+                practitioner_id = ids[number]
+                pk, known_digest, look_anyway = known.pop(
+                    _site_ref(practitioner_id, values[_KEY_AT]), _UNKNOWN
+                )
+                digest = values[-1]
+                if pk is None:
+                    to_create.append(self._new_site(practitioner_id, values, digest))
+                    if len(to_create) >= WRITE_BATCH_SIZE:
+                        inserter.insert(to_create)
+                        self.created[1] += len(to_create)
+                        to_create.clear()
+                    continue
+                if digest == known_digest and not look_anyway:
+                    continue
+                to_look_at[pk] = (SiteRow(*values[_KEY_AT:-1]), digest)
+                if len(to_look_at) >= BATCH_SIZE:
+                    inserter.finish()
+                    _update_sites(to_look_at, self.centres, report=report, now=self.now)
+            inserter.insert(to_create)
+            self.created[1] += len(to_create)
+        _update_sites(to_look_at, self.centres, report=report, now=self.now)
+        return [pk for pk, _digest, _look in known.values()]

@@ -73,6 +73,11 @@ _SITE_AT = SPOOL_FIELDS.index("site_key")
 _SITE_EMAIL_AT = SPOOL_FIELDS.index("email")
 
 
+# Given each row kept: its values (SPOOL_FIELDS but the hash), its site's hash, and its
+# practitioner's savoir-faire codes (bits) and e-mail so far.
+RowSink = Callable[[tuple[str, ...], str, int, str], None]
+
+
 def specialty_codes_of(bits: int) -> list[str]:
     return [code for code in _GP_CODES if bits & _GP_CODE_BITS[code]]
 
@@ -102,12 +107,15 @@ class ScopeRows:
     codes seen (a bit set) and the first e-mail found. Close it (or use it as a context manager)
     to delete the spool."""
 
-    def __init__(self):
+    def __init__(self, sink: RowSink | None = None):
         # Closed by close() / the context manager (the rows outlive this call).
         self._spool = tempfile.TemporaryFile("w+", encoding="utf-8", newline="\n")  # noqa: SIM115
         self.specialties: dict[int, int] = {}  # RPPS number -> bits of GP savoir-faire codes
         self.emails: dict[int, str] = {}  # RPPS number -> first e-mail of their sites
+        # RPPS numbers whose savoir-faire codes or e-mail a row after their first one changed.
+        self.revised: set[int] = set()
         self._site_refs: set[int] = set()  # RPPS number × site key, 64 bits
+        self._sink = sink
         self.rows = 0
 
     def __enter__(self) -> ScopeRows:
@@ -128,10 +136,16 @@ class ScopeRows:
         """Keep a row, its values in SPOOL_FIELDS' order but the hash; False when the same
         RPPS × site was already kept (a duplicate)."""
         number = int(values[0])
-        self.specialties[number] = self.specialties.get(number, 0) | _GP_CODE_BITS[savoir_faire]
+        seen = self.specialties.get(number)
+        bits = (seen or 0) | _GP_CODE_BITS[savoir_faire]
+        self.specialties[number] = bits
         email = values[_SITE_EMAIL_AT]
         if email and number not in self.emails:
             self.emails[number] = email
+            if seen is not None:
+                self.revised.add(number)
+        if seen is not None and bits != seen:
+            self.revised.add(number)
         ref = hash((number, values[_SITE_AT]))
         if ref in self._site_refs:
             return False
@@ -140,9 +154,11 @@ class ScopeRows:
         if line.count(_SEP) != len(values) - 1:
             line = _SEP.join(v.replace(_SEP, " ") for v in values)
         # The site's values but its key: from after the key's separator to the end.
-        site_values = line[sum(map(len, values[: _SITE_AT + 1])) + _SITE_AT + 1 :]
-        self._spool.write(f"{line}{_SEP}{row_hash(site_values)}\n")
+        digest = row_hash(line[sum(map(len, values[: _SITE_AT + 1])) + _SITE_AT + 1 :])
+        self._spool.write(f"{line}{_SEP}{digest}\n")
         self.rows += 1
+        if self._sink is not None:
+            self._sink(values, digest, bits, self.emails.get(number, ""))
         return True
 
     def finish_reading(self) -> None:
@@ -324,7 +340,13 @@ class _LineReader:
     """Reads the lines after the header a block at a time (`feed_block`), refusing into `report`
     and keeping the GP rows of the scope in `rows` (a spool on disk)."""
 
-    def __init__(self, header: bytes, resolver: _CommuneResolver, report: ImportReport):
+    def __init__(
+        self,
+        header: bytes,
+        resolver: _CommuneResolver,
+        report: ImportReport,
+        sink: RowSink | None = None,
+    ):
         encoding, names = read_header(header)
         mapping, unknown = map_columns(names)
         report.encoding = encoding
@@ -338,7 +360,7 @@ class _LineReader:
         self.i_pc, self.i_cc = mapping["postcode"], mapping["commune_code"]
         # An absent column reads the "" appended to every GP row's fields (index -1).
         self.optional = itemgetter(*(mapping.get(key, -1) for key in _OPTIONAL))
-        self.rows = ScopeRows()
+        self.rows = ScopeRows(sink)
         self.gp_rows = 0
         self.last_line_refusal = ""  # why the last line read was refused for its field count
 
@@ -506,11 +528,13 @@ def read_rpps_file(
     report: ImportReport | None = None,
     progress: ProgressCallback | None = None,
     accept_partial: bool = False,
+    sink: RowSink | None = None,
 ) -> tuple[ScopeRows, ImportReport]:
     """Stream the file and return the GP rows of the scope (spooled to disk: close them after
-    use), with the report of what was read and refused. Raises RppsFormatError when the file
-    cannot be read, RppsTruncatedFile when its last line has no line ending or the wrong field
-    count (a cut file: the GPs after the cut would be marked absent), unless `accept_partial`."""
+    use), with the report of what was read and refused; `sink`, if given, is also given each row
+    kept as it is read. Raises RppsFormatError when the file cannot be read, RppsTruncatedFile
+    when its last line has no line ending or the wrong field count (a cut file: the GPs after
+    the cut would be marked absent), unless `accept_partial`."""
     report = report or ImportReport()
     report.path = os.fspath(path)
     started = time.monotonic()
@@ -519,7 +543,7 @@ def read_rpps_file(
         header = fh.readline()
         if not header.strip():
             raise RppsFormatError("Fichier vide : aucune ligne d'en-tête.")
-        lines = _LineReader(header, _CommuneResolver(scope), report)
+        lines = _LineReader(header, _CommuneResolver(scope), report, sink)
         try:
             line_no = 2  # of the next line to read
             position = len(header)

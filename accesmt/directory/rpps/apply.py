@@ -35,7 +35,7 @@ from .reader import (
 from .report import CptsAbsences, ImportReport, RppsAbsencesNeedConfirmation
 
 BATCH_SIZE = 500  # rows looked at through the ORM (changed ones) per query
-WRITE_BATCH_SIZE = 5_000  # new rows per COPY / executemany
+WRITE_BATCH_SIZE = 1_000  # new rows per COPY / executemany
 
 PRACTITIONER_FIELDS = ("civility", "first_name", "last_name", "specialty_codes", "email")
 SITE_FIELDS = SITE_ROW_FIELDS[1:-1]  # the file's values of a site but its key and commune
@@ -361,11 +361,12 @@ def _site_ref(practitioner_id: int, site_key: str) -> int | tuple[int, str]:
         return practitioner_id, site_key
 
 
-def _known_sites() -> dict[int | tuple[int, str], tuple[int, str, bool]]:
+def _known_sites(now) -> dict[int | tuple[int, str], tuple[int, str, bool]]:
     """Site -> (id, hash of the file's values last written, must be looked at whatever the hash:
-    gone or not placed) for every site from the file."""
+    gone or not placed) for every site from the file but those this import (at `now`) wrote."""
     known: dict[int | tuple[int, str], tuple[int, str, bool]] = {}
-    rows = PracticeSite.objects.filter(source=Source.RPPS).values_list(
+    sites = PracticeSite.objects.filter(source=Source.RPPS).exclude(created_at=now)
+    rows = sites.values_list(
         "practitioner_id", "site_key", "pk", "import_hash", "is_gone", "geocode_source"
     )
     for practitioner_id, key, pk, digest, is_gone, placed in rows.iterator(chunk_size=10_000):
@@ -517,6 +518,8 @@ class RppsWriter:
         self._queue: queue.Queue = queue.Queue(maxsize=2)
         self._atomic = None
         self._error: BaseException | None = None
+        self._known_ready = threading.Event()  # the known GPs are loaded
+        self.known_practitioners: dict[int, tuple[int, str, bool]] | None = None
 
     # The caller's side.
 
@@ -539,10 +542,22 @@ class RppsWriter:
 
     def row(self, values: tuple[str, ...], digest: str, bits: int, email: str) -> None:
         """A row the reader keeps: its values (reader.SPOOL_FIELDS but the hash), its site's
-        hash, and its practitioner's savoir-faire codes (bits) and e-mail so far."""
+        hash, and its practitioner's savoir-faire codes (bits) and e-mail so far. The rows of
+        known GPs are looked at after the read only."""
+        known = self.known_practitioners
+        if known is None:
+            self._wait_for_known()
+            known = self.known_practitioners
+        if int(values[0]) in known:
+            return
         self._batch.append((values, digest, bits, email))
         if len(self._batch) >= WRITE_BATCH_SIZE:
             self._flush()
+
+    def _wait_for_known(self) -> None:
+        while not self._known_ready.wait(0.1):
+            if not self._thread.is_alive():
+                raise self._error or RuntimeError("Écriture de l'import RPPS interrompue.")
 
     def finish(self, rows: ScopeRows, report: ImportReport) -> ImportReport:
         """After the read: write the rest, raise what failed. Raises
@@ -607,13 +622,15 @@ class RppsWriter:
             connection.close()  # this thread's own
 
     def _prepare(self) -> None:
-        """Before the first write: what the directory holds (the present GPs of each CPTS for
-        the absence check, the known GPs and sites with their hashes)."""
+        """Before the first write: what the directory holds (the known GPs with their hashes,
+        the present GPs of each CPTS for the absence check)."""
         started = time.monotonic()
         self.now = timezone.now()
+        known = _known_practitioners()
+        self._last_pk = max((pk for pk, _d, _l in known.values()), default=0)
+        self.known_practitioners = known
+        self._known_ready.set()  # the read may route its rows: the rest is needed to write
         self.present_before = None if self.confirm_absences else _present_gps_by_cpts()
-        self.known_practitioners = _known_practitioners()
-        self.known_sites = _known_sites()
         self.centres = {
             pk: (lat, lon)
             for pk, lat, lon in Commune.objects.filter(
@@ -621,12 +638,10 @@ class RppsWriter:
             ).values_list("pk", "latitude", "longitude")
         }
         self.stamp = _Inserter.value(self.now)
-        self.ids: dict[int, int] = {}  # RPPS number -> practitioner id
-        self.new: set[int] = set()  # RPPS numbers of the GPs new to the directory
+        self.ids: dict[int, int] = {}  # RPPS number -> practitioner id (0: being written)
         self.created = [0, 0]  # practitioners, sites
         self._codes_of: dict[int, tuple[list[str], str, str]] = {}
         self._placed_in: dict[str, tuple] = {}
-        self._last_pk = max((pk for pk, _d, _l in self.known_practitioners.values()), default=0)
         self.phases["préparation"] = time.monotonic() - started
         self.phases["nouveaux, pendant la lecture"] = 0.0
 
@@ -638,17 +653,15 @@ class RppsWriter:
         return self._codes_of[bits]
 
     def _write_batch(self, batch: list[tuple]) -> None:
-        """Write the GPs of `batch` new to the directory (at their first row) and their sites;
-        the other rows are looked at after the read."""
+        """Write the GPs of `batch`, new to the directory (at their first row), and their
+        sites."""
         started = time.monotonic()
         practitioners, sites = [], []
-        known, new, stamp = self.known_practitioners, self.new, self.stamp
+        ids, stamp = self.ids, self.stamp
         for values, digest, bits, email in batch:
             number = int(values[0])
-            if number in known:
-                continue
-            if number not in new:
-                new.add(number)
+            if number not in ids:
+                ids[number] = 0
                 rpps, civility, first_name, last_name = values[:4]
                 codes, hashed, as_json = self._codes(bits)
                 practitioners.append(
@@ -751,7 +764,8 @@ class RppsWriter:
     def _revise(self, rows: ScopeRows) -> None:
         """The new GPs written before a later row added a savoir-faire code or gave their first
         e-mail: their final values."""
-        numbers = [number for number in rows.revised if number in self.new]
+        known = self.known_practitioners
+        numbers = [number for number in rows.revised if number not in known]
         for chunk in _chunks(numbers):
             by_pk = {self.ids[number]: number for number in chunk}
             to_update = []
@@ -787,7 +801,7 @@ class RppsWriter:
             number = int(values[0])
             if number in ids:
                 continue  # new, or the practitioner's first row decided
-            pk, known_digest, look_anyway = known.pop(number)
+            pk, known_digest, look_anyway = known[number]
             ids[number] = pk
             civility, first_name, last_name = values[1:4]
             codes, hashed, _json = self._codes(rows.specialties[number])
@@ -814,14 +828,15 @@ class RppsWriter:
         """The sites of the known GPs: created, or updated when their hash changed (or when gone
         or not placed); returns the ids of the sites from the file that this file no longer
         lists (candidates to mark gone, whatever their scope)."""
-        known, ids, new = self.known_sites, self.ids, self.new
+        known, ids = _known_sites(self.now), self.ids  # loaded now: less memory at once
+        known_practitioners = self.known_practitioners
         to_create: list[tuple] = []
         to_look_at: dict[int, tuple[SiteRow, str]] = {}
         with _Inserter(PracticeSite, _NEW_SITE) as inserter:
             for values in rows.records():
                 number = int(values[0])
-                if number in new:
-                    continue  # written during the read
+                if number not in known_practitioners:
+                    continue  # new: written during the read
                 practitioner_id = ids[number]
                 pk, known_digest, look_anyway = known.pop(
                     _site_ref(practitioner_id, values[_KEY_AT]), _UNKNOWN

@@ -1,8 +1,9 @@
-"""Phase 2 of an RPPS import: write the rows read into the directory in one transaction (all or
-nothing), keeping the coordination's corrections, and mark absent the GPs and sites of the scope
-the file no longer lists, after checking that not too many would go (`_check_absences`). Last,
-the GPs of every CPTS the import covered are counted and the count kept with its date
-(`GPCount`, the history of the number of GPs)."""
+"""Phase 2 of an RPPS import (`RppsWriter`): write the rows read into the directory in one
+transaction (all or nothing), the GPs new to the directory while the file is read, keeping the
+coordination's corrections, and mark absent the GPs and sites of the scope the file no longer
+lists, after checking that not too many would go (`_check_absences`). Last, the GPs of every
+CPTS the import covered are counted and the count kept with its date (`GPCount`, the history of
+the number of GPs)."""
 
 from __future__ import annotations
 

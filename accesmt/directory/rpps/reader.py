@@ -1,6 +1,6 @@
-"""Phase 1 of an RPPS import: stream the file in binary, line by line (constant memory), check
-every line's field count, parse the GP rows and keep those of the scope. Nothing is written to
-the database here.
+"""Phase 1 of an RPPS import: stream the file in binary, a block of lines at a time (constant
+memory), check every line's field count, parse the GP rows and keep those of the scope. Nothing
+is written to the database here: the rows kept are given to a sink, the writer's, as they come.
 
 The GP rows of the scope (all of them, about 100,000, when the platform covers France) are not
 kept as Python objects: each goes, already cleaned, as one line to a spool file on disk

@@ -11,7 +11,9 @@ from django.db import connection, transaction
 from accesmt.directory import rpps
 from accesmt.directory.models import PracticeSite, Practitioner
 from accesmt.directory.rpps import RppsTruncatedFile, rpps_import
+from tests.territory.conftest import make_commune
 
+from .factories import territory_with
 from .rpps_files import gp_row, pharmacist_row, write_rpps_file
 
 postgres_only = pytest.mark.skipif(
@@ -143,3 +145,26 @@ def test_gp_written_at_first_row_gets_the_codes_and_e_mail_of_later_rows(tmp_pat
     assert (gp.specialty_codes, gp.email) == (["SM26", "SM54"], "c@example.org")
     report = rpps_import(path)
     assert report.practitioners_unchanged == 5 and report.practitioners_updated == 0
+
+
+def test_values_to_escape_and_null_coordinates_are_written_as_they_are(tmp_path, cpts):
+    """COPY's text format escapes a tab or a backslash and writes NULL as \\N: a value the
+    file gives is stored as it is, a commune without coordinates leaves the site unplaced."""
+    unplaced = make_commune("62999", "Sans-Centre", postcodes=["62999"])
+    territory_with(cpts, unplaced)
+    rows = [
+        gp_row(rpps="10000000001", first_name="None", label="CABINET\tDU DR\\MARTIN"),
+        gp_row(
+            rpps="10000000002",
+            postcode="62999",
+            commune_code="62999",
+            commune_name="SANS-CENTRE",
+            label=r"C:\N",
+        ),
+    ]
+    rpps_import(write_rpps_file(tmp_path / "rpps.txt", rows))
+    first = PracticeSite.objects.get(practitioner__rpps="10000000001")
+    assert first.practitioner.first_name == "None" and first.label == "CABINET\tDU DR\\MARTIN"
+    second = PracticeSite.objects.get(practitioner__rpps="10000000002")
+    assert second.label == r"C:\N" and second.commune_id == "62999"
+    assert (second.latitude, second.longitude, second.geocode_source) == (None, None, "none")

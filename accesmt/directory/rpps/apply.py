@@ -155,26 +155,28 @@ def _copy_value(value: Any) -> str:
     return str(value).translate(_COPY_ESCAPES)
 
 
+def _plain(text: str) -> bool:
+    """Nothing to escape, no NULL (str(None)) in `text`."""
+    return "None" not in text and "\\" not in text and "\t" not in text and "\r" not in text
+
+
 def _copy_text(rows: list[tuple]) -> str:
-    """The rows in COPY's text format. A row of plain values (text without anything to escape,
-    numbers, booleans) is joined in C; one holding a NULL or a character to escape goes value by
-    value."""
+    """The rows in COPY's text format. The rows are joined in C and the whole text checked at
+    once; when that finds something to escape or a NULL (or a value "None"), the rows that hold
+    one are written again value by value."""
     width = len(rows[0]) - 1
-    lines = []
-    for row in rows:
-        line = None if None in row else _SEP.join(map(str, row))
-        if (
-            line is None
-            or line.count(_SEP) != width
-            or "\\" in line
-            or "\t" in line
-            or "\n" in line
-            or "\r" in line
-        ):
-            line = _SEP.join(map(_copy_value, row))
-        lines.append(line)
-    lines.append("")
-    return "\n".join(lines).replace(_SEP, "\t")
+    lines = [_SEP.join(map(str, row)) for row in rows]
+    text = "\n".join(lines)
+    if not (
+        _plain(text) and text.count("\n") == len(rows) - 1 and text.count(_SEP) == len(rows) * width
+    ):
+        text = "\n".join(
+            line
+            if _plain(line) and "\n" not in line and line.count(_SEP) == width
+            else _SEP.join(map(_copy_value, row))
+            for line, row in zip(lines, rows, strict=True)
+        )
+    return text.replace(_SEP, "\t") + "\n"
 
 
 class _Inserter:

@@ -385,15 +385,18 @@ class _LineReader:
             lines.append(tail)
             return lines
         self.last_line_refusal = ""
-        index = at = 0
-        last = -1
+        last = index = counted = 0
         for match in _GP_MARKER.finditer(block, 0, len(block) - len(tail)):
-            start = match.start()
-            index += block.count(b"\n", at, start)
-            at = start
-            if index != last:  # a line may hold several markers
-                last = index
-                self._read_gp_line(lines[index], line_no + index)
+            found = match.start()
+            start = block.rfind(b"\n", 0, found) + 1
+            if start < last:
+                continue  # a line may hold several markers
+            last = start + 1
+            refusal = self._read_gp_line(block[start : block.find(b"\n", found)])
+            if refusal:  # its number, counting the line endings since the last one counted
+                index += block.count(b"\n", counted, start)
+                counted = start
+                self.report.refuse(line_no + index, refusal)
         lines.append(tail)
         return lines
 
@@ -414,27 +417,28 @@ class _LineReader:
             return
         self.last_line_refusal = ""
         if maybe_gp:
-            self._read_gp_line(raw, line_no)
+            refusal = self._read_gp_line(raw)
+            if refusal:
+                self.report.refuse(line_no, refusal)
 
-    def _read_gp_line(self, raw: bytes, line_no: int) -> None:
+    def _read_gp_line(self, raw: bytes) -> str | None:
+        """Keep the row of a line that may be a GP's; returns why it is refused, if it is."""
         try:
             text = decode_line(raw, self.encoding)
         except UnicodeDecodeError:
             self.gp_rows += 1
-            self.report.refuse(line_no, Reason.ENCODING)
-            return
+            return Reason.ENCODING
         fields = text.rstrip("\r\n").split("|")
         savoir_faire = fields[self.i_sf].strip()
         if fields[self.i_prof].strip() != GP_PROFESSION_CODE:
-            return
+            return None
         if savoir_faire not in GP_SAVOIR_FAIRE_CODES:
-            return
+            return None
         self.gp_rows += 1
         rpps = fields[self.i_rpps].strip()
         last_name = fields[self.i_last].strip()
         if not _RPPS.fullmatch(rpps) or not last_name:
-            self.report.refuse(line_no, Reason.NAME if _RPPS.fullmatch(rpps) else Reason.RPPS)
-            return
+            return Reason.NAME if _RPPS.fullmatch(rpps) else Reason.RPPS
         fields.append("")
         (
             civility,
@@ -461,11 +465,10 @@ class _LineReader:
         commune_code = fields[self.i_cc].strip().upper()
         insee, refusal = self.resolver.resolve(commune_code, postcode, commune_name)
         if refusal:
-            self.report.refuse(line_no, refusal + (f" ({postcode})" if postcode else ""))
-            return
+            return refusal + (f" ({postcode})" if postcode else "")
         if insee is None:
             self.report.rows_out_of_scope += 1
-            return
+            return None
         self.report.rows_in_scope += 1
         street = " ".join(filter(None, (number, repetition, street_type, street)))
         line1 = " ".join(filter(None, (recipient, place)))
@@ -490,6 +493,7 @@ class _LineReader:
         )
         if not self.rows.add(values, savoir_faire):
             self.report.duplicates += 1
+        return None
 
 
 def _refuse_cut_file(last_raw: bytes, line_no: int, last_line_refusal: str) -> None:

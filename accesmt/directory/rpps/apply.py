@@ -523,6 +523,7 @@ class RppsWriter:
         self._error: BaseException | None = None
         self._known_ready = threading.Event()  # the known GPs are loaded
         self.known_practitioners: dict[int, tuple[int, str, bool]] | None = None
+        self.rows_of_known = 0  # rows of known GPs, looked at after the read (counted by `row`)
 
     # The caller's side.
 
@@ -552,6 +553,7 @@ class RppsWriter:
             self._wait_for_known()
             known = self.known_practitioners
         if int(values[0]) in known:
+            self.rows_of_known += 1
             return
         self._batch.append((values, digest, bits, email))
         if len(self._batch) >= WRITE_BATCH_SIZE:
@@ -641,7 +643,8 @@ class RppsWriter:
             ).values_list("pk", "latitude", "longitude")
         }
         self.stamp = _Inserter.value(self.now)
-        self.ids: dict[int, int] = {}  # RPPS number -> practitioner id (0: being written)
+        # RPPS number -> id of the GPs new to the directory (0 while being written).
+        self.new_ids: dict[int, int] = {}
         self.created = [0, 0]  # practitioners, sites
         self._codes_of: dict[int, tuple[list[str], str, str]] = {}
         self._placed_in: dict[str, tuple] = {}
@@ -660,7 +663,7 @@ class RppsWriter:
         sites."""
         started = time.monotonic()
         practitioners, sites = [], []
-        ids, stamp = self.ids, self.stamp
+        ids, stamp = self.new_ids, self.stamp
         for values, digest, bits, email in batch:
             number = int(values[0])
             if number not in ids:
@@ -694,14 +697,14 @@ class RppsWriter:
             # Their ids: the rows stamped with this import's time, after those known.
             created = Practitioner.objects.filter(pk__gt=self._last_pk, created_at=self.now)
             for rpps, pk in created.values_list("rpps", "pk"):
-                self.ids[int(rpps)] = pk
+                ids[int(rpps)] = pk
                 self._last_pk = max(self._last_pk, pk)
             self.created[0] += len(practitioners)
         if sites:
             with _Inserter(PracticeSite, _NEW_SITE) as inserter:
                 inserter.insert(
                     [
-                        self._new_site(self.ids[number], values, digest)
+                        self._new_site(ids[number], values, digest)
                         for number, values, digest in sites
                     ]
                 )
@@ -741,9 +744,10 @@ class RppsWriter:
 
         self._revise(rows)
         phase("nouveaux, révisés")
-        self._look_at_practitioners(rows, report)
+        ids = self._look_at_practitioners(rows, report)
         phase("médecins")
-        unlisted = self._look_at_sites(rows, report)
+        unlisted = self._look_at_sites(rows, ids, report)
+        del ids
         phase("lieux")
         _mark_gone(
             self.scope,
@@ -767,10 +771,9 @@ class RppsWriter:
     def _revise(self, rows: ScopeRows) -> None:
         """The new GPs written before a later row added a savoir-faire code or gave their first
         e-mail: their final values."""
-        known = self.known_practitioners
-        numbers = [number for number in rows.revised if number not in known]
+        numbers = [number for number in rows.revised if number in self.new_ids]
         for chunk in _chunks(numbers):
-            by_pk = {self.ids[number]: number for number in chunk}
+            by_pk = {self.new_ids[number]: number for number in chunk}
             to_update = []
             for (
                 pk,
@@ -795,16 +798,20 @@ class RppsWriter:
                 )
             _update_rows(Practitioner, to_update, ["specialty_codes", "email", "import_hash"])
 
-    def _look_at_practitioners(self, rows: ScopeRows, report: ImportReport) -> None:
+    def _rows_of_known(self, rows: ScopeRows) -> Iterable[list[str]]:
+        """The spooled rows, to look at those of known GPs; none when all GPs were new."""
+        return rows.records() if self.rows_of_known else ()
+
+    def _look_at_practitioners(self, rows: ScopeRows, report: ImportReport) -> dict[int, int]:
         """The known GPs: a GP whose file values hash as last time (and who is present, from the
-        file) is not touched."""
-        known, ids = self.known_practitioners, self.ids
+        file) is not touched. Returns their ids by RPPS number."""
+        known, new, ids = self.known_practitioners, self.new_ids, {}
         to_look_at: dict[int, tuple[dict[str, Any], str]] = {}  # id -> (file values, hash)
-        for values in rows.records():
+        for values in self._rows_of_known(rows):
             number = int(values[0])
-            if number in ids:
+            if number in new or number in ids:
                 continue  # new, or the practitioner's first row decided
-            pk, known_digest, look_anyway = known[number]
+            pk, known_digest, look_anyway = known.pop(number)
             ids[number] = pk
             civility, first_name, last_name = values[1:4]
             codes, hashed, _json = self._codes(rows.specialties[number])
@@ -826,20 +833,20 @@ class RppsWriter:
             if len(to_look_at) >= BATCH_SIZE:
                 _update_practitioners(to_look_at, report=report, now=self.now)
         _update_practitioners(to_look_at, report=report, now=self.now)
+        return ids
 
-    def _look_at_sites(self, rows: ScopeRows, report: ImportReport) -> list[int]:
-        """The sites of the known GPs: created, or updated when their hash changed (or when gone
-        or not placed); returns the ids of the sites from the file that this file no longer
-        lists (candidates to mark gone, whatever their scope)."""
-        known, ids = _known_sites(self.now), self.ids  # loaded now: less memory at once
-        known_practitioners = self.known_practitioners
+    def _look_at_sites(self, rows: ScopeRows, ids: dict[int, int], report: ImportReport):
+        """The sites of the known GPs (`ids`: theirs): created, or updated when their hash
+        changed (or when gone or not placed); returns the ids of the sites from the file that
+        this file no longer lists (candidates to mark gone, whatever their scope)."""
+        known, new = _known_sites(self.now), self.new_ids  # loaded now: less memory at once
         to_create: list[tuple] = []
         to_look_at: dict[int, tuple[SiteRow, str]] = {}
         with _Inserter(PracticeSite, _NEW_SITE) as inserter:
-            for values in rows.records():
+            for values in self._rows_of_known(rows):
                 number = int(values[0])
-                if number not in known_practitioners:
-                    continue  # new: written during the read
+                if number in new:
+                    continue  # written during the read
                 practitioner_id = ids[number]
                 pk, known_digest, look_anyway = known.pop(
                     _site_ref(practitioner_id, values[_KEY_AT]), _UNKNOWN

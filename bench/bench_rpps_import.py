@@ -18,7 +18,10 @@ Prints rows/s, the times and the ratio import / csv (target ≤ 2), and the resi
 département), so every GP line of the file is in scope (about 100,000 GPs for 2 M lines). The
 run then measures a first import, a re-import of the same file (nothing to write) and a
 re-import of a copy with 1 % of the GP lines changed and 0.2 % gone, each with its phases, its
-ratio to the csv read time (target ≤ 1.5) and the peak resident memory before and after.
+ratio to the csv read time (target ≤ 1.5) and the peak resident memory before and after. The
+GPs new to the directory are written while the file is read (on PostgreSQL by the writer's
+thread): "lecture" includes that, "écriture après la lecture" is what remains once the file is
+read; the phases "préparation" and "nouveaux, pendant la lecture" overlap the read.
 `--postgres` runs it on PostgreSQL (database accesmt_bench_rpps_national, dropped and created).
 
     .venv/bin/python bench/bench_rpps_import.py [--rows 2000000] [--national] [--postgres] [--keep]
@@ -333,8 +336,8 @@ def timed_import(label: str, path: Path, csv_seconds: float, **options):
     )
     print(f"{label} : {seconds:.2f} s, {report.lines_read / seconds:,.0f} lignes/s")
     print(
-        f"  lecture {report.read_seconds:.2f} s, écriture {report.apply_seconds:.2f} s"
-        + (f" ({phases})" if phases else "")
+        f"  lecture {report.read_seconds:.2f} s, écriture après la lecture "
+        f"{report.apply_seconds:.2f} s" + (f" ({phases})" if phases else "")
     )
     print(
         f"  médecins : {report.practitioners_created:,} créés, {report.practitioners_updated:,} "
@@ -437,7 +440,7 @@ def main() -> None:
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(
             f"Import : {report.lines_read:,} lignes en {seconds:.2f} s "
-            f"(lecture {report.read_seconds:.2f} s, écriture {report.apply_seconds:.2f} s), "
+            f"(lecture {report.read_seconds:.2f} s, écriture après {report.apply_seconds:.2f} s), "
             f"{report.lines_read / seconds:,.0f} lignes/s"
         )
         print(

@@ -6,21 +6,23 @@ holds one line per professional × practice site, fields separated by `|`, each 
 million lines, 800 MB for France. Columns are found by their normalised header name, so the 50-,
 52- and 56-column variants (and any future one) read the same; unknown columns are ignored.
 
-Two phases (docs/decisions/0004-rpps-import.md):
+Two phases, which overlap (docs/decisions/0004-rpps-import.md):
 
-1. **Read** (`read_rpps_file`): stream the file line by line in binary; a line is parsed only
-   when it may be a GP row (it contains `|SM26|`, `|SM53|` or `|SM54|`: a cheap substring test
-   that skips ~95 % of the file), then checked whole: field count, RPPS number, profession 10,
-   savoir-faire, name, commune. A row is kept whole or refused whole with its line number and
-   reason. Only the rows of the communes in scope (the platform's CPTS territories, or some
-   départements) are kept, spooled to a temporary file (`ScopeRows`); memory keeps a few bytes
-   per GP of the scope, never the rows.
-2. **Apply** (`apply_rpps_rows`): one database transaction. New practitioners and sites are
-   inserted in batches without model instances (COPY on PostgreSQL); a known row is only looked
-   at when the hash of its file values differs from the one stored by the import that last wrote
-   it (fields the coordination corrected are kept), so an unchanged re-import writes nothing; those
-   of the scope that are no longer in the file are marked as gone (never deleted). If anything
-   fails, the transaction rolls back and the previous state stays intact.
+1. **Read** (`read_rpps_file`): stream the file in binary, a block of lines at a time: every
+   line's field count is checked in C, and a line is parsed only when it may be a GP row (it
+   contains `|SM26|`, `|SM53|` or `|SM54|`: one regular expression per block skips ~95 % of the
+   file), then checked whole: RPPS number, profession 10, savoir-faire, name, commune. A row is
+   kept whole or refused whole with its line number and reason. Only the rows of the communes in
+   scope (the platform's CPTS territories, or some départements) are kept, spooled to a
+   temporary file (`ScopeRows`); memory keeps a few bytes per GP of the scope, never the rows.
+2. **Write** (`RppsWriter`): one database transaction, opened before the read. The GPs the
+   directory does not know yet and their sites are written in batches as the reader keeps them
+   (COPY on PostgreSQL, by a thread on its own connection when the caller holds no transaction);
+   after the read, a known row is only looked at when the hash of its file values differs from
+   the one stored by the import that last wrote it (fields the coordination corrected are kept),
+   so an unchanged re-import writes nothing; those of the scope that are no longer in the file
+   are marked as gone (never deleted). If anything fails, the read included, the transaction
+   rolls back and the previous state stays intact.
 
 Modules: `columns` (header → column mapping, encoding), `reader` (phase 1), `apply` (phase 2),
 `report` (the report, refusal reasons and errors). Import the public names from here.
@@ -31,7 +33,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 
-from .apply import BATCH_SIZE, WRITE_BATCH_SIZE, apply_rpps_rows
+from .apply import BATCH_SIZE, WRITE_BATCH_SIZE, RppsWriter
 from .columns import COLUMNS, detect_encoding, map_columns, normalise_header
 from .reader import (
     PROGRESS_EVERY_LINES,
@@ -82,13 +84,18 @@ def rpps_import(
             "ou indiquez un département (les communes doivent être chargées : manage.py "
             "load_communes)."
         )
-    rows, report = read_rpps_file(
-        path, scope=scope, progress=progress, accept_partial=accept_partial
-    )
-    with rows:
-        if dry_run:
-            return report
-        return apply_rpps_rows(rows, scope=scope, report=report, confirm_absences=confirm_absences)
+    if dry_run:
+        rows, report = read_rpps_file(
+            path, scope=scope, progress=progress, accept_partial=accept_partial
+        )
+        rows.close()
+        return report
+    with RppsWriter(scope, confirm_absences=confirm_absences) as writer:
+        rows, report = read_rpps_file(
+            path, scope=scope, progress=progress, accept_partial=accept_partial, sink=writer.row
+        )
+        with rows:
+            return writer.finish(rows, report)
 
 
 __all__ = [
@@ -108,7 +115,7 @@ __all__ = [
     "SiteRow",
     "SpooledRow",
     "WRITE_BATCH_SIZE",
-    "apply_rpps_rows",
+    "RppsWriter",
     "detect_encoding",
     "map_columns",
     "normalise_header",

@@ -8,8 +8,9 @@ import re
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.urls import reverse
+from django.urls import get_resolver, reverse
 from django.utils import timezone
+from freezegun import freeze_time
 
 from accesmt.accounts.models import AuditLog
 from accesmt.common.formats import long_date
@@ -20,8 +21,21 @@ from tests.accounts.factories import MembershipFactory
 from .conftest import make_request
 
 pytestmark = pytest.mark.django_db
+# The dates below are read when the module is collected; a suite running across midnight
+# (Paris) would then test with yesterday's date. Each test runs at noon of that day, the clock
+# ticking (`_noon_of_today`).
 TODAY = timezone.localdate()
 DAY = datetime.timedelta(days=1)
+
+
+@pytest.fixture(autouse=True)
+def _noon_of_today():
+    noon = datetime.datetime.combine(
+        TODAY, datetime.time(12), tzinfo=timezone.get_current_timezone()
+    )
+    assert get_resolver().url_patterns  # the API schemas built first, with the real date class
+    with freeze_time(noon, tick=True):
+        yield
 
 
 def url(name, request, **kwargs):
